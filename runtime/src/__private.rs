@@ -1,0 +1,43 @@
+//! Items used by the code `quarry-macros` generates. Not a public API: no stability promise.
+
+pub use inventory;
+
+pub use crate::schema::{ColumnDef, ColumnRef, DefaultValue, TableDef, TableRegistration};
+pub use crate::sql::{Column, Expression, Insert, SqlExpr, null_of};
+pub use crate::value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
+
+use crate::error::Result;
+use crate::schema::Table;
+
+/// Decode one field.
+#[inline]
+pub fn decode<T: FromSql>(row: &dyn RawRow, idx: usize) -> Result<T> {
+    T::from_sql(row, idx)
+}
+
+/// The SQL type of a field type; a separate function so that an unsupported type is reported
+/// at the user's field type.
+pub const fn sql_type<T: ColumnType>() -> SqlType {
+    T::SQL_TYPE
+}
+
+/// Whether a field type is nullable.
+pub const fn nullable<T: ColumnType>() -> bool {
+    T::NULLABLE
+}
+
+/// `#[column(references = Parent::col)]`: checks that the field and the referenced column have
+/// the same base type, and gives a reference usable in a `static`.
+pub const fn foreign_key<F, T, V>(target: Column<T, V>) -> ColumnRef
+where
+    F: ColumnType,
+    T: Table,
+    V: ColumnType<Base = F::Base>,
+{
+    target.as_ref()
+}
+
+/// `INSERT INTO <T's table>` with no values yet.
+pub fn insert_into<T: Table>() -> Insert<()> {
+    Insert::into_table(T::table())
+}

@@ -1,0 +1,189 @@
+//! SQL dialects: what differs between SQLite, PostgreSQL and MySQL, as a small set of hooks.
+//!
+//! A dialect is a unit struct in its own file that overrides the hooks of [`Dialect`] where its
+//! database differs from the ANSI defaults, plus one line in [`ALL`]. Dialects are pure: no I/O,
+//! no driver types. Where a dialect lacks a feature, the hook returns [`Error::Unsupported`]
+//! rather than different SQL.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+
+pub use mysql::Mysql;
+pub use postgres::Postgres;
+pub use sqlite::Sqlite;
+
+use crate::error::Result;
+use crate::render::Renderer;
+use crate::schema::{ColumnDef, TableDef};
+use crate::sql::SqlExpr;
+use crate::value::SqlType;
+
+/// Every built-in dialect; tests iterate over this.
+pub const ALL: &[&dyn Dialect] = &[&Sqlite, &Postgres, &Mysql];
+
+/// The built-in dialect with this name (`sqlite`, `postgresql`, `mysql`; `mariadb` is MySQL).
+pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
+    match name {
+        "mariadb" => Some(&Mysql),
+        _ => ALL.iter().copied().find(|d| d.name() == name),
+    }
+}
+
+/// The hooks through which a database's SQL differs from the ANSI defaults.
+pub trait Dialect: Debug + Send + Sync + 'static {
+    /// The dialect's name as used in URLs and snapshot names: `sqlite`, `postgresql`, `mysql`.
+    fn name(&self) -> &'static str;
+
+    /// The character that quotes identifiers.
+    fn quote_char(&self) -> char {
+        '"'
+    }
+
+    /// Reserved words, lower case and sorted; identifiers equal to one are quoted.
+    fn reserved_words(&self) -> &'static [&'static str];
+
+    /// Append `ident`, quoted when it must be: a reserved word, a leading digit or `$`, any
+    /// character outside `[a-z0-9_$]`, or any upper-case letter (SQLAlchemy's rule). A quote
+    /// character inside is doubled.
+    fn quote_ident(&self, ident: &str, out: &mut String) {
+        if needs_quotes(ident, self.reserved_words()) {
+            let q = self.quote_char();
+            out.push(q);
+            for ch in ident.chars() {
+                if ch == q {
+                    out.push(q);
+                }
+                out.push(ch);
+            }
+            out.push(q);
+        } else {
+            out.push_str(ident);
+        }
+    }
+
+    /// Append the placeholder for the `n`th parameter (1-based).
+    fn placeholder(&self, n: usize, out: &mut String) {
+        let _ = n;
+        out.push('?');
+    }
+
+    /// The DDL type of a column, autoincrement included where the dialect spells it as a type.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the column cannot be created on this database as declared.
+    fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        let _ = table;
+        Ok(ansi_type(col))
+    }
+
+    /// Appended after `NOT NULL` for an autoincrement column (MySQL's ` AUTO_INCREMENT`).
+    fn autoincrement_suffix(&self) -> &'static str {
+        ""
+    }
+
+    /// A boolean literal in DDL defaults.
+    fn bool_literal(&self, v: bool) -> &'static str {
+        if v { "true" } else { "false" }
+    }
+
+    /// Appended to `INSERT INTO t` when no column is given.
+    fn insert_default_values(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
+    /// Append `LIMIT`/`OFFSET`; at least one of them is present.
+    fn limit_offset(&self, r: &mut Renderer<'_>, limit: Option<&SqlExpr>, offset: Option<&SqlExpr>) {
+        if let Some(l) = limit {
+            r.push(" LIMIT ");
+            r.expr(l);
+        }
+        if let Some(o) = offset {
+            r.push(" OFFSET ");
+            r.expr(o);
+        }
+    }
+
+    /// A query with one parameter, the table name, that returns a row when the table exists.
+    fn has_table_sql(&self) -> &'static str;
+}
+
+/// The ANSI spelling of a column's type.
+pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
+    if let Some(custom) = col.custom_type_name() {
+        return Cow::Borrowed(custom);
+    }
+    match col.sql_type() {
+        SqlType::SmallInt => "SMALLINT".into(),
+        SqlType::Integer => "INTEGER".into(),
+        SqlType::BigInt => "BIGINT".into(),
+        SqlType::Real => "REAL".into(),
+        SqlType::Double => "DOUBLE".into(),
+        SqlType::Boolean => "BOOLEAN".into(),
+        SqlType::Text => match col.max_length_value() {
+            Some(n) => format!("VARCHAR({n})").into(),
+            None => "TEXT".into(),
+        },
+        SqlType::Blob => "BLOB".into(),
+    }
+}
+
+fn needs_quotes(ident: &str, reserved: &[&str]) -> bool {
+    let mut chars = ident.chars();
+    match chars.next() {
+        None => return true,
+        Some(c) if c.is_ascii_digit() || c == '$' => return true,
+        Some(_) => {}
+    }
+    if !ident
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+    {
+        return true;
+    }
+    reserved.binary_search(&ident).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(d: &dyn Dialect, s: &str) -> String {
+        let mut out = String::new();
+        d.quote_ident(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn reserved_word_lists_are_sorted_for_binary_search() {
+        for d in ALL {
+            let words = d.reserved_words();
+            assert!(words.windows(2).all(|w| w[0] < w[1]), "{} list not sorted", d.name());
+        }
+    }
+
+    #[test]
+    fn identifiers_are_quoted_as_sqlalchemy_quotes_them() {
+        let cases: &[(&str, [&str; 3])] = &[
+            ("user", ["user", "\"user\"", "user"]),
+            ("order", ["\"order\"", "\"order\"", "`order`"]),
+            ("Name", ["\"Name\"", "\"Name\"", "`Name`"]),
+            ("weird name", ["\"weird name\"", "\"weird name\"", "`weird name`"]),
+            ("q\"t", ["\"q\"\"t\"", "\"q\"\"t\"", "`q\"t`"]),
+            ("b`t", ["\"b`t\"", "\"b`t\"", "`b``t`"]),
+            ("1abc", ["\"1abc\"", "\"1abc\"", "`1abc`"]),
+            ("ünï", ["\"ünï\"", "\"ünï\"", "`ünï`"]),
+            ("key", ["\"key\"", "key", "`key`"]),
+            ("offset", ["\"offset\"", "\"offset\"", "offset"]),
+            ("hair_color", ["hair_color", "hair_color", "hair_color"]),
+        ];
+        for (ident, expected) in cases {
+            for (d, want) in ALL.iter().zip(expected) {
+                assert_eq!(q(*d, ident), *want, "{ident} on {}", d.name());
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! PostgreSQL.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use super::Dialect;
+use crate::error::Result;
+use crate::render::Renderer;
+use crate::schema::{ColumnDef, TableDef};
+use crate::sql::SqlExpr;
+use crate::value::SqlType;
+
+/// The PostgreSQL dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn reserved_words(&self) -> &'static [&'static str] {
+        RESERVED
+    }
+
+    fn placeholder(&self, n: usize, out: &mut String) {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "${n}");
+    }
+
+    fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        let _ = table;
+        if col.custom_type_name().is_none() {
+            match (col.sql_type(), col.is_autoincrement()) {
+                (SqlType::SmallInt, true) => return Ok("SMALLSERIAL".into()),
+                (SqlType::Integer, true) => return Ok("SERIAL".into()),
+                (SqlType::BigInt, true) => return Ok("BIGSERIAL".into()),
+                (SqlType::Double, _) => return Ok("DOUBLE PRECISION".into()),
+                (SqlType::Blob, _) => return Ok("BYTEA".into()),
+                _ => {}
+            }
+        }
+        Ok(super::ansi_type(col))
+    }
+
+    fn limit_offset(&self, r: &mut Renderer<'_>, limit: Option<&SqlExpr>, offset: Option<&SqlExpr>) {
+        if let Some(l) = limit {
+            r.push(" LIMIT ");
+            r.expr(l);
+        }
+        if let Some(o) = offset {
+            r.push(" OFFSET ");
+            r.expr(o);
+        }
+    }
+
+    fn has_table_sql(&self) -> &'static str {
+        "SELECT c.relname FROM pg_catalog.pg_class c          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace          WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')"
+    }
+}
+
+/// PostgreSQL's reserved words, as SQLAlchemy's PostgreSQL dialect lists them.
+const RESERVED: &[&str] = &[
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "authorization", "between", "binary", "both", "case", "cast", "check", "collate", "column",
+    "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
+    "current_schema", "current_time", "current_timestamp", "current_user", "default",
+    "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for",
+    "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike", "in", "initially",
+    "inner", "intersect", "into", "is", "isnull", "join", "leading", "left", "like", "limit",
+    "localtime", "localtimestamp", "natural", "new", "not", "notnull", "null", "of", "off",
+    "offset", "old", "on", "only", "or", "order", "outer", "over", "overlaps", "placing",
+    "primary", "references", "returning", "right", "select", "session_user", "similar", "some",
+    "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using",
+    "variadic", "verbose", "when", "where", "window", "with",
+];

@@ -1,0 +1,77 @@
+//! SQLite.
+
+use std::borrow::Cow;
+
+use super::Dialect;
+use crate::error::Result;
+use crate::render::Renderer;
+use crate::schema::{ColumnDef, TableDef};
+use crate::sql::SqlExpr;
+
+/// The SQLite dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn reserved_words(&self) -> &'static [&'static str] {
+        RESERVED
+    }
+
+    fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        // Only a column declared exactly INTEGER becomes an alias of the rowid, which is what
+        // makes it autoincrement; BIGINT would not.
+        if col.is_autoincrement() && col.custom_type_name().is_none() {
+            return Ok("INTEGER".into());
+        }
+        let _ = table;
+        Ok(super::ansi_type(col))
+    }
+
+    fn bool_literal(&self, v: bool) -> &'static str {
+        if v { "1" } else { "0" }
+    }
+
+    fn limit_offset(&self, r: &mut Renderer<'_>, limit: Option<&SqlExpr>, offset: Option<&SqlExpr>) {
+        match (limit, offset) {
+            (Some(l), None) => {
+                r.push(" LIMIT ");
+                r.expr(l);
+            }
+            (l, Some(o)) => {
+                r.push(" LIMIT ");
+                match l {
+                    Some(l) => r.expr(l),
+                    None => r.push("-1"),
+                }
+                r.push(" OFFSET ");
+                r.expr(o);
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn has_table_sql(&self) -> &'static str {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
+    }
+}
+
+/// SQLite's reserved words, as SQLAlchemy's SQLite dialect lists them.
+const RESERVED: &[&str] = &[
+    "add", "after", "all", "alter", "analyze", "and", "as", "asc", "attach", "autoincrement",
+    "before", "begin", "between", "by", "cascade", "case", "cast", "check", "collate", "column",
+    "commit", "conflict", "constraint", "create", "cross", "current_date", "current_time",
+    "current_timestamp", "database", "default", "deferrable", "deferred", "delete", "desc",
+    "detach", "distinct", "drop", "each", "else", "end", "escape", "except", "exclusive",
+    "exists", "explain", "fail", "false", "for", "foreign", "from", "full", "glob", "group",
+    "having", "if", "ignore", "immediate", "in", "index", "indexed", "initially", "inner",
+    "insert", "instead", "intersect", "into", "is", "isnull", "join", "key", "left", "like",
+    "limit", "match", "natural", "not", "notnull", "null", "of", "offset", "on", "or", "order",
+    "outer", "plan", "pragma", "primary", "query", "raise", "references", "reindex", "rename",
+    "replace", "restrict", "right", "rollback", "row", "select", "set", "table", "temp",
+    "temporary", "then", "to", "transaction", "trigger", "true", "union", "unique", "update",
+    "using", "vacuum", "values", "view", "virtual", "when", "where",
+];

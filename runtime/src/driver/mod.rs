@@ -1,0 +1,95 @@
+//! Drivers: the only place where database client crates are used.
+//!
+//! A [`Driver`] opens [`DriverConnection`]s for one URL. A connection runs SQL with bound
+//! [`Value`]s and hands each result row, as a [`RawRow`], to a [`RowSink`] — so rows are decoded
+//! by index straight from the driver's buffers into the caller's type.
+
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::url::Url;
+use crate::value::{RawRow, Value};
+
+/// Opens connections to one database.
+pub trait Driver: Debug + Send + Sync + 'static {
+    /// The dialect of the database.
+    fn dialect(&self) -> &'static dyn Dialect;
+    /// Open a new connection.
+    ///
+    /// # Errors
+    /// A database error of kind `Connection` when the database cannot be reached.
+    fn connect(&self) -> Result<Box<dyn DriverConnection>>;
+}
+
+/// Receives result rows one at a time.
+pub trait RowSink {
+    /// Called with the column names before the first row (also when there are no rows).
+    fn columns(&mut self, names: &[&str]);
+    /// Called once per row; an error stops the query and is returned from `run`.
+    fn row(&mut self, row: &dyn RawRow) -> Result<()>;
+}
+
+/// What running a statement did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Rows inserted, updated or deleted; rows returned for a `SELECT`.
+    pub rows_affected: u64,
+    /// The key the database assigned to the last inserted row, where it tells.
+    pub last_insert_id: Option<i64>,
+}
+
+/// One open connection of a driver.
+pub trait DriverConnection: Send + 'static {
+    /// Run `sql` with `params`, feeding any result rows to `sink`. Prepared statements are
+    /// cached per connection.
+    ///
+    /// # Errors
+    /// A database error carrying `sql` and `params`, or whatever `sink` returned.
+    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome>;
+    /// Start a transaction.
+    ///
+    /// # Errors
+    /// A database error.
+    fn begin(&mut self) -> Result<()>;
+    /// Commit the open transaction.
+    ///
+    /// # Errors
+    /// A database error.
+    fn commit(&mut self) -> Result<()>;
+    /// Roll back the open transaction, if any.
+    ///
+    /// # Errors
+    /// A database error.
+    fn rollback(&mut self) -> Result<()>;
+    /// True while a transaction is open.
+    fn in_transaction(&self) -> bool;
+    /// The native connection, for `raw_connection()`.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// The driver for a parsed URL.
+pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
+    match url.dialect_name() {
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
+        other => Err(Error::config(format!(
+            "no driver for the {other:?} dialect is built into this version of quarry; \
+             available: {}",
+            available().join(", ")
+        ))),
+    }
+}
+
+fn available() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    #[cfg(feature = "sqlite")]
+    v.push("sqlite");
+    v
+}

@@ -1,0 +1,303 @@
+//! The SQLite driver, on rusqlite.
+
+use std::any::Any;
+use std::path::PathBuf;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{OpenFlags, ffi};
+
+use super::{Driver, DriverConnection, Outcome, RowSink};
+use crate::dialect::{Dialect, Sqlite};
+use crate::error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
+use crate::url::Url;
+use crate::value::{RawRow, Value};
+
+/// Where a SQLite database lives.
+#[derive(Debug, Clone)]
+enum Target {
+    Memory,
+    File(PathBuf),
+}
+
+/// Opens SQLite connections.
+#[derive(Debug)]
+pub(crate) struct SqliteDriver {
+    target: Target,
+}
+
+impl SqliteDriver {
+    pub(crate) fn new(url: &Url) -> Result<Self> {
+        if url.host().is_some() {
+            return Err(url.error(
+                "a SQLite URL has no host: use sqlite:// for memory, sqlite:///relative.db or \
+                 sqlite:////absolute.db",
+            ));
+        }
+        let target = match url.database() {
+            None | Some("") | Some(":memory:") => Target::Memory,
+            Some(path) => Target::File(PathBuf::from(path)),
+        };
+        Ok(SqliteDriver { target })
+    }
+}
+
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &Sqlite
+    }
+
+    fn connect(&self) -> Result<Box<dyn DriverConnection>> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match &self.target {
+            Target::Memory => rusqlite::Connection::open_in_memory_with_flags(flags),
+            Target::File(path) => rusqlite::Connection::open_with_flags(path, flags),
+        }
+        .map_err(|e| {
+            let mut err = convert(e, None, &[]);
+            err.kind = DatabaseErrorKind::Connection;
+            if let Target::File(path) = &self.target {
+                err.message = format!("cannot open SQLite database {}: {}", path.display(), err.message);
+            }
+            Error::from(err)
+        })?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Box::new(SqliteConnection { conn }))
+    }
+}
+
+struct SqliteConnection {
+    conn: rusqlite::Connection,
+}
+
+impl DriverConnection for SqliteConnection {
+    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+        let expected = stmt.parameter_count();
+        if expected != params.len() {
+            return Err(Error::config(format!(
+                "statement expects {expected} parameters but {} were given: {sql}",
+                params.len()
+            )));
+        }
+        for (i, v) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, Bind(v)).map_err(fail)?;
+        }
+        let readonly = stmt.readonly();
+        let mut fetched = 0u64;
+        if stmt.column_count() == 0 {
+            sink.columns(&[]);
+            stmt.raw_execute().map_err(fail)?;
+        } else {
+            let names: Vec<&str> = stmt.column_names();
+            sink.columns(&names);
+            let mut rows = stmt.raw_query();
+            while let Some(row) = rows.next().map_err(fail)? {
+                fetched += 1;
+                sink.row(&SqliteRow { row })?;
+            }
+        }
+        if readonly {
+            return Ok(Outcome {
+                rows_affected: fetched,
+                last_insert_id: None,
+            });
+        }
+        Ok(Outcome {
+            rows_affected: self.conn.changes(),
+            last_insert_id: Some(self.conn.last_insert_rowid()),
+        })
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.batch("BEGIN")
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.batch("COMMIT")
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if self.in_transaction() {
+            self.batch("ROLLBACK")
+        } else {
+            Ok(())
+        }
+    }
+
+    fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        &mut self.conn
+    }
+}
+
+impl SqliteConnection {
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::from(convert(e, Some(sql), &[])))
+    }
+}
+
+/// Binds a [`Value`] without copying it.
+struct Bind<'a>(&'a Value);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            Value::I16(v) => ValueRef::Integer(i64::from(*v)),
+            Value::I32(v) => ValueRef::Integer(i64::from(*v)),
+            Value::I64(v) => ValueRef::Integer(*v),
+            Value::F32(v) => ValueRef::Real(f64::from(*v)),
+            Value::F64(v) => ValueRef::Real(*v),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+struct SqliteRow<'a, 'stmt> {
+    row: &'a rusqlite::Row<'stmt>,
+}
+
+impl SqliteRow<'_, '_> {
+    fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
+        self.row.get_ref(idx).map_err(|e| {
+            Error::NoSuchColumn(format!("result has no column {idx}: {e}"))
+        })
+    }
+
+    fn mismatch(&self, idx: usize, expected: &'static str, found: ValueRef<'_>) -> Error {
+        let found = match found {
+            ValueRef::Null => "NULL",
+            ValueRef::Integer(_) => "an INTEGER value",
+            ValueRef::Real(_) => "a REAL value",
+            ValueRef::Text(_) => "a TEXT value",
+            ValueRef::Blob(_) => "a BLOB value",
+        };
+        DecodeError::new(self.name(idx), expected, found).into()
+    }
+}
+
+impl RawRow for SqliteRow<'_, '_> {
+    fn len(&self) -> usize {
+        self.row.as_ref().column_count()
+    }
+
+    fn name(&self, idx: usize) -> &str {
+        self.row.as_ref().column_name(idx).unwrap_or("?")
+    }
+
+    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
+        match self.get(idx)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(v) => Ok(Some(v)),
+            other => Err(self.mismatch(idx, "an integer", other)),
+        }
+    }
+
+    fn get_f64(&self, idx: usize) -> Result<Option<f64>> {
+        match self.get(idx)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Real(v) => Ok(Some(v)),
+            // SQLite stores integral REAL values as integers when the column has no REAL affinity.
+            ValueRef::Integer(v) => Ok(Some(v as f64)),
+            other => Err(self.mismatch(idx, "a float", other)),
+        }
+    }
+
+    fn get_bool(&self, idx: usize) -> Result<Option<bool>> {
+        match self.get(idx)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(0) => Ok(Some(false)),
+            ValueRef::Integer(1) => Ok(Some(true)),
+            ValueRef::Integer(v) => Err(DecodeError::new(
+                self.name(idx),
+                "bool",
+                format!("the INTEGER {v}, which is neither 0 nor 1"),
+            )
+            .into()),
+            other => Err(self.mismatch(idx, "bool", other)),
+        }
+    }
+
+    fn get_text(&self, idx: usize) -> Result<Option<String>> {
+        match self.get(idx)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| {
+                DecodeError::new(self.name(idx), "String", "TEXT that is not valid UTF-8").into()
+            }),
+            other => Err(self.mismatch(idx, "String", other)),
+        }
+    }
+
+    fn get_blob(&self, idx: usize) -> Result<Option<Vec<u8>>> {
+        match self.get(idx)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Some(b.to_vec())),
+            other => Err(self.mismatch(idx, "Vec<u8>", other)),
+        }
+    }
+
+    fn get_value(&self, idx: usize) -> Result<Value> {
+        Ok(match self.get(idx)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(v) => Value::I64(v),
+            ValueRef::Real(v) => Value::F64(v),
+            ValueRef::Text(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        })
+    }
+
+    fn is_null(&self, idx: usize) -> Result<bool> {
+        Ok(matches!(self.get(idx)?, ValueRef::Null))
+    }
+}
+
+/// A rusqlite error as a [`DatabaseError`] carrying the statement.
+fn convert(e: rusqlite::Error, sql: Option<&str>, params: &[Value]) -> DatabaseError {
+    let (kind, code, message) = match &e {
+        rusqlite::Error::SqliteFailure(ffi_err, msg) => {
+            let kind = match ffi_err.extended_code {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    DatabaseErrorKind::UniqueViolation
+                }
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => DatabaseErrorKind::ForeignKeyViolation,
+                ffi::SQLITE_CONSTRAINT_NOTNULL => DatabaseErrorKind::NotNullViolation,
+                ffi::SQLITE_CONSTRAINT_CHECK => DatabaseErrorKind::CheckViolation,
+                _ => match ffi_err.code {
+                    rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase => {
+                        DatabaseErrorKind::Connection
+                    }
+                    _ if msg.as_deref().is_some_and(|m| {
+                        m.contains("syntax error") || m.starts_with("no such")
+                    }) =>
+                    {
+                        DatabaseErrorKind::Syntax
+                    }
+                    _ => DatabaseErrorKind::Other,
+                },
+            };
+            let message = msg.clone().unwrap_or_else(|| ffi_err.to_string());
+            (kind, Some(ffi_err.extended_code.to_string()), message)
+        }
+        other => (DatabaseErrorKind::Other, None, other.to_string()),
+    };
+    let mut err = DatabaseError::new(kind, message);
+    err.code = code;
+    // "UNIQUE constraint failed: users.email" names the columns of the violated constraint.
+    if let Some((_, rest)) = err.message.split_once("constraint failed: ") {
+        err.constraint = Some(rest.to_owned());
+    }
+    err.sql = sql.map(str::to_owned);
+    err.params = params.to_vec();
+    err
+}

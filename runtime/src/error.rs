@@ -1,0 +1,283 @@
+//! The one error type of Quarry.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::value::Value;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Quarry.
+///
+/// Large payloads are boxed so that `Result<T>` stays small on the hot path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database rejected a statement or the connection failed while running it.
+    #[error("{0}")]
+    Database(Box<DatabaseError>),
+
+    /// A column value could not be decoded into the Rust type asked for.
+    #[error("{0}")]
+    Decode(Box<DecodeError>),
+
+    /// A database URL could not be understood.
+    #[error("invalid database URL {url:?}: {message}")]
+    Url {
+        /// The URL with any password masked.
+        url: String,
+        /// What is wrong with it, naming the bad part.
+        message: String,
+    },
+
+    /// A statement uses a feature the dialect does not have.
+    #[error("{feature} is not supported by the {dialect} dialect")]
+    Unsupported {
+        /// The feature, e.g. `RETURNING`.
+        feature: String,
+        /// The dialect's name.
+        dialect: &'static str,
+    },
+
+    /// No connection became free within `pool_timeout`.
+    #[error(
+        "pool limit of size {size} overflow {overflow} reached, connection timed out, timeout {}",
+        DisplayDuration(*timeout)
+    )]
+    PoolTimeout {
+        /// `pool_size` of the pool.
+        size: usize,
+        /// `max_overflow` of the pool (`-1` = unbounded).
+        overflow: isize,
+        /// `pool_timeout` of the pool.
+        timeout: Duration,
+    },
+
+    /// `one()` found no row.
+    #[error("no row was found when one was required")]
+    NoRows,
+
+    /// `one()` or `one_or_none()` found more than one row.
+    #[error("multiple rows were found when exactly one was required")]
+    MultipleRows,
+
+    /// A transaction was used after an inner transaction rolled it back.
+    #[error("this transaction is inactive: {0}")]
+    InactiveTransaction(String),
+
+    /// A dynamic row has no column by that name or index.
+    #[error("{0}")]
+    NoSuchColumn(String),
+
+    /// The engine or a table was configured in a way that cannot work.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl Error {
+    /// True when the error means the connection to the database is gone.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(self, Error::Database(e) if e.disconnect)
+    }
+
+    /// The database error, if this is one.
+    pub fn as_database(&self) -> Option<&DatabaseError> {
+        match self {
+            Error::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+}
+
+/// What kind of failure a database error is, independent of the backend's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseErrorKind {
+    /// A UNIQUE or PRIMARY KEY constraint was violated.
+    UniqueViolation,
+    /// A FOREIGN KEY constraint was violated.
+    ForeignKeyViolation,
+    /// A NOT NULL constraint was violated.
+    NotNullViolation,
+    /// A CHECK constraint was violated.
+    CheckViolation,
+    /// The statement could not be parsed or names something that does not exist.
+    Syntax,
+    /// The connection is broken or could not be made.
+    Connection,
+    /// Anything else.
+    Other,
+}
+
+/// A database error, with the statement that caused it.
+///
+/// `Display` shows the message, the code and the SQL, never the parameter values: they may hold
+/// secrets. They are reachable through [`DatabaseError::params`].
+#[derive(Debug)]
+pub struct DatabaseError {
+    pub(crate) kind: DatabaseErrorKind,
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
+    pub(crate) constraint: Option<String>,
+    pub(crate) sql: Option<String>,
+    pub(crate) params: Vec<Value>,
+    pub(crate) disconnect: bool,
+}
+
+impl DatabaseError {
+    pub(crate) fn new(kind: DatabaseErrorKind, message: impl Into<String>) -> Self {
+        DatabaseError {
+            kind,
+            code: None,
+            message: message.into(),
+            constraint: None,
+            sql: None,
+            params: Vec::new(),
+            disconnect: false,
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> DatabaseErrorKind {
+        self.kind
+    }
+    /// The backend's code (SQLSTATE on PostgreSQL, the extended result code on SQLite).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    /// The backend's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The violated constraint, where the backend names it.
+    pub fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    /// The SQL that failed, if a statement was running.
+    pub fn sql(&self) -> Option<&str> {
+        self.sql.as_deref()
+    }
+    /// The bound parameters of the failed statement. Not shown by `Display`.
+    pub fn params(&self) -> &[Value] {
+        &self.params
+    }
+    /// True when the connection is gone.
+    pub fn is_disconnect(&self) -> bool {
+        self.disconnect
+    }
+}
+
+impl fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " (code {code})")?;
+        }
+        if let Some(sql) = &self.sql {
+            write!(f, "\n[SQL: {sql}]")?;
+            if !self.params.is_empty() {
+                write!(f, "\n[{} parameters hidden]", self.params.len())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<DatabaseError> for Error {
+    fn from(e: DatabaseError) -> Self {
+        Error::Database(Box::new(e))
+    }
+}
+
+/// A value that could not be turned into the Rust type asked for.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub(crate) column: String,
+    pub(crate) expected: &'static str,
+    pub(crate) found: String,
+}
+
+impl DecodeError {
+    /// Build a decode error: `column` by name, the Rust type asked for, and what was found.
+    pub fn new(column: impl Into<String>, expected: &'static str, found: impl Into<String>) -> Self {
+        DecodeError {
+            column: column.into(),
+            expected,
+            found: found.into(),
+        }
+    }
+    /// The column, by name.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+    /// The Rust type asked for.
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot decode column \"{}\" as {}: found {}",
+            self.column, self.expected, self.found
+        )
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(Box::new(e))
+    }
+}
+
+/// Durations as SQLAlchemy prints them: `30s`, `1.5s`, `250ms`.
+struct DisplayDuration(Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d.subsec_nanos() == 0 {
+            write!(f, "{}s", d.as_secs())
+        } else if d < Duration::from_secs(1) {
+            write!(f, "{}ms", d.as_millis())
+        } else {
+            write!(f, "{}s", d.as_secs_f64())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_timeout_message_matches_sqlalchemy() {
+        let e = Error::PoolTimeout {
+            size: 5,
+            overflow: 10,
+            timeout: Duration::from_secs(30),
+        };
+        assert_eq!(
+            e.to_string(),
+            "pool limit of size 5 overflow 10 reached, connection timed out, timeout 30s"
+        );
+    }
+
+    #[test]
+    fn database_error_display_hides_parameter_values() {
+        let mut e = DatabaseError::new(DatabaseErrorKind::UniqueViolation, "UNIQUE failed");
+        e.sql = Some("INSERT INTO t (secret) VALUES (?)".into());
+        e.params = vec![Value::Text("hunter2".into())];
+        let shown = Error::from(e).to_string();
+        assert!(shown.contains("INSERT INTO t"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("1 parameters hidden"), "{shown}");
+    }
+}

@@ -1,0 +1,42 @@
+//! The runtime of [Quarry](https://docs.rs/quarry): statement model, dialects, drivers, pool,
+//! engine and connections.
+//!
+//! Use it through the `quarry` crate, which adds the derive and the statement macros and
+//! re-exports everything here.
+#![warn(missing_docs)]
+
+pub mod dialect;
+pub mod driver;
+mod error;
+mod render;
+mod rows;
+mod schema;
+pub mod sql;
+mod url;
+mod value;
+
+mod connection;
+mod ddl;
+mod engine;
+mod pool;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use connection::Connection;
+pub use engine::{Engine, EngineBuilder, create_engine};
+pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
+pub use render::Renderer;
+pub use rows::Rows;
+pub use schema::{
+    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, Table,
+    TableDef,
+};
+pub use sql::{AsExpr, Column, Compile, Compiled, Expr, Expression, Insert, Select, Statement};
+pub use url::Url;
+pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
+
+/// DDL text for a table, for inspection and snapshots.
+pub mod schema_sql {
+    pub use crate::render::{create_indexes, create_table, drop_table, index_name};
+}

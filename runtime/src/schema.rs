@@ -1,0 +1,379 @@
+//! Tables, columns and the `MetaData` that collects them.
+//!
+//! `#[derive(Table)]` builds a [`TableDef`] in a `static` (every constructor here is a `const fn`)
+//! and registers it with its [`MetaData`] at link time, so `META.tables()` knows every table of the
+//! program without any call at start-up.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::Result;
+use crate::sql::{Insert, Select};
+use crate::value::{RawRow, SqlType, Value};
+
+/// A table declared with `#[derive(Table)]`.
+pub trait Table: FromRow + Sized + 'static {
+    /// The table's definition.
+    fn table() -> &'static TableDef;
+
+    /// `SELECT` every column of the table.
+    fn select() -> Select<Self> {
+        Select::from_table(Self::table())
+    }
+
+    /// `INSERT` one row.
+    fn insert(row: &Self) -> Insert<()>
+    where
+        Self: Insertable,
+    {
+        Insert::from_rows(Self::table(), std::slice::from_ref(row))
+    }
+
+    /// `INSERT` many rows in one multi-row `VALUES`.
+    fn insert_many(rows: &[Self]) -> Insert<()>
+    where
+        Self: Insertable,
+    {
+        Insert::from_rows(Self::table(), rows)
+    }
+}
+
+/// Decodes a Rust value from consecutive columns of a row, starting at `start`.
+pub trait FromRow: Sized {
+    /// How many columns the value takes.
+    fn width() -> usize;
+    /// Decode from `row`, columns `start..start + width()`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Decode`] naming the first column that did not fit.
+    fn from_row(row: &dyn RawRow, start: usize) -> Result<Self>;
+}
+
+/// Statements that return no rows decode into `()`.
+impl FromRow for () {
+    fn width() -> usize {
+        0
+    }
+    fn from_row(_: &dyn RawRow, _: usize) -> Result<Self> {
+        Ok(())
+    }
+}
+
+/// A value that can be inserted as one row of its table.
+pub trait Insertable {
+    /// Append the row's `(column index, value)` pairs. An autoincrement primary key whose value is
+    /// `0` is left out, so that the database assigns it (as MySQL does with `0`).
+    fn values(&self, out: &mut Vec<(usize, Value)>);
+}
+
+/// A literal server default (`#[column(default = …)]`), rendered inline into DDL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    /// An integer literal.
+    Int(i64),
+    /// A float literal.
+    Float(f64),
+    /// A string literal.
+    Text(&'static str),
+    /// A boolean literal.
+    Bool(bool),
+}
+
+/// A reference to a column of some table, resolvable in a `static`.
+#[derive(Clone, Copy)]
+pub struct ColumnRef {
+    table: fn() -> &'static TableDef,
+    index: usize,
+}
+
+impl ColumnRef {
+    /// Column `index` of the table `table` returns.
+    pub const fn new(table: fn() -> &'static TableDef, index: usize) -> Self {
+        ColumnRef { table, index }
+    }
+    /// The table.
+    pub fn table(&self) -> &'static TableDef {
+        (self.table)()
+    }
+    /// The column.
+    pub fn column(&self) -> &'static ColumnDef {
+        &self.table().columns()[self.index]
+    }
+    /// The column's position in its table.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl fmt::Debug for ColumnRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table().name(), self.column().name())
+    }
+}
+
+/// The definition of one column.
+#[derive(Debug)]
+pub struct ColumnDef {
+    name: &'static str,
+    field: &'static str,
+    sql_type: SqlType,
+    custom_type: Option<&'static str>,
+    nullable: bool,
+    primary_key: bool,
+    autoincrement: bool,
+    unique: bool,
+    index: bool,
+    max_length: Option<u32>,
+    default: Option<DefaultValue>,
+    references: Option<ColumnRef>,
+}
+
+impl ColumnDef {
+    /// A column named `name` in SQL and `field` in Rust.
+    pub const fn new(name: &'static str, field: &'static str, sql_type: SqlType, nullable: bool) -> Self {
+        ColumnDef {
+            name,
+            field,
+            sql_type,
+            custom_type: None,
+            nullable,
+            primary_key: false,
+            autoincrement: false,
+            unique: false,
+            index: false,
+            max_length: None,
+            default: None,
+            references: None,
+        }
+    }
+    /// Mark as (part of) the primary key.
+    pub const fn primary_key(mut self) -> Self {
+        self.primary_key = true;
+        self
+    }
+    /// Let the database assign values (`SERIAL`, `AUTO_INCREMENT`, SQLite rowid).
+    pub const fn autoincrement(mut self) -> Self {
+        self.autoincrement = true;
+        self
+    }
+    /// Add a `UNIQUE` constraint.
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    /// Add an index `ix_<table>_<column>`.
+    pub const fn index(mut self) -> Self {
+        self.index = true;
+        self
+    }
+    /// `VARCHAR(n)` instead of `TEXT`.
+    pub const fn max_length(mut self, n: u32) -> Self {
+        self.max_length = Some(n);
+        self
+    }
+    /// A server default.
+    pub const fn default_value(mut self, v: DefaultValue) -> Self {
+        self.default = Some(v);
+        self
+    }
+    /// A SQL type spelled out by the user, used as-is in DDL.
+    pub const fn custom_type(mut self, sql: &'static str) -> Self {
+        self.custom_type = Some(sql);
+        self
+    }
+    /// `FOREIGN KEY … REFERENCES` the given column.
+    pub const fn references(mut self, target: ColumnRef) -> Self {
+        self.references = Some(target);
+        self
+    }
+
+    /// SQL name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// Rust field name.
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+    /// SQL type.
+    pub fn sql_type(&self) -> SqlType {
+        self.sql_type
+    }
+    /// User-given SQL type, if any.
+    pub fn custom_type_name(&self) -> Option<&'static str> {
+        self.custom_type
+    }
+    /// True when `NULL` is allowed.
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+    /// True when part of the primary key.
+    pub fn is_primary_key(&self) -> bool {
+        self.primary_key
+    }
+    /// True when the database assigns the value.
+    pub fn is_autoincrement(&self) -> bool {
+        self.autoincrement
+    }
+    /// True with a `UNIQUE` constraint.
+    pub fn is_unique(&self) -> bool {
+        self.unique
+    }
+    /// True with an index.
+    pub fn has_index(&self) -> bool {
+        self.index
+    }
+    /// `max_length`, if given.
+    pub fn max_length_value(&self) -> Option<u32> {
+        self.max_length
+    }
+    /// Server default, if given.
+    pub fn default(&self) -> Option<DefaultValue> {
+        self.default
+    }
+    /// Referenced column, if this is a foreign key.
+    pub fn foreign_key(&self) -> Option<ColumnRef> {
+        self.references
+    }
+}
+
+/// The definition of a table: its name, columns and metadata.
+#[derive(Debug)]
+pub struct TableDef {
+    name: &'static str,
+    columns: &'static [ColumnDef],
+    metadata: &'static MetaData,
+}
+
+impl TableDef {
+    /// A table named `name` in `metadata`.
+    pub const fn new(name: &'static str, columns: &'static [ColumnDef], metadata: &'static MetaData) -> Self {
+        TableDef {
+            name,
+            columns,
+            metadata,
+        }
+    }
+    /// SQL name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// Columns in declaration order.
+    pub fn columns(&self) -> &'static [ColumnDef] {
+        self.columns
+    }
+    /// The column with this SQL name.
+    pub fn column(&self, name: &str) -> Option<&'static ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// Primary key columns, in declaration order.
+    pub fn primary_key(&self) -> impl Iterator<Item = &'static ColumnDef> {
+        self.columns.iter().filter(|c| c.primary_key)
+    }
+    /// Columns with a foreign key, with the column each references.
+    pub fn foreign_keys(&self) -> impl Iterator<Item = (&'static ColumnDef, ColumnRef)> {
+        self.columns.iter().filter_map(|c| c.references.map(|r| (c, r)))
+    }
+    /// The `MetaData` the table belongs to.
+    pub fn metadata(&self) -> &'static MetaData {
+        self.metadata
+    }
+}
+
+/// A table is its `static`: two definitions are equal only when they are the same one.
+impl PartialEq for TableDef {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+impl Eq for TableDef {}
+
+/// A collection of tables, known at link time.
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// pub static META: MetaData = MetaData::new();
+///
+/// #[derive(Table)]
+/// #[table(name = "users", metadata = META)]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let names: Vec<&str> = META.tables().iter().map(|t| t.name()).collect();
+/// assert_eq!(names, ["users"]);
+/// ```
+#[derive(Debug)]
+pub struct MetaData {
+    _private: (),
+}
+
+impl MetaData {
+    /// An empty `MetaData`; tables join it through `#[table(metadata = …)]`.
+    pub const fn new() -> Self {
+        MetaData { _private: () }
+    }
+
+    /// The tables of this `MetaData`, parents before the children that reference them; tables
+    /// with no order between them come by name. Tables in a foreign-key cycle come last, by name.
+    pub fn tables(&'static self) -> Vec<&'static TableDef> {
+        let mut by_name: BTreeMap<&str, &'static TableDef> = BTreeMap::new();
+        for reg in inventory::iter::<TableRegistration> {
+            let t = (reg.table)();
+            if std::ptr::eq(t.metadata, self) {
+                by_name.insert(t.name, t);
+            }
+        }
+        sort_by_dependency(by_name.into_values().collect())
+    }
+}
+
+impl Default for MetaData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The `MetaData` of tables declared without `#[table(metadata = …)]`.
+pub static DEFAULT_METADATA: MetaData = MetaData::new();
+
+/// Link-time registration of a table; emitted by `#[derive(Table)]`.
+#[derive(Debug)]
+pub struct TableRegistration {
+    table: fn() -> &'static TableDef,
+}
+
+impl TableRegistration {
+    /// Register the table `table` returns.
+    pub const fn new(table: fn() -> &'static TableDef) -> Self {
+        TableRegistration { table }
+    }
+}
+
+inventory::collect!(TableRegistration);
+
+/// Kahn's algorithm over foreign keys, always taking the first ready table in name order.
+/// `tables` must be sorted by name.
+fn sort_by_dependency(tables: Vec<&'static TableDef>) -> Vec<&'static TableDef> {
+    let mut remaining = tables;
+    let mut out = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|t| {
+            t.foreign_keys().all(|(_, target)| {
+                let parent = target.table();
+                std::ptr::eq(parent, *t) || !remaining.iter().any(|r| std::ptr::eq(*r, parent))
+            })
+        });
+        match ready {
+            Some(i) => out.push(remaining.remove(i)),
+            None => {
+                // A cycle: no table is free of unsorted parents. Keep name order for the rest.
+                out.append(&mut remaining);
+            }
+        }
+    }
+    out
+}

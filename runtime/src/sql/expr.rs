@@ -1,0 +1,371 @@
+//! Expressions: the untyped model ([`SqlExpr`]) and the typed layer over it
+//! ([`Column`], [`Expr`], [`Expression`], [`AsExpr`]).
+//!
+//! The typed layer is where rustc checks a statement: `User::id.eq("x")` does not compile because
+//! `&str` is not [`AsExpr<i64>`]. Types compare by their [`ColumnType::Base`], so a nullable
+//! column compares with a non-null value of the same base type.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::schema::{ColumnDef, ColumnRef, Table, TableDef};
+use crate::value::{ColumnType, ToSql, Value};
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BinOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `AND`
+    And,
+    /// `OR`
+    Or,
+}
+
+impl BinOp {
+    /// The operator's SQL spelling.
+    pub fn sql(self) -> &'static str {
+        match self {
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "AND",
+            BinOp::Or => "OR",
+        }
+    }
+
+    /// Binding strength; higher binds tighter. Follows SQLAlchemy's operator precedence.
+    pub(crate) fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 2,
+            BinOp::And => 3,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+        }
+    }
+}
+
+/// An SQL expression, before a dialect renders it.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SqlExpr {
+    /// A column of a table.
+    Column {
+        /// The table.
+        table: &'static TableDef,
+        /// The column's position in the table.
+        index: usize,
+    },
+    /// A bound parameter.
+    Param(Value),
+    /// `left op right`.
+    Binary(Box<SqlExpr>, BinOp, Box<SqlExpr>),
+    /// `NOT expr`.
+    Not(Box<SqlExpr>),
+    /// `expr IS NULL` or, negated, `expr IS NOT NULL`.
+    IsNull {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// True for `IS NOT NULL`.
+        negated: bool,
+    },
+}
+
+impl fmt::Debug for SqlExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqlExpr::Column { table, index } => {
+                write!(f, "{}.{}", table.name(), table.columns()[*index].name())
+            }
+            SqlExpr::Param(v) => write!(f, "{v:?}"),
+            SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
+            SqlExpr::Not(e) => write!(f, "NOT {e:?}"),
+            SqlExpr::IsNull { expr, negated } => {
+                write!(f, "{expr:?} IS {}NULL", if *negated { "NOT " } else { "" })
+            }
+        }
+    }
+}
+
+impl SqlExpr {
+    pub(crate) fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
+        SqlExpr::Binary(Box::new(left), op, Box::new(right))
+    }
+}
+
+/// A typed column handle: `User::name` is a `Column<User, String>`.
+///
+/// The derive emits one per field as an associated `const`.
+pub struct Column<T, V> {
+    index: usize,
+    _marker: PhantomData<fn() -> (T, V)>,
+}
+
+impl<T, V> Clone for Column<T, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T, V> Copy for Column<T, V> {}
+
+impl<T: Table, V> fmt::Debug for Column<T, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", T::table().name(), self.def().name())
+    }
+}
+
+impl<T, V> Column<T, V> {
+    /// The column at position `index` of `T`'s table.
+    pub const fn new(index: usize) -> Self {
+        Column {
+            index,
+            _marker: PhantomData,
+        }
+    }
+    /// The column's position in its table.
+    pub const fn index(self) -> usize {
+        self.index
+    }
+}
+
+impl<T: Table, V> Column<T, V> {
+    /// The column's definition.
+    pub fn def(self) -> &'static ColumnDef {
+        &T::table().columns()[self.index]
+    }
+    /// A reference usable in a `static`, e.g. for `#[column(references = …)]`.
+    pub const fn as_ref(self) -> ColumnRef {
+        ColumnRef::new(T::table, self.index)
+    }
+}
+
+/// A typed expression whose SQL value has Rust type `V`.
+pub struct Expr<V> {
+    node: SqlExpr,
+    _marker: PhantomData<fn() -> V>,
+}
+
+impl<V> Clone for Expr<V> {
+    fn clone(&self) -> Self {
+        Expr::new(self.node.clone())
+    }
+}
+
+impl<V> fmt::Debug for Expr<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+impl<V> Expr<V> {
+    /// Wrap an untyped expression; the caller vouches for its type.
+    pub fn new(node: SqlExpr) -> Self {
+        Expr {
+            node,
+            _marker: PhantomData,
+        }
+    }
+    /// The untyped expression.
+    pub fn into_node(self) -> SqlExpr {
+        self.node
+    }
+}
+
+/// Something that renders to SQL with a known Rust type: a column or a typed expression.
+///
+/// Its methods build conditions; the right-hand side is anything [`AsExpr`] of a compatible type
+/// (another column, or a Rust value that is bound as a parameter).
+pub trait Expression: Sized {
+    /// The Rust type of the expression's value.
+    type SqlType: ColumnType;
+
+    /// The untyped expression.
+    fn into_sql(self) -> SqlExpr;
+
+    /// `self = rhs`
+    fn eq<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Eq, rhs.as_expr())
+    }
+    /// `self != rhs`
+    fn ne<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Ne, rhs.as_expr())
+    }
+    /// `self < rhs`
+    fn lt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Lt, rhs.as_expr())
+    }
+    /// `self <= rhs`
+    fn le<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Le, rhs.as_expr())
+    }
+    /// `self > rhs`
+    fn gt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Gt, rhs.as_expr())
+    }
+    /// `self >= rhs`
+    fn ge<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::Ge, rhs.as_expr())
+    }
+    /// `self IS NULL`; only for nullable expressions.
+    fn is_null(self) -> Expr<bool>
+    where
+        Self::SqlType: Nullable,
+    {
+        Expr::new(SqlExpr::IsNull {
+            expr: Box::new(self.into_sql()),
+            negated: false,
+        })
+    }
+    /// `self IS NOT NULL`; only for nullable expressions.
+    fn is_not_null(self) -> Expr<bool>
+    where
+        Self::SqlType: Nullable,
+    {
+        Expr::new(SqlExpr::IsNull {
+            expr: Box::new(self.into_sql()),
+            negated: true,
+        })
+    }
+    /// `self AND rhs`
+    fn and<R: AsExpr<bool>>(self, rhs: R) -> Expr<bool>
+    where
+        Self: Expression<SqlType = bool>,
+    {
+        compare(self.into_sql(), BinOp::And, rhs.as_expr())
+    }
+    /// `self OR rhs`
+    fn or<R: AsExpr<bool>>(self, rhs: R) -> Expr<bool>
+    where
+        Self: Expression<SqlType = bool>,
+    {
+        compare(self.into_sql(), BinOp::Or, rhs.as_expr())
+    }
+    /// `NOT self`
+    fn not(self) -> Expr<bool>
+    where
+        Self: Expression<SqlType = bool>,
+    {
+        Expr::new(SqlExpr::Not(Box::new(self.into_sql())))
+    }
+    /// `self ASC` in `ORDER BY`.
+    fn asc(self) -> crate::sql::OrderBy {
+        crate::sql::OrderBy::new(self.into_sql(), false)
+    }
+    /// `self DESC` in `ORDER BY`.
+    fn desc(self) -> crate::sql::OrderBy {
+        crate::sql::OrderBy::new(self.into_sql(), true)
+    }
+}
+
+fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
+    Expr::new(SqlExpr::binary(left, op, right))
+}
+
+/// Types that may be `NULL`: `Option<T>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not nullable, so it is never NULL",
+    label = "this column is declared NOT NULL",
+    note = "only `Option<…>` columns can be compared with `None` or tested with `is_null()`"
+)]
+pub trait Nullable {}
+impl<T> Nullable for Option<T> {}
+
+impl<T: Table, V: ColumnType> Expression for Column<T, V> {
+    type SqlType = V;
+    fn into_sql(self) -> SqlExpr {
+        SqlExpr::Column {
+            table: T::table(),
+            index: self.index,
+        }
+    }
+}
+
+impl<V: ColumnType> Expression for Expr<V> {
+    type SqlType = V;
+    fn into_sql(self) -> SqlExpr {
+        self.node
+    }
+}
+
+/// A value usable where an expression of Rust type `V` is expected: an [`Expression`] of the
+/// same base type, or a Rust value bound as a parameter.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be compared with or assigned to a value of type `{V}`",
+    label = "expected a `{V}` (or a column of that type) here"
+)]
+pub trait AsExpr<V> {
+    /// The expression.
+    fn as_expr(self) -> SqlExpr;
+}
+
+impl<E, V> AsExpr<V> for E
+where
+    E: Expression,
+    V: ColumnType,
+    E::SqlType: ColumnType<Base = V::Base>,
+{
+    fn as_expr(self) -> SqlExpr {
+        self.into_sql()
+    }
+}
+
+macro_rules! bind_as_expr {
+    ($($base:ty),*) => {$(
+        impl<V: ColumnType<Base = $base>> AsExpr<V> for $base {
+            fn as_expr(self) -> SqlExpr {
+                SqlExpr::Param(self.to_value())
+            }
+        }
+        impl<'a, V: ColumnType<Base = $base>> AsExpr<V> for &'a $base {
+            fn as_expr(self) -> SqlExpr {
+                SqlExpr::Param(self.to_value())
+            }
+        }
+        impl AsExpr<Option<$base>> for Option<$base> {
+            fn as_expr(self) -> SqlExpr {
+                SqlExpr::Param(self.to_value())
+            }
+        }
+        impl<'a> AsExpr<Option<$base>> for &'a Option<$base> {
+            fn as_expr(self) -> SqlExpr {
+                SqlExpr::Param(self.to_value())
+            }
+        }
+    )*};
+}
+
+bind_as_expr!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+
+impl<'a, V: ColumnType<Base = String>> AsExpr<V> for &'a str {
+    fn as_expr(self) -> SqlExpr {
+        SqlExpr::Param(Value::Text(self.to_owned()))
+    }
+}
+impl<'a> AsExpr<Option<String>> for Option<&'a str> {
+    fn as_expr(self) -> SqlExpr {
+        SqlExpr::Param(self.to_value())
+    }
+}
+impl<'a, V: ColumnType<Base = Vec<u8>>> AsExpr<V> for &'a [u8] {
+    fn as_expr(self) -> SqlExpr {
+        SqlExpr::Param(Value::Blob(self.to_vec()))
+    }
+}
+
+/// `NULL` of a nullable column's type: what `None` becomes in `insert!` and `update!`.
+pub fn null_of<T, V: Nullable>(_column: Column<T, V>) -> SqlExpr {
+    SqlExpr::Param(Value::Null)
+}

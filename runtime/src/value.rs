@@ -1,0 +1,343 @@
+//! Values crossing the boundary between Rust and the database.
+//!
+//! - [`Value`] is a bound parameter, owned and backend-neutral.
+//! - [`ColumnType`] maps a Rust field type to its SQL type and nullability (used by the derive).
+//! - [`ToSql`] turns a Rust value into a [`Value`]; [`FromSql`] decodes one column of a
+//!   [`RawRow`] (a driver's current row, read by index) into a Rust value.
+
+use std::fmt;
+
+use crate::error::{DecodeError, Result};
+
+/// A bound parameter or a dynamically decoded column value.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// SQL `NULL`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 16-bit integer (`SMALLINT`).
+    I16(i16),
+    /// A 32-bit integer (`INTEGER`).
+    I32(i32),
+    /// A 64-bit integer (`BIGINT`).
+    I64(i64),
+    /// A single-precision float (`REAL`).
+    F32(f32),
+    /// A double-precision float (`DOUBLE`).
+    F64(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::I16(v) => write!(f, "{v}"),
+            Value::I32(v) => write!(f, "{v}"),
+            Value::I64(v) => write!(f, "{v}"),
+            Value::F32(v) => write!(f, "{v:?}"),
+            Value::F64(v) => write!(f, "{v:?}"),
+            Value::Text(v) => write!(f, "{v:?}"),
+            Value::Blob(v) => {
+                f.write_str("x'")?;
+                for b in v {
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str("'")
+            }
+        }
+    }
+}
+
+impl Value {
+    /// The name of the value's kind, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Bool(_) => "a boolean",
+            Value::I16(_) | Value::I32(_) | Value::I64(_) => "an integer",
+            Value::F32(_) | Value::F64(_) => "a float",
+            Value::Text(_) => "text",
+            Value::Blob(_) => "a blob",
+        }
+    }
+}
+
+/// The SQL type of a column, before a dialect names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SqlType {
+    /// `SMALLINT` (`i16`).
+    SmallInt,
+    /// `INTEGER` (`i32`).
+    Integer,
+    /// `BIGINT` (`i64`).
+    BigInt,
+    /// `REAL` (`f32`).
+    Real,
+    /// `DOUBLE` (`f64`).
+    Double,
+    /// `BOOLEAN` (`bool`).
+    Boolean,
+    /// `TEXT`, or `VARCHAR(n)` with a `max_length` (`String`).
+    Text,
+    /// `BLOB` / `BYTEA` (`Vec<u8>`).
+    Blob,
+}
+
+impl SqlType {
+    /// True for the integer types.
+    pub const fn is_integer(self) -> bool {
+        matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
+    }
+}
+
+/// A Rust type that can be the type of a column.
+///
+/// `Option<T>` is the nullable form of `T`; [`ColumnType::Base`] strips it, so that a nullable
+/// and a non-null column of the same base type can be compared.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the type of a column",
+    label = "unsupported column type",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each"
+)]
+pub trait ColumnType: ToSql + FromSql {
+    /// The SQL type the column gets in DDL.
+    const SQL_TYPE: SqlType;
+    /// True for `Option<T>`.
+    const NULLABLE: bool;
+    /// The type with any `Option` removed.
+    type Base: ColumnType;
+}
+
+/// Turns a Rust value into a bound parameter.
+pub trait ToSql {
+    /// The value as a parameter.
+    fn to_value(&self) -> Value;
+}
+
+/// Decodes a Rust value from one column of a row.
+pub trait FromSql: Sized {
+    /// Decode column `idx` of `row`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Decode`] naming the column when the value does not fit the type.
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self>;
+}
+
+/// A driver's current row, read by column index.
+///
+/// Drivers implement the typed getters by reading their native row directly, so decoding a row
+/// into a struct goes straight from the driver's buffers into the fields. Each getter returns
+/// `Ok(None)` for `NULL`.
+pub trait RawRow {
+    /// Number of columns.
+    fn len(&self) -> usize;
+    /// True when the row has no columns.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Name of column `idx`.
+    fn name(&self, idx: usize) -> &str;
+    /// Column `idx` as an integer.
+    fn get_i64(&self, idx: usize) -> Result<Option<i64>>;
+    /// Column `idx` as a float.
+    fn get_f64(&self, idx: usize) -> Result<Option<f64>>;
+    /// Column `idx` as a boolean.
+    fn get_bool(&self, idx: usize) -> Result<Option<bool>>;
+    /// Column `idx` as text.
+    fn get_text(&self, idx: usize) -> Result<Option<String>>;
+    /// Column `idx` as bytes.
+    fn get_blob(&self, idx: usize) -> Result<Option<Vec<u8>>>;
+    /// Column `idx` as whatever the database sent.
+    fn get_value(&self, idx: usize) -> Result<Value>;
+    /// True when column `idx` is `NULL`.
+    fn is_null(&self, idx: usize) -> Result<bool>;
+}
+
+/// The error for a `NULL` found where the Rust type has no `None`.
+pub(crate) fn unexpected_null(row: &dyn RawRow, idx: usize, expected: &'static str) -> DecodeError {
+    DecodeError::new(row.name(idx), expected, "NULL")
+}
+
+fn decode_int<T: TryFrom<i64>>(row: &dyn RawRow, idx: usize, expected: &'static str) -> Result<T> {
+    let v = row
+        .get_i64(idx)?
+        .ok_or_else(|| unexpected_null(row, idx, expected))?;
+    T::try_from(v).map_err(|_| DecodeError::new(row.name(idx), expected, format!("{v}, which is out of range")).into())
+}
+
+macro_rules! int_types {
+    ($($t:ty => $variant:ident, $sql:ident;)*) => {$(
+        impl ToSql for $t {
+            fn to_value(&self) -> Value { Value::$variant(*self) }
+        }
+        impl FromSql for $t {
+            fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+                decode_int(row, idx, stringify!($t))
+            }
+        }
+        impl ColumnType for $t {
+            const SQL_TYPE: SqlType = SqlType::$sql;
+            const NULLABLE: bool = false;
+            type Base = $t;
+        }
+    )*};
+}
+
+int_types! {
+    i16 => I16, SmallInt;
+    i32 => I32, Integer;
+    i64 => I64, BigInt;
+}
+
+impl ToSql for f32 {
+    fn to_value(&self) -> Value {
+        Value::F32(*self)
+    }
+}
+impl FromSql for f32 {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        let v = row.get_f64(idx)?.ok_or_else(|| unexpected_null(row, idx, "f32"))?;
+        // Narrowing is the documented meaning of an f32 column: REAL holds single precision.
+        Ok(v as f32)
+    }
+}
+impl ColumnType for f32 {
+    const SQL_TYPE: SqlType = SqlType::Real;
+    const NULLABLE: bool = false;
+    type Base = f32;
+}
+
+impl ToSql for f64 {
+    fn to_value(&self) -> Value {
+        Value::F64(*self)
+    }
+}
+impl FromSql for f64 {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        Ok(row.get_f64(idx)?.ok_or_else(|| unexpected_null(row, idx, "f64"))?)
+    }
+}
+impl ColumnType for f64 {
+    const SQL_TYPE: SqlType = SqlType::Double;
+    const NULLABLE: bool = false;
+    type Base = f64;
+}
+
+impl ToSql for bool {
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+impl FromSql for bool {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        Ok(row.get_bool(idx)?.ok_or_else(|| unexpected_null(row, idx, "bool"))?)
+    }
+}
+impl ColumnType for bool {
+    const SQL_TYPE: SqlType = SqlType::Boolean;
+    const NULLABLE: bool = false;
+    type Base = bool;
+}
+
+impl ToSql for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToSql for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+impl FromSql for String {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        Ok(row.get_text(idx)?.ok_or_else(|| unexpected_null(row, idx, "String"))?)
+    }
+}
+impl ColumnType for String {
+    const SQL_TYPE: SqlType = SqlType::Text;
+    const NULLABLE: bool = false;
+    type Base = String;
+}
+
+impl ToSql for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl ToSql for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl FromSql for Vec<u8> {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        Ok(row.get_blob(idx)?.ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))?)
+    }
+}
+impl ColumnType for Vec<u8> {
+    const SQL_TYPE: SqlType = SqlType::Blob;
+    const NULLABLE: bool = false;
+    type Base = Vec<u8>;
+}
+
+impl<T: ToSql + ?Sized> ToSql for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+
+impl<T: ToSql> ToSql for Option<T> {
+    fn to_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null,
+        }
+    }
+}
+impl<T: FromSql> FromSql for Option<T> {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        if row.is_null(idx)? {
+            Ok(None)
+        } else {
+            T::from_sql(row, idx).map(Some)
+        }
+    }
+}
+
+/// Only one level of `Option`: `Option<Option<T>>` is not a column type.
+pub trait NonNullColumnType: ColumnType {}
+impl NonNullColumnType for i16 {}
+impl NonNullColumnType for i32 {}
+impl NonNullColumnType for i64 {}
+impl NonNullColumnType for f32 {}
+impl NonNullColumnType for f64 {}
+impl NonNullColumnType for bool {}
+impl NonNullColumnType for String {}
+impl NonNullColumnType for Vec<u8> {}
+
+impl<T: NonNullColumnType> ColumnType for Option<T> {
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+    type Base = T;
+}
+
+impl ToSql for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl FromSql for Value {
+    fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
+        row.get_value(idx)
+    }
+}
