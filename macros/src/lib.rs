@@ -1,1 +1,29 @@
-pub fn x(){}
+//! Procedural macros of Quarry. Use them through the `quarry` crate, which re-exports them and
+//! whose documentation describes them.
+//!
+//! Every macro is a pipeline: parse the input into a model, check it (collecting every error with
+//! the span of the user's token), and expand to calls into `::quarry::__private`.
+
+mod ctxt;
+mod statement;
+mod table;
+
+use proc_macro::TokenStream;
+
+/// `#[derive(Table)]`: see the `quarry` crate.
+#[proc_macro_derive(Table, attributes(table, column))]
+pub fn derive_table(input: TokenStream) -> TokenStream {
+    table::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
+}
+
+/// `select!(…)`: see the `quarry` crate.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    statement::select(input.into()).into()
+}
+
+/// `insert!(Table { column: value, … })`: see the `quarry` crate.
+#[proc_macro]
+pub fn insert(input: TokenStream) -> TokenStream {
+    statement::insert(input.into()).into()
+}

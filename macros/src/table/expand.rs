@@ -1,0 +1,201 @@
+//! The code `#[derive(Table)]` writes.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Expr, ExprLit, Lit};
+
+use super::ast::{Field, Table};
+
+pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
+    let ident = table.ident;
+    let name = &table.name.0;
+    let metadata = match &table.metadata {
+        Some(path) => quote_spanned!(path.span()=> &#path),
+        None => quote!(&::quarry::DEFAULT_METADATA),
+    };
+    let pk = table.primary_key();
+    let autoincrement_key = match pk.as_slice() {
+        [only] => table.fields[*only]
+            .attrs
+            .autoincrement
+            .as_ref()
+            .is_none_or(|b| b.value)
+            .then_some(*only),
+        _ => None,
+    };
+    let n = table.fields.len();
+    let columns = table.fields.iter().enumerate().map(|(i, f)| {
+        column_def(f, pk.contains(&i), autoincrement_key == Some(i))
+    });
+    let consts = column_consts(table);
+    let decode = table.fields.iter().enumerate().map(|(i, f)| {
+        let field = f.ident;
+        let ty = f.ty;
+        quote_spanned!(ty.span()=> #field: ::quarry::__private::decode::<#ty>(row, start + #i)?)
+    });
+    let values = table.fields.iter().enumerate().map(|(i, f)| {
+        let field = f.ident;
+        quote!(out.push((#i, ::quarry::ToSql::to_value(&self.#field)));)
+    });
+    quote! {
+        #consts
+        const _: () = {
+            #[automatically_derived]
+            impl ::quarry::Table for #ident {
+                fn table() -> &'static ::quarry::TableDef {
+                    static COLUMNS: [::quarry::__private::ColumnDef; #n] = [#(#columns),*];
+                    static TABLE: ::quarry::__private::TableDef =
+                        ::quarry::__private::TableDef::new(#name, &COLUMNS, #metadata);
+                    &TABLE
+                }
+            }
+
+            #[automatically_derived]
+            impl ::quarry::FromRow for #ident {
+                fn width() -> usize {
+                    #n
+                }
+                fn from_row(
+                    row: &dyn ::quarry::RawRow,
+                    start: usize,
+                ) -> ::quarry::Result<Self> {
+                    ::core::result::Result::Ok(#ident { #(#decode,)* })
+                }
+            }
+
+            #[automatically_derived]
+            impl ::quarry::Insertable for #ident {
+                fn values(&self, out: &mut ::std::vec::Vec<(usize, ::quarry::Value)>) {
+                    #(#values)*
+                }
+            }
+
+            ::quarry::__private::inventory::submit! {
+                ::quarry::__private::TableRegistration::new(<#ident as ::quarry::Table>::table)
+            }
+        };
+    }
+}
+
+/// `User::id`, `User::name`, …: typed column handles as associated consts.
+fn column_consts(table: &Table<'_>) -> TokenStream {
+    let ident = table.ident;
+    let consts = table.fields.iter().enumerate().map(|(i, f)| {
+        let field = f.ident;
+        let ty = f.ty;
+        let vis = f.vis;
+        let doc = format!("The `{}` column of `{}`.", f.name.0, table.name.0);
+        quote! {
+            #[doc = #doc]
+            #vis const #field: ::quarry::Column<#ident, #ty> = ::quarry::Column::new(#i);
+        }
+    });
+    quote! {
+        #[allow(non_upper_case_globals)]
+        #[automatically_derived]
+        impl #ident {
+            #(#consts)*
+        }
+    }
+}
+
+fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStream {
+    let ty = f.ty;
+    let name = &f.name.0;
+    let field = f.ident.to_string();
+    let mut def = quote_spanned! {ty.span()=>
+        ::quarry::__private::ColumnDef::new(
+            #name,
+            #field,
+            ::quarry::__private::sql_type::<#ty>(),
+            ::quarry::__private::nullable::<#ty>(),
+        )
+    };
+    if primary_key {
+        def.extend(quote!(.primary_key()));
+    }
+    if autoincrement {
+        def.extend(quote!(.autoincrement()));
+    }
+    if f.attrs.unique.is_some() {
+        def.extend(quote!(.unique()));
+    }
+    if f.attrs.index.is_some() {
+        def.extend(quote!(.index()));
+    }
+    if let Some(len) = f.attrs.max_length.as_ref().and_then(|l| l.base10_parse::<u32>().ok()) {
+        def.extend(quote!(.max_length(#len)));
+    }
+    if let Some(sql) = &f.attrs.sql_type {
+        def.extend(quote!(.custom_type(#sql)));
+    }
+    if let Some(default) = &f.attrs.default {
+        let value = default_value(default);
+        def.extend(quote!(.default_value(#value)));
+    }
+    if let Some(target) = &f.attrs.references {
+        def.extend(quote_spanned! {target.span()=>
+            .references(::quarry::__private::foreign_key::<#ty, _, _>(#target))
+        });
+    }
+    def
+}
+
+/// A checked default literal (see `check.rs`) as a `DefaultValue`.
+fn default_value(e: &Expr) -> TokenStream {
+    let (negative, lit) = match e {
+        Expr::Unary(u) => match &*u.expr {
+            Expr::Lit(ExprLit { lit, .. }) => (true, lit),
+            _ => return quote!(::core::unreachable!()),
+        },
+        Expr::Lit(ExprLit { lit, .. }) => (false, lit),
+        _ => return quote!(::core::unreachable!()),
+    };
+    let sign = if negative { quote!(-) } else { quote!() };
+    match lit {
+        Lit::Int(i) => {
+            let digits = i.base10_digits();
+            let v: TokenStream = format!("{digits}i64").parse().unwrap_or_default();
+            quote!(::quarry::__private::DefaultValue::Int(#sign #v))
+        }
+        Lit::Float(f) => {
+            let digits = f.base10_digits();
+            let v: TokenStream = format!("{digits}f64").parse().unwrap_or_default();
+            quote!(::quarry::__private::DefaultValue::Float(#sign #v))
+        }
+        Lit::Str(s) => quote!(::quarry::__private::DefaultValue::Text(#s)),
+        Lit::Bool(b) => quote!(::quarry::__private::DefaultValue::Bool(#b)),
+        _ => quote!(::core::unreachable!()),
+    }
+}
+
+/// After an error: impls with no behaviour, so that uses of the type elsewhere do not add errors.
+pub(crate) fn stub(input: &DeriveInput, table: Option<&Table<'_>>) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let consts = table.map(column_consts).unwrap_or_default();
+    quote! {
+        #consts
+        const _: () = {
+            impl ::quarry::Table for #ident {
+                fn table() -> &'static ::quarry::TableDef {
+                    ::core::unreachable!("#[derive(Table)] failed to compile")
+                }
+            }
+            impl ::quarry::FromRow for #ident {
+                fn width() -> usize {
+                    0
+                }
+                fn from_row(_: &dyn ::quarry::RawRow, _: usize) -> ::quarry::Result<Self> {
+                    ::core::unreachable!("#[derive(Table)] failed to compile")
+                }
+            }
+            impl ::quarry::Insertable for #ident {
+                fn values(&self, _: &mut ::std::vec::Vec<(usize, ::quarry::Value)>) {}
+            }
+        };
+    }
+}
