@@ -47,9 +47,17 @@ fn main() -> Result<(), quarry::Error> {
 
     // Column values are checked against the column types by rustc; `id` is left out, so the
     // database assigns it.
-    let john = conn.execute(insert!(User { name: "john", hair_color: None }))?.last_insert_id();
+    let john = conn
+        .execute(insert!(User {
+            name: "john",
+            hair_color: None
+        }))?
+        .last_insert_id();
     let ed = conn
-        .execute(insert!(User { name: "ed", hair_color: Some("black".to_owned()) }))?
+        .execute(insert!(User {
+            name: "ed",
+            hair_color: Some("black".to_owned())
+        }))?
         .last_insert_id();
     let (Some(john), Some(ed)) = (john, ed) else {
         return Err(quarry::Error::NoRows);
@@ -57,9 +65,24 @@ fn main() -> Result<(), quarry::Error> {
 
     // Builders say the same thing without macros.
     let posts = [
-        Post { id: 0, user_id: john, title: "Hello".into(), body: Some("First post".into()) },
-        Post { id: 0, user_id: john, title: "Again".into(), body: None },
-        Post { id: 0, user_id: ed, title: "Ed writes".into(), body: None },
+        Post {
+            id: 0,
+            user_id: john,
+            title: "Hello".into(),
+            body: Some("First post".into()),
+        },
+        Post {
+            id: 0,
+            user_id: john,
+            title: "Again".into(),
+            body: None,
+        },
+        Post {
+            id: 0,
+            user_id: ed,
+            title: "Ed writes".into(),
+            body: None,
+        },
     ];
     let inserted = conn.execute(Post::insert_many(&posts))?.rowcount();
     println!("inserted {inserted} posts");
@@ -67,11 +90,18 @@ fn main() -> Result<(), quarry::Error> {
     let users: Vec<User> = conn.execute(select!(User ORDER BY User::name))?.all()?;
     println!("\nall users:");
     for u in &users {
-        println!("  #{:<2} {:<6} hair: {}", u.id, u.name, u.hair_color.as_deref().unwrap_or("-"));
+        println!(
+            "  #{:<2} {:<6} hair: {}",
+            u.id,
+            u.name,
+            u.hair_color.as_deref().unwrap_or("-")
+        );
     }
 
     let name = "ed";
-    let found: Option<User> = conn.execute(select!(User WHERE User::name == name))?.first()?;
+    let found: Option<User> = conn
+        .execute(select!(User WHERE User::name == name))?
+        .first()?;
     println!("\nlooked up {name:?}: {found:?}");
 
     let by_john: Vec<Post> = conn
@@ -79,15 +109,31 @@ fn main() -> Result<(), quarry::Error> {
         .all()?;
     println!("\nposts by john, newest first:");
     for p in &by_john {
-        println!("  #{} {:?} ({})", p.id, p.title, p.body.as_deref().unwrap_or("no body"));
+        println!(
+            "  #{} {:?} ({})",
+            p.id,
+            p.title,
+            p.body.as_deref().unwrap_or("no body")
+        );
     }
 
-    let no_color = conn.execute(select!(User WHERE User::hair_color == None))?.one()?;
+    let no_color = conn
+        .execute(select!(User WHERE User::hair_color == None))?
+        .one()?;
     println!("\nthe one user without a hair color: {}", no_color.name);
 
     let query = select!(Post WHERE Post::title != "Again" && Post::user_id == john LIMIT 5);
-    println!("\nSQL for SQLite:     {}", query.compile(&quarry::dialect::Sqlite)?.sql());
-    println!("SQL for PostgreSQL: {}", query.compile(&quarry::dialect::Postgres)?.sql());
-    println!("SQL for MySQL:      {}", query.compile(&quarry::dialect::Mysql)?.sql());
+    println!(
+        "\nSQL for SQLite:     {}",
+        query.compile(&quarry::dialect::Sqlite)?.sql()
+    );
+    println!(
+        "SQL for PostgreSQL: {}",
+        query.compile(&quarry::dialect::Postgres)?.sql()
+    );
+    println!(
+        "SQL for MySQL:      {}",
+        query.compile(&quarry::dialect::Mysql)?.sql()
+    );
     Ok(())
 }

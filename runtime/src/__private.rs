@@ -9,10 +9,17 @@ pub use crate::value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 use crate::error::Result;
 use crate::schema::Table;
 
-/// Decode one field.
+/// Decode one field. Bound by `ColumnType` (not just `FromSql`) so that an unsupported field
+/// type gets the one message `ColumnType` explains.
 #[inline]
-pub fn decode<T: FromSql>(row: &dyn RawRow, idx: usize) -> Result<T> {
+pub fn decode<T: ColumnType>(row: &dyn RawRow, idx: usize) -> Result<T> {
     T::from_sql(row, idx)
+}
+
+/// Encode one field; bound by `ColumnType` for the same reason as [`decode`].
+#[inline]
+pub fn encode<T: ColumnType>(value: &T) -> Value {
+    value.to_value()
 }
 
 /// The SQL type of a field type; a separate function so that an unsupported type is reported

@@ -204,7 +204,11 @@ pub struct DecodeError {
 
 impl DecodeError {
     /// Build a decode error: `column` by name, the Rust type asked for, and what was found.
-    pub fn new(column: impl Into<String>, expected: &'static str, found: impl Into<String>) -> Self {
+    pub fn new(
+        column: impl Into<String>,
+        expected: &'static str,
+        found: impl Into<String>,
+    ) -> Self {
         DecodeError {
             column: column.into(),
             expected,

@@ -3,7 +3,7 @@
 //!
 //! Use it through the `quarry` crate, which adds the derive and the statement macros and
 //! re-exports everything here.
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod dialect;
 pub mod driver;

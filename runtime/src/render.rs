@@ -212,7 +212,11 @@ pub fn create_table(table: &TableDef, dialect: &dyn Dialect) -> Result<String> {
         ident_list(&mut r, pk.iter().map(|c| c.name()));
         r.push(")");
     }
-    for col in table.columns().iter().filter(|c| c.is_unique() && !c.has_index()) {
+    for col in table
+        .columns()
+        .iter()
+        .filter(|c| c.is_unique() && !c.has_index())
+    {
         line(&mut r);
         r.push("UNIQUE (");
         r.ident(col.name());
@@ -237,26 +241,35 @@ fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result
     r.push(" ");
     let ty = r.dialect.column_type(table, col)?;
     r.push(&ty);
-    if let Some(default) = col.default() {
-        r.push(" DEFAULT ");
-        match default {
-            DefaultValue::Int(v) => r.push(&v.to_string()),
-            DefaultValue::Float(v) => r.push(&format!("{v:?}")),
-            DefaultValue::Bool(v) => r.push(r.dialect.bool_literal(v)),
-            DefaultValue::Text(s) => {
-                r.push("'");
-                r.push(&s.replace('\'', "''"));
-                r.push("'");
-            }
-        }
+    let default_first = r.dialect.default_before_not_null();
+    if default_first {
+        column_default(r, col);
     }
     if !col.is_nullable() {
         r.push(" NOT NULL");
+    }
+    if !default_first {
+        column_default(r, col);
     }
     if col.is_autoincrement() {
         r.push(r.dialect.autoincrement_suffix());
     }
     Ok(())
+}
+
+fn column_default(r: &mut Renderer<'_>, col: &ColumnDef) {
+    let Some(default) = col.default() else { return };
+    r.push(" DEFAULT ");
+    match default {
+        DefaultValue::Int(v) => r.push(&v.to_string()),
+        DefaultValue::Float(v) => r.push(&format!("{v:?}")),
+        DefaultValue::Bool(v) => r.push(r.dialect.bool_literal(v)),
+        DefaultValue::Text(s) => {
+            r.push("'");
+            r.push(&s.replace('\'', "''"));
+            r.push("'");
+        }
+    }
 }
 
 fn ident_list<'a>(r: &mut Renderer<'_>, names: impl Iterator<Item = &'a str>) {
@@ -276,7 +289,11 @@ pub fn create_indexes(table: &TableDef, dialect: &dyn Dialect) -> Vec<String> {
         .filter(|c| c.has_index())
         .map(|col| {
             let mut r = Renderer::new(dialect);
-            r.push(if col.is_unique() { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
+            r.push(if col.is_unique() {
+                "CREATE UNIQUE INDEX "
+            } else {
+                "CREATE INDEX "
+            });
             r.ident(&index_name(table, col));
             r.push(" ON ");
             r.ident(table.name());

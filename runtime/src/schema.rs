@@ -130,7 +130,12 @@ pub struct ColumnDef {
 
 impl ColumnDef {
     /// A column named `name` in SQL and `field` in Rust.
-    pub const fn new(name: &'static str, field: &'static str, sql_type: SqlType, nullable: bool) -> Self {
+    pub const fn new(
+        name: &'static str,
+        field: &'static str,
+        sql_type: SqlType,
+        nullable: bool,
+    ) -> Self {
         ColumnDef {
             name,
             field,
@@ -247,7 +252,11 @@ pub struct TableDef {
 
 impl TableDef {
     /// A table named `name` in `metadata`.
-    pub const fn new(name: &'static str, columns: &'static [ColumnDef], metadata: &'static MetaData) -> Self {
+    pub const fn new(
+        name: &'static str,
+        columns: &'static [ColumnDef],
+        metadata: &'static MetaData,
+    ) -> Self {
         TableDef {
             name,
             columns,
@@ -272,7 +281,9 @@ impl TableDef {
     }
     /// Columns with a foreign key, with the column each references.
     pub fn foreign_keys(&self) -> impl Iterator<Item = (&'static ColumnDef, ColumnRef)> {
-        self.columns.iter().filter_map(|c| c.references.map(|r| (c, r)))
+        self.columns
+            .iter()
+            .filter_map(|c| c.references.map(|r| (c, r)))
     }
     /// The `MetaData` the table belongs to.
     pub fn metadata(&self) -> &'static MetaData {

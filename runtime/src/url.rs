@@ -45,9 +45,11 @@ impl Url {
             message,
         };
         let (scheme, rest) = s.split_once("://").ok_or_else(|| {
-            bad("expected dialect[+driver]://[user[:password]@][host][:port][/database], \
+            bad(
+                "expected dialect[+driver]://[user[:password]@][host][:port][/database], \
                  e.g. sqlite:// or postgresql://user@localhost/db"
-                .into())
+                    .into(),
+            )
         })?;
         let (dialect, driver) = match scheme.split_once('+') {
             Some((d, drv)) => (d, Some(drv)),
@@ -81,7 +83,10 @@ impl Url {
         let (username, password) = match userinfo {
             None => (None, None),
             Some(u) => match u.split_once(':') {
-                Some((user, pw)) => (Some(decode(user, "username").map_err(&bad)?), Some(decode(pw, "password").map_err(&bad)?)),
+                Some((user, pw)) => (
+                    Some(decode(user, "username").map_err(&bad)?),
+                    Some(decode(pw, "password").map_err(&bad)?),
+                ),
                 None => (Some(decode(u, "username").map_err(&bad)?), None),
             },
         };
@@ -179,7 +184,13 @@ impl fmt::Display for Url {
             write!(f, "/{db}")?;
         }
         for (i, (k, v)) in self.query.iter().enumerate() {
-            write!(f, "{}{}={}", if i == 0 { '?' } else { '&' }, encode(k), encode(v))?;
+            write!(
+                f,
+                "{}{}={}",
+                if i == 0 { '?' } else { '&' },
+                encode(k),
+                encode(v)
+            )?;
         }
         Ok(())
     }
@@ -217,7 +228,11 @@ fn split_host_port(s: &str) -> std::result::Result<(Option<String>, Option<u16>)
                 .map_err(|_| format!("port {p:?} is not a number from 0 to 65535"))?,
         ),
     };
-    let host = if host.is_empty() { None } else { Some(decode(host, "host")?) };
+    let host = if host.is_empty() {
+        None
+    } else {
+        Some(decode(host, "host")?)
+    };
     Ok((host, port))
 }
 
@@ -252,7 +267,8 @@ fn decode(s: &str, part: &str) -> std::result::Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("the {part} is not valid UTF-8 once percent-decoded"))
+    String::from_utf8(out)
+        .map_err(|_| format!("the {part} is not valid UTF-8 once percent-decoded"))
 }
 
 fn encode(s: &str) -> String {
@@ -290,13 +306,20 @@ mod tests {
     #[test]
     fn sqlite_urls_follow_sqlalchemy_slashes() {
         assert_eq!(Url::parse("sqlite://").unwrap().database(), None);
-        assert_eq!(Url::parse("sqlite:///rel.db").unwrap().database(), Some("rel.db"));
-        assert_eq!(Url::parse("sqlite:////abs/x.db").unwrap().database(), Some("/abs/x.db"));
+        assert_eq!(
+            Url::parse("sqlite:///rel.db").unwrap().database(),
+            Some("rel.db")
+        );
+        assert_eq!(
+            Url::parse("sqlite:////abs/x.db").unwrap().database(),
+            Some("/abs/x.db")
+        );
     }
 
     #[test]
     fn full_url_parts_are_decoded() {
-        let u = Url::parse("mysql+mysql://us%20er:p%3Aw@db.example:3307/test?charset=utf8mb4").unwrap();
+        let u =
+            Url::parse("mysql+mysql://us%20er:p%3Aw@db.example:3307/test?charset=utf8mb4").unwrap();
         assert_eq!(u.dialect_name(), "mysql");
         assert_eq!(u.driver_name(), Some("mysql"));
         assert_eq!(u.username(), Some("us er"));
@@ -315,7 +338,9 @@ mod tests {
 
     #[test]
     fn password_never_shows_in_errors_or_display() {
-        let e = Url::parse("postgresql://u:sekrit@h:99999/db").unwrap_err().to_string();
+        let e = Url::parse("postgresql://u:sekrit@h:99999/db")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("sekrit"), "{e}");
         assert!(e.contains("port \"99999\""), "{e}");
         let u = Url::parse("postgresql://u:sekrit@h/db").unwrap();

@@ -170,7 +170,14 @@ fn decode_int<T: TryFrom<i64>>(row: &dyn RawRow, idx: usize, expected: &'static 
     let v = row
         .get_i64(idx)?
         .ok_or_else(|| unexpected_null(row, idx, expected))?;
-    T::try_from(v).map_err(|_| DecodeError::new(row.name(idx), expected, format!("{v}, which is out of range")).into())
+    T::try_from(v).map_err(|_| {
+        DecodeError::new(
+            row.name(idx),
+            expected,
+            format!("{v}, which is out of range"),
+        )
+        .into()
+    })
 }
 
 macro_rules! int_types {
@@ -204,7 +211,9 @@ impl ToSql for f32 {
 }
 impl FromSql for f32 {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        let v = row.get_f64(idx)?.ok_or_else(|| unexpected_null(row, idx, "f32"))?;
+        let v = row
+            .get_f64(idx)?
+            .ok_or_else(|| unexpected_null(row, idx, "f32"))?;
         // Narrowing is the documented meaning of an f32 column: REAL holds single precision.
         Ok(v as f32)
     }
@@ -222,7 +231,9 @@ impl ToSql for f64 {
 }
 impl FromSql for f64 {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row.get_f64(idx)?.ok_or_else(|| unexpected_null(row, idx, "f64"))?)
+        Ok(row
+            .get_f64(idx)?
+            .ok_or_else(|| unexpected_null(row, idx, "f64"))?)
     }
 }
 impl ColumnType for f64 {
@@ -238,7 +249,9 @@ impl ToSql for bool {
 }
 impl FromSql for bool {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row.get_bool(idx)?.ok_or_else(|| unexpected_null(row, idx, "bool"))?)
+        Ok(row
+            .get_bool(idx)?
+            .ok_or_else(|| unexpected_null(row, idx, "bool"))?)
     }
 }
 impl ColumnType for bool {
@@ -259,7 +272,9 @@ impl ToSql for str {
 }
 impl FromSql for String {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row.get_text(idx)?.ok_or_else(|| unexpected_null(row, idx, "String"))?)
+        Ok(row
+            .get_text(idx)?
+            .ok_or_else(|| unexpected_null(row, idx, "String"))?)
     }
 }
 impl ColumnType for String {
@@ -280,7 +295,9 @@ impl ToSql for [u8] {
 }
 impl FromSql for Vec<u8> {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row.get_blob(idx)?.ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))?)
+        Ok(row
+            .get_blob(idx)?
+            .ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))?)
     }
 }
 impl ColumnType for Vec<u8> {

@@ -47,7 +47,10 @@ fn column_path(e: &Expr) -> Option<&Path> {
     let table = p.path.segments[0].ident.to_string();
     let column = p.path.segments[1].ident.to_string();
     let upper = table.chars().next().is_some_and(char::is_uppercase);
-    let lower = column.chars().next().is_some_and(|c| c.is_lowercase() || c == '_');
+    let lower = column
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() || c == '_');
     (upper && lower).then_some(&p.path)
 }
 
@@ -75,7 +78,9 @@ fn condition(e: &Expr) -> syn::Result<TokenStream> {
         }
         Expr::Binary(b) => binary(b),
         // `User::name.like("j%")`, `User::active`, `true`, `{flag}`: already conditions.
-        Expr::MethodCall(_) | Expr::Path(_) | Expr::Lit(_) | Expr::Block(_) | Expr::Call(_) => Ok(quote!(#e)),
+        Expr::MethodCall(_) | Expr::Path(_) | Expr::Lit(_) | Expr::Block(_) | Expr::Call(_) => {
+            Ok(quote!(#e))
+        }
         other => Err(syn::Error::new_spanned(
             other,
             "expected a condition such as `User::name == name`, `User::id > 5 && …` or \
@@ -113,7 +118,11 @@ fn binary(b: &ExprBinary) -> syn::Result<TokenStream> {
     let (left, right) = (strip(&b.left), strip(&b.right));
     // `x == None` is `x IS NULL`, as in SQLAlchemy.
     if is_none(right) || is_none(left) {
-        let (value, none) = if is_none(right) { (left, right) } else { (right, left) };
+        let (value, none) = if is_none(right) {
+            (left, right)
+        } else {
+            (right, left)
+        };
         let test = match method {
             "eq" => quote_spanned!(none.span()=> is_null),
             "ne" => quote_spanned!(none.span()=> is_not_null),
@@ -127,11 +136,12 @@ fn binary(b: &ExprBinary) -> syn::Result<TokenStream> {
         let value = operand(value);
         return Ok(quote_spanned!(none.span()=> ::quarry::Expression::#test(#value)));
     }
-    let (receiver, method, argument) = if column_path(left).is_some() || column_path(right).is_none() {
-        (left, method, right)
-    } else {
-        (right, flipped, left)
-    };
+    let (receiver, method, argument) =
+        if column_path(left).is_some() || column_path(right).is_none() {
+            (left, method, right)
+        } else {
+            (right, flipped, left)
+        };
     if column_path(receiver).is_none() && !is_expression(receiver) {
         return Err(syn::Error::new_spanned(
             b,
@@ -168,13 +178,19 @@ pub(crate) fn insert(s: &ExprStruct) -> syn::Result<TokenStream> {
         ));
     }
     if s.qself.is_some() {
-        return Err(syn::Error::new_spanned(&s.path, "expected a table type, e.g. insert!(User { … })"));
+        return Err(syn::Error::new_spanned(
+            &s.path,
+            "expected a table type, e.g. insert!(User { … })",
+        ));
     }
     let table = &s.path;
     let mut out = quote_spanned!(table.span()=> ::quarry::__private::insert_into::<#table>());
     for field in &s.fields {
         let Member::Named(name) = &field.member else {
-            return Err(syn::Error::new_spanned(&field.member, "expected a column name"));
+            return Err(syn::Error::new_spanned(
+                &field.member,
+                "expected a column name",
+            ));
         };
         let column = quote_spanned!(name.span()=> <#table>::#name);
         let value = &field.expr;

@@ -10,7 +10,9 @@ use crate::ctxt::hint;
 /// Clause keywords, in the order they may appear.
 const CLAUSES: &[&str] = &["WHERE", "ORDER", "LIMIT", "OFFSET"];
 /// Keywords of SQL that `select!` does not take yet, so they get a clear message.
-const NOT_YET: &[&str] = &["FROM", "JOIN", "LEFT", "GROUP", "HAVING", "DISTINCT", "UNION"];
+const NOT_YET: &[&str] = &[
+    "FROM", "JOIN", "LEFT", "GROUP", "HAVING", "DISTINCT", "UNION",
+];
 
 pub(crate) struct Select {
     pub(crate) table: Path,
@@ -27,7 +29,9 @@ struct Clause {
 }
 
 fn keyword_of(tt: &TokenTree) -> Option<(Ident, String)> {
-    let TokenTree::Ident(id) = tt else { return None };
+    let TokenTree::Ident(id) = tt else {
+        return None;
+    };
     let upper = id.to_string().to_ascii_uppercase();
     let is_keyword = CLAUSES.contains(&upper.as_str()) || NOT_YET.contains(&upper.as_str());
     is_keyword.then(|| (id.clone(), upper))
@@ -38,8 +42,17 @@ impl Parse for Select {
         let all: TokenStream = input.parse()?;
         let mut head = TokenStream::new();
         let mut clauses: Vec<Clause> = Vec::new();
+        // After `::` or `.` an identifier is a column or method (`User::order`), never a keyword.
+        let mut after_path_sep = false;
         for tt in all {
-            match keyword_of(&tt) {
+            let keyword = if after_path_sep {
+                None
+            } else {
+                keyword_of(&tt)
+            };
+            after_path_sep =
+                matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
+            match keyword {
                 Some((keyword, _)) => clauses.push(Clause {
                     keyword,
                     tokens: TokenStream::new(),
@@ -112,7 +125,10 @@ impl Parse for Select {
 
 fn expr(tokens: TokenStream, span: Span, keyword: &str) -> syn::Result<Expr> {
     if tokens.is_empty() {
-        return Err(syn::Error::new(span, format!("{keyword} needs an expression after it")));
+        return Err(syn::Error::new(
+            span,
+            format!("{keyword} needs an expression after it"),
+        ));
     }
     syn::parse2(tokens)
 }
@@ -121,12 +137,20 @@ fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Id
     let mut iter = tokens.into_iter().peekable();
     match iter.next() {
         Some(TokenTree::Ident(by)) if by.to_string().eq_ignore_ascii_case("BY") => {}
-        _ => return Err(syn::Error::new(span, "expected BY after ORDER: ORDER BY User::id DESC")),
+        _ => {
+            return Err(syn::Error::new(
+                span,
+                "expected BY after ORDER: ORDER BY User::id DESC",
+            ));
+        }
     }
     let mut terms = Vec::new();
     let mut current = TokenStream::new();
     let mut direction: Option<Ident> = None;
-    let finish = |current: &mut TokenStream, direction: &mut Option<Ident>, terms: &mut Vec<(Expr, Option<Ident>)>| -> syn::Result<()> {
+    let finish = |current: &mut TokenStream,
+                  direction: &mut Option<Ident>,
+                  terms: &mut Vec<(Expr, Option<Ident>)>|
+     -> syn::Result<()> {
         if current.is_empty() {
             return Err(syn::Error::new(span, "ORDER BY needs a column after it"));
         }
@@ -135,7 +159,9 @@ fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Id
     };
     for tt in iter {
         match &tt {
-            TokenTree::Punct(p) if p.as_char() == ',' => finish(&mut current, &mut direction, &mut terms)?,
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                finish(&mut current, &mut direction, &mut terms)?
+            }
             TokenTree::Ident(id)
                 if ["ASC", "DESC"].contains(&id.to_string().to_ascii_uppercase().as_str()) =>
             {
@@ -144,7 +170,10 @@ fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Id
             TokenTree::Ident(id) if direction.is_some() => {
                 return Err(syn::Error::new(
                     id.span(),
-                    format!("unexpected `{id}` after the sort direction{}", hint(&id.to_string(), ["ASC", "DESC"])),
+                    format!(
+                        "unexpected `{id}` after the sort direction{}",
+                        hint(&id.to_string(), ["ASC", "DESC"])
+                    ),
                 ));
             }
             _ => current.extend([tt]),

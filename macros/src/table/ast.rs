@@ -52,7 +52,10 @@ impl<'a> Table<'a> {
                 return None;
             }
             Data::Union(u) => {
-                cx.error_spanned_by(u.union_token, "#[derive(Table)] works on structs, not unions");
+                cx.error_spanned_by(
+                    u.union_token,
+                    "#[derive(Table)] works on structs, not unions",
+                );
                 return None;
             }
         };
@@ -75,7 +78,10 @@ impl<'a> Table<'a> {
                 let attrs = attr::parse_column(cx, &f.attrs);
                 let name = match &attrs.name {
                     Some(lit) => (lit.value(), lit.span()),
-                    None => (ident.to_string().trim_start_matches("r#").to_owned(), ident.span()),
+                    None => (
+                        ident.to_string().trim_start_matches("r#").to_owned(),
+                        ident.span(),
+                    ),
                 };
                 Some(Field {
                     ident,
@@ -116,7 +122,8 @@ pub(crate) fn snake_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
                 out.push('_');

@@ -56,11 +56,15 @@ pub(crate) struct ColumnAttrs {
 }
 
 fn unknown(meta: &ParseNestedMeta<'_>, attr: &str, keys: &[&str]) -> syn::Error {
-    let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+    let key = meta
+        .path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     meta.error(format!(
-        "unknown #[{attr}] attribute `{key}`{}; expected one of: {}",
-        hint(&key, keys.iter().copied()),
-        keys.join(", ")
+        "unknown #[{attr}] attribute `{key}`: expected one of {}{}",
+        keys.join(", "),
+        hint(&key, keys.iter().copied())
     ))
 }
 
@@ -83,7 +87,9 @@ fn flag(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<Ident> {
 fn string_value(meta: &ParseNestedMeta<'_>, attr: &str, key: &str) -> syn::Result<LitStr> {
     let form = format!("the correct format looks like #[{attr}({key} = \"...\")]");
     let value = meta.value().map_err(|_| meta.error(&form))?;
-    value.parse::<LitStr>().map_err(|e| syn::Error::new(e.span(), form))
+    value
+        .parse::<LitStr>()
+        .map_err(|e| syn::Error::new(e.span(), form))
 }
 
 pub(crate) fn parse_table(cx: &mut Ctxt, attrs: &[Attribute]) -> TableAttrs {

@@ -52,7 +52,11 @@ fn check_primary_key(cx: &mut Ctxt, table: &Table<'_>) {
         }
         for n in names {
             if !table.fields.iter().any(|f| f.ident == n) {
-                let fields = table.fields.iter().map(|f| f.ident.to_string()).collect::<Vec<_>>();
+                let fields = table
+                    .fields
+                    .iter()
+                    .map(|f| f.ident.to_string())
+                    .collect::<Vec<_>>();
                 cx.error_spanned_by(
                     n,
                     format!(
@@ -80,7 +84,10 @@ fn check_primary_key(cx: &mut Ctxt, table: &Table<'_>) {
         if option_inner(f.ty).is_some() {
             cx.error_spanned_by(
                 f.ty,
-                format!("primary key `{}` cannot be an Option: primary key columns are NOT NULL", f.ident),
+                format!(
+                    "primary key `{}` cannot be an Option: primary key columns are NOT NULL",
+                    f.ident
+                ),
             );
         }
     }
@@ -94,13 +101,19 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>) {
         if known.is_some_and(|t| t != "String") {
             cx.error_spanned_by(
                 len,
-                format!("max_length applies to String columns, but `{}` is not one", field.ident),
+                format!(
+                    "max_length applies to String columns, but `{}` is not one",
+                    field.ident
+                ),
             );
         }
     }
     if let Some(auto) = &field.attrs.autoincrement {
         if field.attrs.primary_key.is_none() {
-            cx.error_spanned_by(auto, "autoincrement applies only to an integer primary key column");
+            cx.error_spanned_by(
+                auto,
+                "autoincrement applies only to an integer primary key column",
+            );
         }
     }
     if let (Some(default), Some(ty)) = (&field.attrs.default, known) {
@@ -111,8 +124,15 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>) {
 fn check_default(cx: &mut Ctxt, default: &Expr, ty: &str) {
     let lit = match default {
         Expr::Lit(ExprLit { lit, .. }) => lit,
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match &**expr {
-            Expr::Lit(ExprLit { lit: l @ (Lit::Int(_) | Lit::Float(_)), .. }) => l,
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(ExprLit {
+                lit: l @ (Lit::Int(_) | Lit::Float(_)),
+                ..
+            }) => l,
             _ => return not_a_literal(cx, default),
         },
         _ => return not_a_literal(cx, default),
@@ -126,9 +146,15 @@ fn check_default(cx: &mut Ctxt, default: &Expr, ty: &str) {
     };
     let known = INTEGERS.contains(&ty) || FLOATS.contains(&ty) || ty == "String" || ty == "bool";
     if known && !fits {
-        cx.error_spanned_by(default, format!("this default does not fit a column of type `{ty}`"));
+        cx.error_spanned_by(
+            default,
+            format!("this default does not fit a column of type `{ty}`"),
+        );
     }
-    if !matches!(lit, Lit::Int(_) | Lit::Float(_) | Lit::Str(_) | Lit::Bool(_)) {
+    if !matches!(
+        lit,
+        Lit::Int(_) | Lit::Float(_) | Lit::Str(_) | Lit::Bool(_)
+    ) {
         not_a_literal(cx, default);
     }
 }

@@ -25,9 +25,11 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
         _ => None,
     };
     let n = table.fields.len();
-    let columns = table.fields.iter().enumerate().map(|(i, f)| {
-        column_def(f, pk.contains(&i), autoincrement_key == Some(i))
-    });
+    let columns = table
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| column_def(f, pk.contains(&i), autoincrement_key == Some(i)));
     let consts = column_consts(table);
     let decode = table.fields.iter().enumerate().map(|(i, f)| {
         let field = f.ident;
@@ -36,7 +38,9 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
     });
     let values = table.fields.iter().enumerate().map(|(i, f)| {
         let field = f.ident;
-        quote!(out.push((#i, ::quarry::ToSql::to_value(&self.#field)));)
+        let ty = f.ty;
+        let encode = quote_spanned!(ty.span()=> ::quarry::__private::encode::<#ty>);
+        quote!(out.push((#i, #encode(&self.#field)));)
     });
     quote! {
         #consts
@@ -124,7 +128,12 @@ fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStr
     if f.attrs.index.is_some() {
         def.extend(quote!(.index()));
     }
-    if let Some(len) = f.attrs.max_length.as_ref().and_then(|l| l.base10_parse::<u32>().ok()) {
+    if let Some(len) = f
+        .attrs
+        .max_length
+        .as_ref()
+        .and_then(|l| l.base10_parse::<u32>().ok())
+    {
         def.extend(quote!(.max_length(#len)));
     }
     if let Some(sql) = &f.attrs.sql_type {

@@ -85,6 +85,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         ""
     }
 
+    /// True when a column's `DEFAULT` comes before `NOT NULL` (ANSI); MySQL puts it after.
+    fn default_before_not_null(&self) -> bool {
+        true
+    }
+
     /// A boolean literal in DDL defaults.
     fn bool_literal(&self, v: bool) -> &'static str {
         if v { "true" } else { "false" }
@@ -96,7 +101,12 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     }
 
     /// Append `LIMIT`/`OFFSET`; at least one of them is present.
-    fn limit_offset(&self, r: &mut Renderer<'_>, limit: Option<&SqlExpr>, offset: Option<&SqlExpr>) {
+    fn limit_offset(
+        &self,
+        r: &mut Renderer<'_>,
+        limit: Option<&SqlExpr>,
+        offset: Option<&SqlExpr>,
+    ) {
         if let Some(l) = limit {
             r.push(" LIMIT ");
             r.expr(l);
@@ -161,7 +171,11 @@ mod tests {
     fn reserved_word_lists_are_sorted_for_binary_search() {
         for d in ALL {
             let words = d.reserved_words();
-            assert!(words.windows(2).all(|w| w[0] < w[1]), "{} list not sorted", d.name());
+            assert!(
+                words.windows(2).all(|w| w[0] < w[1]),
+                "{} list not sorted",
+                d.name()
+            );
         }
     }
 
@@ -171,7 +185,10 @@ mod tests {
             ("user", ["user", "\"user\"", "user"]),
             ("order", ["\"order\"", "\"order\"", "`order`"]),
             ("Name", ["\"Name\"", "\"Name\"", "`Name`"]),
-            ("weird name", ["\"weird name\"", "\"weird name\"", "`weird name`"]),
+            (
+                "weird name",
+                ["\"weird name\"", "\"weird name\"", "`weird name`"],
+            ),
             ("q\"t", ["\"q\"\"t\"", "\"q\"\"t\"", "`q\"t`"]),
             ("b`t", ["\"b`t\"", "\"b`t\"", "`b``t`"]),
             ("1abc", ["\"1abc\"", "\"1abc\"", "`1abc`"]),

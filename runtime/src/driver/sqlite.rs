@@ -59,7 +59,11 @@ impl Driver for SqliteDriver {
             let mut err = convert(e, None, &[]);
             err.kind = DatabaseErrorKind::Connection;
             if let Target::File(path) = &self.target {
-                err.message = format!("cannot open SQLite database {}: {}", path.display(), err.message);
+                err.message = format!(
+                    "cannot open SQLite database {}: {}",
+                    path.display(),
+                    err.message
+                );
             }
             Error::from(err)
         })?;
@@ -170,9 +174,9 @@ struct SqliteRow<'a, 'stmt> {
 
 impl SqliteRow<'_, '_> {
     fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
-        self.row.get_ref(idx).map_err(|e| {
-            Error::NoSuchColumn(format!("result has no column {idx}: {e}"))
-        })
+        self.row
+            .get_ref(idx)
+            .map_err(|e| Error::NoSuchColumn(format!("result has no column {idx}: {e}")))
     }
 
     fn mismatch(&self, idx: usize, expected: &'static str, found: ValueRef<'_>) -> Error {

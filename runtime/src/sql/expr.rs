@@ -48,6 +48,19 @@ impl BinOp {
         }
     }
 
+    /// The comparison with the opposite meaning; `None` for AND / OR.
+    pub fn negated(self) -> Option<BinOp> {
+        Some(match self {
+            BinOp::Eq => BinOp::Ne,
+            BinOp::Ne => BinOp::Eq,
+            BinOp::Lt => BinOp::Ge,
+            BinOp::Ge => BinOp::Lt,
+            BinOp::Gt => BinOp::Le,
+            BinOp::Le => BinOp::Gt,
+            BinOp::And | BinOp::Or => return None,
+        })
+    }
+
     /// Binding strength; higher binds tighter. Follows SQLAlchemy's operator precedence.
     pub(crate) fn precedence(self) -> u8 {
         match self {
@@ -101,6 +114,22 @@ impl fmt::Debug for SqlExpr {
 }
 
 impl SqlExpr {
+    /// The logical negation of a boolean expression.
+    pub fn negate(self) -> SqlExpr {
+        match self {
+            SqlExpr::Binary(l, op, r) => match op.negated() {
+                Some(neg) => SqlExpr::Binary(l, neg, r),
+                None => SqlExpr::Not(Box::new(SqlExpr::Binary(l, op, r))),
+            },
+            SqlExpr::IsNull { expr, negated } => SqlExpr::IsNull {
+                expr,
+                negated: !negated,
+            },
+            SqlExpr::Not(inner) => *inner,
+            other => SqlExpr::Not(Box::new(other)),
+        }
+    }
+
     pub(crate) fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
         SqlExpr::Binary(Box::new(left), op, Box::new(right))
     }
@@ -253,12 +282,13 @@ pub trait Expression: Sized {
     {
         compare(self.into_sql(), BinOp::Or, rhs.as_expr())
     }
-    /// `NOT self`
+    /// `NOT self`. As in SQLAlchemy, a comparison is negated instead (`NOT (a > b)` is `a <= b`,
+    /// `NOT (a IS NULL)` is `a IS NOT NULL`) and a double negation cancels.
     fn not(self) -> Expr<bool>
     where
         Self: Expression<SqlType = bool>,
     {
-        Expr::new(SqlExpr::Not(Box::new(self.into_sql())))
+        Expr::new(self.into_sql().negate())
     }
     /// `self ASC` in `ORDER BY`.
     fn asc(self) -> crate::sql::OrderBy {

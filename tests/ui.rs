@@ -1,0 +1,10 @@
+//! Compile-fail tests: each file under `tests/ui/` holds one mistake; its `.stderr` is the
+//! message the user sees. Bless with `cargo xtask bless` (TRYBUILD=overwrite), then review.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/table/*.rs");
+    t.compile_fail("tests/ui/select/*.rs");
+    t.compile_fail("tests/ui/insert/*.rs");
+}

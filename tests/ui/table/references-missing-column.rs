@@ -1,0 +1,17 @@
+use quarry::prelude::*;
+
+#[derive(Table)]
+struct User {
+    #[column(primary_key)]
+    id: i64,
+}
+
+#[derive(Table)]
+struct Post {
+    #[column(primary_key)]
+    id: i64,
+    #[column(references = User::idd)]
+    user_id: i64,
+}
+
+fn main() {}
