@@ -182,3 +182,28 @@ fn column_definitions_carry_their_attributes() {
             .all(|c| !c.is_autoincrement())
     );
 }
+
+#[test]
+fn each_metadata_lists_only_its_own_tables() {
+    static A: MetaData = MetaData::new();
+    static B: MetaData = MetaData::new();
+    #[derive(Table)]
+    #[table(name = "same", metadata = A)]
+    struct InA {
+        #[column(primary_key)]
+        id: i64,
+    }
+    #[derive(Table)]
+    #[table(name = "same", metadata = B)]
+    struct InB {
+        #[column(primary_key)]
+        id: i32,
+    }
+    assert!(
+        !std::ptr::eq(&A, &B),
+        "two MetaData statics must have distinct addresses"
+    );
+    assert_eq!(A.tables(), [InA::table()]);
+    assert_eq!(B.tables(), [InB::table()]);
+    assert!(DEFAULT_METADATA.tables().is_empty());
+}

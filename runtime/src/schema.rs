@@ -4,7 +4,6 @@
 //! and registers it with its [`MetaData`] at link time, so `META.tables()` knows every table of the
 //! program without any call at start-up.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::Result;
@@ -319,26 +318,27 @@ impl Eq for TableDef {}
 /// ```
 #[derive(Debug)]
 pub struct MetaData {
-    _private: (),
+    /// A `MetaData` is identified by its address. A zero-sized `static` may share its address
+    /// with another one, so this field is not zero-sized.
+    _address: u8,
 }
 
 impl MetaData {
     /// An empty `MetaData`; tables join it through `#[table(metadata = …)]`.
     pub const fn new() -> Self {
-        MetaData { _private: () }
+        MetaData { _address: 0 }
     }
 
     /// The tables of this `MetaData`, parents before the children that reference them; tables
     /// with no order between them come by name. Tables in a foreign-key cycle come last, by name.
     pub fn tables(&'static self) -> Vec<&'static TableDef> {
-        let mut by_name: BTreeMap<&str, &'static TableDef> = BTreeMap::new();
-        for reg in inventory::iter::<TableRegistration> {
-            let t = (reg.table)();
-            if std::ptr::eq(t.metadata, self) {
-                by_name.insert(t.name, t);
-            }
-        }
-        sort_by_dependency(by_name.into_values().collect())
+        let mut tables: Vec<&'static TableDef> = inventory::iter::<TableRegistration>
+            .into_iter()
+            .map(|reg| (reg.table)())
+            .filter(|t| std::ptr::eq(t.metadata, self))
+            .collect();
+        tables.sort_by_key(|t| t.name);
+        sort_by_dependency(tables)
     }
 }
 

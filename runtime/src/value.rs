@@ -166,9 +166,20 @@ pub(crate) fn unexpected_null(row: &dyn RawRow, idx: usize, expected: &'static s
     DecodeError::new(row.name(idx), expected, "NULL")
 }
 
+/// A driver's decode error restated with the exact Rust type asked for (drivers only know the
+/// kind of value they were asked to read).
+fn expecting<T>(r: Result<T>, expected: &'static str) -> Result<T> {
+    r.map_err(|e| match e {
+        crate::Error::Decode(mut d) => {
+            d.expected = expected;
+            crate::Error::Decode(d)
+        }
+        other => other,
+    })
+}
+
 fn decode_int<T: TryFrom<i64>>(row: &dyn RawRow, idx: usize, expected: &'static str) -> Result<T> {
-    let v = row
-        .get_i64(idx)?
+    let v = expecting(row.get_i64(idx), expected)?
         .ok_or_else(|| unexpected_null(row, idx, expected))?;
     T::try_from(v).map_err(|_| {
         DecodeError::new(
@@ -211,9 +222,8 @@ impl ToSql for f32 {
 }
 impl FromSql for f32 {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        let v = row
-            .get_f64(idx)?
-            .ok_or_else(|| unexpected_null(row, idx, "f32"))?;
+        let v =
+            expecting(row.get_f64(idx), "f32")?.ok_or_else(|| unexpected_null(row, idx, "f32"))?;
         // Narrowing is the documented meaning of an f32 column: REAL holds single precision.
         Ok(v as f32)
     }
@@ -231,9 +241,7 @@ impl ToSql for f64 {
 }
 impl FromSql for f64 {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row
-            .get_f64(idx)?
-            .ok_or_else(|| unexpected_null(row, idx, "f64"))?)
+        Ok(expecting(row.get_f64(idx), "f64")?.ok_or_else(|| unexpected_null(row, idx, "f64"))?)
     }
 }
 impl ColumnType for f64 {
@@ -249,8 +257,7 @@ impl ToSql for bool {
 }
 impl FromSql for bool {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row
-            .get_bool(idx)?
+        Ok(expecting(row.get_bool(idx), "bool")?
             .ok_or_else(|| unexpected_null(row, idx, "bool"))?)
     }
 }
@@ -272,8 +279,7 @@ impl ToSql for str {
 }
 impl FromSql for String {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row
-            .get_text(idx)?
+        Ok(expecting(row.get_text(idx), "String")?
             .ok_or_else(|| unexpected_null(row, idx, "String"))?)
     }
 }
@@ -295,8 +301,7 @@ impl ToSql for [u8] {
 }
 impl FromSql for Vec<u8> {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(row
-            .get_blob(idx)?
+        Ok(expecting(row.get_blob(idx), "Vec<u8>")?
             .ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))?)
     }
 }

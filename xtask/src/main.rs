@@ -1,1 +1,233 @@
-fn main() {}
+//! `cargo xtask …`: the project's automation, in Rust.
+//!
+//! - `ci`: what `.ci/run` does — start the database servers, run the test command, check
+//!   formatting and clippy.
+//! - `test`: the test command of README.md (`cargo test --workspace`), after reporting which
+//!   database servers are up. With `CI=true` a server that is down is a failure.
+//! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
+//! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
+//! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// A database server the live tests use.
+struct Server {
+    name: &'static str,
+    addr: &'static str,
+    env: &'static str,
+}
+
+const SERVERS: &[Server] = &[
+    Server {
+        name: "PostgreSQL",
+        addr: "127.0.0.1:5432",
+        env: "QUARRY_POSTGRES_URL",
+    },
+    Server {
+        name: "MariaDB",
+        addr: "127.0.0.1:3306",
+        env: "QUARRY_MYSQL_URL",
+    },
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    std::env::set_current_dir(workspace_root()).context("cannot enter the workspace root")?;
+    match args.as_slice() {
+        ["ci"] => ci(),
+        ["test", rest @ ..] => test(rest),
+        ["db"] | ["db", "status"] => {
+            status();
+            Ok(())
+        }
+        ["db", "start"] => start_servers(),
+        ["bless"] => bless(),
+        ["snapshots"] => snapshots(),
+        ["bench", ..] => bail!("benchmarks arrive with the benchmark issue; nothing to run yet"),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 ci                 start servers, run the tests, fmt --check, clippy (= .ci/run)\n  \
+                 test [args…]       the README's test command; args go to cargo test\n  \
+                 db [status|start]  the local PostgreSQL and MariaDB servers\n  \
+                 bless              re-record UI .stderr files and insta snapshots\n  \
+                 snapshots          list snapshots pending review"
+            );
+            bail!("unknown command {:?}", args.join(" "))
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    run(Command::new(env!("CARGO")).args(args))
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    start_servers()?;
+    test(&[])?;
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])
+}
+
+fn test(extra: &[&str]) -> Result<()> {
+    let down = status();
+    if in_ci() && !down.is_empty() {
+        bail!("CI=true and these servers are down: {}", down.join(", "));
+    }
+    let mut args = vec!["test", "--workspace"];
+    args.extend_from_slice(extra);
+    cargo(&args)
+}
+
+fn is_up(addr: &str) -> bool {
+    addr.parse::<SocketAddr>()
+        .is_ok_and(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok())
+}
+
+/// Print each server's state; return the names of those that are down.
+fn status() -> Vec<&'static str> {
+    let mut down = Vec::new();
+    for s in SERVERS {
+        let up = is_up(s.addr);
+        let url = std::env::var(s.env)
+            .map(|_| format!(" ({} is set)", s.env))
+            .unwrap_or_default();
+        eprintln!(
+            "{:<10} {} {}{url}",
+            s.name,
+            s.addr,
+            if up { "up" } else { "DOWN" }
+        );
+        if !up {
+            down.push(s.name);
+        }
+    }
+    down
+}
+
+/// Start whichever server is down with the commands DEVELOPERS.md gives, then wait for its port.
+fn start_servers() -> Result<()> {
+    for s in SERVERS {
+        if is_up(s.addr) {
+            continue;
+        }
+        eprintln!("starting {}", s.name);
+        let started = match s.name {
+            "PostgreSQL" => start_postgres(),
+            _ => run(Command::new("start-stop-daemon").args([
+                "--start",
+                "--oknodo",
+                "--background",
+                "--exec",
+                "/usr/sbin/mariadbd",
+            ])),
+        };
+        if let Err(e) = started {
+            eprintln!("could not start {}: {e:#}", s.name);
+            continue;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !is_up(s.addr) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+    let down = status();
+    if in_ci() && !down.is_empty() {
+        bail!(
+            "CI=true and these servers could not be started: {}",
+            down.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn start_postgres() -> Result<()> {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .context("no /etc/postgresql: is PostgreSQL installed?")?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .max()
+        .context("no cluster under /etc/postgresql")?;
+    run(Command::new("pg_ctlcluster").args([
+        "--skip-systemctl-redirect",
+        &version,
+        "main",
+        "start",
+    ]))
+}
+
+fn bless() -> Result<()> {
+    run(Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--test",
+            "ui",
+            "--test",
+            "ddl",
+            "--test",
+            "statements",
+        ])
+        .env("TRYBUILD", "overwrite")
+        .env("INSTA_UPDATE", "always"))?;
+    eprintln!("re-recorded; review with `git diff tests/`");
+    Ok(())
+}
+
+fn snapshots() -> Result<()> {
+    let mut pending = Vec::new();
+    collect_pending(Path::new("tests"), &mut pending)?;
+    if pending.is_empty() {
+        eprintln!("no snapshots pending review");
+    }
+    for p in pending {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
+fn collect_pending(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_pending(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "new") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

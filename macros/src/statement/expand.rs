@@ -38,14 +38,16 @@ pub(crate) fn select(s: &Select) -> syn::Result<TokenStream> {
     Ok(out)
 }
 
-/// `Table::column`: a two-segment path whose first segment starts upper case and second lower.
+/// `Table::column` (or `module::Table::column`): a path whose last segment starts lower case
+/// and whose second-to-last starts upper case.
 fn column_path(e: &Expr) -> Option<&Path> {
     let Expr::Path(p) = e else { return None };
-    if p.qself.is_some() || p.path.leading_colon.is_some() || p.path.segments.len() != 2 {
+    let segments = &p.path.segments;
+    if p.qself.is_some() || segments.len() < 2 {
         return None;
     }
-    let table = p.path.segments[0].ident.to_string();
-    let column = p.path.segments[1].ident.to_string();
+    let table = segments[segments.len() - 2].ident.to_string();
+    let column = segments[segments.len() - 1].ident.to_string();
     let upper = table.chars().next().is_some_and(char::is_uppercase);
     let lower = column
         .chars()

@@ -97,24 +97,24 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>) {
     let base = option_inner(field.ty).unwrap_or(field.ty);
     let base_name = type_name(base);
     let known = base_name.as_deref();
-    if let Some(len) = &field.attrs.max_length {
-        if known.is_some_and(|t| t != "String") {
-            cx.error_spanned_by(
-                len,
-                format!(
-                    "max_length applies to String columns, but `{}` is not one",
-                    field.ident
-                ),
-            );
-        }
+    if let Some(len) = &field.attrs.max_length
+        && known.is_some_and(|t| t != "String")
+    {
+        cx.error_spanned_by(
+            len,
+            format!(
+                "max_length applies to String columns, but `{}` is not one",
+                field.ident
+            ),
+        );
     }
-    if let Some(auto) = &field.attrs.autoincrement {
-        if field.attrs.primary_key.is_none() {
-            cx.error_spanned_by(
-                auto,
-                "autoincrement applies only to an integer primary key column",
-            );
-        }
+    if let Some(auto) = &field.attrs.autoincrement
+        && field.attrs.primary_key.is_none()
+    {
+        cx.error_spanned_by(
+            auto,
+            "autoincrement applies only to an integer primary key column",
+        );
     }
     if let (Some(default), Some(ty)) = (&field.attrs.default, known) {
         check_default(cx, default, ty);

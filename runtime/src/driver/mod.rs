@@ -86,10 +86,10 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     }
 }
 
-fn available() -> Vec<&'static str> {
-    #[allow(unused_mut)]
-    let mut v = Vec::new();
-    #[cfg(feature = "sqlite")]
-    v.push("sqlite");
-    v
+fn available() -> &'static [&'static str] {
+    if cfg!(feature = "sqlite") {
+        &["sqlite"]
+    } else {
+        &[]
+    }
 }

@@ -226,29 +226,31 @@ pub trait Expression: Sized {
 
     /// `self = rhs`
     fn eq<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Eq, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Eq, rhs.into_expr())
     }
     /// `self != rhs`
     fn ne<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Ne, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Ne, rhs.into_expr())
     }
     /// `self < rhs`
     fn lt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Lt, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Lt, rhs.into_expr())
     }
     /// `self <= rhs`
     fn le<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Le, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Le, rhs.into_expr())
     }
     /// `self > rhs`
     fn gt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Gt, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Gt, rhs.into_expr())
     }
     /// `self >= rhs`
     fn ge<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Ge, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Ge, rhs.into_expr())
     }
     /// `self IS NULL`; only for nullable expressions.
+    // Named after SQL's `IS NULL`: it builds a condition, it does not test `self`.
+    #[allow(clippy::wrong_self_convention)]
     fn is_null(self) -> Expr<bool>
     where
         Self::SqlType: Nullable,
@@ -259,6 +261,7 @@ pub trait Expression: Sized {
         })
     }
     /// `self IS NOT NULL`; only for nullable expressions.
+    #[allow(clippy::wrong_self_convention)]
     fn is_not_null(self) -> Expr<bool>
     where
         Self::SqlType: Nullable,
@@ -273,14 +276,14 @@ pub trait Expression: Sized {
     where
         Self: Expression<SqlType = bool>,
     {
-        compare(self.into_sql(), BinOp::And, rhs.as_expr())
+        compare(self.into_sql(), BinOp::And, rhs.into_expr())
     }
     /// `self OR rhs`
     fn or<R: AsExpr<bool>>(self, rhs: R) -> Expr<bool>
     where
         Self: Expression<SqlType = bool>,
     {
-        compare(self.into_sql(), BinOp::Or, rhs.as_expr())
+        compare(self.into_sql(), BinOp::Or, rhs.into_expr())
     }
     /// `NOT self`. As in SQLAlchemy, a comparison is negated instead (`NOT (a > b)` is `a <= b`,
     /// `NOT (a IS NULL)` is `a IS NOT NULL`) and a double negation cancels.
@@ -334,11 +337,11 @@ impl<V: ColumnType> Expression for Expr<V> {
 /// same base type, or a Rust value bound as a parameter.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be compared with or assigned to a value of type `{V}`",
-    label = "expected a `{V}` (or a column of that type) here"
+    label = "expected a value of type `{V}` (or a column of that type) here"
 )]
 pub trait AsExpr<V> {
     /// The expression.
-    fn as_expr(self) -> SqlExpr;
+    fn into_expr(self) -> SqlExpr;
 }
 
 impl<E, V> AsExpr<V> for E
@@ -347,7 +350,7 @@ where
     V: ColumnType,
     E::SqlType: ColumnType<Base = V::Base>,
 {
-    fn as_expr(self) -> SqlExpr {
+    fn into_expr(self) -> SqlExpr {
         self.into_sql()
     }
 }
@@ -355,22 +358,22 @@ where
 macro_rules! bind_as_expr {
     ($($base:ty),*) => {$(
         impl<V: ColumnType<Base = $base>> AsExpr<V> for $base {
-            fn as_expr(self) -> SqlExpr {
+            fn into_expr(self) -> SqlExpr {
                 SqlExpr::Param(self.to_value())
             }
         }
         impl<'a, V: ColumnType<Base = $base>> AsExpr<V> for &'a $base {
-            fn as_expr(self) -> SqlExpr {
+            fn into_expr(self) -> SqlExpr {
                 SqlExpr::Param(self.to_value())
             }
         }
         impl AsExpr<Option<$base>> for Option<$base> {
-            fn as_expr(self) -> SqlExpr {
+            fn into_expr(self) -> SqlExpr {
                 SqlExpr::Param(self.to_value())
             }
         }
         impl<'a> AsExpr<Option<$base>> for &'a Option<$base> {
-            fn as_expr(self) -> SqlExpr {
+            fn into_expr(self) -> SqlExpr {
                 SqlExpr::Param(self.to_value())
             }
         }
@@ -379,18 +382,18 @@ macro_rules! bind_as_expr {
 
 bind_as_expr!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 
-impl<'a, V: ColumnType<Base = String>> AsExpr<V> for &'a str {
-    fn as_expr(self) -> SqlExpr {
+impl<V: ColumnType<Base = String>> AsExpr<V> for &str {
+    fn into_expr(self) -> SqlExpr {
         SqlExpr::Param(Value::Text(self.to_owned()))
     }
 }
-impl<'a> AsExpr<Option<String>> for Option<&'a str> {
-    fn as_expr(self) -> SqlExpr {
+impl AsExpr<Option<String>> for Option<&str> {
+    fn into_expr(self) -> SqlExpr {
         SqlExpr::Param(self.to_value())
     }
 }
-impl<'a, V: ColumnType<Base = Vec<u8>>> AsExpr<V> for &'a [u8] {
-    fn as_expr(self) -> SqlExpr {
+impl<V: ColumnType<Base = Vec<u8>>> AsExpr<V> for &[u8] {
+    fn into_expr(self) -> SqlExpr {
         SqlExpr::Param(Value::Blob(self.to_vec()))
     }
 }

@@ -187,7 +187,7 @@ impl<R> Select<R> {
 
     /// Add a `WHERE` condition; several are joined with `AND`.
     pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
-        let cond = condition.as_expr();
+        let cond = condition.into_expr();
         self.stmt.where_ = Some(match self.stmt.where_.take() {
             None => cond,
             Some(prev) => SqlExpr::binary(prev, BinOp::And, cond),
@@ -330,7 +330,7 @@ fn column_list(table: &TableDef, columns: &[usize]) -> String {
 impl<R> Insert<R> {
     /// Set `column` to `value` in the (single) row being inserted.
     pub fn value<T, V, X: AsExpr<V>>(self, column: Column<T, V>, value: X) -> Self {
-        self.value_expr(column.index(), value.as_expr())
+        self.value_expr(column.index(), value.into_expr())
     }
 
     /// Set the column at `index` to an untyped expression; used by `insert!` for `None`.

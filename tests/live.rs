@@ -1,0 +1,622 @@
+//! Runtime behaviour against real databases, one suite over every backend available.
+//!
+//! Today the backends are SQLite in memory and SQLite in a file; the PostgreSQL and MariaDB
+//! drivers join through [`backends`] (URLs from `QUARRY_POSTGRES_URL` / `QUARRY_MYSQL_URL`).
+//! Each test declares its own tables in its own `MetaData` (or uses a fresh database), so tests
+//! run in parallel without stepping on each other.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use quarry::prelude::*;
+use quarry::{DatabaseErrorKind, Value};
+
+/// A fresh SQLite file path under the system temp dir, removed on drop.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(tag: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("quarry-{}-{tag}-{n}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempDb(path)
+    }
+    fn url(&self) -> String {
+        // `sqlite:////abs/path`: three slashes, then the absolute path's own.
+        format!("sqlite:///{}", self.0.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Every backend: a name and a fresh engine. `_db` keeps a file alive for the test's duration.
+fn backends(tag: &str) -> Vec<(&'static str, Engine, Option<TempDb>)> {
+    let file = TempDb::new(tag);
+    let file_engine = create_engine(&file.url()).expect("file engine");
+    vec![
+        (
+            "sqlite-memory",
+            create_engine("sqlite://").expect("memory engine"),
+            None,
+        ),
+        ("sqlite-file", file_engine, Some(file)),
+    ]
+}
+
+mod people {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "people", metadata = META)]
+    pub struct Person {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(max_length = 50, unique)]
+        pub name: String,
+        pub nickname: Option<String>,
+        #[column(default = 0)]
+        pub age: i32,
+    }
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "pets", metadata = META)]
+    pub struct Pet {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Person::id, index)]
+        pub owner_id: i64,
+        pub name: String,
+    }
+}
+
+use people::{Person, Pet};
+
+fn person(name: &str, nickname: Option<&str>, age: i32) -> Person {
+    Person {
+        id: 0,
+        name: name.into(),
+        nickname: nickname.map(Into::into),
+        age,
+    }
+}
+
+#[test]
+fn create_all_checks_first_and_drop_all_removes_children_first() {
+    for (name, engine, _db) in backends("ddl") {
+        people::META.create_all(&engine).unwrap();
+        people::META
+            .create_all(&engine)
+            .expect("second create_all is a no-op");
+        assert!(Person::table().exists(&engine).unwrap(), "{name}");
+        assert!(Pet::table().exists(&engine).unwrap(), "{name}");
+        people::META.drop_all(&engine).unwrap();
+        assert!(!Person::table().exists(&engine).unwrap(), "{name}");
+        assert!(!Pet::table().exists(&engine).unwrap(), "{name}");
+        people::META
+            .drop_all(&engine)
+            .expect("second drop_all is a no-op");
+    }
+}
+
+#[test]
+fn insert_assigns_keys_and_select_decodes_rows() {
+    for (name, engine, _db) in backends("roundtrip") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        let first = conn
+            .execute(insert!(Person {
+                name: "ann",
+                nickname: None,
+                age: 31
+            }))
+            .unwrap();
+        assert_eq!(first.rowcount(), 1, "{name}");
+        let ann_id = first.last_insert_id().expect("sqlite reports the rowid");
+        conn.execute(Person::insert(&person("bob", Some("bobby"), 40)))
+            .unwrap();
+
+        let everyone: Vec<Person> = conn
+            .execute(select!(Person ORDER BY Person::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(
+            everyone,
+            [
+                Person {
+                    id: ann_id,
+                    ..person("ann", None, 31)
+                },
+                Person {
+                    id: ann_id + 1,
+                    ..person("bob", Some("bobby"), 40)
+                },
+            ],
+            "{name}"
+        );
+
+        conn.execute(insert!(Pet {
+            owner_id: ann_id,
+            name: "rex"
+        }))
+        .unwrap();
+        let pets: Vec<Pet> = conn
+            .execute(select!(Pet WHERE Pet::owner_id == ann_id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(pets.len(), 1, "{name}");
+        assert_eq!(pets[0].name, "rex", "{name}");
+    }
+}
+
+#[test]
+fn server_default_applies_when_a_column_is_left_out() {
+    for (name, engine, _db) in backends("default") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        conn.execute(insert!(Person {
+            name: "cy",
+            nickname: None
+        }))
+        .unwrap();
+        let cy: Person = conn.execute(select!(Person)).unwrap().one().unwrap();
+        assert_eq!(cy.age, 0, "{name}");
+    }
+}
+
+#[test]
+fn where_clauses_filter_on_the_database() {
+    for (name, engine, _db) in backends("filter") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        let all = [
+            person("ann", None, 31),
+            person("bob", Some("bobby"), 40),
+            person("cat", None, 25),
+            person("dan", Some("d"), 52),
+        ];
+        conn.execute(Person::insert_many(&all)).unwrap();
+        let names = |stmt: quarry::Select<Person>, conn: &mut Connection| -> Vec<String> {
+            conn.execute(stmt)
+                .unwrap()
+                .map(|p| p.unwrap().name)
+                .collect()
+        };
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::nickname == None ORDER BY Person::name),
+                &mut conn
+            ),
+            ["ann", "cat"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::age > 30 && Person::age < 50 ORDER BY Person::name),
+                &mut conn
+            ),
+            ["ann", "bob"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE !(Person::age >= 30) || Person::name == "dan" ORDER BY Person::age DESC),
+                &mut conn
+            ),
+            ["dan", "cat"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person ORDER BY Person::name LIMIT 2 OFFSET 1),
+                &mut conn
+            ),
+            ["bob", "cat"],
+            "{name}"
+        );
+        assert_eq!(
+            names(select!(Person ORDER BY Person::name OFFSET 3), &mut conn),
+            ["dan"],
+            "{name}"
+        );
+        let nick = Some("bobby".to_owned());
+        assert_eq!(
+            names(select!(Person WHERE Person::nickname == nick), &mut conn),
+            ["bob"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn rows_give_first_one_scalar_and_fetchmany() {
+    for (name, engine, _db) in backends("rows") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        conn.execute(Person::insert_many(&[
+            person("a", None, 1),
+            person("b", None, 2),
+            person("c", None, 3),
+        ]))
+        .unwrap();
+        let q = || select!(Person ORDER BY Person::age);
+
+        assert_eq!(
+            conn.execute(q()).unwrap().first().unwrap().map(|p| p.age),
+            Some(1),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                conn.execute(q()).unwrap().one(),
+                Err(quarry::Error::MultipleRows)
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                conn.execute(q()).unwrap().one_or_none(),
+                Err(quarry::Error::MultipleRows)
+            ),
+            "{name}"
+        );
+        let none = select!(Person WHERE Person::age > 100);
+        assert!(
+            matches!(
+                conn.execute(&none).unwrap().one(),
+                Err(quarry::Error::NoRows)
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            conn.execute(&none).unwrap().one_or_none().unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            conn.execute(&none).unwrap().first().unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            conn.execute(q()).unwrap().scalar().unwrap().name,
+            "a",
+            "{name}"
+        );
+
+        let mut rows = conn.execute(q()).unwrap();
+        assert_eq!(rows.keys(), ["id", "name", "nickname", "age"], "{name}");
+        assert_eq!(rows.fetchmany(2).unwrap().len(), 2, "{name}");
+        assert_eq!(rows.fetchmany(2).unwrap().len(), 1, "{name}");
+        assert!(rows.fetchmany(2).unwrap().is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn unique_violation_is_classified_and_carries_the_statement_but_not_the_values() {
+    for (name, engine, _db) in backends("unique") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        conn.execute(insert!(Person {
+            name: "secret-name",
+            nickname: None,
+            age: 1
+        }))
+        .unwrap();
+        let err = conn
+            .execute(insert!(Person {
+                name: "secret-name",
+                nickname: None,
+                age: 2
+            }))
+            .unwrap_err();
+        let db = err.as_database().expect("a database error");
+        assert_eq!(db.kind(), DatabaseErrorKind::UniqueViolation, "{name}");
+        assert_eq!(db.constraint(), Some("people.name"), "{name}");
+        assert_eq!(
+            db.sql(),
+            Some("INSERT INTO people (name, nickname, age) VALUES (?, ?, ?)"),
+            "{name}"
+        );
+        assert_eq!(db.params()[0], Value::Text("secret-name".into()), "{name}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("UNIQUE constraint failed: people.name"),
+            "{name}: {shown}"
+        );
+        assert!(
+            !shown.contains("secret-name"),
+            "{name}: parameter values leaked: {shown}"
+        );
+        assert!(!err.is_disconnect());
+    }
+}
+
+mod loose {
+    //! Two views of one SQL table: one writes text where the other expects integers.
+    use quarry::prelude::*;
+
+    pub static WRITE: MetaData = MetaData::new();
+    pub static READ: MetaData = MetaData::new();
+
+    #[derive(Table, Debug)]
+    #[table(name = "loose", metadata = WRITE)]
+    pub struct Writer {
+        #[column(primary_key)]
+        pub id: i64,
+        pub amount: Option<String>,
+    }
+
+    #[derive(Table, Debug)]
+    #[table(name = "loose", metadata = READ)]
+    pub struct Reader {
+        #[column(primary_key)]
+        pub id: i64,
+        pub amount: i32,
+    }
+}
+
+#[test]
+fn decode_errors_name_the_column_the_rust_type_and_what_was_found() {
+    use loose::{Reader, Writer};
+    for (name, engine, _db) in backends("decode") {
+        loose::WRITE.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+
+        conn.execute(insert!(Writer {
+            id: 1,
+            amount: Some("lots".to_owned())
+        }))
+        .unwrap();
+        let err = conn.execute(select!(Reader)).unwrap_err().to_string();
+        assert_eq!(
+            err, "cannot decode column \"amount\" as i32: found a TEXT value",
+            "{name}"
+        );
+
+        conn.execute(insert!(Writer {
+            id: 2,
+            amount: None
+        }))
+        .unwrap_or_else(|e| panic!("{name}: insert after a decode error failed: {e}"));
+        let err = conn
+            .execute(select!(Reader WHERE Reader::id == 2))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err, "cannot decode column \"amount\" as i32: found NULL",
+            "{name}"
+        );
+    }
+}
+
+mod extremes {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "extremes", metadata = META)]
+    pub struct Extreme {
+        #[column(primary_key, autoincrement = false)]
+        pub id: i64,
+        pub small: i16,
+        pub int: i32,
+        pub big: i64,
+        pub single: f32,
+        pub double: f64,
+        pub flag: bool,
+        pub text: String,
+        pub bytes: Vec<u8>,
+        pub maybe_big: Option<i64>,
+        pub maybe_bytes: Option<Vec<u8>>,
+        pub maybe_flag: Option<bool>,
+    }
+
+    #[derive(Table, Debug)]
+    #[table(name = "extremes", metadata = META)]
+    pub struct Narrow {
+        #[column(primary_key, autoincrement = false)]
+        pub id: i64,
+        pub small: i16,
+        pub int: i16,
+    }
+}
+
+#[test]
+fn every_scalar_type_round_trips_with_its_extremes() {
+    use extremes::Extreme;
+    let rows = [
+        Extreme {
+            id: 1,
+            small: i16::MIN,
+            int: i32::MIN,
+            big: i64::MIN,
+            single: f32::MIN_POSITIVE,
+            double: f64::MIN,
+            flag: false,
+            text: String::new(),
+            bytes: Vec::new(),
+            maybe_big: None,
+            maybe_bytes: None,
+            maybe_flag: None,
+        },
+        Extreme {
+            id: 2,
+            small: i16::MAX,
+            int: i32::MAX,
+            big: i64::MAX,
+            single: 1.5,
+            double: f64::MAX,
+            flag: true,
+            text: "ünïcödé 🦀 \"quotes\" 'and' \\ back".into(),
+            bytes: vec![0, 1, 0, 255, 0],
+            maybe_big: Some(-1),
+            maybe_bytes: Some(vec![0]),
+            maybe_flag: Some(true),
+        },
+    ];
+    for (name, engine, _db) in backends("extremes") {
+        // Only the wide table is created; `Narrow` is a second view of it.
+        Extreme::table().create(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        conn.execute(Extreme::insert_many(&rows)).unwrap();
+        let back: Vec<Extreme> = conn
+            .execute(select!(Extreme ORDER BY Extreme::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(back, rows, "{name}");
+
+        let err = conn
+            .execute(select!(extremes::Narrow WHERE extremes::Narrow::id == 2))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err, "cannot decode column \"int\" as i16: found 2147483647, which is out of range",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn memory_database_is_shared_by_every_checkout_of_an_engine() {
+    let engine = create_engine("sqlite://").unwrap();
+    people::META.create_all(&engine).unwrap();
+    engine
+        .execute(insert!(Person {
+            name: "ann",
+            nickname: None,
+            age: 1
+        }))
+        .unwrap();
+    let found: Vec<Person> = engine.execute(select!(Person)).unwrap().all().unwrap();
+    assert_eq!(found.len(), 1);
+    // A second engine is a second, empty database.
+    let other = create_engine("sqlite://").unwrap();
+    assert!(!Person::table().exists(&other).unwrap());
+}
+
+#[test]
+fn a_file_database_outlives_its_engine() {
+    let db = TempDb::new("persist");
+    {
+        let engine = create_engine(&db.url()).unwrap();
+        people::META.create_all(&engine).unwrap();
+        engine
+            .execute(insert!(Person {
+                name: "kept",
+                nickname: None,
+                age: 9
+            }))
+            .unwrap();
+        engine.dispose();
+    }
+    let engine = create_engine(&db.url()).unwrap();
+    let kept: Person = engine.execute(select!(Person)).unwrap().one().unwrap();
+    assert_eq!(kept.name, "kept");
+}
+
+#[test]
+fn exhausted_pool_times_out_with_sqlalchemys_message() {
+    let db = TempDb::new("timeout");
+    let engine = Engine::builder(db.url())
+        .pool_size(1)
+        .max_overflow(0)
+        .pool_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let held = engine.connect().unwrap();
+    let started = Instant::now();
+    let err = engine.connect().unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(
+        err.to_string(),
+        "pool limit of size 1 overflow 0 reached, connection timed out, timeout 150ms"
+    );
+    drop(held);
+    engine.connect().expect("the returned connection is reused");
+}
+
+#[test]
+fn a_connection_returned_while_a_waiter_blocks_is_handed_over() {
+    let db = TempDb::new("handover");
+    let engine = Engine::builder(db.url())
+        .pool_size(1)
+        .max_overflow(0)
+        .pool_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let held = engine.connect().unwrap();
+    let waiter = {
+        let engine = engine.clone();
+        std::thread::spawn(move || engine.connect().map(drop))
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    drop(held);
+    waiter
+        .join()
+        .expect("waiter thread")
+        .expect("waiter got the connection");
+}
+
+#[test]
+fn urls_that_cannot_work_are_refused_with_the_reason() {
+    let e = create_engine("sqlite://somehost/x.db")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a SQLite URL has no host"), "{e}");
+    let e = create_engine("mssql://x").unwrap_err().to_string();
+    assert!(e.contains("unknown dialect \"mssql\""), "{e}");
+    let e = create_engine("postgresql://postgres@127.0.0.1/test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no driver for the \"postgresql\" dialect"),
+        "{e}"
+    );
+    let e = Engine::builder("sqlite://")
+        .max_overflow(-2)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_overflow must be -1"), "{e}");
+    let e = create_engine("sqlite:////nonexistent-dir/x.db")
+        .and_then(|engine| engine.connect().map(drop))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot open SQLite database /nonexistent-dir/x.db"),
+        "{e}"
+    );
+}
+
+#[test]
+fn compiled_statements_run_as_shown() {
+    // What `compile` shows is what runs: the snapshot SQL executes on SQLite as it stands.
+    for (name, engine, _db) in backends("compiled") {
+        people::META.create_all(&engine).unwrap();
+        let stmt =
+            select!(Person WHERE Person::name == "x" ORDER BY Person::id DESC LIMIT 1 OFFSET 0);
+        let compiled = stmt.compile(engine.dialect()).unwrap();
+        assert_eq!(
+            compiled.sql(),
+            "SELECT people.id, people.name, people.nickname, people.age FROM people \
+             WHERE people.name = ? ORDER BY people.id DESC LIMIT ? OFFSET ?",
+            "{name}"
+        );
+        assert!(
+            engine.execute(stmt).unwrap().all().unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}
