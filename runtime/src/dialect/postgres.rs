@@ -5,9 +5,7 @@ use std::fmt::Write;
 
 use super::Dialect;
 use crate::error::Result;
-use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
-use crate::sql::SqlExpr;
 use crate::value::SqlType;
 
 /// The PostgreSQL dialect.
@@ -41,22 +39,6 @@ impl Dialect for Postgres {
             }
         }
         Ok(super::ansi_type(col))
-    }
-
-    fn limit_offset(
-        &self,
-        r: &mut Renderer<'_>,
-        limit: Option<&SqlExpr>,
-        offset: Option<&SqlExpr>,
-    ) {
-        if let Some(l) = limit {
-            r.push(" LIMIT ");
-            r.expr(l);
-        }
-        if let Some(o) = offset {
-            r.push(" OFFSET ");
-            r.expr(o);
-        }
     }
 
     fn has_table_sql(&self) -> &'static str {
