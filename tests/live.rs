@@ -228,6 +228,64 @@ fn where_clauses_filter_on_the_database() {
             ["dan"],
             "{name}"
         );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::name.like("%a%") ORDER BY Person::name),
+                &mut conn
+            ),
+            ["ann", "cat", "dan"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::name.not_like("%a%")),
+                &mut conn
+            ),
+            ["bob"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::age.in_([25, 52]) ORDER BY Person::age),
+                &mut conn
+            ),
+            ["cat", "dan"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::age.not_in([25, 52]) ORDER BY Person::age),
+                &mut conn
+            ),
+            ["ann", "bob"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE Person::age.between(31, 40) ORDER BY Person::age),
+                &mut conn
+            ),
+            ["ann", "bob"],
+            "{name}"
+        );
+        assert_eq!(
+            names(
+                select!(Person WHERE !Person::age.between(31, 40) ORDER BY Person::age),
+                &mut conn
+            ),
+            ["cat", "dan"],
+            "{name}"
+        );
+        let nobody: [i32; 0] = [];
+        assert!(
+            names(select!(Person WHERE Person::age.in_(nobody)), &mut conn).is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            names(select!(Person WHERE Person::age.not_in(nobody)), &mut conn).len(),
+            4,
+            "{name}"
+        );
         let nick = Some("bobby".to_owned());
         assert_eq!(
             names(select!(Person WHERE Person::nickname == nick), &mut conn),

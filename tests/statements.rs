@@ -65,6 +65,48 @@ fn not_negates_comparisons_and_wraps_the_rest() {
 }
 
 #[test]
+fn like_in_between_and_their_negations() {
+    check(
+        "select_like_in_between",
+        select!(User WHERE User::name.like("j%") && User::name.not_like("x%")
+            && User::id.in_([1, 2, 3]) && User::id.not_in([4, 5]) && User::id.between(1, 9)
+            && !User::hair_color.like("b%") && !User::id.between(10, 20)),
+    );
+}
+
+#[test]
+fn empty_in_is_false_and_empty_not_in_is_true() {
+    let none: Vec<i64> = Vec::new();
+    check(
+        "select_empty_in",
+        select!(User WHERE User::id.in_(&none) || User::id.not_in(&none)),
+    );
+}
+
+#[test]
+fn value_methods_work_without_the_prelude() {
+    // Only the macro is imported: `like` is called through `::quarry::Expression`.
+    mod bare {
+        use quarry::Compile;
+        pub fn stmt() -> quarry::Select<super::User> {
+            quarry::select!(super::User WHERE super::User::name.like("a%"))
+        }
+        pub fn sql() -> String {
+            stmt()
+                .compile(&quarry::dialect::Sqlite)
+                .unwrap()
+                .sql()
+                .to_owned()
+        }
+    }
+    assert!(
+        bare::sql().ends_with("WHERE users.name LIKE ?"),
+        "{}",
+        bare::sql()
+    );
+}
+
+#[test]
 fn select_value_on_the_left_is_flipped() {
     check("select_flipped", select!(User WHERE 5 < User::id));
 }

@@ -95,6 +95,68 @@ impl<'d> Renderer<'d> {
                 self.expr_prec(expr, 6);
                 self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
+            SqlExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                self.wrap(outer > 5, |r| {
+                    r.expr_prec(expr, 6);
+                    r.push(if *negated { " NOT LIKE " } else { " LIKE " });
+                    r.expr_prec(pattern, 6);
+                });
+            }
+            SqlExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                self.wrap(outer > 5, |r| {
+                    r.expr_prec(expr, 6);
+                    r.push(if *negated {
+                        " NOT BETWEEN "
+                    } else {
+                        " BETWEEN "
+                    });
+                    r.expr_prec(low, 6);
+                    r.push(" AND ");
+                    r.expr_prec(high, 6);
+                });
+            }
+            SqlExpr::InList {
+                expr,
+                values,
+                negated,
+            } => {
+                // SQLAlchemy parenthesizes NOT IN as a whole: `(x NOT IN (…))`.
+                self.wrap(*negated || outer > 5, |r| {
+                    r.expr_prec(expr, 6);
+                    r.push(if *negated { " NOT IN " } else { " IN " });
+                    if values.is_empty() {
+                        r.push(r.dialect.empty_in(*negated));
+                    } else {
+                        r.push("(");
+                        for (i, v) in values.iter().enumerate() {
+                            if i > 0 {
+                                r.push(", ");
+                            }
+                            r.expr(v);
+                        }
+                        r.push(")");
+                    }
+                });
+            }
+        }
+    }
+
+    fn wrap(&mut self, parens: bool, body: impl FnOnce(&mut Self)) {
+        if parens {
+            self.push("(");
+        }
+        body(self);
+        if parens {
+            self.push(")");
         }
     }
 

@@ -60,11 +60,18 @@ fn is_none(e: &Expr) -> bool {
     matches!(e, Expr::Path(p) if p.path.is_ident("None"))
 }
 
-/// An operand: columns and values pass through as written; `(…)` is unwrapped.
+/// An operand: columns and values pass through as written, `(…)` is unwrapped, and a method
+/// call on a column (`User::name.like("j%")`) becomes `::quarry::Expression::like(User::name,
+/// "j%")`, so it works whether or not the prelude is imported.
 fn operand(e: &Expr) -> TokenStream {
-    match e {
-        Expr::Paren(p) => operand(&p.expr),
-        Expr::Group(g) => operand(&g.expr),
+    match strip(e) {
+        Expr::MethodCall(m) if is_expression(strip(&m.receiver)) => {
+            let receiver = operand(&m.receiver);
+            let method = &m.method;
+            let turbofish = &m.turbofish;
+            let args = m.args.iter();
+            quote_spanned!(method.span()=> ::quarry::Expression::#method #turbofish(#receiver #(, #args)*))
+        }
         other => quote!(#other),
     }
 }
@@ -81,7 +88,7 @@ fn condition(e: &Expr) -> syn::Result<TokenStream> {
         Expr::Binary(b) => binary(b),
         // `User::name.like("j%")`, `User::active`, `true`, `{flag}`: already conditions.
         Expr::MethodCall(_) | Expr::Path(_) | Expr::Lit(_) | Expr::Block(_) | Expr::Call(_) => {
-            Ok(quote!(#e))
+            Ok(operand(e))
         }
         other => Err(syn::Error::new_spanned(
             other,
@@ -164,11 +171,12 @@ fn strip(e: &Expr) -> &Expr {
     }
 }
 
-/// A method call on a column (`User::name.lower()`) also stands on the left of a comparison.
+/// A column, or a method call on one (`User::name.lower()`), which may stand on either side of
+/// a comparison.
 fn is_expression(e: &Expr) -> bool {
-    match e {
-        Expr::MethodCall(m) => column_path(&m.receiver).is_some() || is_expression(&m.receiver),
-        _ => false,
+    match strip(e) {
+        Expr::MethodCall(m) => is_expression(&m.receiver),
+        other => column_path(other).is_some(),
     }
 }
 

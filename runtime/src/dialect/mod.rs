@@ -95,6 +95,16 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// What follows `IN` / `NOT IN` for an empty list, so that `x IN ()` is false and
+    /// `x NOT IN ()` is true (SQLAlchemy's forms).
+    fn empty_in(&self, negated: bool) -> &'static str {
+        if negated {
+            "(NULL) OR (1 = 1)"
+        } else {
+            "(NULL) AND (1 != 1)"
+        }
+    }
+
     /// Appended to `INSERT INTO t` when no column is given.
     fn insert_default_values(&self) -> &'static str {
         " DEFAULT VALUES"

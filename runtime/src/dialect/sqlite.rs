@@ -31,6 +31,10 @@ impl Dialect for Sqlite {
         Ok(super::ansi_type(col))
     }
 
+    fn empty_in(&self, _negated: bool) -> &'static str {
+        "(SELECT 1 FROM (SELECT 1) WHERE 1!=1)"
+    }
+
     fn bool_literal(&self, v: bool) -> &'static str {
         if v { "1" } else { "0" }
     }

@@ -95,6 +95,35 @@ pub enum SqlExpr {
         /// True for `IS NOT NULL`.
         negated: bool,
     },
+    /// `expr [NOT] LIKE pattern`.
+    Like {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The pattern.
+        pattern: Box<SqlExpr>,
+        /// True for `NOT LIKE`.
+        negated: bool,
+    },
+    /// `expr [NOT] IN (v1, v2, …)`.
+    InList {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The candidates; may be empty.
+        values: Vec<SqlExpr>,
+        /// True for `NOT IN`.
+        negated: bool,
+    },
+    /// `expr [NOT] BETWEEN low AND high`.
+    Between {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// Lower bound, inclusive.
+        low: Box<SqlExpr>,
+        /// Upper bound, inclusive.
+        high: Box<SqlExpr>,
+        /// True for `NOT BETWEEN`.
+        negated: bool,
+    },
 }
 
 impl fmt::Debug for SqlExpr {
@@ -107,10 +136,36 @@ impl fmt::Debug for SqlExpr {
             SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
             SqlExpr::Not(e) => write!(f, "NOT {e:?}"),
             SqlExpr::IsNull { expr, negated } => {
-                write!(f, "{expr:?} IS {}NULL", if *negated { "NOT " } else { "" })
+                write!(f, "{expr:?} IS {}NULL", not(*negated))
+            }
+            SqlExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                write!(f, "{expr:?} {}LIKE {pattern:?}", not(*negated))
+            }
+            SqlExpr::InList {
+                expr,
+                values,
+                negated,
+            } => {
+                write!(f, "{expr:?} {}IN {values:?}", not(*negated))
+            }
+            SqlExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                write!(f, "{expr:?} {}BETWEEN {low:?} AND {high:?}", not(*negated))
             }
         }
     }
+}
+
+fn not(negated: bool) -> &'static str {
+    if negated { "NOT " } else { "" }
 }
 
 impl SqlExpr {
@@ -123,6 +178,35 @@ impl SqlExpr {
             },
             SqlExpr::IsNull { expr, negated } => SqlExpr::IsNull {
                 expr,
+                negated: !negated,
+            },
+            SqlExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => SqlExpr::Like {
+                expr,
+                pattern,
+                negated: !negated,
+            },
+            SqlExpr::InList {
+                expr,
+                values,
+                negated,
+            } => SqlExpr::InList {
+                expr,
+                values,
+                negated: !negated,
+            },
+            SqlExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => SqlExpr::Between {
+                expr,
+                low,
+                high,
                 negated: !negated,
             },
             SqlExpr::Not(inner) => *inner,
@@ -271,6 +355,57 @@ pub trait Expression: Sized {
             negated: true,
         })
     }
+    /// `self LIKE pattern`; only for text expressions.
+    fn like<P: AsExpr<String>>(self, pattern: P) -> Expr<bool>
+    where
+        Self::SqlType: Text,
+    {
+        like(self.into_sql(), pattern.into_expr(), false)
+    }
+    /// `self NOT LIKE pattern`; only for text expressions.
+    fn not_like<P: AsExpr<String>>(self, pattern: P) -> Expr<bool>
+    where
+        Self::SqlType: Text,
+    {
+        like(self.into_sql(), pattern.into_expr(), true)
+    }
+    /// `self IN (v1, v2, …)`, each value bound. An empty list is false, as in SQLAlchemy.
+    fn in_<I>(self, values: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: AsExpr<Self::SqlType>,
+    {
+        in_list(self.into_sql(), values, false)
+    }
+    /// `self NOT IN (v1, v2, …)`. An empty list is true.
+    fn not_in<I>(self, values: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: AsExpr<Self::SqlType>,
+    {
+        in_list(self.into_sql(), values, true)
+    }
+    /// `self BETWEEN low AND high`, both bounds inclusive.
+    fn between<L: AsExpr<Self::SqlType>, H: AsExpr<Self::SqlType>>(
+        self,
+        low: L,
+        high: H,
+    ) -> Expr<bool> {
+        Expr::new(SqlExpr::Between {
+            expr: Box::new(self.into_sql()),
+            low: Box::new(low.into_expr()),
+            high: Box::new(high.into_expr()),
+            negated: false,
+        })
+    }
+    /// `self NOT BETWEEN low AND high`.
+    fn not_between<L: AsExpr<Self::SqlType>, H: AsExpr<Self::SqlType>>(
+        self,
+        low: L,
+        high: H,
+    ) -> Expr<bool> {
+        self.between(low, high).not()
+    }
     /// `self AND rhs`
     fn and<R: AsExpr<bool>>(self, rhs: R) -> Expr<bool>
     where
@@ -306,6 +441,36 @@ pub trait Expression: Sized {
 fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
     Expr::new(SqlExpr::binary(left, op, right))
 }
+
+fn like(expr: SqlExpr, pattern: SqlExpr, negated: bool) -> Expr<bool> {
+    Expr::new(SqlExpr::Like {
+        expr: Box::new(expr),
+        pattern: Box::new(pattern),
+        negated,
+    })
+}
+
+fn in_list<V, I>(expr: SqlExpr, values: I, negated: bool) -> Expr<bool>
+where
+    I: IntoIterator,
+    I::Item: AsExpr<V>,
+{
+    Expr::new(SqlExpr::InList {
+        expr: Box::new(expr),
+        values: values.into_iter().map(AsExpr::into_expr).collect(),
+        negated,
+    })
+}
+
+/// Text types, the operands of `LIKE`: `String` and `Option<String>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not text, so it cannot be matched with LIKE",
+    label = "not a String column",
+    note = "like() and not_like() apply to String and Option<String> columns"
+)]
+pub trait Text {}
+impl Text for String {}
+impl Text for Option<String> {}
 
 /// Types that may be `NULL`: `Option<T>`.
 #[diagnostic::on_unimplemented(

@@ -9,7 +9,7 @@ mod expr;
 use std::fmt;
 use std::marker::PhantomData;
 
-pub use expr::{AsExpr, BinOp, Column, Expr, Expression, Nullable, SqlExpr, null_of};
+pub use expr::{AsExpr, BinOp, Column, Expr, Expression, Nullable, SqlExpr, Text, null_of};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
