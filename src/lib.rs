@@ -48,22 +48,25 @@
 //!
 //! ## Statements
 //!
-//! `select!(Table [WHERE cond] [ORDER BY col [ASC|DESC], …] [LIMIT n] [OFFSET n])` and
-//! `insert!(Table { column: value, … })`. A path `Table::column` is a column; any other Rust
+//! `select!(Table [WHERE cond] [ORDER BY col [ASC|DESC], …] [LIMIT n] [OFFSET n])`,
+//! `insert!(Table { column: value, … })`, `update!(Table SET column = value, … [WHERE cond])`
+//! and `delete!(Table [WHERE cond])`. Conditions use `== != < <= > >= && || !`, `== None`
+//! (`IS NULL`) and the [`Expression`] methods (`like`, `in_`, `between`, …). A path `Table::column` is a column; any other Rust
 //! expression is bound as a parameter. Keywords are upper case (lower case is accepted; write a
 //! variable that shares a keyword's name as `{limit}`). The same statements through builders:
 //! `User::select().filter(User::name.eq("ed")).order_by(User::id.desc()).limit(10)`,
-//! `User::insert(&user)`, `User::insert_many(&users)`.
+//! `User::insert(&user)`, `User::insert_many(&users)`, `User::update().set(User::name, "ed")`,
+//! `User::delete().filter(…)`.
 //!
 //! Every statement [`Compile`]s for a [`dialect`] to a [`Compiled`] (SQL + parameters).
 #![warn(missing_docs)]
 
-pub use quarry_macros::{Table, insert, select};
+pub use quarry_macros::{Table, delete, insert, select, update};
 pub use quarry_runtime::*;
 
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
-    pub use quarry_macros::{Table, insert, select};
+    pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
         Compile, Connection, DEFAULT_METADATA, Engine, Error, Expression, MetaData, Rows, Table,
         create_engine,

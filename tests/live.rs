@@ -678,3 +678,56 @@ fn compiled_statements_run_as_shown() {
         );
     }
 }
+
+#[test]
+fn update_and_delete_report_affected_rows_and_take_effect() {
+    for (name, engine, _db) in backends("update") {
+        people::META.create_all(&engine).unwrap();
+        let mut conn = engine.connect().unwrap();
+        let all = [
+            person("ann", Some("a"), 31),
+            person("bob", None, 40),
+            person("cat", None, 25),
+        ];
+        conn.execute(Person::insert_many(&all)).unwrap();
+
+        let changed = conn
+            .execute(update!(Person SET nickname = None, age = 99 WHERE Person::age > 30))
+            .unwrap()
+            .rowcount();
+        assert_eq!(changed, 2, "{name}");
+        let ann: Person = conn
+            .execute(select!(Person WHERE Person::name == "ann"))
+            .unwrap()
+            .one()
+            .unwrap();
+        assert_eq!((ann.nickname, ann.age), (None, 99), "{name}");
+
+        // An expression on the right: copy one column into another.
+        conn.execute(
+            Person::update()
+                .set(Person::nickname, Person::name)
+                .filter(Person::name.eq("cat")),
+        )
+        .unwrap();
+        let cat: Person = conn
+            .execute(select!(Person WHERE Person::name == "cat"))
+            .unwrap()
+            .one()
+            .unwrap();
+        assert_eq!(cat.nickname.as_deref(), Some("cat"), "{name}");
+
+        let gone = conn
+            .execute(delete!(Person WHERE Person::age == 99))
+            .unwrap()
+            .rowcount();
+        assert_eq!(gone, 2, "{name}");
+        let left: Vec<Person> = conn.execute(select!(Person)).unwrap().all().unwrap();
+        assert_eq!(left.len(), 1, "{name}");
+        assert_eq!(
+            conn.execute(delete!(Person)).unwrap().rowcount(),
+            1,
+            "{name}"
+        );
+    }
+}

@@ -231,3 +231,61 @@ fn compiled_displays_sql_then_params() {
     );
     assert_eq!(c.params(), &[quarry::Value::Text("x".into())]);
 }
+
+#[test]
+fn update_sets_unqualified_columns_then_filters() {
+    check(
+        "update",
+        update!(User SET name = "ed", hair_color = None WHERE User::id == 5),
+    );
+    check(
+        "update_reserved",
+        update!(Reserved SET order = 2 WHERE Reserved::id > 1),
+    );
+    check(
+        "update_all_rows",
+        User::update().set(User::name, User::name),
+    );
+}
+
+#[test]
+fn update_builder_matches_macro_and_last_set_wins() {
+    let built = User::update()
+        .set(User::name, "x")
+        .set(User::hair_color, None::<String>)
+        .set(User::name, "ed")
+        .filter(User::id.eq(5));
+    let written = update!(User SET name = "ed", hair_color = None WHERE User::id == 5);
+    for d in dialect::ALL {
+        assert_eq!(built.compile(*d).unwrap(), written.compile(*d).unwrap());
+    }
+}
+
+#[test]
+fn update_without_set_is_an_error_naming_the_table() {
+    let err = User::update()
+        .filter(User::id.eq(1))
+        .compile(&dialect::Sqlite)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "UPDATE of \"users\" sets no column; add .set(column, value)"
+    );
+}
+
+#[test]
+fn delete_with_and_without_where() {
+    check(
+        "delete",
+        delete!(User WHERE User::id == 5 || User::name.like("tmp%")),
+    );
+    check("delete_all_rows", delete!(User));
+    let built = User::delete()
+        .filter(User::id.eq(5))
+        .filter(User::name.eq("x"));
+    let written = delete!(User WHERE User::id == 5 && User::name == "x");
+    assert_eq!(
+        built.compile(&dialect::Postgres).unwrap(),
+        written.compile(&dialect::Postgres).unwrap()
+    );
+}

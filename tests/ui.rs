@@ -7,4 +7,6 @@ fn ui() {
     t.compile_fail("tests/ui/table/*.rs");
     t.compile_fail("tests/ui/select/*.rs");
     t.compile_fail("tests/ui/insert/*.rs");
+    t.compile_fail("tests/ui/update/*.rs");
+    t.compile_fail("tests/ui/delete/*.rs");
 }

@@ -27,3 +27,15 @@ pub fn select(input: TokenStream) -> TokenStream {
 pub fn insert(input: TokenStream) -> TokenStream {
     statement::insert(input.into()).into()
 }
+
+/// `update!(Table SET column = value, … [WHERE cond])`: see the `quarry` crate.
+#[proc_macro]
+pub fn update(input: TokenStream) -> TokenStream {
+    statement::update(input.into()).into()
+}
+
+/// `delete!(Table [WHERE cond])`: see the `quarry` crate.
+#[proc_macro]
+pub fn delete(input: TokenStream) -> TokenStream {
+    statement::delete(input.into()).into()
+}

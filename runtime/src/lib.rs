@@ -32,7 +32,9 @@ pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, Table,
     TableDef,
 };
-pub use sql::{AsExpr, Column, Compile, Compiled, Expr, Expression, Insert, Select, Statement};
+pub use sql::{
+    AsExpr, Column, Compile, Compiled, Delete, Expr, Expression, Insert, Select, Statement, Update,
+};
 pub use url::Url;
 pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 

@@ -6,7 +6,7 @@
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::schema::{ColumnDef, DefaultValue, TableDef};
-use crate::sql::{Compiled, InsertStmt, SelectItem, SelectStmt, SqlExpr};
+use crate::sql::{Compiled, DeleteStmt, InsertStmt, SelectItem, SelectStmt, SqlExpr, UpdateStmt};
 use crate::value::Value;
 
 /// Accumulates SQL text and parameters for one statement.
@@ -197,10 +197,7 @@ pub(crate) fn select(stmt: &SelectStmt, dialect: &dyn Dialect) -> Result<Compile
         }
         r.ident(table.name());
     }
-    if let Some(w) = &stmt.where_ {
-        r.push(" WHERE ");
-        r.expr(w);
-    }
+    where_clause(&mut r, stmt.where_.as_ref());
     if !stmt.order_by.is_empty() {
         r.push(" ORDER BY ");
         for (i, o) in stmt.order_by.iter().enumerate() {
@@ -250,6 +247,39 @@ pub(crate) fn insert(stmt: &InsertStmt, dialect: &dyn Dialect) -> Result<Compile
         r.push(")");
     }
     Ok(r.finish())
+}
+
+pub(crate) fn update(stmt: &UpdateStmt, dialect: &dyn Dialect) -> Result<Compiled> {
+    let mut r = Renderer::new(dialect);
+    r.push("UPDATE ");
+    r.ident(stmt.table.name());
+    r.push(" SET ");
+    for (i, (column, value)) in stmt.assignments.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        // SQLAlchemy writes `SET name=?`: unqualified, no spaces.
+        r.ident(stmt.table.columns()[*column].name());
+        r.push("=");
+        r.expr(value);
+    }
+    where_clause(&mut r, stmt.where_.as_ref());
+    Ok(r.finish())
+}
+
+pub(crate) fn delete(stmt: &DeleteStmt, dialect: &dyn Dialect) -> Result<Compiled> {
+    let mut r = Renderer::new(dialect);
+    r.push("DELETE FROM ");
+    r.ident(stmt.table.name());
+    where_clause(&mut r, stmt.where_.as_ref());
+    Ok(r.finish())
+}
+
+fn where_clause(r: &mut Renderer<'_>, condition: Option<&SqlExpr>) {
+    if let Some(w) = condition {
+        r.push(" WHERE ");
+        r.expr(w);
+    }
 }
 
 /// `CREATE TABLE`, formatted as SQLAlchemy formats it.

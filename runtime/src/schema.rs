@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::error::Result;
-use crate::sql::{Insert, Select};
+use crate::sql::{Delete, Insert, Select, Update};
 use crate::value::{RawRow, SqlType, Value};
 
 /// A table declared with `#[derive(Table)]`.
@@ -18,6 +18,16 @@ pub trait Table: FromRow + Sized + 'static {
     /// `SELECT` every column of the table.
     fn select() -> Select<Self> {
         Select::from_table(Self::table())
+    }
+
+    /// `UPDATE` the table; add `.set(column, value)` and `.filter(condition)`.
+    fn update() -> Update<()> {
+        Update::table(Self::table())
+    }
+
+    /// `DELETE FROM` the table; add `.filter(condition)`, or every row goes.
+    fn delete() -> Delete<()> {
+        Delete::from_table(Self::table())
     }
 
     /// `INSERT` one row.

@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprBinary, ExprStruct, Member, Path, UnOp};
 
-use super::parse::Select;
+use super::parse::{Delete, Select, Update};
 
 pub(crate) fn select(s: &Select) -> syn::Result<TokenStream> {
     let table = &s.table;
@@ -178,6 +178,39 @@ fn is_expression(e: &Expr) -> bool {
         Expr::MethodCall(m) => is_expression(&m.receiver),
         other => column_path(other).is_some(),
     }
+}
+
+pub(crate) fn update(u: &Update) -> syn::Result<TokenStream> {
+    let table = &u.table;
+    let mut out = quote_spanned!(table.span()=> <#table as ::quarry::Table>::update());
+    for a in &u.assignments {
+        let name = &a.column;
+        let column = quote_spanned!(name.span()=> <#table>::#name);
+        let value = &a.value;
+        out = if is_none(value) {
+            quote_spanned! {value.span()=>
+                #out.set_expr(#column.index(), ::quarry::__private::null_of(#column))
+            }
+        } else {
+            let value = operand(value);
+            quote_spanned!(value.span()=> #out.set(#column, #value))
+        };
+    }
+    if let Some(filter) = &u.filter {
+        let cond = condition(filter)?;
+        out = quote!(#out.filter(#cond));
+    }
+    Ok(out)
+}
+
+pub(crate) fn delete(d: &Delete) -> syn::Result<TokenStream> {
+    let table = &d.table;
+    let mut out = quote_spanned!(table.span()=> <#table as ::quarry::Table>::delete());
+    if let Some(filter) = &d.filter {
+        let cond = condition(filter)?;
+        out = quote!(#out.filter(#cond));
+    }
+    Ok(out)
 }
 
 pub(crate) fn insert(s: &ExprStruct) -> syn::Result<TokenStream> {

@@ -1,4 +1,4 @@
-//! `select!` and `insert!`: `parse` reads the SQL-shaped input into a model, `expand` writes
+//! `select!`, `insert!`, `update!` and `delete!`: `parse` reads the SQL-shaped input into a model, `expand` writes
 //! builder calls. Conditions are Rust expressions translated operator by operator, so rustc
 //! checks every column and every value's type at the user's own tokens.
 
@@ -9,6 +9,20 @@ use proc_macro2::TokenStream;
 
 pub(crate) fn select(input: TokenStream) -> TokenStream {
     match syn::parse2::<parse::Select>(input).and_then(|s| expand::select(&s)) {
+        Ok(tokens) => tokens,
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+pub(crate) fn update(input: TokenStream) -> TokenStream {
+    match syn::parse2::<parse::Update>(input).and_then(|u| expand::update(&u)) {
+        Ok(tokens) => tokens,
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+pub(crate) fn delete(input: TokenStream) -> TokenStream {
+    match syn::parse2::<parse::Delete>(input).and_then(|d| expand::delete(&d)) {
         Ok(tokens) => tokens,
         Err(e) => e.to_compile_error(),
     }

@@ -1,17 +1,31 @@
-//! Parsing `select!(…)`: clauses are found by their upper-case (or lower-case) keywords at the
+//! Parsing `select!`, `update!` and `delete!`: clauses are found by their upper-case (or lower-case) keywords at the
 //! top level of the input, and each clause's tokens are parsed as Rust.
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use syn::parse::{Parse, ParseStream};
+use proc_macro2::{Ident, Spacing, Span, TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
 use syn::{Expr, Path};
 
 use crate::ctxt::hint;
 
-/// Clause keywords, in the order they may appear.
+/// Clause keywords of `select!`, in the order they may appear.
 const CLAUSES: &[&str] = &["WHERE", "ORDER", "LIMIT", "OFFSET"];
-/// Keywords of SQL that `select!` does not take yet, so they get a clear message.
-const NOT_YET: &[&str] = &[
-    "FROM", "JOIN", "LEFT", "GROUP", "HAVING", "DISTINCT", "UNION",
+/// Every keyword that starts a clause in some statement, so that a misplaced one gets a clear
+/// message instead of being parsed as Rust.
+const KEYWORDS: &[&str] = &[
+    "SET",
+    "WHERE",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "FROM",
+    "JOIN",
+    "LEFT",
+    "GROUP",
+    "HAVING",
+    "DISTINCT",
+    "UNION",
+    "RETURNING",
 ];
 
 pub(crate) struct Select {
@@ -28,41 +42,64 @@ struct Clause {
     tokens: TokenStream,
 }
 
-fn keyword_of(tt: &TokenTree) -> Option<(Ident, String)> {
+fn keyword_of(tt: &TokenTree) -> Option<Ident> {
     let TokenTree::Ident(id) = tt else {
         return None;
     };
     let upper = id.to_string().to_ascii_uppercase();
-    let is_keyword = CLAUSES.contains(&upper.as_str()) || NOT_YET.contains(&upper.as_str());
-    is_keyword.then(|| (id.clone(), upper))
+    KEYWORDS.contains(&upper.as_str()).then(|| id.clone())
+}
+
+/// Split the input at top-level clause keywords: the tokens before the first one, then each
+/// keyword with the tokens up to the next.
+fn split_clauses(all: TokenStream) -> (TokenStream, Vec<Clause>) {
+    let mut head = TokenStream::new();
+    let mut clauses: Vec<Clause> = Vec::new();
+    // After `::` or `.` an identifier is a column or method (`User::order`), never a keyword;
+    // nor is one followed by a lone `=` (`SET order = 2`).
+    let mut after_path_sep = false;
+    let mut tokens = all.into_iter().peekable();
+    while let Some(tt) = tokens.next() {
+        let assigned = matches!(
+            tokens.peek(),
+            Some(TokenTree::Punct(p)) if p.as_char() == '=' && p.spacing() == Spacing::Alone
+        );
+        let keyword = if after_path_sep || assigned {
+            None
+        } else {
+            keyword_of(&tt)
+        };
+        after_path_sep =
+            matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
+        match keyword {
+            Some(keyword) => clauses.push(Clause {
+                keyword,
+                tokens: TokenStream::new(),
+            }),
+            None => match clauses.last_mut() {
+                Some(c) => c.tokens.extend([tt]),
+                None => head.extend([tt]),
+            },
+        }
+    }
+    (head, clauses)
+}
+
+/// The table path at the head of an `update!` or `delete!`.
+fn table_path(head: TokenStream, usage: &str) -> syn::Result<Path> {
+    if head.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("expected a table: {usage}"),
+        ));
+    }
+    syn::parse2(head.clone())
+        .map_err(|_| syn::Error::new_spanned(&head, format!("expected a table type: {usage}")))
 }
 
 impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let all: TokenStream = input.parse()?;
-        let mut head = TokenStream::new();
-        let mut clauses: Vec<Clause> = Vec::new();
-        // After `::` or `.` an identifier is a column or method (`User::order`), never a keyword.
-        let mut after_path_sep = false;
-        for tt in all {
-            let keyword = if after_path_sep {
-                None
-            } else {
-                keyword_of(&tt)
-            };
-            after_path_sep =
-                matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
-            match keyword {
-                Some((keyword, _)) => clauses.push(Clause {
-                    keyword,
-                    tokens: TokenStream::new(),
-                }),
-                None => match clauses.last_mut() {
-                    Some(c) => c.tokens.extend([tt]),
-                    None => head.extend([tt]),
-                },
-            }
-        }
+        let (head, clauses) = split_clauses(input.parse()?);
         if head.is_empty() {
             return Err(syn::Error::new(
                 Span::call_site(),
@@ -121,6 +158,113 @@ impl Parse for Select {
         }
         Ok(select)
     }
+}
+
+/// `column = value` in `update!`'s SET clause.
+pub(crate) struct Assignment {
+    pub(crate) column: Ident,
+    pub(crate) value: Expr,
+}
+
+impl Parse for Assignment {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let column: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a column name: SET name = \"ed\", hair_color = None",
+            )
+        })?;
+        if input.peek(syn::Token![::]) {
+            return Err(input.error(
+                "write the column's name alone after SET: `name = …`, not `User::name = …`",
+            ));
+        }
+        input.parse::<syn::Token![=]>()?;
+        Ok(Assignment {
+            column,
+            value: input.parse()?,
+        })
+    }
+}
+
+pub(crate) struct Update {
+    pub(crate) table: Path,
+    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) filter: Option<Expr>,
+}
+
+const UPDATE_USAGE: &str = "update!(User SET name = \"ed\" WHERE User::id == 5)";
+
+impl Parse for Update {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let (head, clauses) = split_clauses(input.parse()?);
+        let table = table_path(head, UPDATE_USAGE)?;
+        let mut assignments = None;
+        let mut filter = None;
+        for clause in clauses {
+            let span = clause.keyword.span();
+            match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+                "SET" if assignments.is_none() && filter.is_none() => {
+                    let parser = Punctuated::<Assignment, syn::Token![,]>::parse_terminated;
+                    let list = parser.parse2(clause.tokens)?;
+                    if list.is_empty() {
+                        return Err(syn::Error::new(
+                            span,
+                            format!("SET needs at least one column: {UPDATE_USAGE}"),
+                        ));
+                    }
+                    assignments = Some(list.into_iter().collect());
+                }
+                "WHERE" if filter.is_none() => filter = Some(expr(clause.tokens, span, "WHERE")?),
+                _ => {
+                    return Err(misplaced(
+                        &clause.keyword,
+                        "update!",
+                        "SET …, then optionally WHERE …",
+                    ));
+                }
+            }
+        }
+        let assignments = assignments.ok_or_else(|| {
+            syn::Error::new(
+                Span::call_site(),
+                format!("update! needs a SET clause: {UPDATE_USAGE}"),
+            )
+        })?;
+        Ok(Update {
+            table,
+            assignments,
+            filter,
+        })
+    }
+}
+
+pub(crate) struct Delete {
+    pub(crate) table: Path,
+    pub(crate) filter: Option<Expr>,
+}
+
+impl Parse for Delete {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let (head, clauses) = split_clauses(input.parse()?);
+        let table = table_path(head, "delete!(User WHERE User::id == 5)")?;
+        let mut filter = None;
+        for clause in clauses {
+            let span = clause.keyword.span();
+            match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+                "WHERE" if filter.is_none() => filter = Some(expr(clause.tokens, span, "WHERE")?),
+                _ => return Err(misplaced(&clause.keyword, "delete!", "optionally WHERE …")),
+            }
+        }
+        Ok(Delete { table, filter })
+    }
+}
+
+fn misplaced(keyword: &Ident, mac: &str, form: &str) -> syn::Error {
+    syn::Error::new(
+        keyword.span(),
+        format!("`{keyword}` is not valid here: {mac} takes the table, then {form}"),
+    )
 }
 
 fn expr(tokens: TokenStream, span: Span, keyword: &str) -> syn::Result<Expr> {

@@ -187,11 +187,7 @@ impl<R> Select<R> {
 
     /// Add a `WHERE` condition; several are joined with `AND`.
     pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
-        let cond = condition.into_expr();
-        self.stmt.where_ = Some(match self.stmt.where_.take() {
-            None => cond,
-            Some(prev) => SqlExpr::binary(prev, BinOp::And, cond),
-        });
+        self.stmt.where_ = Some(and_where(self.stmt.where_.take(), condition.into_expr()));
         self
     }
 
@@ -361,4 +357,187 @@ impl<R> Compile for Insert<R> {
 
 impl<R: FromRow> Statement for Insert<R> {
     type Row = R;
+}
+
+/// An untyped `UPDATE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateStmt {
+    pub(crate) table: &'static TableDef,
+    pub(crate) assignments: Vec<(usize, SqlExpr)>,
+    pub(crate) where_: Option<SqlExpr>,
+}
+
+/// A typed `UPDATE`; `R` is `()` until a `RETURNING` clause is added.
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::dialect::Sqlite;
+///
+/// #[derive(Table)]
+/// #[table(name = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+///     hair_color: Option<String>,
+/// }
+///
+/// let built = User::update().set(User::name, "ed").set(User::hair_color, None::<String>)
+///     .filter(User::id.eq(5));
+/// let written = update!(User SET name = "ed", hair_color = None WHERE User::id == 5);
+/// assert_eq!(built.compile(&Sqlite)?, written.compile(&Sqlite)?);
+/// assert_eq!(
+///     written.compile(&Sqlite)?.sql(),
+///     "UPDATE users SET name=?, hair_color=? WHERE users.id = ?"
+/// );
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub struct Update<R> {
+    stmt: UpdateStmt,
+    _row: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Update<R> {
+    fn clone(&self) -> Self {
+        Update {
+            stmt: self.stmt.clone(),
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<R> fmt::Debug for Update<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl Update<()> {
+    /// `UPDATE table` with nothing set yet.
+    pub fn table(table: &'static TableDef) -> Self {
+        Update {
+            stmt: UpdateStmt {
+                table,
+                assignments: Vec::new(),
+                where_: None,
+            },
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<R> Update<R> {
+    /// `SET column = value`; `value` may be a Rust value (bound) or an expression of the same
+    /// type, such as another column. Setting a column twice keeps the last value.
+    pub fn set<T, V, X: AsExpr<V>>(self, column: Column<T, V>, value: X) -> Self {
+        self.set_expr(column.index(), value.into_expr())
+    }
+
+    /// `SET` the column at `index` to an untyped expression; used by `update!` for `None`.
+    pub fn set_expr(mut self, index: usize, value: SqlExpr) -> Self {
+        match self.stmt.assignments.iter_mut().find(|(i, _)| *i == index) {
+            Some(slot) => slot.1 = value,
+            None => self.stmt.assignments.push((index, value)),
+        }
+        self
+    }
+
+    /// Add a `WHERE` condition; several are joined with `AND`.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        self.stmt.where_ = Some(and_where(self.stmt.where_.take(), condition.into_expr()));
+        self
+    }
+
+    /// The untyped statement.
+    pub fn as_stmt(&self) -> &UpdateStmt {
+        &self.stmt
+    }
+}
+
+impl<R> Compile for Update<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if self.stmt.assignments.is_empty() {
+            return Err(Error::config(format!(
+                "UPDATE of \"{}\" sets no column; add .set(column, value)",
+                self.stmt.table.name()
+            )));
+        }
+        crate::render::update(&self.stmt, dialect)
+    }
+}
+
+impl<R: FromRow> Statement for Update<R> {
+    type Row = R;
+}
+
+/// An untyped `DELETE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteStmt {
+    pub(crate) table: &'static TableDef,
+    pub(crate) where_: Option<SqlExpr>,
+}
+
+/// A typed `DELETE`; `R` is `()` until a `RETURNING` clause is added.
+pub struct Delete<R> {
+    stmt: DeleteStmt,
+    _row: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Delete<R> {
+    fn clone(&self) -> Self {
+        Delete {
+            stmt: self.stmt.clone(),
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<R> fmt::Debug for Delete<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl Delete<()> {
+    /// `DELETE FROM table`: every row, until a filter is added.
+    pub fn from_table(table: &'static TableDef) -> Self {
+        Delete {
+            stmt: DeleteStmt {
+                table,
+                where_: None,
+            },
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<R> Delete<R> {
+    /// Add a `WHERE` condition; several are joined with `AND`.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        self.stmt.where_ = Some(and_where(self.stmt.where_.take(), condition.into_expr()));
+        self
+    }
+
+    /// The untyped statement.
+    pub fn as_stmt(&self) -> &DeleteStmt {
+        &self.stmt
+    }
+}
+
+impl<R> Compile for Delete<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        crate::render::delete(&self.stmt, dialect)
+    }
+}
+
+impl<R: FromRow> Statement for Delete<R> {
+    type Row = R;
+}
+
+/// `previous AND condition`, or `condition` alone.
+fn and_where(previous: Option<SqlExpr>, condition: SqlExpr) -> SqlExpr {
+    match previous {
+        None => condition,
+        Some(prev) => SqlExpr::binary(prev, BinOp::And, condition),
+    }
 }
