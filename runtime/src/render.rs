@@ -66,19 +66,14 @@ impl<'d> Renderer<'d> {
             SqlExpr::Param(v) => self.param(v.clone()),
             SqlExpr::Binary(l, op, r) => {
                 let prec = op.precedence();
-                let paren = prec < outer;
-                if paren {
-                    self.push("(");
-                }
-                self.expr_prec(l, prec);
-                self.push(" ");
-                self.push(op.sql());
-                self.push(" ");
-                // Comparisons are not associative: `a = (b = c)` keeps its parentheses.
-                self.expr_prec(r, if prec == 5 { prec + 1 } else { prec });
-                if paren {
-                    self.push(")");
-                }
+                self.wrap(prec < outer, |this| {
+                    this.expr_prec(l, prec);
+                    this.push(" ");
+                    this.push(op.sql());
+                    this.push(" ");
+                    // Comparisons are not associative: `a = (b = c)` keeps its parentheses.
+                    this.expr_prec(r, if prec == 5 { prec + 1 } else { prec });
+                });
             }
             SqlExpr::Not(inner) => {
                 self.push("NOT ");
