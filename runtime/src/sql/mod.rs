@@ -16,6 +16,40 @@ use crate::error::{Error, Result};
 use crate::schema::{FromRow, Insertable, TableDef};
 use crate::value::Value;
 
+/// A typed statement: the untyped `$stmt` plus the row type `R`, which takes no part in
+/// `Clone` or `Debug` (so neither requires anything of `R`).
+macro_rules! typed_statement {
+    ($(#[$attr:meta])* $name:ident<R>($stmt:ident)) => {
+        $(#[$attr])*
+        pub struct $name<R> {
+            stmt: $stmt,
+            _row: PhantomData<fn() -> R>,
+        }
+
+        impl<R> Clone for $name<R> {
+            fn clone(&self) -> Self {
+                $name {
+                    stmt: self.stmt.clone(),
+                    _row: PhantomData,
+                }
+            }
+        }
+
+        impl<R> fmt::Debug for $name<R> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.stmt.fmt(f)
+            }
+        }
+
+        impl<R> $name<R> {
+            /// The untyped statement.
+            pub fn as_stmt(&self) -> &$stmt {
+                &self.stmt
+            }
+        }
+    };
+}
+
 /// A statement rendered for one dialect: SQL text and its bound parameters, in order.
 #[derive(Clone, PartialEq)]
 pub struct Compiled {
@@ -146,27 +180,11 @@ pub struct SelectStmt {
     pub(crate) offset: Option<SqlExpr>,
 }
 
-/// A typed `SELECT` whose rows decode into `R`.
-///
-/// Built by `select!(…)` or `User::select()`; every builder method consumes and returns it.
-pub struct Select<R> {
-    stmt: SelectStmt,
-    _row: PhantomData<fn() -> R>,
-}
-
-impl<R> Clone for Select<R> {
-    fn clone(&self) -> Self {
-        Select {
-            stmt: self.stmt.clone(),
-            _row: PhantomData,
-        }
-    }
-}
-
-impl<R> fmt::Debug for Select<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stmt.fmt(f)
-    }
+typed_statement! {
+    /// A typed `SELECT` whose rows decode into `R`.
+    ///
+    /// Built by `select!(…)` or `User::select()`; every builder method consumes and returns it.
+    Select<R>(SelectStmt)
 }
 
 impl<R> Select<R> {
@@ -213,11 +231,6 @@ impl<R> Select<R> {
         self.stmt.offset = Some(SqlExpr::Param(Value::I64(saturating_i64(n))));
         self
     }
-
-    /// The untyped statement.
-    pub fn as_stmt(&self) -> &SelectStmt {
-        &self.stmt
-    }
 }
 
 fn saturating_i64(n: u64) -> i64 {
@@ -244,25 +257,9 @@ pub struct InsertStmt {
     pub(crate) error: Option<String>,
 }
 
-/// A typed `INSERT`; `R` is `()` until a `RETURNING` clause is added.
-pub struct Insert<R> {
-    stmt: InsertStmt,
-    _row: PhantomData<fn() -> R>,
-}
-
-impl<R> Clone for Insert<R> {
-    fn clone(&self) -> Self {
-        Insert {
-            stmt: self.stmt.clone(),
-            _row: PhantomData,
-        }
-    }
-}
-
-impl<R> fmt::Debug for Insert<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stmt.fmt(f)
-    }
+typed_statement! {
+    /// A typed `INSERT`; `R` is `()` until a `RETURNING` clause is added.
+    Insert<R>(InsertStmt)
 }
 
 impl Insert<()> {
@@ -339,11 +336,6 @@ impl<R> Insert<R> {
         }
         self
     }
-
-    /// The untyped statement.
-    pub fn as_stmt(&self) -> &InsertStmt {
-        &self.stmt
-    }
 }
 
 impl<R> Compile for Insert<R> {
@@ -367,49 +359,33 @@ pub struct UpdateStmt {
     pub(crate) where_: Option<SqlExpr>,
 }
 
-/// A typed `UPDATE`; `R` is `()` until a `RETURNING` clause is added.
-///
-/// ```
-/// use quarry::prelude::*;
-/// use quarry::dialect::Sqlite;
-///
-/// #[derive(Table)]
-/// #[table(name = "users")]
-/// struct User {
-///     #[column(primary_key)]
-///     id: i64,
-///     name: String,
-///     hair_color: Option<String>,
-/// }
-///
-/// let built = User::update().set(User::name, "ed").set(User::hair_color, None::<String>)
-///     .filter(User::id.eq(5));
-/// let written = update!(User SET name = "ed", hair_color = None WHERE User::id == 5);
-/// assert_eq!(built.compile(&Sqlite)?, written.compile(&Sqlite)?);
-/// assert_eq!(
-///     written.compile(&Sqlite)?.sql(),
-///     "UPDATE users SET name=?, hair_color=? WHERE users.id = ?"
-/// );
-/// # Ok::<(), quarry::Error>(())
-/// ```
-pub struct Update<R> {
-    stmt: UpdateStmt,
-    _row: PhantomData<fn() -> R>,
-}
-
-impl<R> Clone for Update<R> {
-    fn clone(&self) -> Self {
-        Update {
-            stmt: self.stmt.clone(),
-            _row: PhantomData,
-        }
-    }
-}
-
-impl<R> fmt::Debug for Update<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stmt.fmt(f)
-    }
+typed_statement! {
+    /// A typed `UPDATE`; `R` is `()` until a `RETURNING` clause is added.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::dialect::Sqlite;
+    ///
+    /// #[derive(Table)]
+    /// #[table(name = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    ///     hair_color: Option<String>,
+    /// }
+    ///
+    /// let built = User::update().set(User::name, "ed").set(User::hair_color, None::<String>)
+    ///     .filter(User::id.eq(5));
+    /// let written = update!(User SET name = "ed", hair_color = None WHERE User::id == 5);
+    /// assert_eq!(built.compile(&Sqlite)?, written.compile(&Sqlite)?);
+    /// assert_eq!(
+    ///     written.compile(&Sqlite)?.sql(),
+    ///     "UPDATE users SET name=?, hair_color=? WHERE users.id = ?"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    Update<R>(UpdateStmt)
 }
 
 impl Update<()> {
@@ -447,11 +423,6 @@ impl<R> Update<R> {
         self.stmt.where_ = Some(and_where(self.stmt.where_.take(), condition.into_expr()));
         self
     }
-
-    /// The untyped statement.
-    pub fn as_stmt(&self) -> &UpdateStmt {
-        &self.stmt
-    }
 }
 
 impl<R> Compile for Update<R> {
@@ -477,25 +448,9 @@ pub struct DeleteStmt {
     pub(crate) where_: Option<SqlExpr>,
 }
 
-/// A typed `DELETE`; `R` is `()` until a `RETURNING` clause is added.
-pub struct Delete<R> {
-    stmt: DeleteStmt,
-    _row: PhantomData<fn() -> R>,
-}
-
-impl<R> Clone for Delete<R> {
-    fn clone(&self) -> Self {
-        Delete {
-            stmt: self.stmt.clone(),
-            _row: PhantomData,
-        }
-    }
-}
-
-impl<R> fmt::Debug for Delete<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stmt.fmt(f)
-    }
+typed_statement! {
+    /// A typed `DELETE`; `R` is `()` until a `RETURNING` clause is added.
+    Delete<R>(DeleteStmt)
 }
 
 impl Delete<()> {
@@ -516,11 +471,6 @@ impl<R> Delete<R> {
     pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
         self.stmt.where_ = Some(and_where(self.stmt.where_.take(), condition.into_expr()));
         self
-    }
-
-    /// The untyped statement.
-    pub fn as_stmt(&self) -> &DeleteStmt {
-        &self.stmt
     }
 }
 
