@@ -260,6 +260,23 @@ impl Parse for Delete {
     }
 }
 
+/// `insert!`'s input: a struct expression, with the macro's form in the error when it is not one.
+pub(crate) struct Insert(pub(crate) syn::ExprStruct);
+
+impl Parse for Insert {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        input.parse().map(Insert).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "{e}; insert! takes a table and its values: \
+                     insert!(User {{ name: \"ed\", hair_color: None }})"
+                ),
+            )
+        })
+    }
+}
+
 fn misplaced(keyword: &Ident, mac: &str, form: &str) -> syn::Error {
     syn::Error::new(
         keyword.span(),
