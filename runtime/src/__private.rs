@@ -3,7 +3,9 @@
 pub use inventory;
 
 pub use crate::schema::{ColumnDef, ColumnRef, DefaultValue, TableDef, TableRegistration};
-pub use crate::sql::{Column, Delete, Expression, Insert, SqlExpr, Update, null_of};
+pub use crate::sql::{
+    BinOp, Column, Delete, Expression, Insert, SqlCache, SqlExpr, Update, null_of, value_first,
+};
 pub use crate::value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 
 use crate::error::Result;

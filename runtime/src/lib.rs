@@ -33,7 +33,8 @@ pub use schema::{
     TableDef,
 };
 pub use sql::{
-    AsExpr, Column, Compile, Compiled, Delete, Expr, Expression, Insert, Select, Statement, Update,
+    Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Insert, Select,
+    SqlCache, Statement, Update, Upsert, all, excluded, exists, func, nullable, select,
 };
 pub use url::Url;
 pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::error::Result;
-use crate::sql::{Delete, Insert, Select, Update};
+use crate::sql::{Alias, Delete, Insert, Select, Update};
 use crate::value::{RawRow, SqlType, Value};
 
 /// A table declared with `#[derive(Table)]`.
@@ -18,6 +18,11 @@ pub trait Table: FromRow + Sized + 'static {
     /// `SELECT` every column of the table.
     fn select() -> Select<Self> {
         Select::from_table(Self::table())
+    }
+
+    /// The table under another name, for self-joins: `User::alias("manager")`.
+    fn alias(name: &'static str) -> Alias<Self> {
+        Alias::new(name)
     }
 
     /// `UPDATE` the table; add `.set(column, value)` and `.filter(condition)`.
@@ -57,6 +62,80 @@ pub trait FromRow: Sized {
     /// [`crate::Error::Decode`] naming the first column that did not fit.
     fn from_row(row: &dyn RawRow, start: usize) -> Result<Self>;
 }
+
+/// A single column decodes into its Rust type (`select!(count(User::id) FROM User)` is a
+/// `Select<i64>`).
+macro_rules! scalar_rows {
+    ($($t:ty),*) => {$(
+        impl FromRow for $t {
+            fn width() -> usize {
+                1
+            }
+            fn from_row(row: &dyn RawRow, start: usize) -> Result<Self> {
+                crate::value::FromSql::from_sql(row, start)
+            }
+        }
+    )*};
+}
+scalar_rows!(
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    bool,
+    String,
+    Vec<u8>,
+    crate::value::Value
+);
+
+/// `None` when every column of the value is `NULL`: a nullable column, or the table on the
+/// right of a `LEFT OUTER JOIN` that found no row.
+impl<T: FromRow> FromRow for Option<T> {
+    fn width() -> usize {
+        T::width()
+    }
+    fn from_row(row: &dyn RawRow, start: usize) -> Result<Self> {
+        for idx in start..start + T::width() {
+            if !row.is_null(idx)? {
+                return T::from_row(row, start).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+macro_rules! tuple_rows {
+    ($($name:ident)+) => {
+        /// Tuples decode item by item, left to right.
+        impl<$($name: FromRow),+> FromRow for ($($name,)+) {
+            fn width() -> usize {
+                0 $(+ $name::width())+
+            }
+            #[allow(unused_assignments)]
+            fn from_row(row: &dyn RawRow, start: usize) -> Result<Self> {
+                let mut at = start;
+                Ok(($({
+                    let value = $name::from_row(row, at)?;
+                    at += $name::width();
+                    value
+                },)+))
+            }
+        }
+    };
+}
+tuple_rows!(A);
+tuple_rows!(A B);
+tuple_rows!(A B C);
+tuple_rows!(A B C D);
+tuple_rows!(A B C D E);
+tuple_rows!(A B C D E F);
+tuple_rows!(A B C D E F G);
+tuple_rows!(A B C D E F G H);
+tuple_rows!(A B C D E F G H I);
+tuple_rows!(A B C D E F G H I J);
+tuple_rows!(A B C D E F G H I J K);
+tuple_rows!(A B C D E F G H I J K L);
 
 /// Statements that return no rows decode into `()`.
 impl FromRow for () {

@@ -22,6 +22,26 @@ use crate::schema::{ColumnDef, TableDef};
 use crate::sql::SqlExpr;
 use crate::value::SqlType;
 
+/// How a dialect writes bound parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Placeholder {
+    /// `?` for every parameter.
+    Question,
+    /// The prefix, then the parameter's 1-based number: `$1`, `$2`, ….
+    Numbered(&'static str),
+}
+
+/// How a dialect writes an upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpsertStyle {
+    /// `ON CONFLICT (target) DO NOTHING | DO UPDATE SET col = excluded.col` (SQLite, PostgreSQL).
+    OnConflict,
+    /// `ON DUPLICATE KEY UPDATE col = VALUES(col)` (MySQL, MariaDB).
+    OnDuplicateKey,
+}
+
 /// Every built-in dialect; tests iterate over this.
 pub const ALL: &[&dyn Dialect] = &[&Sqlite, &Postgres, &Mysql];
 
@@ -46,11 +66,16 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// Reserved words, lower case and sorted; identifiers equal to one are quoted.
     fn reserved_words(&self) -> &'static [&'static str];
 
-    /// Append `ident`, quoted when it must be: a reserved word, a leading digit or `$`, any
-    /// character outside `[a-z0-9_$]`, or any upper-case letter (SQLAlchemy's rule). A quote
-    /// character inside is doubled.
+    /// Whether `ident` must be quoted: a reserved word, a leading digit or `$`, any character
+    /// outside `[a-z0-9_$]`, or any upper-case letter (SQLAlchemy's rule).
+    fn needs_quotes(&self, ident: &str) -> bool {
+        needs_quotes(ident, self.reserved_words())
+    }
+
+    /// Append `ident`, quoted when [`Dialect::needs_quotes`] says so, with a quote character
+    /// inside doubled. The renderer does the same through its own buffer.
     fn quote_ident(&self, ident: &str, out: &mut String) {
-        if needs_quotes(ident, self.reserved_words()) {
+        if self.needs_quotes(ident) {
             let q = self.quote_char();
             out.push(q);
             for ch in ident.chars() {
@@ -65,10 +90,42 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         }
     }
 
-    /// Append the placeholder for the `n`th parameter (1-based).
-    fn placeholder(&self, n: usize, out: &mut String) {
-        let _ = n;
-        out.push('?');
+    /// How parameters are written: `?`, or a prefix and the 1-based number (`$1`).
+    fn placeholder(&self) -> Placeholder {
+        Placeholder::Question
+    }
+
+    /// True where `||` is not string concatenation and `concat(a, b)` is written instead.
+    fn concat_function(&self) -> bool {
+        false
+    }
+
+    /// True where integer division is written `FLOOR(a / b)` (MySQL, whose `/` gives a
+    /// decimal), as SQLAlchemy writes `//`.
+    fn floor_division(&self) -> bool {
+        false
+    }
+
+    /// How an upsert is written.
+    fn upsert_style(&self) -> UpsertStyle {
+        UpsertStyle::OnConflict
+    }
+
+    /// Whether `INSERT`/`UPDATE`/`DELETE … RETURNING` exists.
+    fn supports_returning(&self) -> bool {
+        true
+    }
+
+    /// Whether columns in `RETURNING` are written with their table (`users.id`, PostgreSQL)
+    /// or bare (`id`, SQLite).
+    fn returning_qualified(&self) -> bool {
+        true
+    }
+
+    /// Whether a member of a `UNION` may be a parenthesized select with its own `ORDER BY` /
+    /// `LIMIT` (SQLite allows neither).
+    fn parenthesized_compound_members(&self) -> bool {
+        true
     }
 
     /// The DDL type of a column, autoincrement included where the dialect spells it as a type.
@@ -116,15 +173,16 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         r: &mut Renderer<'_>,
         limit: Option<&SqlExpr>,
         offset: Option<&SqlExpr>,
-    ) {
+    ) -> Result<()> {
         if let Some(l) = limit {
             r.push(" LIMIT ");
-            r.expr(l);
+            r.expr(l)?;
         }
         if let Some(o) = offset {
             r.push(" OFFSET ");
-            r.expr(o);
+            r.expr(o)?;
         }
+        Ok(())
     }
 
     /// A query with one parameter, the table name, that returns a row when the table exists.

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::Dialect;
+use super::{Dialect, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
@@ -70,21 +70,38 @@ impl Dialect for Mysql {
         r: &mut Renderer<'_>,
         limit: Option<&SqlExpr>,
         offset: Option<&SqlExpr>,
-    ) {
+    ) -> Result<()> {
         r.push(" LIMIT ");
         match (limit, offset) {
-            (Some(l), None) => r.expr(l),
+            (Some(l), None) => r.expr(l)?,
             (Some(l), Some(o)) => {
-                r.expr(o);
+                r.expr(o)?;
                 r.push(", ");
-                r.expr(l);
+                r.expr(l)?;
             }
             (None, Some(o)) => {
-                r.expr(o);
+                r.expr(o)?;
                 r.push(", 18446744073709551615");
             }
             (None, None) => {}
         }
+        Ok(())
+    }
+
+    fn concat_function(&self) -> bool {
+        true
+    }
+
+    fn floor_division(&self) -> bool {
+        true
+    }
+
+    fn upsert_style(&self) -> UpsertStyle {
+        UpsertStyle::OnDuplicateKey
+    }
+
+    fn supports_returning(&self) -> bool {
+        false
     }
 
     fn has_table_sql(&self) -> &'static str {

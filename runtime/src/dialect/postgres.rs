@@ -1,9 +1,8 @@
 //! PostgreSQL.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
-use super::Dialect;
+use super::{Dialect, Placeholder};
 use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::SqlType;
@@ -21,9 +20,8 @@ impl Dialect for Postgres {
         RESERVED
     }
 
-    fn placeholder(&self, n: usize, out: &mut String) {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "${n}");
+    fn placeholder(&self) -> Placeholder {
+        Placeholder::Numbered("$")
     }
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {

@@ -44,23 +44,32 @@ impl Dialect for Sqlite {
         r: &mut Renderer<'_>,
         limit: Option<&SqlExpr>,
         offset: Option<&SqlExpr>,
-    ) {
+    ) -> Result<()> {
         match (limit, offset) {
             (Some(l), None) => {
                 r.push(" LIMIT ");
-                r.expr(l);
+                r.expr(l)?;
             }
             (l, Some(o)) => {
                 r.push(" LIMIT ");
                 match l {
-                    Some(l) => r.expr(l),
+                    Some(l) => r.expr(l)?,
                     None => r.push("-1"),
                 }
                 r.push(" OFFSET ");
-                r.expr(o);
+                r.expr(o)?;
             }
             (None, None) => {}
         }
+        Ok(())
+    }
+
+    fn returning_qualified(&self) -> bool {
+        false
+    }
+
+    fn parenthesized_compound_members(&self) -> bool {
+        false
     }
 
     fn has_table_sql(&self) -> &'static str {

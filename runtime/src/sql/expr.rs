@@ -9,6 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::schema::{ColumnDef, ColumnRef, Table, TableDef};
+use crate::sql::SelectStmt;
 use crate::value::{ColumnType, ToSql, Value};
 
 /// A binary operator.
@@ -31,6 +32,20 @@ pub enum BinOp {
     And,
     /// `OR`
     Or,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` between floats.
+    Div,
+    /// `/` between integers: integer division (SQLAlchemy's `//`; `FLOOR(a / b)` on MySQL).
+    IntDiv,
+    /// `%`
+    Rem,
+    /// String concatenation: `||` (`concat(a, b)` on MySQL).
+    Concat,
 }
 
 impl BinOp {
@@ -45,6 +60,12 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "AND",
             BinOp::Or => "OR",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div | BinOp::IntDiv => "/",
+            BinOp::Rem => "%",
+            BinOp::Concat => "||",
         }
     }
 
@@ -57,17 +78,33 @@ impl BinOp {
             BinOp::Ge => BinOp::Lt,
             BinOp::Gt => BinOp::Le,
             BinOp::Le => BinOp::Gt,
-            BinOp::And | BinOp::Or => return None,
+            _ => return None,
         })
     }
 
-    /// Binding strength; higher binds tighter. Follows SQLAlchemy's operator precedence.
+    /// Binding strength; higher binds tighter. SQLAlchemy's operator precedence.
     pub(crate) fn precedence(self) -> u8 {
         match self {
             BinOp::Or => 2,
             BinOp::And => 3,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::Concat => 5,
+            BinOp::Add | BinOp::Sub => 7,
+            BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Rem => 8,
         }
+    }
+
+    /// `(a op b) op c` needs no parentheses: SQLAlchemy's "natural self precedent" operators.
+    pub(crate) fn associative(self) -> bool {
+        matches!(
+            self,
+            BinOp::And | BinOp::Or | BinOp::Add | BinOp::Mul | BinOp::Concat
+        )
     }
 }
 
@@ -75,10 +112,10 @@ impl BinOp {
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SqlExpr {
-    /// A column of a table.
+    /// A column of a table or of a table alias.
     Column {
-        /// The table.
-        table: &'static TableDef,
+        /// The table, possibly under an alias.
+        table: TableRef,
         /// The column's position in the table.
         index: usize,
     },
@@ -124,13 +161,44 @@ pub enum SqlExpr {
         /// True for `NOT BETWEEN`.
         negated: bool,
     },
+    /// `-expr`
+    Neg(Box<SqlExpr>),
+    /// `expr [NOT] IN (SELECT …)`.
+    InSelect {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The subquery; one column.
+        select: Box<SelectStmt>,
+        /// True for `NOT IN`.
+        negated: bool,
+    },
+    /// `EXISTS (SELECT …)`.
+    Exists(Box<SelectStmt>),
+    /// A scalar subquery: `(SELECT …)`.
+    Subquery(Box<SelectStmt>),
+    /// A function call such as `count(users.id)`.
+    Function {
+        /// The SQL function name, lower case.
+        name: &'static str,
+        /// The arguments.
+        args: Vec<SqlExpr>,
+    },
+    /// `*`, as in `count(*)`.
+    Star,
+    /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
+    Excluded {
+        /// The table inserted into.
+        table: &'static TableDef,
+        /// The column's position in the table.
+        index: usize,
+    },
 }
 
 impl fmt::Debug for SqlExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SqlExpr::Column { table, index } => {
-                write!(f, "{}.{}", table.name(), table.columns()[*index].name())
+                write!(f, "{}.{}", table.name(), table.def.columns()[*index].name())
             }
             SqlExpr::Param(v) => write!(f, "{v:?}"),
             SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
@@ -159,6 +227,28 @@ impl fmt::Debug for SqlExpr {
                 negated,
             } => {
                 write!(f, "{expr:?} {}BETWEEN {low:?} AND {high:?}", not(*negated))
+            }
+            SqlExpr::Neg(e) => write!(f, "-{e:?}"),
+            SqlExpr::InSelect {
+                expr,
+                select,
+                negated,
+            } => write!(f, "{expr:?} {}IN ({select:?})", not(*negated)),
+            SqlExpr::Exists(select) => write!(f, "EXISTS ({select:?})"),
+            SqlExpr::Subquery(select) => write!(f, "({select:?})"),
+            SqlExpr::Function { name, args } => {
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a:?}")?;
+                }
+                f.write_str(")")
+            }
+            SqlExpr::Star => f.write_str("*"),
+            SqlExpr::Excluded { table, index } => {
+                write!(f, "excluded.{}", table.columns()[*index].name())
             }
         }
     }
@@ -209,6 +299,15 @@ impl SqlExpr {
                 high,
                 negated: !negated,
             },
+            SqlExpr::InSelect {
+                expr,
+                select,
+                negated,
+            } => SqlExpr::InSelect {
+                expr,
+                select,
+                negated: !negated,
+            },
             SqlExpr::Not(inner) => *inner,
             other => SqlExpr::Not(Box::new(other)),
         }
@@ -217,6 +316,79 @@ impl SqlExpr {
     pub(crate) fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
         SqlExpr::Binary(Box::new(left), op, Box::new(right))
     }
+
+    /// Call `f` with every table this expression takes columns from, in order, without looking
+    /// into subqueries (their tables are their own, as in SQLAlchemy).
+    pub(crate) fn for_each_table(&self, f: &mut dyn FnMut(TableRef)) {
+        match self {
+            SqlExpr::Column { table, .. } => f(*table),
+            SqlExpr::Param(_)
+            | SqlExpr::Star
+            | SqlExpr::Exists(_)
+            | SqlExpr::Subquery(_)
+            | SqlExpr::Excluded { .. } => {}
+            SqlExpr::Binary(l, _, r) => {
+                l.for_each_table(f);
+                r.for_each_table(f);
+            }
+            SqlExpr::Not(e) | SqlExpr::Neg(e) => e.for_each_table(f),
+            SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => expr.for_each_table(f),
+            SqlExpr::Like { expr, pattern, .. } => {
+                expr.for_each_table(f);
+                pattern.for_each_table(f);
+            }
+            SqlExpr::InList { expr, values, .. } => {
+                expr.for_each_table(f);
+                values.iter().for_each(|v| v.for_each_table(f));
+            }
+            SqlExpr::Between {
+                expr, low, high, ..
+            } => {
+                expr.for_each_table(f);
+                low.for_each_table(f);
+                high.for_each_table(f);
+            }
+            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.for_each_table(f)),
+        }
+    }
+}
+
+/// A table in a statement, under its own name or an alias (`users AS u2`).
+#[derive(Clone, Copy, PartialEq)]
+pub struct TableRef {
+    pub(crate) def: &'static TableDef,
+    pub(crate) alias: Option<&'static str>,
+}
+
+impl TableRef {
+    /// The table under its own name.
+    pub const fn new(def: &'static TableDef) -> Self {
+        TableRef { def, alias: None }
+    }
+    /// The table under `alias`.
+    pub const fn aliased(def: &'static TableDef, alias: &'static str) -> Self {
+        TableRef {
+            def,
+            alias: Some(alias),
+        }
+    }
+    /// The table's definition.
+    pub fn def(&self) -> &'static TableDef {
+        self.def
+    }
+    /// The name columns are qualified with: the alias if any, else the table's name.
+    pub fn name(&self) -> &'static str {
+        self.alias.unwrap_or_else(|| self.def.name())
+    }
+}
+
+impl fmt::Debug for TableRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.alias {
+            Some(a) => write!(f, "{} AS {a}", self.def.name()),
+            None => f.write_str(self.def.name()),
+        }
+    }
 }
 
 /// A typed column handle: `User::name` is a `Column<User, String>`.
@@ -224,6 +396,7 @@ impl SqlExpr {
 /// The derive emits one per field as an associated `const`.
 pub struct Column<T, V> {
     index: usize,
+    alias: Option<&'static str>,
     _marker: PhantomData<fn() -> (T, V)>,
 }
 
@@ -236,7 +409,7 @@ impl<T, V> Copy for Column<T, V> {}
 
 impl<T: Table, V> fmt::Debug for Column<T, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", T::table().name(), self.def().name())
+        write!(f, "{}.{}", self.table_ref().name(), self.def().name())
     }
 }
 
@@ -245,12 +418,21 @@ impl<T, V> Column<T, V> {
     pub const fn new(index: usize) -> Self {
         Column {
             index,
+            alias: None,
             _marker: PhantomData,
         }
     }
     /// The column's position in its table.
     pub const fn index(self) -> usize {
         self.index
+    }
+    /// The same column of the table under `alias`; see [`Alias`](crate::sql::Alias).
+    pub(crate) const fn aliased(self, alias: &'static str) -> Self {
+        Column {
+            index: self.index,
+            alias: Some(alias),
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -262,6 +444,13 @@ impl<T: Table, V> Column<T, V> {
     /// A reference usable in a `static`, e.g. for `#[column(references = …)]`.
     pub const fn as_ref(self) -> ColumnRef {
         ColumnRef::new(T::table, self.index)
+    }
+    /// The table the column is read from, alias included.
+    pub fn table_ref(self) -> TableRef {
+        TableRef {
+            def: T::table(),
+            alias: self.alias,
+        }
     }
 }
 
@@ -369,21 +558,14 @@ pub trait Expression: Sized {
     {
         like(self.into_sql(), pattern.into_expr(), true)
     }
-    /// `self IN (v1, v2, …)`, each value bound. An empty list is false, as in SQLAlchemy.
-    fn in_<I>(self, values: I) -> Expr<bool>
-    where
-        I: IntoIterator,
-        I::Item: AsExpr<Self::SqlType>,
-    {
-        in_list(self.into_sql(), values, false)
+    /// `self IN (v1, v2, …)` with each value bound, or `self IN (SELECT …)` for a one-column
+    /// [`Select`](crate::Select). An empty list is false, as in SQLAlchemy.
+    fn in_<I: InOperand<Self::SqlType>>(self, candidates: I) -> Expr<bool> {
+        Expr::new(candidates.in_expr(self.into_sql()))
     }
-    /// `self NOT IN (v1, v2, …)`. An empty list is true.
-    fn not_in<I>(self, values: I) -> Expr<bool>
-    where
-        I: IntoIterator,
-        I::Item: AsExpr<Self::SqlType>,
-    {
-        in_list(self.into_sql(), values, true)
+    /// `self NOT IN (…)`: the negation of [`Expression::in_`]. An empty list is true.
+    fn not_in<I: InOperand<Self::SqlType>>(self, candidates: I) -> Expr<bool> {
+        Expr::new(candidates.in_expr(self.into_sql()).negate())
     }
     /// `self BETWEEN low AND high`, both bounds inclusive.
     fn between<L: AsExpr<Self::SqlType>, H: AsExpr<Self::SqlType>>(
@@ -450,16 +632,29 @@ fn like(expr: SqlExpr, pattern: SqlExpr, negated: bool) -> Expr<bool> {
     })
 }
 
-fn in_list<V, I>(expr: SqlExpr, values: I, negated: bool) -> Expr<bool>
+/// The right-hand side of [`Expression::in_`]: a list of values (anything iterable whose items
+/// are [`AsExpr<V>`]) or a one-column [`Select`](crate::Select) of the same type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the right-hand side of IN for a `{V}` expression",
+    label = "expected a list of `{V}` values or a one-column select of `{V}`"
+)]
+pub trait InOperand<V> {
+    /// `expr IN (…)`.
+    fn in_expr(self, expr: SqlExpr) -> SqlExpr;
+}
+
+impl<V, I> InOperand<V> for I
 where
     I: IntoIterator,
     I::Item: AsExpr<V>,
 {
-    Expr::new(SqlExpr::InList {
-        expr: Box::new(expr),
-        values: values.into_iter().map(AsExpr::into_expr).collect(),
-        negated,
-    })
+    fn in_expr(self, expr: SqlExpr) -> SqlExpr {
+        SqlExpr::InList {
+            expr: Box::new(expr),
+            values: self.into_iter().map(AsExpr::into_expr).collect(),
+            negated: false,
+        }
+    }
 }
 
 /// Text types, the operands of `LIKE`: `String` and `Option<String>`.
@@ -485,7 +680,7 @@ impl<T: Table, V: ColumnType> Expression for Column<T, V> {
     type SqlType = V;
     fn into_sql(self) -> SqlExpr {
         SqlExpr::Column {
-            table: T::table(),
+            table: self.table_ref(),
             index: self.index,
         }
     }

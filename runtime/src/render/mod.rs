@@ -1,0 +1,422 @@
+//! The one renderer: statement model + dialect → [`Compiled`].
+//!
+//! All SQL text Quarry produces is written here (`query` for statements, `ddl` for schema);
+//! dialects only answer questions through the hooks of [`Dialect`]. Expressions are
+//! parenthesized by SQLAlchemy's rule: a child operator is wrapped when it binds no tighter
+//! than its parent, unless both are the same associative operator (`a AND b AND c`,
+//! `a + b + c`).
+//!
+//! A renderer either writes SQL or, in *verify* mode, compares what it would write with the
+//! SQL kept by a call site's [`SqlCache`](crate::sql::SqlCache) while it collects the bound
+//! values: the same code path decides both, so the two cannot drift apart.
+
+mod ddl;
+pub(crate) mod query;
+
+pub use ddl::{create_indexes, create_table, drop_table, index_name};
+
+use crate::dialect::{Dialect, Placeholder, UpsertStyle};
+use crate::error::Result;
+use crate::sql::{BinOp, Compiled, SqlExpr, TableRef};
+use crate::value::Value;
+
+/// Accumulates SQL text and parameters for one statement.
+pub struct Renderer<'d> {
+    dialect: &'d dyn Dialect,
+    sql: String,
+    verify: Option<Verify<'d>>,
+    params: Vec<Value>,
+    /// Anonymous label counters (`count_1`, `anon_2`), statement-wide as in SQLAlchemy.
+    labels: Vec<(&'static str, u32)>,
+    /// Tables of the enclosing queries, which a subquery correlates to.
+    pub(crate) enclosing: Vec<TableRef>,
+    /// Write columns without their table (`RETURNING id` on SQLite).
+    pub(crate) bare_columns: bool,
+}
+
+struct Verify<'a> {
+    expected: &'a str,
+    pos: usize,
+    matches: bool,
+}
+
+impl std::fmt::Debug for Renderer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("dialect", &self.dialect.name())
+            .field("sql", &self.sql)
+            .field("verifying", &self.verify.is_some())
+            .finish()
+    }
+}
+
+/// What an expression is rendered inside of, for parenthesization.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Against {
+    /// A clause of its own (`WHERE`, a select item, a function argument): never wrapped.
+    Top,
+    /// A value that SQLAlchemy groups (`SET name=(a || b)`): any operator is wrapped.
+    Grouped,
+    /// An operand of this operator.
+    Op(OpKind),
+}
+
+/// The operator of an expression node, for precedence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OpKind {
+    Bin(BinOp),
+    /// LIKE, IN, BETWEEN, IS, NOT: all SQLAlchemy precedence 5.
+    Comparison(&'static str),
+    Neg,
+    Exists,
+}
+
+impl OpKind {
+    fn precedence(self) -> u8 {
+        match self {
+            OpKind::Bin(op) => op.precedence(),
+            OpKind::Comparison(_) => 5,
+            OpKind::Neg => 8,
+            OpKind::Exists => 0,
+        }
+    }
+
+    fn wrapped_in(self, against: Against) -> bool {
+        match against {
+            Against::Top => false,
+            Against::Grouped => true,
+            Against::Op(parent) => {
+                let same_associative =
+                    matches!(self, OpKind::Bin(op) if op.associative()) && self == parent;
+                !same_associative && self.precedence() <= parent.precedence()
+            }
+        }
+    }
+}
+
+const LIKE: OpKind = OpKind::Comparison("LIKE");
+const IN: OpKind = OpKind::Comparison("IN");
+const BETWEEN: OpKind = OpKind::Comparison("BETWEEN");
+const IS: OpKind = OpKind::Comparison("IS");
+const NOT: OpKind = OpKind::Comparison("NOT");
+
+impl<'d> Renderer<'d> {
+    /// An empty renderer for `dialect`.
+    pub fn new(dialect: &'d dyn Dialect) -> Self {
+        Renderer {
+            sql: String::with_capacity(128),
+            ..Renderer::new_empty(dialect)
+        }
+    }
+
+    /// A renderer that writes nothing and checks that the statement renders to `expected`.
+    pub(crate) fn verifying(dialect: &'d dyn Dialect, expected: &'d str) -> Self {
+        Renderer {
+            verify: Some(Verify {
+                expected,
+                pos: 0,
+                matches: true,
+            }),
+            ..Renderer::new_empty(dialect)
+        }
+    }
+
+    fn new_empty(dialect: &'d dyn Dialect) -> Self {
+        Renderer {
+            dialect,
+            sql: String::new(),
+            verify: None,
+            params: Vec::new(),
+            labels: Vec::new(),
+            enclosing: Vec::new(),
+            bare_columns: false,
+        }
+    }
+
+    /// The dialect being rendered for.
+    pub fn dialect(&self) -> &'d dyn Dialect {
+        self.dialect
+    }
+
+    /// Append raw SQL text.
+    pub fn push(&mut self, sql: &str) {
+        match &mut self.verify {
+            None => self.sql.push_str(sql),
+            Some(v) => {
+                if v.matches && v.expected.as_bytes()[v.pos..].starts_with(sql.as_bytes()) {
+                    v.pos += sql.len();
+                } else {
+                    v.matches = false;
+                }
+            }
+        }
+    }
+
+    /// Append an identifier, quoted if the dialect needs it (a quote inside is doubled).
+    pub fn ident(&mut self, name: &str) {
+        if !self.dialect.needs_quotes(name) {
+            self.push(name);
+            return;
+        }
+        let mut buf = [0u8; 4];
+        let q: &str = self.dialect.quote_char().encode_utf8(&mut buf);
+        self.push(q);
+        for (i, piece) in name.split(q).enumerate() {
+            if i > 0 {
+                self.push(q);
+                self.push(q);
+            }
+            self.push(piece);
+        }
+        self.push(q);
+    }
+
+    /// Append a placeholder for `value` and bind it.
+    pub fn param(&mut self, value: Value) {
+        self.params.push(value);
+        match self.dialect.placeholder() {
+            Placeholder::Question => self.push("?"),
+            Placeholder::Numbered(prefix) => {
+                self.push(prefix);
+                let mut digits = [0u8; 20];
+                let mut n = self.params.len();
+                let mut start = digits.len();
+                loop {
+                    start -= 1;
+                    // `n % 10` is a single decimal digit.
+                    digits[start] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                // ASCII digits are valid UTF-8.
+                let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
+                self.push(text);
+            }
+        }
+    }
+
+    /// The next anonymous label for `name`: `count_1`, `count_2`, `anon_1`, …
+    pub(crate) fn anon_label(&mut self, name: &'static str) -> u32 {
+        match self.labels.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                self.labels.push((name, 1));
+                1
+            }
+        }
+    }
+
+    /// Append a number (labels).
+    pub(crate) fn number(&mut self, n: u32) {
+        self.push(&n.to_string());
+    }
+
+    /// Append an expression.
+    ///
+    /// # Errors
+    /// When a subquery inside cannot be rendered for the dialect.
+    pub fn expr(&mut self, e: &SqlExpr) -> Result<()> {
+        self.expr_in(e, Against::Top)
+    }
+
+    pub(crate) fn expr_in(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        match e {
+            SqlExpr::Column { table, index } => {
+                if !self.bare_columns {
+                    self.ident(table.name());
+                    self.push(".");
+                }
+                self.ident(table.def().columns()[*index].name());
+            }
+            SqlExpr::Param(v) => self.param(v.clone()),
+            SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
+            SqlExpr::Not(inner) => self.wrap(NOT.wrapped_in(against), |this| {
+                this.push("NOT ");
+                this.expr_in(inner, Against::Op(NOT))
+            })?,
+            SqlExpr::Neg(inner) => self.wrap(OpKind::Neg.wrapped_in(against), |this| {
+                this.push("-");
+                this.expr_in(inner, Against::Op(OpKind::Neg))
+            })?,
+            SqlExpr::IsNull { expr, negated } => self.wrap(IS.wrapped_in(against), |this| {
+                this.expr_in(expr, Against::Op(IS))?;
+                this.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+                Ok(())
+            })?,
+            SqlExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => self.wrap(LIKE.wrapped_in(against), |this| {
+                this.expr_in(expr, Against::Op(LIKE))?;
+                this.push(if *negated { " NOT LIKE " } else { " LIKE " });
+                this.expr_in(pattern, Against::Op(LIKE))
+            })?,
+            SqlExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => self.wrap(BETWEEN.wrapped_in(against), |this| {
+                this.expr_in(expr, Against::Op(BETWEEN))?;
+                this.push(if *negated {
+                    " NOT BETWEEN "
+                } else {
+                    " BETWEEN "
+                });
+                let and = Against::Op(OpKind::Bin(BinOp::And));
+                this.expr_in(low, and)?;
+                this.push(" AND ");
+                this.expr_in(high, and)
+            })?,
+            SqlExpr::InList {
+                expr,
+                values,
+                negated,
+            } => {
+                // SQLAlchemy parenthesizes NOT IN as a whole: `(x NOT IN (…))`.
+                self.wrap(*negated || IN.wrapped_in(against), |this| {
+                    this.expr_in(expr, Against::Op(IN))?;
+                    this.push(if *negated { " NOT IN " } else { " IN " });
+                    if values.is_empty() {
+                        this.push(this.dialect.empty_in(*negated));
+                        return Ok(());
+                    }
+                    this.push("(");
+                    for (i, v) in values.iter().enumerate() {
+                        if i > 0 {
+                            this.push(", ");
+                        }
+                        this.expr(v)?;
+                    }
+                    this.push(")");
+                    Ok(())
+                })?
+            }
+            SqlExpr::InSelect {
+                expr,
+                select,
+                negated,
+            } => self.wrap(*negated || IN.wrapped_in(against), |this| {
+                this.expr_in(expr, Against::Op(IN))?;
+                this.push(if *negated { " NOT IN (" } else { " IN (" });
+                query::subquery(this, select)?;
+                this.push(")");
+                Ok(())
+            })?,
+            SqlExpr::Exists(select) => self.wrap(OpKind::Exists.wrapped_in(against), |this| {
+                this.push("EXISTS (");
+                query::subquery(this, select)?;
+                this.push(")");
+                Ok(())
+            })?,
+            SqlExpr::Subquery(select) => {
+                self.push("(");
+                query::subquery(self, select)?;
+                self.push(")");
+            }
+            SqlExpr::Function { name, args } => {
+                self.push(name);
+                self.push("(");
+                self.list(args)?;
+                self.push(")");
+            }
+            SqlExpr::Star => self.push("*"),
+            SqlExpr::Excluded { table, index } => {
+                let column = table.columns()[*index].name();
+                match self.dialect.upsert_style() {
+                    UpsertStyle::OnConflict => {
+                        self.push("excluded.");
+                        self.ident(column);
+                    }
+                    UpsertStyle::OnDuplicateKey => {
+                        self.push("VALUES(");
+                        self.ident(column);
+                        self.push(")");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, l: &SqlExpr, op: BinOp, r: &SqlExpr, against: Against) -> Result<()> {
+        if op == BinOp::Concat && self.dialect.concat_function() {
+            // `concat(a, b, c)` for a chain, as SQLAlchemy writes it on MySQL.
+            let mut operands = vec![r];
+            let mut left = l;
+            while let SqlExpr::Binary(ll, BinOp::Concat, lr) = left {
+                operands.push(lr);
+                left = ll;
+            }
+            operands.push(left);
+            self.push("concat(");
+            for (i, operand) in operands.iter().rev().enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.expr(operand)?;
+            }
+            self.push(")");
+            return Ok(());
+        }
+        if op == BinOp::IntDiv && self.dialect.floor_division() {
+            self.push("FLOOR(");
+            self.binary(l, BinOp::Div, r, Against::Top)?;
+            self.push(")");
+            return Ok(());
+        }
+        let kind = OpKind::Bin(op);
+        self.wrap(kind.wrapped_in(against), |this| {
+            this.expr_in(l, Against::Op(kind))?;
+            this.push(" ");
+            this.push(op.sql());
+            this.push(" ");
+            this.expr_in(r, Against::Op(kind))
+        })
+    }
+
+    /// Comma-separated expressions.
+    pub(crate) fn list(&mut self, exprs: &[SqlExpr]) -> Result<()> {
+        for (i, e) in exprs.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.expr(e)?;
+        }
+        Ok(())
+    }
+
+    fn wrap(&mut self, parens: bool, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        if parens {
+            self.push("(");
+        }
+        body(self)?;
+        if parens {
+            self.push(")");
+        }
+        Ok(())
+    }
+
+    /// Finish: the SQL and its parameters.
+    pub fn finish(self) -> Compiled {
+        Compiled::new(self.sql, self.params)
+    }
+
+    /// Finish a verifying render: the parameters if the statement rendered to exactly the
+    /// expected text.
+    pub(crate) fn finish_verified(self) -> Option<Vec<Value>> {
+        let v = self.verify?;
+        (v.matches && v.pos == v.expected.len()).then_some(self.params)
+    }
+
+    /// The SQL written so far (DDL, which has no parameters).
+    pub(crate) fn into_sql(self) -> String {
+        self.sql
+    }
+}

@@ -1,0 +1,438 @@
+//! Statements: `SELECT` (with SQLAlchemy's FROM derivation, correlation and labels), compound
+//! selects, `INSERT` (upserts, `RETURNING`), `UPDATE`, `DELETE`.
+
+use super::{Against, Renderer};
+use crate::dialect::UpsertStyle;
+use crate::error::{Error, Result};
+use crate::schema::TableDef;
+use crate::sql::{
+    CompoundStmt, ConflictAction, DeleteStmt, FromItem, InsertStmt, OnConflictClause, OrderBy,
+    SelectItem, SelectStmt, SqlExpr, TableRef, UpdateStmt,
+};
+
+/// A top-level `SELECT`.
+pub(crate) fn select(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    let froms = s.froms();
+    select_with(r, s, froms)
+}
+
+/// A `SELECT` inside another statement: tables of the enclosing queries are left out of its
+/// `FROM` (correlated) when it has more than one, as SQLAlchemy's auto-correlation does.
+pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    let mut froms = s.froms();
+    if froms.len() > 1 && !r.enclosing.is_empty() {
+        let enclosing = &r.enclosing;
+        let before: Vec<String> = froms.iter().map(|f| f.table.name().to_owned()).collect();
+        froms.retain(|f| !(f.joins.is_empty() && enclosing.contains(&f.table)));
+        if froms.is_empty() {
+            return Err(Error::config(format!(
+                "a subquery over {} has no table left in FROM once correlated to the \
+                 enclosing query; select from a table of its own",
+                before.join(", ")
+            )));
+        }
+    }
+    select_with(r, s, froms)
+}
+
+fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Result<()> {
+    let scope = r.enclosing.len();
+    for f in &froms {
+        r.enclosing.push(f.table);
+        r.enclosing.extend(f.joins.iter().map(|j| j.table));
+    }
+    r.push("SELECT ");
+    if s.distinct {
+        r.push("DISTINCT ");
+    }
+    select_list(r, &s.items)?;
+    if !froms.is_empty() {
+        r.push(" FROM ");
+        for (i, f) in froms.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            from_item(r, f)?;
+        }
+    }
+    where_clause(r, s.where_.as_ref())?;
+    if !s.group_by.is_empty() {
+        r.push(" GROUP BY ");
+        r.list(&s.group_by)?;
+    }
+    if let Some(h) = &s.having {
+        r.push(" HAVING ");
+        r.expr(h)?;
+    }
+    order_by(r, &s.order_by, false)?;
+    limit_offset(r, s.limit.as_ref(), s.offset.as_ref())?;
+    r.enclosing.truncate(scope);
+    Ok(())
+}
+
+fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
+    table_ref(r, f.table);
+    for join in &f.joins {
+        r.push(if join.outer {
+            " LEFT OUTER JOIN "
+        } else {
+            " JOIN "
+        });
+        table_ref(r, join.table);
+        r.push(" ON ");
+        r.expr(&join.on)?;
+    }
+    Ok(())
+}
+
+fn table_ref(r: &mut Renderer<'_>, t: TableRef) {
+    r.ident(t.def().name());
+    if let Some(alias) = t.alias {
+        r.push(" AS ");
+        r.ident(alias);
+    }
+}
+
+/// The select list, labelled as SQLAlchemy labels it: a column whose name an earlier column
+/// already took gets `AS name_1` (`AS name__1` when it is the very same column again), a
+/// function `AS count_1`, any other expression `AS anon_1`.
+fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
+    let mut taken: Vec<(&'static str, TableRef, usize)> = Vec::new();
+    let mut other: Vec<(&'static str, u32)> = Vec::new();
+    let mut same: Vec<(&'static str, u32)> = Vec::new();
+    let mut first = true;
+    let mut column = |r: &mut Renderer<'_>, table: TableRef, index: usize| {
+        let name = table.def().columns()[index].name();
+        r.expr(&SqlExpr::Column { table, index })?;
+        if taken.iter().any(|(n, _, _)| *n == name) {
+            let repeat = taken.iter().any(|(_, t, i)| *t == table && *i == index);
+            let counters = if repeat { &mut same } else { &mut other };
+            let k = bump(counters, name);
+            r.push(" AS ");
+            r.ident(name);
+            r.push(if repeat { "__" } else { "_" });
+            r.number(k);
+        }
+        taken.push((name, table, index));
+        Ok::<(), Error>(())
+    };
+    for item in items {
+        match item {
+            SelectItem::Table(table) => {
+                for index in 0..table.def().columns().len() {
+                    if !first {
+                        r.push(", ");
+                    }
+                    first = false;
+                    column(r, *table, index)?;
+                }
+            }
+            SelectItem::Expr(e) => {
+                if !first {
+                    r.push(", ");
+                }
+                first = false;
+                match e {
+                    SqlExpr::Column { table, index } => column(r, *table, *index)?,
+                    _ => {
+                        r.expr(e)?;
+                        let label = match e {
+                            SqlExpr::Function { name, .. } => name,
+                            _ => "anon",
+                        };
+                        let k = r.anon_label(label);
+                        r.push(" AS ");
+                        r.push(label);
+                        r.push("_");
+                        r.number(k);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bump(counters: &mut Vec<(&'static str, u32)>, name: &'static str) -> u32 {
+    match counters.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, k)) => {
+            *k += 1;
+            *k
+        }
+        None => {
+            counters.push((name, 1));
+            1
+        }
+    }
+}
+
+fn where_clause(r: &mut Renderer<'_>, condition: Option<&SqlExpr>) -> Result<()> {
+    if let Some(w) = condition {
+        r.push(" WHERE ");
+        r.expr(w)?;
+    }
+    Ok(())
+}
+
+/// `ORDER BY`; in a compound select, columns go bare (`ORDER BY name`).
+fn order_by(r: &mut Renderer<'_>, terms: &[OrderBy], bare: bool) -> Result<()> {
+    if terms.is_empty() {
+        return Ok(());
+    }
+    r.push(" ORDER BY ");
+    let was_bare = std::mem::replace(&mut r.bare_columns, bare);
+    for (i, o) in terms.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        r.expr(&o.expr)?;
+        if o.descending {
+            r.push(" DESC");
+        }
+    }
+    r.bare_columns = was_bare;
+    Ok(())
+}
+
+fn limit_offset(
+    r: &mut Renderer<'_>,
+    limit: Option<&SqlExpr>,
+    offset: Option<&SqlExpr>,
+) -> Result<()> {
+    if limit.is_some() || offset.is_some() {
+        r.dialect().limit_offset(r, limit, offset)?;
+    }
+    Ok(())
+}
+
+/// `SELECT … UNION [ALL] SELECT …`. A member with its own `ORDER BY`/`LIMIT` is parenthesized
+/// where the dialect allows it; on SQLite that is an [`Error::Unsupported`].
+pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
+    member(r, &c.first)?;
+    for (op, s) in &c.rest {
+        r.push(op.sql());
+        member(r, s)?;
+    }
+    for term in &c.order_by {
+        let SqlExpr::Column { table, index } = &term.expr else {
+            return Err(Error::config(
+                "ORDER BY of a compound select takes columns of its first SELECT",
+            ));
+        };
+        let listed = c.first.items.iter().any(|item| match item {
+            SelectItem::Table(t) => t == table,
+            SelectItem::Expr(SqlExpr::Column { table: t, index: i }) => t == table && i == index,
+            SelectItem::Expr(_) => false,
+        });
+        if !listed {
+            return Err(Error::config(format!(
+                "ORDER BY {}.{} of a compound select: the column is not selected by its first \
+                 SELECT",
+                table.name(),
+                table.def().columns()[*index].name()
+            )));
+        }
+    }
+    order_by(r, &c.order_by, true)?;
+    limit_offset(r, c.limit.as_ref(), c.offset.as_ref())
+}
+
+fn member(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    if !s.has_own_ordering() {
+        return select(r, s);
+    }
+    if !r.dialect().parenthesized_compound_members() {
+        return Err(Error::Unsupported {
+            feature: "ORDER BY, LIMIT or OFFSET on a member of a compound select (UNION …)".into(),
+            dialect: r.dialect().name(),
+        });
+    }
+    r.push("(");
+    select(r, s)?;
+    r.push(")");
+    Ok(())
+}
+
+pub(crate) fn insert(r: &mut Renderer<'_>, stmt: &InsertStmt) -> Result<()> {
+    let table = stmt.table;
+    r.enclosing.push(TableRef::new(table));
+    r.push("INSERT INTO ");
+    r.ident(table.name());
+    if stmt.columns.is_empty() {
+        r.push(r.dialect().insert_default_values());
+    } else {
+        r.push(" (");
+        for (i, c) in stmt.columns.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            r.ident(table.columns()[*c].name());
+        }
+        r.push(") VALUES ");
+        for (n, row) in stmt.rows.iter().enumerate() {
+            if n > 0 {
+                r.push(", ");
+            }
+            r.push("(");
+            r.list(row)?;
+            r.push(")");
+        }
+    }
+    if let Some(clause) = &stmt.on_conflict {
+        on_conflict(r, table, clause)?;
+    }
+    returning(r, table, &stmt.returning)
+}
+
+fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause) -> Result<()> {
+    let assign = |r: &mut Renderer<'_>, assignments: &[(usize, SqlExpr)]| -> Result<()> {
+        for (i, (column, value)) in assignments.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            r.ident(table.columns()[*column].name());
+            r.push(" = ");
+            r.expr_in(value, Against::Grouped)?;
+        }
+        Ok(())
+    };
+    match r.dialect().upsert_style() {
+        UpsertStyle::OnConflict => {
+            r.push(" ON CONFLICT");
+            if !clause.target.is_empty() {
+                r.push(" (");
+                for (i, c) in clause.target.iter().enumerate() {
+                    if i > 0 {
+                        r.push(", ");
+                    }
+                    r.ident(table.columns()[*c].name());
+                }
+                r.push(")");
+            }
+            match &clause.action {
+                ConflictAction::Nothing => r.push(" DO NOTHING"),
+                ConflictAction::Update(assignments) => {
+                    if clause.target.is_empty() {
+                        return Err(Error::config(format!(
+                            "upsert into \"{}\": DO UPDATE needs a conflict target, \
+                             .on_conflict(column)",
+                            table.name()
+                        )));
+                    }
+                    r.push(" DO UPDATE SET ");
+                    assign(r, assignments)?;
+                }
+            }
+        }
+        UpsertStyle::OnDuplicateKey => {
+            r.push(" ON DUPLICATE KEY UPDATE ");
+            match &clause.action {
+                ConflictAction::Nothing => {
+                    // MySQL has no DO NOTHING: assigning a key column to itself changes nothing.
+                    let column = clause
+                        .target
+                        .first()
+                        .copied()
+                        .or_else(|| table.columns().iter().position(|c| c.is_primary_key()))
+                        .unwrap_or(0);
+                    let name = table.columns()[column].name();
+                    r.ident(name);
+                    r.push(" = ");
+                    r.ident(name);
+                }
+                ConflictAction::Update(assignments) => assign(r, assignments)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ` RETURNING …`, or [`Error::Unsupported`] where the dialect has none.
+fn returning(r: &mut Renderer<'_>, table: &'static TableDef, items: &[SelectItem]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    if !r.dialect().supports_returning() {
+        return Err(Error::Unsupported {
+            feature: "RETURNING".into(),
+            dialect: r.dialect().name(),
+        });
+    }
+    let mut foreign = None;
+    for item in items {
+        match item {
+            SelectItem::Table(t) if t.def() != table => foreign = Some(*t),
+            SelectItem::Table(_) => {}
+            SelectItem::Expr(e) => e.for_each_table(&mut |t| {
+                if t.def() != table {
+                    foreign = Some(t);
+                }
+            }),
+        }
+    }
+    if let Some(t) = foreign {
+        return Err(Error::config(format!(
+            "RETURNING from \"{}\" names a column of \"{}\"; it can return only the table's own",
+            table.name(),
+            t.name()
+        )));
+    }
+    r.push(" RETURNING ");
+    let bare = !r.dialect().returning_qualified();
+    let was_bare = std::mem::replace(&mut r.bare_columns, bare);
+    let result = select_list(r, items);
+    r.bare_columns = was_bare;
+    result
+}
+
+/// An `UPDATE` or `DELETE` condition may use other tables only inside subqueries.
+fn own_table_only(table: &'static TableDef, stmt: &str, e: Option<&SqlExpr>) -> Result<()> {
+    let mut foreign = None;
+    if let Some(e) = e {
+        e.for_each_table(&mut |t| {
+            if t.def() != table || t.alias.is_some() {
+                foreign = Some(t);
+            }
+        });
+    }
+    match foreign {
+        None => Ok(()),
+        Some(t) => Err(Error::config(format!(
+            "{stmt} \"{}\" uses a column of \"{}\" outside a subquery; multi-table {stmt} is \
+             not supported: filter through a subquery, e.g. `.in_(select!(…))` or `exists(…)`",
+            table.name(),
+            t.name()
+        ))),
+    }
+}
+
+pub(crate) fn update(r: &mut Renderer<'_>, stmt: &UpdateStmt) -> Result<()> {
+    own_table_only(stmt.table, "UPDATE", stmt.where_.as_ref())?;
+    for (_, value) in &stmt.assignments {
+        own_table_only(stmt.table, "UPDATE", Some(value))?;
+    }
+    r.enclosing.push(TableRef::new(stmt.table));
+    r.push("UPDATE ");
+    r.ident(stmt.table.name());
+    r.push(" SET ");
+    for (i, (column, value)) in stmt.assignments.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses.
+        r.ident(stmt.table.columns()[*column].name());
+        r.push("=");
+        r.expr_in(value, Against::Grouped)?;
+    }
+    where_clause(r, stmt.where_.as_ref())?;
+    returning(r, stmt.table, &stmt.returning)
+}
+
+pub(crate) fn delete(r: &mut Renderer<'_>, stmt: &DeleteStmt) -> Result<()> {
+    own_table_only(stmt.table, "DELETE", stmt.where_.as_ref())?;
+    r.enclosing.push(TableRef::new(stmt.table));
+    r.push("DELETE FROM ");
+    r.ident(stmt.table.name());
+    where_clause(r, stmt.where_.as_ref())?;
+    returning(r, stmt.table, &stmt.returning)
+}

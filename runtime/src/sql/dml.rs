@@ -1,0 +1,564 @@
+//! `INSERT` (with upserts), `UPDATE` and `DELETE`, each with an optional `RETURNING`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::cache::SqlCache;
+use super::select::{SelectItem, SelectItems, typed_statement};
+use super::{AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, and_where};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::schema::{FromRow, Insertable, Table, TableDef};
+use crate::value::{ColumnType, Value};
+
+/// What an upsert does on a conflict.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ConflictAction {
+    /// `DO NOTHING`
+    Nothing,
+    /// `DO UPDATE SET …` (`ON DUPLICATE KEY UPDATE …` on MySQL).
+    Update(Vec<(usize, SqlExpr)>),
+}
+
+/// `ON CONFLICT (target) …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflictClause {
+    pub(crate) target: Vec<usize>,
+    pub(crate) action: ConflictAction,
+}
+
+/// An untyped `INSERT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertStmt {
+    pub(crate) table: &'static TableDef,
+    pub(crate) columns: Vec<usize>,
+    pub(crate) rows: Vec<Vec<SqlExpr>>,
+    pub(crate) on_conflict: Option<OnConflictClause>,
+    pub(crate) returning: Vec<SelectItem>,
+    /// A problem found while building, reported when the statement is compiled.
+    pub(crate) error: Option<String>,
+}
+
+impl InsertStmt {
+    fn note_error(&mut self, message: impl FnOnce() -> String) {
+        if self.error.is_none() {
+            self.error = Some(message());
+        }
+    }
+
+    /// Record an error unless `table` is the one inserted into.
+    fn check_table(&mut self, table: &'static TableDef, column: usize, what: &str) {
+        if table != self.table {
+            let target = self.table.name();
+            self.note_error(|| {
+                format!(
+                    "{what} {}.{}: a column of another table than \"{target}\"",
+                    table.name(),
+                    table.columns()[column].name()
+                )
+            });
+        }
+    }
+}
+
+typed_statement! {
+    /// A typed `INSERT`; `R` is `()` until [`Insert::returning`] says what to return.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::dialect::{Postgres, Sqlite};
+    ///
+    /// #[derive(Table)]
+    /// #[table(name = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let stmt = insert!(User { name: "ed" }).returning(User::id);
+    /// assert_eq!(stmt.compile(&Sqlite)?.sql(), "INSERT INTO users (name) VALUES (?) RETURNING id");
+    /// assert_eq!(
+    ///     stmt.compile(&Postgres)?.sql(),
+    ///     "INSERT INTO users (name) VALUES ($1) RETURNING users.id"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    Insert<R>(InsertStmt)
+}
+
+impl Insert<()> {
+    /// `INSERT INTO table` with no values yet; add them with [`Insert::value`].
+    pub fn into_table(table: &'static TableDef) -> Self {
+        Insert::wrap(
+            InsertStmt {
+                table,
+                columns: Vec::new(),
+                rows: vec![Vec::new()],
+                on_conflict: None,
+                returning: Vec::new(),
+                error: None,
+            },
+            None,
+        )
+    }
+
+    /// One row per element of `rows`, in a single multi-row `VALUES`.
+    pub fn from_rows<T: Insertable>(table: &'static TableDef, rows: &[T]) -> Self {
+        let mut insert = Insert::into_table(table);
+        insert.stmt.rows.clear();
+        let mut pairs = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            pairs.clear();
+            row.values(&mut pairs);
+            // An autoincrement key left at 0 is for the database to assign.
+            pairs.retain(|(i, v)| !(table.columns()[*i].is_autoincrement() && is_zero(v)));
+            let columns: Vec<usize> = pairs.iter().map(|(i, _)| *i).collect();
+            if n == 0 {
+                insert.stmt.columns = columns;
+            } else if columns != insert.stmt.columns {
+                let first = column_list(table, &insert.stmt.columns);
+                insert.stmt.note_error(|| {
+                    format!(
+                        "insert_many into \"{}\": row {} sets columns {} but row 0 sets {}; \
+                         give every row's autoincrement key the same treatment (all 0 or all set)",
+                        table.name(),
+                        n,
+                        column_list(table, &columns),
+                        first,
+                    )
+                });
+            }
+            insert
+                .stmt
+                .rows
+                .push(pairs.drain(..).map(|(_, v)| SqlExpr::Param(v)).collect());
+        }
+        if rows.is_empty() {
+            insert
+                .stmt
+                .note_error(|| format!("insert_many into \"{}\" got no rows", table.name()));
+        }
+        insert
+    }
+}
+
+fn is_zero(v: &Value) -> bool {
+    matches!(v, Value::I16(0) | Value::I32(0) | Value::I64(0))
+}
+
+fn column_list(table: &TableDef, columns: &[usize]) -> String {
+    let names: Vec<&str> = columns.iter().map(|i| table.columns()[*i].name()).collect();
+    format!("({})", names.join(", "))
+}
+
+impl<R> Insert<R> {
+    /// Set `column` to `value` in the (single) row being inserted.
+    pub fn value<T: Table, V, X: AsExpr<V>>(mut self, column: Column<T, V>, value: X) -> Self {
+        self.edit()
+            .check_table(T::table(), column.index(), "insert value for");
+        self.value_expr(column.index(), value.into_expr())
+    }
+
+    /// Set the column at `index` to an untyped expression; used by `insert!` for `None`.
+    pub fn value_expr(mut self, index: usize, value: SqlExpr) -> Self {
+        let stmt = self.edit();
+        if let Some(pos) = stmt.columns.iter().position(|c| *c == index) {
+            stmt.rows[0][pos] = value;
+        } else {
+            stmt.columns.push(index);
+            stmt.rows[0].push(value);
+        }
+        self
+    }
+
+    /// `RETURNING items` (SQLite and PostgreSQL; MySQL has no `RETURNING` and the statement
+    /// fails to compile there with [`Error::Unsupported`]). The rows decode into the items'
+    /// row type: `.returning(User::id)` gives `Insert<i64>`.
+    pub fn returning<I: SelectItems>(self, items: I) -> Insert<I::Row> {
+        let mut stmt = self.stmt;
+        stmt.returning.clear();
+        items.push_items(&mut stmt.returning);
+        Insert::wrap(stmt, None)
+    }
+
+    /// `ON CONFLICT (target) …`: an upsert. Follow with [`OnConflict::do_nothing`] or
+    /// [`OnConflict::do_update`]. `target` is a column or a tuple of columns with a unique
+    /// constraint; MySQL's `ON DUPLICATE KEY UPDATE` reacts to any unique key instead.
+    pub fn on_conflict<C: ConflictTarget>(mut self, target: C) -> OnConflict<R> {
+        let mut columns = Vec::new();
+        target.push_columns(&mut columns);
+        let stmt = self.edit();
+        let mut indexes = Vec::with_capacity(columns.len());
+        for (table, index) in columns {
+            stmt.check_table(table, index, "ON CONFLICT target");
+            indexes.push(index);
+        }
+        OnConflict {
+            insert: self,
+            target: indexes,
+        }
+    }
+
+    /// `ON CONFLICT DO NOTHING` whatever the conflict (no target).
+    pub fn on_conflict_do_nothing(self) -> Insert<R> {
+        OnConflict {
+            insert: self,
+            target: Vec::new(),
+        }
+        .do_nothing()
+    }
+}
+
+impl<R> Compile for Insert<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::insert(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Insert<R> {
+    type Row = R;
+}
+
+/// The columns of an `ON CONFLICT` target: a column or a tuple of columns.
+pub trait ConflictTarget {
+    /// Append `(table, column index)` pairs.
+    fn push_columns(self, out: &mut Vec<(&'static TableDef, usize)>);
+}
+
+impl<T: Table, V> ConflictTarget for Column<T, V> {
+    fn push_columns(self, out: &mut Vec<(&'static TableDef, usize)>) {
+        out.push((T::table(), self.index()));
+    }
+}
+
+macro_rules! tuple_target {
+    ($($name:ident)+) => {
+        impl<$($name: ConflictTarget),+> ConflictTarget for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn push_columns(self, out: &mut Vec<(&'static TableDef, usize)>) {
+                let ($($name,)+) = self;
+                $($name.push_columns(out);)+
+            }
+        }
+    };
+}
+tuple_target!(A);
+tuple_target!(A B);
+tuple_target!(A B C);
+tuple_target!(A B C D);
+
+/// An `INSERT … ON CONFLICT (target)` waiting for its action.
+#[derive(Debug)]
+pub struct OnConflict<R> {
+    insert: Insert<R>,
+    target: Vec<usize>,
+}
+
+impl<R> OnConflict<R> {
+    /// `DO NOTHING`: keep the existing row. MySQL has no such clause; there it is
+    /// `ON DUPLICATE KEY UPDATE col = col` on the first target (or primary key) column.
+    pub fn do_nothing(mut self) -> Insert<R> {
+        self.insert.edit().on_conflict = Some(OnConflictClause {
+            target: self.target,
+            action: ConflictAction::Nothing,
+        });
+        self.insert
+    }
+
+    /// `DO UPDATE SET …`: update the existing row; say how with [`Upsert::set`] and
+    /// [`Upsert::set_excluded`].
+    pub fn do_update(mut self) -> Upsert<R> {
+        self.insert.edit().on_conflict = Some(OnConflictClause {
+            target: self.target,
+            action: ConflictAction::Update(Vec::new()),
+        });
+        Upsert::wrap(self.insert.stmt, None)
+    }
+}
+
+typed_statement! {
+    /// `INSERT … ON CONFLICT (target) DO UPDATE SET …` (`ON DUPLICATE KEY UPDATE` on MySQL).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::dialect::{Mysql, Sqlite};
+    ///
+    /// #[derive(Table)]
+    /// #[table(name = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    ///     visits: i64,
+    /// }
+    ///
+    /// let stmt = insert!(User { id: 1, name: "ed", visits: 1 })
+    ///     .on_conflict(User::id)
+    ///     .do_update()
+    ///     .set_excluded(User::name)
+    ///     .set(User::visits, User::visits + 1);
+    /// assert_eq!(
+    ///     stmt.compile(&Sqlite)?.sql(),
+    ///     "INSERT INTO users (id, name, visits) VALUES (?, ?, ?) \
+    ///      ON CONFLICT (id) DO UPDATE SET name = excluded.name, visits = (users.visits + ?)"
+    /// );
+    /// assert_eq!(
+    ///     stmt.compile(&Mysql)?.sql(),
+    ///     "INSERT INTO users (id, name, visits) VALUES (?, ?, ?) \
+    ///      ON DUPLICATE KEY UPDATE name = VALUES(name), visits = (users.visits + ?)"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    Upsert<R>(InsertStmt)
+}
+
+impl<R> Upsert<R> {
+    /// On a conflict, `SET column = value`; `value` may use the existing row's columns and
+    /// [`excluded`] (the row that was to be inserted).
+    pub fn set<T: Table, V, X: AsExpr<V>>(mut self, column: Column<T, V>, value: X) -> Self {
+        let value = value.into_expr();
+        let stmt = self.edit();
+        stmt.check_table(T::table(), column.index(), "DO UPDATE SET");
+        if let Some(OnConflictClause {
+            action: ConflictAction::Update(assignments),
+            ..
+        }) = &mut stmt.on_conflict
+        {
+            match assignments.iter_mut().find(|(i, _)| *i == column.index()) {
+                Some(slot) => slot.1 = value,
+                None => assignments.push((column.index(), value)),
+            }
+        }
+        self
+    }
+
+    /// On a conflict, `SET column = excluded.column`: take the value that was to be inserted.
+    pub fn set_excluded<T: Table, V: ColumnType>(self, column: Column<T, V>) -> Self {
+        self.set(column, excluded(column))
+    }
+
+    /// `RETURNING items`, as [`Insert::returning`].
+    pub fn returning<I: SelectItems>(self, items: I) -> Upsert<I::Row> {
+        let mut stmt = self.stmt;
+        stmt.returning.clear();
+        items.push_items(&mut stmt.returning);
+        Upsert::wrap(stmt, None)
+    }
+}
+
+impl<R> Compile for Upsert<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        if let Some(OnConflictClause {
+            action: ConflictAction::Update(a),
+            ..
+        }) = &self.stmt.on_conflict
+            && a.is_empty()
+        {
+            return Err(Error::config(format!(
+                "upsert into \"{}\": DO UPDATE sets no column; add .set(column, value) or \
+                 .set_excluded(column), or use .do_nothing()",
+                self.stmt.table.name()
+            )));
+        }
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::insert(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Upsert<R> {
+    type Row = R;
+}
+
+/// In an upsert's `DO UPDATE`, the value the conflicting row was to get: `excluded.name`
+/// (`VALUES(name)` on MySQL).
+pub fn excluded<T: Table, V: ColumnType>(column: Column<T, V>) -> Expr<V> {
+    Expr::new(SqlExpr::Excluded {
+        table: T::table(),
+        index: column.index(),
+    })
+}
+
+/// An untyped `UPDATE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateStmt {
+    pub(crate) table: &'static TableDef,
+    pub(crate) assignments: Vec<(usize, SqlExpr)>,
+    pub(crate) where_: Option<SqlExpr>,
+    pub(crate) returning: Vec<SelectItem>,
+    pub(crate) error: Option<String>,
+}
+
+typed_statement! {
+    /// A typed `UPDATE`; `R` is `()` until [`Update::returning`] says what to return.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::dialect::Sqlite;
+    ///
+    /// #[derive(Table)]
+    /// #[table(name = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    ///     hair_color: Option<String>,
+    /// }
+    ///
+    /// let built = User::update().set(User::name, "ed").set(User::hair_color, None::<String>)
+    ///     .filter(User::id.eq(5));
+    /// let written = update!(User SET name = "ed", hair_color = None WHERE User::id == 5);
+    /// assert_eq!(built.compile(&Sqlite)?, written.compile(&Sqlite)?);
+    /// assert_eq!(
+    ///     written.compile(&Sqlite)?.sql(),
+    ///     "UPDATE users SET name=?, hair_color=? WHERE users.id = ?"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    Update<R>(UpdateStmt)
+}
+
+impl Update<()> {
+    /// `UPDATE table` with nothing set yet.
+    pub fn table(table: &'static TableDef) -> Self {
+        Update::wrap(
+            UpdateStmt {
+                table,
+                assignments: Vec::new(),
+                where_: None,
+                returning: Vec::new(),
+                error: None,
+            },
+            None,
+        )
+    }
+}
+
+impl<R> Update<R> {
+    /// `SET column = value`; `value` may be a Rust value (bound) or an expression of the same
+    /// type, such as `User::visits + 1`. Setting a column twice keeps the last value.
+    pub fn set<T: Table, V, X: AsExpr<V>>(mut self, column: Column<T, V>, value: X) -> Self {
+        let stmt = self.edit();
+        if T::table() != stmt.table && stmt.error.is_none() {
+            stmt.error = Some(format!(
+                "UPDATE \"{}\" SET {}.{}: a column of another table",
+                stmt.table.name(),
+                T::table().name(),
+                column.def().name()
+            ));
+        }
+        self.set_expr(column.index(), value.into_expr())
+    }
+
+    /// `SET` the column at `index` to an untyped expression; used by `update!` for `None`.
+    pub fn set_expr(mut self, index: usize, value: SqlExpr) -> Self {
+        let stmt = self.edit();
+        match stmt.assignments.iter_mut().find(|(i, _)| *i == index) {
+            Some(slot) => slot.1 = value,
+            None => stmt.assignments.push((index, value)),
+        }
+        self
+    }
+
+    /// Add a `WHERE` condition; several are joined with `AND`.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let stmt = self.edit();
+        stmt.where_ = Some(and_where(stmt.where_.take(), condition.into_expr()));
+        self
+    }
+
+    /// `RETURNING items` (SQLite and PostgreSQL), as [`Insert::returning`].
+    pub fn returning<I: SelectItems>(self, items: I) -> Update<I::Row> {
+        let mut stmt = self.stmt;
+        stmt.returning.clear();
+        items.push_items(&mut stmt.returning);
+        Update::wrap(stmt, None)
+    }
+}
+
+impl<R> Compile for Update<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        if self.stmt.assignments.is_empty() {
+            return Err(Error::config(format!(
+                "UPDATE of \"{}\" sets no column; add .set(column, value)",
+                self.stmt.table.name()
+            )));
+        }
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::update(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Update<R> {
+    type Row = R;
+}
+
+/// An untyped `DELETE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteStmt {
+    pub(crate) table: &'static TableDef,
+    pub(crate) where_: Option<SqlExpr>,
+    pub(crate) returning: Vec<SelectItem>,
+}
+
+typed_statement! {
+    /// A typed `DELETE`; `R` is `()` until [`Delete::returning`] says what to return.
+    Delete<R>(DeleteStmt)
+}
+
+impl Delete<()> {
+    /// `DELETE FROM table`: every row, until a filter is added.
+    pub fn from_table(table: &'static TableDef) -> Self {
+        Delete::wrap(
+            DeleteStmt {
+                table,
+                where_: None,
+                returning: Vec::new(),
+            },
+            None,
+        )
+    }
+}
+
+impl<R> Delete<R> {
+    /// Add a `WHERE` condition; several are joined with `AND`.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let stmt = self.edit();
+        stmt.where_ = Some(and_where(stmt.where_.take(), condition.into_expr()));
+        self
+    }
+
+    /// `RETURNING items` (SQLite and PostgreSQL), as [`Insert::returning`].
+    pub fn returning<I: SelectItems>(self, items: I) -> Delete<I::Row> {
+        let mut stmt = self.stmt;
+        stmt.returning.clear();
+        items.push_items(&mut stmt.returning);
+        Delete::wrap(stmt, None)
+    }
+}
+
+impl<R> Compile for Delete<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::delete(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Delete<R> {
+    type Row = R;
+}

@@ -1,0 +1,741 @@
+//! `SELECT`: the untyped [`SelectStmt`], the typed [`Select<R>`] and its select lists, joins,
+//! aliases, subqueries and compound selects (`UNION`, …).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::cache::SqlCache;
+use super::{
+    AsExpr, Column, Compile, Compiled, Expr, Expression, InOperand, IntoOrderBy, OrderBy, SqlExpr,
+    Statement, TableRef, and_where,
+};
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::schema::{FromRow, Table, TableDef};
+use crate::value::{ColumnType, Value};
+
+/// One item of a select list.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SelectItem {
+    /// Every column of a table, in declaration order.
+    Table(TableRef),
+    /// One expression.
+    Expr(SqlExpr),
+}
+
+/// A table in `FROM` with the tables joined to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromItem {
+    pub(crate) table: TableRef,
+    pub(crate) joins: Vec<Join>,
+}
+
+impl FromItem {
+    /// Whether `t` is this item's table or one joined to it.
+    pub(crate) fn covers(&self, t: TableRef) -> bool {
+        self.table == t || self.joins.iter().any(|j| j.table == t)
+    }
+}
+
+/// `[LEFT OUTER] JOIN table ON condition`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    pub(crate) table: TableRef,
+    pub(crate) on: SqlExpr,
+    pub(crate) outer: bool,
+}
+
+/// An untyped `SELECT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectStmt {
+    pub(crate) distinct: bool,
+    pub(crate) items: Vec<SelectItem>,
+    /// Tables named explicitly (`FROM`, joins); the renderer adds the ones the select list and
+    /// `WHERE` use, as SQLAlchemy does.
+    pub(crate) from: Vec<FromItem>,
+    pub(crate) where_: Option<SqlExpr>,
+    pub(crate) group_by: Vec<SqlExpr>,
+    pub(crate) having: Option<SqlExpr>,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) limit: Option<SqlExpr>,
+    pub(crate) offset: Option<SqlExpr>,
+}
+
+impl SelectStmt {
+    pub(crate) fn new(items: Vec<SelectItem>) -> Self {
+        SelectStmt {
+            distinct: false,
+            items,
+            from: Vec::new(),
+            where_: None,
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+
+    /// The `FROM` list SQLAlchemy would render before correlation: the explicit items, then
+    /// each table the select list and then `WHERE` use that no explicit item covers.
+    pub(crate) fn froms(&self) -> Vec<FromItem> {
+        let mut froms = self.from.clone();
+        let mut add = |t: TableRef| {
+            if !froms.iter().any(|f| f.covers(t)) {
+                froms.push(FromItem {
+                    table: t,
+                    joins: Vec::new(),
+                });
+            }
+        };
+        for item in &self.items {
+            match item {
+                SelectItem::Table(t) => add(*t),
+                SelectItem::Expr(e) => e.for_each_table(&mut add),
+            }
+        }
+        if let Some(w) = &self.where_ {
+            w.for_each_table(&mut add);
+        }
+        froms
+    }
+
+    /// Whether this select needs parentheses as a member of a compound select.
+    pub(crate) fn has_own_ordering(&self) -> bool {
+        !self.order_by.is_empty() || self.limit.is_some() || self.offset.is_some()
+    }
+}
+
+/// A typed statement: the untyped statement plus the row type `R` and, for statements written
+/// with a macro, the call site's SQL cache.
+macro_rules! typed_statement {
+    ($(#[$attr:meta])* $name:ident<R>($stmt:ident)) => {
+        $(#[$attr])*
+        pub struct $name<R> {
+            pub(crate) stmt: $stmt,
+            pub(crate) cache: Option<&'static $crate::sql::cache::SqlCache>,
+            _row: PhantomData<fn() -> R>,
+        }
+
+        impl<R> Clone for $name<R> {
+            fn clone(&self) -> Self {
+                $name::wrap(self.stmt.clone(), self.cache)
+            }
+        }
+
+        impl<R> fmt::Debug for $name<R> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.stmt.fmt(f)
+            }
+        }
+
+        impl<R> $name<R> {
+            pub(crate) fn wrap(
+                stmt: $stmt,
+                cache: Option<&'static $crate::sql::cache::SqlCache>,
+            ) -> Self {
+                $name { stmt, cache, _row: PhantomData }
+            }
+
+            /// The untyped statement.
+            pub fn as_stmt(&self) -> &$stmt {
+                &self.stmt
+            }
+
+            /// The untyped statement, for changing it: the cached SQL no longer applies.
+            pub(crate) fn edit(&mut self) -> &mut $stmt {
+                self.cache = None;
+                &mut self.stmt
+            }
+
+            /// Keep this statement's SQL in `cache`, one text per dialect: `select!` and the
+            /// other statement macros attach a `static` cache per call site, so a statement
+            /// whose values alone change is rendered once per dialect. Later builder calls
+            /// detach the cache. See [`SqlCache`](crate::sql::SqlCache).
+            pub fn cached(mut self, cache: &'static $crate::sql::cache::SqlCache) -> Self {
+                self.cache = Some(cache);
+                self
+            }
+
+            /// The SQL cache attached by [`cached`](Self::cached), if any.
+            pub fn sql_cache(&self) -> Option<&'static $crate::sql::cache::SqlCache> {
+                self.cache
+            }
+        }
+    };
+}
+pub(crate) use typed_statement;
+
+typed_statement! {
+    /// A typed `SELECT` whose rows decode into `R`.
+    ///
+    /// Built by `select!(…)`, `User::select()` or [`select`]; every builder method consumes and
+    /// returns it.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::dialect::Sqlite;
+    ///
+    /// #[derive(Table)]
+    /// #[table(name = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    /// #[derive(Table)]
+    /// #[table(name = "posts")]
+    /// struct Post {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     #[column(references = User::id)]
+    ///     user_id: i64,
+    ///     title: String,
+    /// }
+    ///
+    /// let built = quarry::select((User::name, Post::title))
+    ///     .join(Post::table(), Post::user_id.eq(User::id))
+    ///     .filter(User::id.eq(5));
+    /// let written = select!(User::name, Post::title FROM User JOIN Post ON Post::user_id == User::id
+    ///     WHERE User::id == 5);
+    /// assert_eq!(built.compile(&Sqlite)?, written.compile(&Sqlite)?);
+    /// assert_eq!(
+    ///     written.compile(&Sqlite)?.sql(),
+    ///     "SELECT users.name, posts.title FROM users JOIN posts ON posts.user_id = users.id \
+    ///      WHERE users.id = ?"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    Select<R>(SelectStmt)
+}
+
+/// `SELECT items`: a typed select of a select list (a column, an expression, a table through
+/// [`all`], an [`Alias`], or a tuple of these). `FROM` follows from the columns used.
+pub fn select<I: SelectItems>(items: I) -> Select<I::Row> {
+    let mut list = Vec::new();
+    items.push_items(&mut list);
+    Select::wrap(SelectStmt::new(list), None)
+}
+
+impl<R> Select<R> {
+    /// `SELECT <every column of table> FROM table`.
+    pub fn from_table(table: &'static TableDef) -> Self {
+        Select::wrap(
+            SelectStmt::new(vec![SelectItem::Table(TableRef::new(table))]),
+            None,
+        )
+    }
+
+    /// Name a table in `FROM` explicitly (SQLAlchemy's `select_from`); tables the select list
+    /// uses are added without it.
+    pub fn from<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        let stmt = self.edit();
+        if !stmt.from.iter().any(|f| f.covers(table)) {
+            stmt.from.push(FromItem {
+                table,
+                joins: Vec::new(),
+            });
+        }
+        self
+    }
+
+    /// `JOIN table ON condition`, joined to the first table in `FROM`.
+    pub fn join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table.into_from(), on.into_expr(), false)
+    }
+
+    /// `LEFT OUTER JOIN table ON condition`. The joined table's columns may be `NULL`: select
+    /// them through [`nullable`] (which `select!` does by itself).
+    pub fn left_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table.into_from(), on.into_expr(), true)
+    }
+
+    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool) -> Self {
+        let stmt = self.edit();
+        if stmt.from.is_empty() {
+            let froms = stmt.froms();
+            if let Some(first) = froms.into_iter().find(|f| f.table != table) {
+                stmt.from.push(first);
+            }
+        }
+        let join = Join { table, on, outer };
+        match stmt.from.first_mut() {
+            Some(first) => first.joins.push(join),
+            // Nothing to join to: the table becomes the FROM and the condition a filter.
+            None => {
+                stmt.from.push(FromItem {
+                    table,
+                    joins: Vec::new(),
+                });
+                stmt.where_ = Some(and_where(stmt.where_.take(), join.on));
+            }
+        }
+        self
+    }
+
+    /// `SELECT DISTINCT`.
+    pub fn distinct(mut self) -> Self {
+        self.edit().distinct = true;
+        self
+    }
+
+    /// Add a `WHERE` condition; several are joined with `AND`.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let stmt = self.edit();
+        stmt.where_ = Some(and_where(stmt.where_.take(), condition.into_expr()));
+        self
+    }
+
+    /// Same as [`Select::filter`], named as SQLAlchemy names it.
+    pub fn where_<C: AsExpr<bool>>(self, condition: C) -> Self {
+        self.filter(condition)
+    }
+
+    /// Append a `GROUP BY` term.
+    pub fn group_by<E: Expression>(mut self, term: E) -> Self {
+        self.edit().group_by.push(term.into_sql());
+        self
+    }
+
+    /// Add a `HAVING` condition; several are joined with `AND`.
+    pub fn having<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let stmt = self.edit();
+        stmt.having = Some(and_where(stmt.having.take(), condition.into_expr()));
+        self
+    }
+
+    /// Append an `ORDER BY` term.
+    pub fn order_by<O: IntoOrderBy>(mut self, term: O) -> Self {
+        self.edit().order_by.push(term.into_order_by());
+        self
+    }
+
+    /// `LIMIT n`, bound as a parameter.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.edit().limit = Some(count_param(n));
+        self
+    }
+
+    /// `OFFSET n`, bound as a parameter.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.edit().offset = Some(count_param(n));
+        self
+    }
+
+    /// `self UNION other`: rows of both, duplicates removed.
+    pub fn union(self, other: Select<R>) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Union, other.stmt)
+    }
+
+    /// `self UNION ALL other`: rows of both.
+    pub fn union_all(self, other: Select<R>) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::UnionAll, other.stmt)
+    }
+
+    /// `self INTERSECT other`: rows in both.
+    pub fn intersect(self, other: Select<R>) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Intersect, other.stmt)
+    }
+
+    /// `self EXCEPT other`: rows of `self` not in `other`.
+    pub fn except(self, other: Select<R>) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Except, other.stmt)
+    }
+
+    /// `EXISTS (SELECT …)`; see [`exists`].
+    pub fn exists(self) -> Expr<bool> {
+        Expr::new(SqlExpr::Exists(Box::new(self.stmt)))
+    }
+
+    /// This select as a scalar subquery `(SELECT …)`, an expression of type `R`.
+    pub fn scalar(self) -> Expr<R>
+    where
+        R: ColumnType,
+    {
+        Expr::new(SqlExpr::Subquery(Box::new(self.stmt)))
+    }
+}
+
+fn count_param(n: u64) -> SqlExpr {
+    SqlExpr::Param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+impl<R> Compile for Select<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::select(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Select<R> {
+    type Row = R;
+}
+
+/// `EXISTS (SELECT …)`: true when the subquery has a row. A subquery that uses a table of the
+/// enclosing query is correlated to it (that table is left out of its `FROM`), as in
+/// SQLAlchemy.
+pub fn exists<R>(subquery: Select<R>) -> Expr<bool> {
+    subquery.exists()
+}
+
+/// A one-column select as a scalar subquery wherever a value of its type fits:
+/// `User::id.eq(select!(max(Post::user_id) FROM Post))`.
+impl<V, R> AsExpr<V> for Select<R>
+where
+    V: ColumnType,
+    R: ColumnType<Base = V::Base>,
+{
+    fn into_expr(self) -> SqlExpr {
+        SqlExpr::Subquery(Box::new(self.stmt))
+    }
+}
+
+/// `expr IN (SELECT …)` for a one-column select of the same type.
+impl<V, R> InOperand<V> for Select<R>
+where
+    V: ColumnType,
+    R: ColumnType<Base = V::Base>,
+{
+    fn in_expr(self, expr: SqlExpr) -> SqlExpr {
+        SqlExpr::InSelect {
+            expr: Box::new(expr),
+            select: Box::new(self.stmt),
+            negated: false,
+        }
+    }
+}
+
+/// A select list: one item or a tuple of items; [`SelectItems::Row`] is what each row decodes
+/// into (a tuple for a tuple).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be selected",
+    label = "expected a column, an expression, all::<Table>(), an alias, or a tuple of these"
+)]
+pub trait SelectItems {
+    /// What a row of these items decodes into.
+    type Row: FromRow;
+    /// Append the items.
+    fn push_items(self, out: &mut Vec<SelectItem>);
+}
+
+impl<T: Table, V: ColumnType + FromRow> SelectItems for Column<T, V> {
+    type Row = V;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Expr(self.into_sql()));
+    }
+}
+
+impl<V: ColumnType + FromRow> SelectItems for Expr<V> {
+    type Row = V;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Expr(self.into_sql()));
+    }
+}
+
+/// Every column of table `T`, decoded into a `T`: `quarry::all::<User>()`.
+pub struct All<T>(PhantomData<fn() -> T>);
+
+impl<T> Clone for All<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for All<T> {}
+
+impl<T: Table> fmt::Debug for All<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.*", T::table().name())
+    }
+}
+
+/// Every column of `T`, as a select item or a `FROM` table.
+pub fn all<T: Table>() -> All<T> {
+    All(PhantomData)
+}
+
+impl<T: Table> SelectItems for All<T> {
+    type Row = T;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Table(TableRef::new(T::table())));
+    }
+}
+
+/// A table under another name, for joining a table to itself: `User::alias("manager")`
+/// renders as `users AS manager`, and `manager.col(User::id)` as `manager.id`.
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::dialect::Sqlite;
+///
+/// #[derive(Table)]
+/// #[table(name = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+///     manager_id: Option<i64>,
+/// }
+///
+/// let manager = User::alias("manager");
+/// let stmt = select!(User::name, manager.col(User::name)
+///     FROM User JOIN manager ON manager.col(User::id) == User::manager_id);
+/// assert_eq!(
+///     stmt.compile(&Sqlite)?.sql(),
+///     "SELECT users.name, manager.name AS name_1 FROM users \
+///      JOIN users AS manager ON manager.id = users.manager_id"
+/// );
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub struct Alias<T> {
+    name: &'static str,
+    _table: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Alias<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Alias<T> {}
+
+impl<T: Table> fmt::Debug for Alias<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} AS {}", T::table().name(), self.name)
+    }
+}
+
+impl<T: Table> Alias<T> {
+    /// `T`'s table under `name`.
+    pub fn new(name: &'static str) -> Self {
+        Alias {
+            name,
+            _table: PhantomData,
+        }
+    }
+    /// The alias.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// A column of `T` read through this alias.
+    pub fn col<V>(&self, column: Column<T, V>) -> Column<T, V> {
+        column.aliased(self.name)
+    }
+}
+
+impl<T: Table> SelectItems for Alias<T> {
+    type Row = T;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Table(TableRef::aliased(T::table(), self.name)));
+    }
+}
+
+/// A select item that may be `NULL` as a whole, such as the table on the right of a
+/// `LEFT OUTER JOIN`: a table decodes into `Option<T>` (`None` when every column is `NULL`),
+/// a column `V` into `Option<V>`.
+#[derive(Debug, Clone, Copy)]
+pub struct NullableItem<I>(I);
+
+/// Mark a select item as possibly `NULL`; see [`NullableItem`].
+pub fn nullable<I: SelectItems>(item: I) -> NullableItem<I>
+where
+    I::Row: NullableRow,
+{
+    NullableItem(item)
+}
+
+impl<I: SelectItems> SelectItems for NullableItem<I>
+where
+    I::Row: NullableRow,
+{
+    type Row = <I::Row as NullableRow>::Out;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        self.0.push_items(out);
+    }
+}
+
+/// The `Option` form of a row type: `T` → `Option<T>`, `Option<T>` stays.
+pub trait NullableRow {
+    /// The nullable type.
+    type Out: FromRow;
+}
+
+impl<T: Table> NullableRow for T {
+    type Out = Option<T>;
+}
+
+impl<T: FromRow> NullableRow for Option<T> {
+    type Out = Option<T>;
+}
+
+macro_rules! nullable_base {
+    ($($t:ty),*) => {$(
+        impl NullableRow for $t {
+            type Out = Option<$t>;
+        }
+    )*};
+}
+nullable_base!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+
+macro_rules! tuple_items {
+    ($($name:ident)+) => {
+        impl<$($name: SelectItems),+> SelectItems for ($($name,)+) {
+            type Row = ($($name::Row,)+);
+            #[allow(non_snake_case)]
+            fn push_items(self, out: &mut Vec<SelectItem>) {
+                let ($($name,)+) = self;
+                $($name.push_items(out);)+
+            }
+        }
+    };
+}
+tuple_items!(A);
+tuple_items!(A B);
+tuple_items!(A B C);
+tuple_items!(A B C D);
+tuple_items!(A B C D E);
+tuple_items!(A B C D E F);
+tuple_items!(A B C D E F G);
+tuple_items!(A B C D E F G H);
+tuple_items!(A B C D E F G H I);
+tuple_items!(A B C D E F G H I J);
+tuple_items!(A B C D E F G H I J K);
+tuple_items!(A B C D E F G H I J K L);
+
+/// Something that can stand in `FROM` or be joined: a table (`User::table()`,
+/// [`all::<User>()`](all)) or an [`Alias`].
+pub trait IntoFrom {
+    /// The table reference.
+    fn into_from(self) -> TableRef;
+}
+
+impl IntoFrom for &'static TableDef {
+    fn into_from(self) -> TableRef {
+        TableRef::new(self)
+    }
+}
+
+impl<T: Table> IntoFrom for All<T> {
+    fn into_from(self) -> TableRef {
+        TableRef::new(T::table())
+    }
+}
+
+impl<T: Table> IntoFrom for Alias<T> {
+    fn into_from(self) -> TableRef {
+        TableRef::aliased(T::table(), self.name)
+    }
+}
+
+/// How a compound select combines its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SetOp {
+    /// `UNION`
+    Union,
+    /// `UNION ALL`
+    UnionAll,
+    /// `INTERSECT`
+    Intersect,
+    /// `EXCEPT`
+    Except,
+}
+
+impl SetOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            SetOp::Union => " UNION ",
+            SetOp::UnionAll => " UNION ALL ",
+            SetOp::Intersect => " INTERSECT ",
+            SetOp::Except => " EXCEPT ",
+        }
+    }
+}
+
+/// An untyped compound select: `SELECT … UNION [ALL] SELECT …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompoundStmt {
+    pub(crate) first: SelectStmt,
+    pub(crate) rest: Vec<(SetOp, SelectStmt)>,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) limit: Option<SqlExpr>,
+    pub(crate) offset: Option<SqlExpr>,
+}
+
+typed_statement! {
+    /// A typed compound select (`UNION`, `UNION ALL`, `INTERSECT`, `EXCEPT`) whose members all
+    /// decode into `R`. `ORDER BY` names columns of the first member, as SQL requires.
+    Compound<R>(CompoundStmt)
+}
+
+impl<R> Compound<R> {
+    fn new(first: SelectStmt, op: SetOp, second: SelectStmt) -> Self {
+        Compound::wrap(
+            CompoundStmt {
+                first,
+                rest: vec![(op, second)],
+                order_by: Vec::new(),
+                limit: None,
+                offset: None,
+            },
+            None,
+        )
+    }
+
+    fn push(mut self, op: SetOp, next: Select<R>) -> Self {
+        self.edit().rest.push((op, next.stmt));
+        self
+    }
+
+    /// `… UNION next`.
+    pub fn union(self, next: Select<R>) -> Self {
+        self.push(SetOp::Union, next)
+    }
+
+    /// `… UNION ALL next`.
+    pub fn union_all(self, next: Select<R>) -> Self {
+        self.push(SetOp::UnionAll, next)
+    }
+
+    /// `… INTERSECT next`.
+    pub fn intersect(self, next: Select<R>) -> Self {
+        self.push(SetOp::Intersect, next)
+    }
+
+    /// `… EXCEPT next`.
+    pub fn except(self, next: Select<R>) -> Self {
+        self.push(SetOp::Except, next)
+    }
+
+    /// Append an `ORDER BY` term: a column of the first member's select list.
+    pub fn order_by<O: IntoOrderBy>(mut self, term: O) -> Self {
+        self.edit().order_by.push(term.into_order_by());
+        self
+    }
+
+    /// `LIMIT n` on the whole compound.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.edit().limit = Some(count_param(n));
+        self
+    }
+
+    /// `OFFSET n` on the whole compound.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.edit().offset = Some(count_param(n));
+        self
+    }
+}
+
+impl<R> Compile for Compound<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        SqlCache::compile(self.cache, dialect, |r| {
+            crate::render::query::compound(r, &self.stmt)
+        })
+    }
+}
+
+impl<R: FromRow> Statement for Compound<R> {
+    type Row = R;
+}
