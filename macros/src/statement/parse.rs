@@ -8,8 +8,12 @@ use syn::{Expr, Path};
 
 use crate::ctxt::hint;
 
-/// Clause keywords of `select!`, in the order they may appear.
-const CLAUSES: &[&str] = &["WHERE", "ORDER", "LIMIT", "OFFSET"];
+/// Clause keywords of `select!` after the select list, in the order they may appear; the
+/// joins (`JOIN`, `LEFT [OUTER] JOIN`, `INNER JOIN`) may repeat after `FROM`.
+const CLAUSES: &[&str] = &[
+    "FROM", "JOIN", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET",
+];
+const CLAUSE_ORDER: &str = "FROM, JOIN, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET";
 /// Every keyword that starts a clause in some statement, so that a misplaced one gets a clear
 /// message instead of being parsed as Rust.
 const KEYWORDS: &[&str] = &[
@@ -21,6 +25,7 @@ const KEYWORDS: &[&str] = &[
     "FROM",
     "JOIN",
     "LEFT",
+    "INNER",
     "GROUP",
     "HAVING",
     "DISTINCT",
@@ -28,12 +33,31 @@ const KEYWORDS: &[&str] = &[
     "RETURNING",
 ];
 
+/// The hidden prefix by which an enclosing statement tells a nested `select!` which tables it
+/// may correlate to: `select!(__correlate(User, manager) Post WHERE …)`.
+pub(crate) const CORRELATE: &str = "__correlate";
+
 pub(crate) struct Select {
-    pub(crate) table: Path,
+    /// Tables (type names) and aliases of enclosing statements.
+    pub(crate) correlate: Vec<Ident>,
+    pub(crate) distinct: bool,
+    pub(crate) items: Vec<Expr>,
+    /// `FROM a, b`; joins attach to the last.
+    pub(crate) from: Vec<Expr>,
+    pub(crate) joins: Vec<JoinClause>,
     pub(crate) filter: Option<Expr>,
+    pub(crate) group_by: Vec<Expr>,
+    pub(crate) having: Option<Expr>,
     pub(crate) order_by: Vec<(Expr, Option<Ident>)>,
     pub(crate) limit: Option<Expr>,
     pub(crate) offset: Option<Expr>,
+}
+
+pub(crate) struct JoinClause {
+    pub(crate) keyword: Ident,
+    pub(crate) outer: bool,
+    pub(crate) table: Expr,
+    pub(crate) on: Expr,
 }
 
 /// A top-level keyword and the tokens after it up to the next keyword.
@@ -97,40 +121,73 @@ fn table_path(head: TokenStream, usage: &str) -> syn::Result<Path> {
         .map_err(|_| syn::Error::new_spanned(&head, format!("expected a table type: {usage}")))
 }
 
+const SELECT_USAGE: &str = "select!(User WHERE User::id == 5) or \
+                            select!(User::id, User::name FROM User WHERE …)";
+
 impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let (head, clauses) = split_clauses(input.parse()?);
+        let all = star_arguments(input.parse()?);
+        let (correlate, all) = correlation_prefix(all)?;
+        let (mut head, mut clauses) = split_clauses(all);
+        let mut distinct = false;
+        if head.is_empty()
+            && clauses
+                .first()
+                .is_some_and(|c| c.keyword.to_string().eq_ignore_ascii_case("DISTINCT"))
+        {
+            distinct = true;
+            head = clauses.remove(0).tokens;
+        }
         if head.is_empty() {
             return Err(syn::Error::new(
                 Span::call_site(),
-                "select! needs a table: select!(User) or select!(User WHERE User::id == 5)",
+                format!("select! needs a select list: {SELECT_USAGE}"),
             ));
         }
-        let table: Path = syn::parse2(head.clone()).map_err(|_| {
-            syn::Error::new_spanned(
-                &head,
-                "expected a table type, e.g. select!(User); selecting columns \
-                 (select!(User::id, User::name FROM User)) is not supported yet",
-            )
-        })?;
+        let items = Punctuated::<Expr, syn::Token![,]>::parse_terminated
+            .parse2(head.clone())
+            .map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("{e}; expected a select list: {SELECT_USAGE}"),
+                )
+            })?;
         let mut select = Select {
-            table,
+            correlate,
+            distinct,
+            items: items.into_iter().collect(),
+            from: Vec::new(),
+            joins: Vec::new(),
             filter: None,
+            group_by: Vec::new(),
+            having: None,
             order_by: Vec::new(),
             limit: None,
             offset: None,
         };
         let mut seen = [false; CLAUSES.len()];
         let mut last_position = 0;
-        for clause in clauses {
+        for clause in merge_joins(clauses) {
             let upper = clause.keyword.to_string().to_ascii_uppercase();
-            let Some(position) = CLAUSES.iter().position(|c| *c == upper) else {
+            let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER");
+            let name = if is_join { "JOIN" } else { upper.as_str() };
+            let Some(position) = CLAUSES.iter().position(|c| *c == name) else {
                 return Err(syn::Error::new(
                     clause.keyword.span(),
-                    format!("`{}` is not supported by select! yet", clause.keyword),
+                    format!(
+                        "`{}` is not valid in select!{}",
+                        clause.keyword,
+                        if upper == "UNION" {
+                            ": combine two selects with .union(…) or .union_all(…)"
+                        } else if upper == "DISTINCT" {
+                            ": DISTINCT goes first, select!(DISTINCT User::name FROM User)"
+                        } else {
+                            ""
+                        }
+                    ),
                 ));
             };
-            if seen[position] {
+            if seen[position] && !is_join {
                 return Err(syn::Error::new(
                     clause.keyword.span(),
                     format!("`{}` appears twice", clause.keyword),
@@ -140,7 +197,7 @@ impl Parse for Select {
                 return Err(syn::Error::new(
                     clause.keyword.span(),
                     format!(
-                        "`{}` is out of place: clauses go in the order WHERE, ORDER BY, LIMIT, OFFSET",
+                        "`{}` is out of place: clauses go in the order {CLAUSE_ORDER}",
                         clause.keyword
                     ),
                 ));
@@ -148,8 +205,27 @@ impl Parse for Select {
             seen[position] = true;
             last_position = position;
             let span = clause.keyword.span();
-            match upper.as_str() {
+            match name {
+                "FROM" => {
+                    let tables = Punctuated::<Expr, syn::Token![,]>::parse_terminated
+                        .parse2(clause.tokens)?;
+                    if tables.is_empty() {
+                        return Err(syn::Error::new(span, "FROM needs a table after it"));
+                    }
+                    select.from = tables.into_iter().collect();
+                }
+                "JOIN" => {
+                    if select.from.is_empty() {
+                        return Err(syn::Error::new(
+                            span,
+                            "a join needs a FROM first: FROM User JOIN Post ON …",
+                        ));
+                    }
+                    select.joins.push(join(clause)?);
+                }
                 "WHERE" => select.filter = Some(expr(clause.tokens, span, "WHERE")?),
+                "GROUP" => select.group_by = group_by(clause.tokens, span)?,
+                "HAVING" => select.having = Some(expr(clause.tokens, span, "HAVING")?),
                 "ORDER" => select.order_by = order_by(clause.tokens, span)?,
                 "LIMIT" => select.limit = Some(expr(clause.tokens, span, "LIMIT")?),
                 "OFFSET" => select.offset = Some(expr(clause.tokens, span, "OFFSET")?),
@@ -158,6 +234,145 @@ impl Parse for Select {
         }
         Ok(select)
     }
+}
+
+/// `LEFT [OUTER] JOIN` and `INNER JOIN` arrive as two clauses, since `JOIN` is a keyword of
+/// its own: put them back together.
+fn merge_joins(clauses: Vec<Clause>) -> Vec<Clause> {
+    let mut out: Vec<Clause> = Vec::with_capacity(clauses.len());
+    for clause in clauses {
+        let is_join = clause.keyword.to_string().eq_ignore_ascii_case("JOIN");
+        if let Some(prev) = out.last_mut() {
+            let prev_kw = prev.keyword.to_string().to_ascii_uppercase();
+            let only_outer = prev.tokens.clone().into_iter().all(
+                |tt| matches!(&tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("OUTER")),
+            );
+            if is_join && (prev_kw == "LEFT" || prev_kw == "INNER") && only_outer {
+                prev.tokens.extend([TokenTree::Ident(clause.keyword)]);
+                prev.tokens.extend(clause.tokens);
+                continue;
+            }
+        }
+        out.push(clause);
+    }
+    out
+}
+
+/// `count(*)` is not Rust: write it as `count()` before parsing.
+fn star_arguments(tokens: TokenStream) -> TokenStream {
+    let mut out = Vec::new();
+    let mut previous_is_count = false;
+    for tt in tokens {
+        let tt = match tt {
+            TokenTree::Group(g) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let is_star =
+                    matches!(inner.as_slice(), [TokenTree::Punct(p)] if p.as_char() == '*');
+                let stream = if previous_is_count && is_star {
+                    TokenStream::new()
+                } else {
+                    star_arguments(g.stream())
+                };
+                let mut group = proc_macro2::Group::new(g.delimiter(), stream);
+                group.set_span(g.span());
+                TokenTree::Group(group)
+            }
+            other => other,
+        };
+        previous_is_count = matches!(&tt, TokenTree::Ident(id) if id == "count");
+        out.push(tt);
+    }
+    out.into_iter().collect()
+}
+
+/// Split off `__correlate(A, b)`, which only an enclosing statement macro writes.
+fn correlation_prefix(tokens: TokenStream) -> syn::Result<(Vec<Ident>, TokenStream)> {
+    let mut iter = tokens.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Ident(id)), Some(TokenTree::Group(g))) if id == CORRELATE => {
+            let names = Punctuated::<Ident, syn::Token![,]>::parse_terminated.parse2(g.stream())?;
+            Ok((names.into_iter().collect(), iter.collect()))
+        }
+        _ => Ok((Vec::new(), tokens)),
+    }
+}
+
+/// `JOIN T ON c`, `LEFT [OUTER] JOIN T ON c`, `INNER JOIN T ON c`.
+fn join(clause: Clause) -> syn::Result<JoinClause> {
+    let keyword = clause.keyword;
+    let upper = keyword.to_string().to_ascii_uppercase();
+    let mut tokens = clause.tokens.into_iter().peekable();
+    let mut outer = false;
+    if upper != "JOIN" {
+        if upper == "LEFT" {
+            outer = true;
+            if matches!(tokens.peek(), Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("OUTER"))
+            {
+                tokens.next();
+            }
+        }
+        match tokens.next() {
+            Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("JOIN") => {}
+            _ => {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    format!(
+                        "expected JOIN after {keyword}: {} Post ON Post::user_id == User::id",
+                        if outer { "LEFT JOIN" } else { "INNER JOIN" }
+                    ),
+                ));
+            }
+        }
+    }
+    let mut table = TokenStream::new();
+    let mut on = None;
+    let mut after_path_sep = false;
+    for tt in tokens {
+        if on.is_none()
+            && !after_path_sep
+            && matches!(&tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("ON"))
+        {
+            on = Some(TokenStream::new());
+            continue;
+        }
+        after_path_sep =
+            matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
+        match &mut on {
+            Some(on) => on.extend([tt]),
+            None => table.extend([tt]),
+        }
+    }
+    let usage = "JOIN Post ON Post::user_id == User::id";
+    let Some(on) = on else {
+        return Err(syn::Error::new(
+            keyword.span(),
+            format!("a join needs ON and a condition: {usage}"),
+        ));
+    };
+    Ok(JoinClause {
+        table: expr(table, keyword.span(), "JOIN")?,
+        on: expr(on, keyword.span(), "ON")?,
+        keyword,
+        outer,
+    })
+}
+
+fn group_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<Expr>> {
+    let mut iter = tokens.into_iter();
+    match iter.next() {
+        Some(TokenTree::Ident(by)) if by.to_string().eq_ignore_ascii_case("BY") => {}
+        _ => {
+            return Err(syn::Error::new(
+                span,
+                "expected BY after GROUP: GROUP BY User::hair_color",
+            ));
+        }
+    }
+    let terms = Punctuated::<Expr, syn::Token![,]>::parse_terminated.parse2(iter.collect())?;
+    if terms.is_empty() {
+        return Err(syn::Error::new(span, "GROUP BY needs a column after it"));
+    }
+    Ok(terms.into_iter().collect())
 }
 
 /// `column = value` in `update!`'s SET clause.

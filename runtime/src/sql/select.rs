@@ -241,7 +241,8 @@ impl<R> Select<R> {
         self
     }
 
-    /// `JOIN table ON condition`, joined to the first table in `FROM`.
+    /// `JOIN table ON condition`, joined to the last table named in `FROM` (or, with none, to
+    /// the first table the select list uses).
     pub fn join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
         self.add_join(table.into_from(), on.into_expr(), false)
     }
@@ -261,8 +262,8 @@ impl<R> Select<R> {
             }
         }
         let join = Join { table, on, outer };
-        match stmt.from.first_mut() {
-            Some(first) => first.joins.push(join),
+        match stmt.from.last_mut() {
+            Some(last) => last.joins.push(join),
             // Nothing to join to: the table becomes the FROM and the condition a filter.
             None => {
                 stmt.from.push(FromItem {
