@@ -657,11 +657,11 @@ where
     }
 }
 
-/// Text types, the operands of `LIKE`: `String` and `Option<String>`.
+/// Text types, the operands of `LIKE` and the text functions: `String` and `Option<String>`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not text, so it cannot be matched with LIKE",
+    message = "`{Self}` is not text",
     label = "not a String column",
-    note = "like() and not_like() apply to String and Option<String> columns"
+    note = "like(), not_like(), lower(), upper() and length() apply to String and Option<String>"
 )]
 pub trait Text {}
 impl Text for String {}
