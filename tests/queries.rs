@@ -95,9 +95,14 @@ fn inner_join_and_a_chain_of_joins() {
 
 #[test]
 fn duplicate_column_names_get_labels() {
-    check("duplicate_names", select!(User::id, Post::id, Comment::id, Post::id));
-    check("duplicate_names_in_join",
-          select!(User, Post FROM User JOIN Post ON Post::user_id == User::id));
+    check(
+        "duplicate_names",
+        select!(User::id, Post::id, Comment::id, Post::id),
+    );
+    check(
+        "duplicate_names_in_join",
+        select!(User, Post FROM User JOIN Post ON Post::user_id == User::id),
+    );
 }
 
 #[test]
@@ -138,7 +143,10 @@ fn group_by_and_having() {
 fn distinct() {
     let stmt: Select<Option<String>> = select!(DISTINCT User::hair_color FROM User);
     check("distinct", stmt);
-    check("distinct_limit_offset", select!(DISTINCT User::hair_color FROM User LIMIT 2 OFFSET 1));
+    check(
+        "distinct_limit_offset",
+        select!(DISTINCT User::hair_color FROM User LIMIT 2 OFFSET 1),
+    );
 }
 
 #[test]
@@ -160,7 +168,10 @@ fn in_subquery_and_not_in() {
 
 #[test]
 fn exists_is_correlated_to_the_enclosing_query() {
-    check("exists", select!(User WHERE exists(select!(Post WHERE Post::user_id == User::id))));
+    check(
+        "exists",
+        select!(User WHERE exists(select!(Post WHERE Post::user_id == User::id))),
+    );
     check(
         "not_exists_or",
         select!(User::id FROM User
@@ -213,7 +224,8 @@ fn unions() {
     );
     check(
         "union_member_with_limit",
-        select!(User::name FROM User LIMIT 1).union(select!(User::name FROM User WHERE User::id == 2)),
+        select!(User::name FROM User LIMIT 1)
+            .union(select!(User::name FROM User WHERE User::id == 2)),
     );
     check(
         "intersect_except",
@@ -231,7 +243,10 @@ fn union_order_by_a_column_not_selected_is_an_error() {
         .compile(&quarry::dialect::Sqlite)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("users.id") && err.contains("first SELECT"), "{err}");
+    assert!(
+        err.contains("users.id") && err.contains("first SELECT"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -252,22 +267,39 @@ fn arithmetic_follows_sqlalchemy_precedence() {
         select!(User::id + 1, User::id * 2 - 3, (User::id - 1) - 2, User::id - (2 - User::id),
             User::id + (User::id + 1), User::id / 2, User::id % 3, -(User::id + 1) FROM User),
     );
-    check("arithmetic_where", select!(User::id FROM User WHERE User::id + 1 > 5 && User::id * 2 == User::id + 1));
-    check("float_division", select!(Score::weight / 2.0, Score::points / 2 FROM Score));
-    check("concatenation", select!(User::name + "!", User::name + "a" + User::name FROM User));
-    check("value_first", select!(10 - User::id, 2.0 * Score::weight FROM User, Score));
+    check(
+        "arithmetic_where",
+        select!(User::id FROM User WHERE User::id + 1 > 5 && User::id * 2 == User::id + 1),
+    );
+    check(
+        "float_division",
+        select!(Score::weight / 2.0, Score::points / 2 FROM Score),
+    );
+    check(
+        "concatenation",
+        select!(User::name + "!", User::name + "a" + User::name FROM User),
+    );
+    check(
+        "value_first",
+        select!(10 - User::id, 2.0 * Score::weight FROM User, Score),
+    );
 }
 
 #[test]
 fn builders_say_the_same() {
     let d = &quarry::dialect::Postgres;
-    let sql = |c: &dyn Compile| c.compile(d).map_or_else(|e| e.to_string(), |c| c.to_string());
+    let sql = |c: &dyn Compile| {
+        c.compile(d)
+            .map_or_else(|e| e.to_string(), |c| c.to_string())
+    };
     assert_eq!(
         sql(&quarry::select((User::hair_color, count(User::id)))
             .group_by(User::hair_color)
             .having(count(User::id).gt(1))),
-        sql(&select!(User::hair_color, count(User::id) FROM User GROUP BY User::hair_color
-            HAVING count(User::id) > 1)),
+        sql(
+            &select!(User::hair_color, count(User::id) FROM User GROUP BY User::hair_color
+            HAVING count(User::id) > 1)
+        ),
     );
     assert_eq!(
         sql(&quarry::select((all::<User>(), nullable(all::<Post>())))
@@ -279,14 +311,20 @@ fn builders_say_the_same() {
         sql(&select!(User WHERE exists(select!(Post WHERE Post::user_id == User::id)))),
     );
     assert_eq!(
-        sql(&quarry::select(User::name).distinct().filter((User::id + 1).gt(5))),
+        sql(&quarry::select(User::name)
+            .distinct()
+            .filter((User::id + 1).gt(5))),
         sql(&select!(DISTINCT User::name FROM User WHERE User::id + 1 > 5)),
     );
 }
 
 #[test]
 fn returning() {
-    let id: Insert<i64> = insert!(User { name: "john", hair_color: None }).returning(User::id);
+    let id: Insert<i64> = insert!(User {
+        name: "john",
+        hair_color: None
+    })
+    .returning(User::id);
     check("insert_returning", id);
     let pair: Update<(i64, String)> =
         update!(User SET name = "ed" WHERE User::id == 5).returning((User::id, User::name));
@@ -295,29 +333,51 @@ fn returning() {
         "delete_returning_expression",
         delete!(User WHERE User::id == 5).returning((User::id, lower(User::name))),
     );
-    check("insert_returning_table", insert!(User { name: "x", hair_color: None }).returning(all::<User>()));
+    check(
+        "insert_returning_table",
+        insert!(User {
+            name: "x",
+            hair_color: None
+        })
+        .returning(all::<User>()),
+    );
 }
 
 #[test]
 fn returning_another_table_is_an_error() {
-    let err = insert!(User { name: "x", hair_color: None })
-        .returning(Post::id)
-        .compile(&quarry::dialect::Sqlite)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("\"users\"") && err.contains("\"posts\""), "{err}");
+    let err = insert!(User {
+        name: "x",
+        hair_color: None
+    })
+    .returning(Post::id)
+    .compile(&quarry::dialect::Sqlite)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("\"users\"") && err.contains("\"posts\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn upserts() {
-    let base = || insert!(User { id: 1, name: "ed", hair_color: None });
+    let base = || {
+        insert!(User {
+            id: 1,
+            name: "ed",
+            hair_color: None
+        })
+    };
     let update: Upsert<()> = base()
         .on_conflict(User::id)
         .do_update()
         .set_excluded(User::name)
         .set(User::hair_color, None::<String>);
     check("upsert_do_update", update);
-    check("upsert_do_nothing", base().on_conflict(User::id).do_nothing());
+    check(
+        "upsert_do_nothing",
+        base().on_conflict(User::id).do_nothing(),
+    );
     check("upsert_do_nothing_any", base().on_conflict_do_nothing());
     check(
         "upsert_expression_returning",
@@ -331,18 +391,25 @@ fn upserts() {
 
 #[test]
 fn upsert_without_assignments_is_an_error() {
-    let err = insert!(User { id: 1, name: "ed", hair_color: None })
-        .on_conflict(User::id)
-        .do_update()
-        .compile(&quarry::dialect::Sqlite)
-        .unwrap_err()
-        .to_string();
+    let err = insert!(User {
+        id: 1,
+        name: "ed",
+        hair_color: None
+    })
+    .on_conflict(User::id)
+    .do_update()
+    .compile(&quarry::dialect::Sqlite)
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("sets no column"), "{err}");
 }
 
 #[test]
 fn update_set_from_expressions_and_subqueries() {
-    check("update_set_expression", update!(User SET name = User::name + "x", id = User::id + 1 WHERE User::id == 5));
+    check(
+        "update_set_expression",
+        update!(User SET name = User::name + "x", id = User::id + 1 WHERE User::id == 5),
+    );
     check(
         "update_set_subquery",
         update!(User SET name = select!(Post::title FROM Post WHERE Post::user_id == User::id LIMIT 1)),
@@ -365,21 +432,38 @@ fn multi_table_update_is_an_error_naming_the_table() {
         .compile(&quarry::dialect::Sqlite)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("\"posts\"") && err.contains("subquery"), "{err}");
+    assert!(
+        err.contains("\"posts\"") && err.contains("subquery"),
+        "{err}"
+    );
 }
 
 #[test]
 fn derived_from_follows_select_list_then_where() {
-    check("derived_from", quarry::select(User::id).filter(Post::id.eq(1)));
+    check(
+        "derived_from",
+        quarry::select(User::id).filter(Post::id.eq(1)),
+    );
     check(
         "explicit_from_first",
-        quarry::select(Post::title).from(User::table()).filter(Comment::id.eq(1)),
+        quarry::select(Post::title)
+            .from(User::table())
+            .filter(Comment::id.eq(1)),
     );
 }
 
 #[test]
 fn predicates_on_expressions() {
-    check("between_arithmetic", select!(User WHERE (User::id + 1).between(1, 2)));
-    check("like_lower", select!(User WHERE lower(User::name).like("a%")));
-    check("negated_arithmetic", select!(User WHERE !(User::id + 1 > 2)));
+    check(
+        "between_arithmetic",
+        select!(User WHERE (User::id + 1).between(1, 2)),
+    );
+    check(
+        "like_lower",
+        select!(User WHERE lower(User::name).like("a%")),
+    );
+    check(
+        "negated_arithmetic",
+        select!(User WHERE !(User::id + 1 > 2)),
+    );
 }

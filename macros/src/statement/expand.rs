@@ -99,7 +99,9 @@ fn strip(e: &Expr) -> &Expr {
 }
 
 fn select_macro(e: &Expr) -> Option<&ExprMacro> {
-    let Expr::Macro(m) = strip(e) else { return None };
+    let Expr::Macro(m) = strip(e) else {
+        return None;
+    };
     (last_segment(&m.mac.path) == "select").then_some(m)
 }
 
@@ -213,7 +215,9 @@ impl Scope {
                 })
             }
             Expr::Call(c) => {
-                let func = self.sql_function(c).unwrap_or_else(|| c.func.to_token_stream());
+                let func = self
+                    .sql_function(c)
+                    .unwrap_or_else(|| c.func.to_token_stream());
                 let args = c
                     .args
                     .iter()
