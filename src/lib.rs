@@ -48,15 +48,74 @@
 //!
 //! ## Statements
 //!
-//! `select!(Table [WHERE cond] [ORDER BY col [ASC|DESC], …] [LIMIT n] [OFFSET n])`,
-//! `insert!(Table { column: value, … })`, `update!(Table SET column = value, … [WHERE cond])`
-//! and `delete!(Table [WHERE cond])`. Conditions use `== != < <= > >= && || !`, `== None`
-//! (`IS NULL`) and the [`Expression`] methods (`like`, `in_`, `between`, …). A path `Table::column` is a column; any other Rust
-//! expression is bound as a parameter. Keywords are upper case (lower case is accepted; write a
-//! variable that shares a keyword's name as `{limit}`). The same statements through builders:
-//! `User::select().filter(User::name.eq("ed")).order_by(User::id.desc()).limit(10)`,
+//! `select!([DISTINCT] items [FROM t, … [[LEFT [OUTER] | INNER] JOIN t ON cond]…] [WHERE cond]
+//! [GROUP BY e, …] [HAVING cond] [ORDER BY e [ASC|DESC], …] [LIMIT n] [OFFSET n])`, where the
+//! items are a table (`User`), columns (`User::name`), expressions (`count(User::id)`,
+//! `User::id + 1`, a nested `select!` as a scalar subquery) or an alias
+//! ([`Table::alias`]); the row type follows the items (one item → a scalar or the table's
+//! struct, several → a tuple, a left-joined table or column → `Option`). Without `FROM` the
+//! tables come from the items, as in SQLAlchemy. Also `insert!(Table { column: value, … })`,
+//! `update!(Table SET column = value, … [WHERE cond])`, `delete!(Table [WHERE cond])`, and on
+//! the results `.returning(…)`, `.on_conflict(…).do_update()/.do_nothing()`, `.union(…)`,
+//! `.union_all(…)`, `.intersect(…)`, `.except(…)`.
+//!
+//! Conditions use `== != < <= > >= && || !`, `== None` (`IS NULL`), `+ - * / %`, the
+//! [`Expression`] methods (`like`, `in_` with a list or a subquery, `between`, …), the SQL
+//! functions of [`func`] and [`exists`]. A path `Table::column` is a column; any other Rust
+//! expression is bound as a parameter. A column of a table the statement does not name is a
+//! compile error; a nested `select!` may use the enclosing statement's tables (a correlated
+//! subquery). Keywords are upper case (lower case is accepted; write a variable that shares a
+//! keyword's name as `{limit}`).
+//!
+//! ```
+//! use quarry::prelude::*;
+//!
+//! #[derive(Table, Debug, PartialEq)]
+//! #[table(name = "users")]
+//! struct User {
+//!     #[column(primary_key)]
+//!     id: i64,
+//!     name: String,
+//! }
+//! #[derive(Table, Debug, PartialEq)]
+//! #[table(name = "posts")]
+//! struct Post {
+//!     #[column(primary_key)]
+//!     id: i64,
+//!     #[column(references = User::id)]
+//!     user_id: i64,
+//!     title: String,
+//! }
+//!
+//! let engine = create_engine("sqlite://")?;
+//! DEFAULT_METADATA.create_all(&engine)?;
+//! let mut conn = engine.connect()?;
+//! conn.execute(insert!(User { name: "ed" }))?;
+//! conn.execute(insert!(User { name: "mary" }))?;
+//! conn.execute(insert!(Post { user_id: 1, title: "hello" }))?;
+//!
+//! let counts: Vec<(String, i64)> = conn
+//!     .execute(select!(User::name, count(Post::id) FROM User
+//!         LEFT JOIN Post ON Post::user_id == User::id
+//!         GROUP BY User::name ORDER BY User::name))?
+//!     .all()?;
+//! assert_eq!(counts, [("ed".to_owned(), 1), ("mary".to_owned(), 0)]);
+//!
+//! let silent: Vec<User> = conn
+//!     .execute(select!(User WHERE !exists(select!(Post WHERE Post::user_id == User::id))))?
+//!     .all()?;
+//! assert_eq!(silent, [User { id: 2, name: "mary".into() }]);
+//! # Ok::<(), quarry::Error>(())
+//! ```
+//!
+//! The same statements through builders: `User::select().filter(User::name.eq("ed"))
+//! .order_by(User::id.desc()).limit(10)`, `quarry::select((User::name, func::count(Post::id)))
+//! .left_join(Post::table(), Post::user_id.eq(User::id)).group_by(User::name)`,
 //! `User::insert(&user)`, `User::insert_many(&users)`, `User::update().set(User::name, "ed")`,
 //! `User::delete().filter(…)`.
+//!
+//! Each macro call site renders its SQL once per dialect and keeps it in a `static`
+//! [`SqlCache`]; later executions only collect the new parameter values.
 //!
 //! Every statement [`Compile`]s for a [`dialect`] to a [`Compiled`] (SQL + parameters).
 #![warn(missing_docs)]
@@ -68,7 +127,8 @@ pub use quarry_runtime::*;
 pub mod prelude {
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
-        Compile, Connection, DEFAULT_METADATA, Engine, Error, Expression, MetaData, Rows, Table,
-        create_engine,
+        Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Expression,
+        Insert, MetaData, Rows, Select, Table, Update, Upsert, all, create_engine, excluded,
+        exists, func, nullable, select,
     };
 }

@@ -117,7 +117,8 @@ fn aggregates_get_anonymous_labels_and_one_is_a_scalar() {
 
 #[test]
 fn common_functions() {
-    let stmt: Select<(String, String, String, i64, Option<i64>, Option<f64>)> = select!(
+    type Row = (String, String, String, i64, Option<i64>, Option<f64>);
+    let stmt: Select<Row> = select!(
         lower(User::name), upper(User::name), coalesce(User::hair_color, "none"),
         length(User::name), sum(User::id), avg(User::id) FROM User);
     check("functions", stmt);
