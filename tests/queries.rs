@@ -468,3 +468,16 @@ fn predicates_on_expressions() {
         select!(User WHERE !(User::id + 1 > 2)),
     );
 }
+
+#[test]
+fn correlation_looks_one_level_up_as_in_sqlalchemy() {
+    // The innermost subquery correlates to `posts` (its enclosing query) but not to `users`
+    // (two levels out), which SQLAlchemy therefore lists in its FROM.
+    check(
+        "nested_exists",
+        select!(User::name FROM User WHERE exists(select!(Post::id FROM Post
+            WHERE Post::user_id == User::id
+            && exists(select!(Comment::id FROM Comment
+                WHERE Comment::post_id == Post::id && Comment::text == User::name))))),
+    );
+}

@@ -28,7 +28,7 @@ pub struct Renderer<'d> {
     params: Vec<Value>,
     /// Anonymous label counters (`count_1`, `anon_2`), statement-wide as in SQLAlchemy.
     labels: Vec<(&'static str, u32)>,
-    /// Tables of the enclosing queries, which a subquery correlates to.
+    /// Tables of the immediately enclosing query, which a subquery correlates to.
     pub(crate) enclosing: Vec<TableRef>,
     /// Write columns without their table (`RETURNING id` on SQLite).
     pub(crate) bare_columns: bool,

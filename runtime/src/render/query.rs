@@ -16,8 +16,8 @@ pub(crate) fn select(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
     select_with(r, s, froms)
 }
 
-/// A `SELECT` inside another statement: tables of the enclosing queries are left out of its
-/// `FROM` (correlated) when it has more than one, as SQLAlchemy's auto-correlation does.
+/// A `SELECT` inside another statement: tables of the immediately enclosing query are left out
+/// of its `FROM` (correlated) when it has more than one, as SQLAlchemy's auto-correlation does.
 pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
     let mut froms = s.froms();
     if froms.len() > 1 && !r.enclosing.is_empty() {
@@ -36,11 +36,14 @@ pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 }
 
 fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Result<()> {
-    let scope = r.enclosing.len();
+    // Subqueries correlate to this select's tables only, not to those of queries further out:
+    // SQLAlchemy's implicit correlation looks one level up.
+    let mut own = Vec::with_capacity(froms.len());
     for f in &froms {
-        r.enclosing.push(f.table);
-        r.enclosing.extend(f.joins.iter().map(|j| j.table));
+        own.push(f.table);
+        own.extend(f.joins.iter().map(|j| j.table));
     }
+    let outer = std::mem::replace(&mut r.enclosing, own);
     r.push("SELECT ");
     if s.distinct {
         r.push("DISTINCT ");
@@ -66,7 +69,7 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
     }
     order_by(r, &s.order_by, false)?;
     limit_offset(r, s.limit.as_ref(), s.offset.as_ref())?;
-    r.enclosing.truncate(scope);
+    r.enclosing = outer;
     Ok(())
 }
 
