@@ -95,6 +95,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         Placeholder::Question
     }
 
+    /// The keyword of an inner join: `JOIN` (`INNER JOIN` on MySQL, as SQLAlchemy writes it).
+    fn inner_join(&self) -> &'static str {
+        " JOIN "
+    }
+
     /// True where `||` is not string concatenation and `concat(a, b)` is written instead.
     fn concat_function(&self) -> bool {
         false

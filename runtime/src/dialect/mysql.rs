@@ -88,6 +88,10 @@ impl Dialect for Mysql {
         Ok(())
     }
 
+    fn inner_join(&self) -> &'static str {
+        " INNER JOIN "
+    }
+
     fn concat_function(&self) -> bool {
         true
     }

@@ -346,8 +346,10 @@ impl<'d> Renderer<'d> {
     }
 
     fn binary(&mut self, l: &SqlExpr, op: BinOp, r: &SqlExpr, against: Against) -> Result<()> {
+        let kind = OpKind::Bin(op);
         if op == BinOp::Concat && self.dialect.concat_function() {
-            // `concat(a, b, c)` for a chain, as SQLAlchemy writes it on MySQL.
+            // `concat(a, b, c)` for a chain, as SQLAlchemy writes it on MySQL; still an operator
+            // for grouping (`SET name=(concat(…))`).
             let mut operands = vec![r];
             let mut left = l;
             while let SqlExpr::Binary(ll, BinOp::Concat, lr) = left {
@@ -355,21 +357,25 @@ impl<'d> Renderer<'d> {
                 left = ll;
             }
             operands.push(left);
-            self.push("concat(");
-            for (i, operand) in operands.iter().rev().enumerate() {
-                if i > 0 {
-                    self.push(", ");
+            return self.wrap(kind.wrapped_in(against), |this| {
+                this.push("concat(");
+                for (i, operand) in operands.iter().rev().enumerate() {
+                    if i > 0 {
+                        this.push(", ");
+                    }
+                    this.expr(operand)?;
                 }
-                self.expr(operand)?;
-            }
-            self.push(")");
-            return Ok(());
+                this.push(")");
+                Ok(())
+            });
         }
         if op == BinOp::IntDiv && self.dialect.floor_division() {
-            self.push("FLOOR(");
-            self.binary(l, BinOp::Div, r, Against::Top)?;
-            self.push(")");
-            return Ok(());
+            return self.wrap(kind.wrapped_in(against), |this| {
+                this.push("FLOOR(");
+                this.binary(l, BinOp::Div, r, Against::Top)?;
+                this.push(")");
+                Ok(())
+            });
         }
         let kind = OpKind::Bin(op);
         self.wrap(kind.wrapped_in(against), |this| {

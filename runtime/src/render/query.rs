@@ -79,7 +79,7 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
         r.push(if join.outer {
             " LEFT OUTER JOIN "
         } else {
-            " JOIN "
+            r.dialect().inner_join()
         });
         table_ref(r, join.table);
         r.push(" ON ");

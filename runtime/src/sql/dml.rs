@@ -331,10 +331,7 @@ impl<R> Upsert<R> {
             ..
         }) = &mut stmt.on_conflict
         {
-            match assignments.iter_mut().find(|(i, _)| *i == column.index()) {
-                Some(slot) => slot.1 = value,
-                None => assignments.push((column.index(), value)),
-            }
+            assign_in_table_order(assignments, column.index(), value);
         }
         self
     }
@@ -387,6 +384,16 @@ pub fn excluded<T: Table, V: ColumnType>(column: Column<T, V>) -> Expr<V> {
         table: T::table(),
         index: column.index(),
     })
+}
+
+/// Set `column` to `value`, keeping the assignments in the table's column order, the order
+/// SQLAlchemy renders `SET` in whatever order the values were given; a second assignment to a
+/// column replaces the first.
+fn assign_in_table_order(assignments: &mut Vec<(usize, SqlExpr)>, column: usize, value: SqlExpr) {
+    match assignments.binary_search_by_key(&column, |(c, _)| *c) {
+        Ok(pos) => assignments[pos].1 = value,
+        Err(pos) => assignments.insert(pos, (column, value)),
+    }
 }
 
 /// An untyped `UPDATE`.
@@ -462,11 +469,7 @@ impl<R> Update<R> {
 
     /// `SET` the column at `index` to an untyped expression; used by `update!` for `None`.
     pub fn set_expr(mut self, index: usize, value: SqlExpr) -> Self {
-        let stmt = self.edit();
-        match stmt.assignments.iter_mut().find(|(i, _)| *i == index) {
-            Some(slot) => slot.1 = value,
-            None => stmt.assignments.push((index, value)),
-        }
+        assign_in_table_order(&mut self.edit().assignments, index, value);
         self
     }
 

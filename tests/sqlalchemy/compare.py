@@ -1,0 +1,132 @@
+"""Compare Quarry's snapshots (tests/snapshots/<name>@<dialect>.snap) with what SQLAlchemy 2.x
+compiles for the same statement. Not part of CI (it needs Python and SQLAlchemy):
+
+    python3 -m venv /tmp/sa && /tmp/sa/bin/pip install sqlalchemy
+    /tmp/sa/bin/python tests/sqlalchemy/compare.py
+
+Whitespace and placeholder spelling are normalized away (`?`, `$n`, `%s`, `%(name)s::TYPE`).
+Statements where Quarry differs on purpose (ARCHITECTURE.md, "Deliberate differences") are
+listed in EXPECTED_DIFFERENCES and reported separately.
+"""
+import pathlib
+import re
+import sys
+
+from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, and_,
+                        exists, func, not_, or_, select, union, union_all, update, delete, insert)
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects.mysql import insert as my_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sq_insert
+
+m = MetaData()
+users = Table("users", m, Column("id", Integer, primary_key=True),
+              Column("name", String(50), nullable=False), Column("hair_color", String))
+posts = Table("posts", m, Column("id", Integer, primary_key=True),
+              Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+              Column("title", String, nullable=False), Column("body", String))
+comments = Table("comments", m, Column("id", Integer, primary_key=True),
+                 Column("post_id", Integer, nullable=False), Column("text", String, nullable=False))
+scores = Table("scores", m, Column("id", Integer, primary_key=True), Column("points", Integer),
+               Column("weight", Float))
+boss = users.alias("boss")
+corr = lambda: exists(select(posts).where(posts.c.user_id == users.c.id))
+
+CASES = {
+    "columns_order_limit_offset": select(users.c.id, users.c.name).order_by(users.c.id.desc()).limit(10).offset(20),
+    "one_column": select(users.c.name),
+    "left_join_tables": select(users, posts).select_from(users.outerjoin(posts, posts.c.user_id == users.c.id)).where(users.c.hair_color == "black"),
+    "left_join_columns": select(users.c.name, posts.c.title, posts.c.body).select_from(users.outerjoin(posts, posts.c.user_id == users.c.id)),
+    "inner_join": select(users.c.name).select_from(users.join(posts, posts.c.user_id == users.c.id)),
+    "join_chain": select(users.c.name, comments.c.text).select_from(users.join(posts, posts.c.user_id == users.c.id).outerjoin(comments, comments.c.post_id == posts.c.id)),
+    "duplicate_names": select(users.c.id, posts.c.id, comments.c.id, posts.c.id),
+    "duplicate_names_in_join": select(users, posts).select_from(users.join(posts, posts.c.user_id == users.c.id)),
+    "count": select(func.count(users.c.id)),
+    "count_star": select(func.count()).select_from(users),
+    "max_min_counts": select(func.max(users.c.id), func.min(users.c.id), func.count(users.c.id), func.count(users.c.name)),
+    "group_by_having": select(users.c.hair_color, func.count(users.c.id)).group_by(users.c.hair_color).having(func.count(users.c.id) > 1),
+    "group_by_two_having_and": select(users.c.hair_color, users.c.name, func.count(users.c.id)).group_by(users.c.hair_color, users.c.name).having(and_(func.count(users.c.id) > 1, func.max(users.c.id) < 9)).order_by(func.count(users.c.id).desc()),
+    "distinct": select(users.c.hair_color).distinct(),
+    "distinct_limit_offset": select(users.c.hair_color).distinct().limit(2).offset(1),
+    "in_subquery": select(users).where(users.c.id.in_(select(posts.c.user_id).where(posts.c.title == "t"))),
+    "not_in_subquery_and": select(users).where(~users.c.id.in_(select(posts.c.user_id)) & (users.c.id > 1)),
+    "in_subquery_same_table": select(users).where(users.c.id.in_(select(users.c.id).where(users.c.name == "x"))),
+    "exists": select(users).where(corr()),
+    "not_exists_or": select(users.c.id).where(or_(~corr(), users.c.id > 1)),
+    "exists_and": select(users.c.id).where(exists(select(posts.c.id).where(posts.c.user_id == users.c.id)) & (users.c.id > 1)),
+    "exists_in_select_list": select(users.c.name, corr()),
+    "scalar_subquery_item": select(users.c.name, select(func.count(posts.c.id)).where(posts.c.user_id == users.c.id).scalar_subquery()),
+    "scalar_subquery_compared": select(users.c.name).where(users.c.id == select(func.max(posts.c.user_id)).scalar_subquery()),
+    "outer_and_inner_counts": select(func.count(users.c.id), select(func.count(posts.c.id)).where(posts.c.user_id == users.c.id).scalar_subquery()),
+    "nested_exists": select(users.c.name).where(exists(select(posts.c.id).where(and_(posts.c.user_id == users.c.id, exists(select(comments.c.id).where(and_(comments.c.post_id == posts.c.id, comments.c.text == users.c.name))))))),
+    "union_all": union_all(select(users.c.name).where(users.c.id == 1), select(users.c.name).where(users.c.id == 2)),
+    "union_order_limit": union(select(users.c.name).where(users.c.id == 1), select(users.c.name).where(users.c.id == 2)).order_by(users.c.name).limit(3),
+    "alias_self_join": select(users.c.name, boss.c.name).select_from(users.join(boss, boss.c.id == users.c.id)).where(boss.c.name != "x"),
+    "alias_left_join_tables": select(users, boss).select_from(users.outerjoin(boss, boss.c.id == users.c.id)),
+    "arithmetic_where": select(users.c.id).where(and_(users.c.id + 1 > 5, users.c.id * 2 == users.c.id + 1)),
+    "concatenation": select(users.c.name + "!", users.c.name + "a" + users.c.name),
+    "insert_returning": insert(users).values(name="john", hair_color=None).returning(users.c.id),
+    "update_returning": update(users).values(name="ed").where(users.c.id == 5).returning(users.c.id, users.c.name),
+    "delete_returning_expression": delete(users).where(users.c.id == 5).returning(users.c.id, func.lower(users.c.name)),
+    "update_set_expression": update(users).values(name=users.c.name + "x", id=users.c.id + 1).where(users.c.id == 5),
+    "update_where_in_subquery": update(users).values(name="x").where(users.c.id.in_(select(posts.c.user_id).where(posts.c.title == "t"))),
+    "delete_where_not_exists": delete(users).where(~corr()),
+    "derived_from": select(users.c.id).where(posts.c.id == 1),
+    "explicit_from_first": select(posts.c.title).select_from(users).where(comments.c.id == 1),
+    "between_arithmetic": select(users).where((users.c.id + 1).between(1, 2)),
+    "like_lower": select(users).where(func.lower(users.c.name).like("a%")),
+    "negated_arithmetic": select(users).where(~(users.c.id + 1 > 2)),
+}
+UPSERTS = {"sqlite": sq_insert, "postgresql": pg_insert}
+for d, ins in UPSERTS.items():
+    s = ins(users).values(id=1, name="ed", hair_color=None)
+    CASES[f"upsert_do_update@{d}"] = s.on_conflict_do_update(index_elements=[users.c.id], set_=dict(name=s.excluded.name, hair_color=None))
+    CASES[f"upsert_do_nothing@{d}"] = s.on_conflict_do_nothing(index_elements=[users.c.id])
+    CASES[f"upsert_do_nothing_any@{d}"] = s.on_conflict_do_nothing()
+s = my_insert(users).values(id=1, name="ed", hair_color=None)
+CASES["upsert_do_update@mysql"] = s.on_duplicate_key_update(name=s.inserted.name, hair_color=None)
+
+# Differences on purpose: see ARCHITECTURE.md.
+EXPECTED_DIFFERENCES = {
+    "union_order_limit@sqlite",  # SQLAlchemy adds OFFSET ? to a compound's LIMIT on SQLite
+    "insert_returning@mysql", "update_returning@mysql", "delete_returning_expression@mysql",
+}
+
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mysql": mysql.dialect()}
+
+
+def norm(sql):
+    sql = re.sub(r"%\(\w+\)s(::[A-Z]+(\(\d+\))?)?", "?", sql)
+    sql = re.sub(r"\$\d+", "?", sql).replace("%s", "?").replace("%%", "%")
+    return " ".join(sql.split())
+
+
+def main():
+    root = pathlib.Path(__file__).resolve().parents[1] / "snapshots"
+    same = differ = expected = 0
+    for key, stmt in CASES.items():
+        name, _, only = key.partition("@")
+        for dname, dialect in DIALECTS.items():
+            if only and only != dname:
+                continue
+            snap = root / f"{name}@{dname}.snap"
+            body = snap.read_text().split("---\n", 2)[-1].strip().splitlines()[0]
+            try:
+                theirs = norm(str(stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})))
+            except Exception as e:  # SQLAlchemy refuses, e.g. RETURNING on MySQL
+                theirs = f"error: {type(e).__name__}"
+            ours = norm(body)
+            tag = f"{name}@{dname}"
+            if ours == theirs:
+                same += 1
+            elif tag in EXPECTED_DIFFERENCES or ours.startswith("error:") and theirs.startswith("error:"):
+                expected += 1
+            else:
+                differ += 1
+                print(f"DIFF {tag}\n  quarry:     {ours}\n  sqlalchemy: {theirs}")
+    print(f"{same} identical, {expected} expected differences, {differ} unexpected differences")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
