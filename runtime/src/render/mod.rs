@@ -178,23 +178,27 @@ impl<'d> Renderer<'d> {
             Placeholder::Question => self.push("?"),
             Placeholder::Numbered(prefix) => {
                 self.push(prefix);
-                let mut digits = [0u8; 20];
-                let mut n = self.params.len();
-                let mut start = digits.len();
-                loop {
-                    start -= 1;
-                    // `n % 10` is a single decimal digit.
-                    digits[start] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                // ASCII digits are valid UTF-8.
-                let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
-                self.push(text);
+                self.decimal(self.params.len());
             }
         }
+    }
+
+    /// Append `n` in decimal, without allocating (verify mode runs on every execution).
+    fn decimal(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            // `n % 10` is a single decimal digit.
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits are valid UTF-8.
+        let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
+        self.push(text);
     }
 
     /// The next anonymous label for `name`: `count_1`, `count_2`, `anon_1`, …
@@ -211,9 +215,9 @@ impl<'d> Renderer<'d> {
         }
     }
 
-    /// Append a number (labels).
+    /// Append a label's number.
     pub(crate) fn number(&mut self, n: u32) {
-        self.push(&n.to_string());
+        self.decimal(n as usize);
     }
 
     /// Append an expression.

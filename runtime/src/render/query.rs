@@ -21,16 +21,16 @@ pub(crate) fn select(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
     let mut froms = s.froms();
     if froms.len() > 1 && !r.enclosing.is_empty() {
-        let enclosing = &r.enclosing;
-        let before: Vec<String> = froms.iter().map(|f| f.table.name().to_owned()).collect();
-        froms.retain(|f| !(f.joins.is_empty() && enclosing.contains(&f.table)));
-        if froms.is_empty() {
+        let correlated = |f: &FromItem| f.joins.is_empty() && r.enclosing.contains(&f.table);
+        if froms.iter().all(correlated) {
+            let names: Vec<&str> = froms.iter().map(|f| f.table.name()).collect();
             return Err(Error::config(format!(
                 "a subquery over {} has no table left in FROM once correlated to the \
                  enclosing query; select from a table of its own",
-                before.join(", ")
+                names.join(", ")
             )));
         }
+        froms.retain(|f| !correlated(f));
     }
     select_with(r, s, froms)
 }
