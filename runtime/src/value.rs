@@ -9,6 +9,8 @@ use std::fmt;
 
 use crate::error::{DecodeError, Result};
 
+pub(crate) mod temporal;
+
 /// A bound parameter or a dynamically decoded column value.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
@@ -31,6 +33,20 @@ pub enum Value {
     Text(String),
     /// Bytes.
     Blob(Vec<u8>),
+    /// A calendar date: days since 1970-01-01 (negative before).
+    Date(i32),
+    /// A time of day: microseconds since midnight.
+    Time(i64),
+    /// A date and time without a zone: microseconds since 1970-01-01 00:00:00.
+    Timestamp(i64),
+    /// An instant: microseconds since the Unix epoch, in UTC.
+    TimestampTz(i64),
+    /// A UUID, as its 16 bytes.
+    Uuid([u8; 16]),
+    /// A JSON document, as its text.
+    Json(String),
+    /// An exact decimal number, as its text (`-12.340`).
+    Decimal(String),
 }
 
 impl fmt::Debug for Value {
@@ -51,6 +67,13 @@ impl fmt::Debug for Value {
                 }
                 f.write_str("'")
             }
+            Value::Date(d) => write!(f, "{}", temporal::Date(*d)),
+            Value::Time(t) => write!(f, "{}", temporal::Time(*t)),
+            Value::Timestamp(t) => write!(f, "{}", temporal::Timestamp(*t)),
+            Value::TimestampTz(t) => write!(f, "{}+00:00", temporal::Timestamp(*t)),
+            Value::Uuid(u) => write!(f, "{}", temporal::Hyphenated(u)),
+            Value::Json(j) => write!(f, "{j}"),
+            Value::Decimal(d) => f.write_str(d),
         }
     }
 }
@@ -65,6 +88,13 @@ impl Value {
             Value::F32(_) | Value::F64(_) => "a float",
             Value::Text(_) => "text",
             Value::Blob(_) => "a blob",
+            Value::Date(_) => "a date",
+            Value::Time(_) => "a time",
+            Value::Timestamp(_) => "a timestamp",
+            Value::TimestampTz(_) => "a timestamp with time zone",
+            Value::Uuid(_) => "a UUID",
+            Value::Json(_) => "JSON",
+            Value::Decimal(_) => "a decimal",
         }
     }
 }
@@ -89,6 +119,20 @@ pub enum SqlType {
     Text,
     /// `BLOB` / `BYTEA` (`Vec<u8>`).
     Blob,
+    /// `DATE`.
+    Date,
+    /// `TIME`: a time of day, microsecond precision.
+    Time,
+    /// `TIMESTAMP` / `DATETIME`: date and time without a zone.
+    Timestamp,
+    /// `TIMESTAMP WITH TIME ZONE` (stored as UTC where the database has no zones).
+    TimestampTz,
+    /// `UUID` (`CHAR(32)` where the database has no UUID type).
+    Uuid,
+    /// `JSON`.
+    Json,
+    /// `NUMERIC`: an exact decimal.
+    Decimal,
 }
 
 impl SqlType {
@@ -159,6 +203,34 @@ pub trait RawRow {
     fn get_value(&self, idx: usize) -> Result<Value>;
     /// True when column `idx` is `NULL`.
     fn is_null(&self, idx: usize) -> Result<bool>;
+    /// Column `idx` as a date: days since 1970-01-01. The default reads [`RawRow::get_value`]
+    /// and accepts a date value or ISO 8601 text (`2024-02-29`).
+    fn get_date(&self, idx: usize) -> Result<Option<i32>> {
+        temporal::date_from(self, idx)
+    }
+    /// Column `idx` as a time of day: microseconds since midnight (default: a time value or
+    /// ISO text `13:45:00.25`).
+    fn get_time(&self, idx: usize) -> Result<Option<i64>> {
+        temporal::time_from(self, idx)
+    }
+    /// Column `idx` as a timestamp: microseconds since 1970-01-01 00:00:00 (default: a
+    /// timestamp value or ISO text `2024-02-29 13:45:00`, a zone offset converting to UTC).
+    fn get_timestamp(&self, idx: usize) -> Result<Option<i64>> {
+        temporal::timestamp_from(self, idx)
+    }
+    /// Column `idx` as UUID bytes (default: a UUID value, 16 bytes, or text in hex with or
+    /// without hyphens).
+    fn get_uuid(&self, idx: usize) -> Result<Option<[u8; 16]>> {
+        temporal::uuid_from(self, idx)
+    }
+    /// Column `idx` as decimal text (default: a decimal, integer or text value).
+    fn get_decimal(&self, idx: usize) -> Result<Option<String>> {
+        temporal::decimal_from(self, idx)
+    }
+    /// Column `idx` as JSON text (default: a JSON or text value).
+    fn get_json(&self, idx: usize) -> Result<Option<String>> {
+        temporal::json_from(self, idx)
+    }
 }
 
 /// The error for a `NULL` found where the Rust type has no `None`.

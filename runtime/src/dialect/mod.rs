@@ -211,6 +211,14 @@ pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
             None => "TEXT".into(),
         },
         SqlType::Blob => "BLOB".into(),
+        SqlType::Date => "DATE".into(),
+        SqlType::Time => "TIME".into(),
+        SqlType::Timestamp => "TIMESTAMP".into(),
+        SqlType::TimestampTz => "TIMESTAMP WITH TIME ZONE".into(),
+        // SQLAlchemy's `Uuid` without a native type: 32 hex digits.
+        SqlType::Uuid => "CHAR(32)".into(),
+        SqlType::Json => "JSON".into(),
+        SqlType::Decimal => "NUMERIC".into(),
     }
 }
 

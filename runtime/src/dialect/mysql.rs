@@ -32,6 +32,12 @@ impl Dialect for Mysql {
                 // MySQL's REAL is a double unless REAL_AS_FLOAT is set; FLOAT is single precision.
                 SqlType::Real => return Ok("FLOAT".into()),
                 SqlType::Boolean => return Ok("BOOL".into()),
+                // Microsecond precision, as the other databases keep; MySQL has no zones in
+                // DATETIME, so TimestampTz values are stored in UTC.
+                SqlType::Time => return Ok("TIME(6)".into()),
+                SqlType::Timestamp | SqlType::TimestampTz => return Ok("DATETIME(6)".into()),
+                // Without precision MySQL's DECIMAL is DECIMAL(10, 0): no fraction at all.
+                SqlType::Decimal => return Ok("DECIMAL(65, 30)".into()),
                 SqlType::Text | SqlType::Blob if col.max_length_value().is_none() => {
                     let keyed = col.is_primary_key() || col.is_unique() || col.has_index();
                     if keyed {

@@ -33,6 +33,9 @@ impl Dialect for Postgres {
                 (SqlType::BigInt, true) => return Ok("BIGSERIAL".into()),
                 (SqlType::Double, _) => return Ok("DOUBLE PRECISION".into()),
                 (SqlType::Blob, _) => return Ok("BYTEA".into()),
+                (SqlType::Uuid, _) => return Ok("UUID".into()),
+                (SqlType::Time, _) => return Ok("TIME WITHOUT TIME ZONE".into()),
+                (SqlType::Timestamp, _) => return Ok("TIMESTAMP WITHOUT TIME ZONE".into()),
                 _ => {}
             }
         }

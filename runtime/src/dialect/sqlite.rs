@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
 use crate::sql::SqlExpr;
+use crate::value::SqlType;
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,6 +29,12 @@ impl Dialect for Sqlite {
             return Ok("INTEGER".into());
         }
         let _ = table;
+        if col.custom_type_name().is_none()
+            && matches!(col.sql_type(), SqlType::Timestamp | SqlType::TimestampTz)
+        {
+            // SQLAlchemy's spelling on SQLite; the values are ISO 8601 text.
+            return Ok("DATETIME".into());
+        }
         Ok(super::ansi_type(col))
     }
 

@@ -52,6 +52,17 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error carrying `sql` and `params`, or whatever `sink` returned.
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome>;
+    /// Run SQL without parameters or result rows, unprepared and uncached: transaction control
+    /// (`SAVEPOINT sp_1`), session settings (`SET …`), several statements separated by `;`.
+    ///
+    /// # Errors
+    /// A database error carrying `sql`.
+    fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Check that the connection is alive with a round trip (pre-ping).
+    ///
+    /// # Errors
+    /// A database error; [`Error::is_disconnect`] tells whether the connection is gone.
+    fn ping(&mut self) -> Result<()>;
     /// Start a transaction.
     ///
     /// # Errors
@@ -71,6 +82,8 @@ pub trait DriverConnection: Send + 'static {
     fn in_transaction(&self) -> bool;
     /// The native connection, for `raw_connection()`.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The native connection, for `raw_connection()`, shared.
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// The driver for a parsed URL.

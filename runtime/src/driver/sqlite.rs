@@ -10,7 +10,7 @@ use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Sqlite};
 use crate::error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 use crate::url::Url;
-use crate::value::{RawRow, Value};
+use crate::value::{RawRow, Value, temporal};
 
 /// Where a SQLite database lives.
 #[derive(Debug, Clone)]
@@ -116,6 +116,17 @@ impl DriverConnection for SqliteConnection {
         })
     }
 
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::from(convert(e, Some(sql), &[])))
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        // An embedded database cannot lose its connection; this still checks the handle works.
+        self.batch("SELECT 1")
+    }
+
     fn begin(&mut self) -> Result<()> {
         self.batch("BEGIN")
     }
@@ -139,13 +150,9 @@ impl DriverConnection for SqliteConnection {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         &mut self.conn
     }
-}
 
-impl SqliteConnection {
-    fn batch(&mut self, sql: &str) -> Result<()> {
-        self.conn
-            .execute_batch(sql)
-            .map_err(|e| Error::from(convert(e, Some(sql), &[])))
+    fn as_any(&self) -> &dyn Any {
+        &self.conn
     }
 }
 
@@ -164,7 +171,39 @@ impl rusqlite::ToSql for Bind<'_> {
             Value::F64(v) => ValueRef::Real(*v),
             Value::Text(s) => ValueRef::Text(s.as_bytes()),
             Value::Blob(b) => ValueRef::Blob(b),
+            Value::Json(s) | Value::Decimal(s) => ValueRef::Text(s.as_bytes()),
+            // SQLite has no date, time or UUID types: ISO 8601 text (UTC for instants) sorts
+            // and compares correctly and is what SQLAlchemy stores; UUIDs as 32 hex digits.
+            Value::Date(_) | Value::Time(_) | Value::Timestamp(_) | Value::TimestampTz(_) => {
+                return Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(iso_text(
+                    self.0,
+                ))));
+            }
+            Value::Uuid(u) => {
+                return Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                    temporal::uuid_hex(u),
+                )));
+            }
         }))
+    }
+}
+
+/// Dates and times as SQLAlchemy's SQLite types store them: `2024-02-29`, `13:45:00.000000`,
+/// `2024-02-29 13:45:00.000000`.
+fn iso_text(v: &Value) -> String {
+    match v {
+        Value::Date(d) => temporal::Date(*d).to_string(),
+        Value::Time(t) => {
+            let (h, m, s, us) = temporal::hms(*t);
+            format!("{h:02}:{m:02}:{s:02}.{us:06}")
+        }
+        Value::Timestamp(t) | Value::TimestampTz(t) => {
+            let (days, time) = temporal::split_timestamp(*t);
+            let (y, mo, d) = temporal::civil_from_days(days);
+            let (h, m, s, us) = temporal::hms(time);
+            format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{us:06}")
+        }
+        other => format!("{other:?}"),
     }
 }
 
