@@ -1,9 +1,7 @@
 //! Runtime behaviour against real databases, one suite over every backend available.
 //!
-//! Today the backends are SQLite in memory and SQLite in a file; the PostgreSQL and MariaDB
-//! drivers join through [`backends`] (URLs from `QUARRY_POSTGRES_URL` / `QUARRY_MYSQL_URL`).
-//! Each test declares its own tables in its own `MetaData` (or uses a fresh database), so tests
-//! run in parallel without stepping on each other.
+//! The backends — SQLite in memory and in a file, PostgreSQL, MariaDB — come from
+//! `support::backends`, each test on a fresh database of its own (see tests/support/mod.rs).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,19 +33,9 @@ impl Drop for TempDb {
     }
 }
 
-/// Every backend: a name and a fresh engine. `_db` keeps a file alive for the test's duration.
-fn backends(tag: &str) -> Vec<(&'static str, Engine, Option<TempDb>)> {
-    let file = TempDb::new(tag);
-    let file_engine = create_engine(&file.url()).expect("file engine");
-    vec![
-        (
-            "sqlite-memory",
-            create_engine("sqlite://").expect("memory engine"),
-            None,
-        ),
-        ("sqlite-file", file_engine, Some(file)),
-    ]
-}
+mod support;
+
+use support::backends;
 
 mod people {
     use quarry::prelude::*;
@@ -90,7 +78,8 @@ fn person(name: &str, nickname: Option<&str>, age: i32) -> Person {
 
 #[test]
 fn create_all_checks_first_and_drop_all_removes_children_first() {
-    for (name, engine, _db) in backends("ddl") {
+    for backend in backends("ddl") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         people::META
             .create_all(&engine)
@@ -108,7 +97,8 @@ fn create_all_checks_first_and_drop_all_removes_children_first() {
 
 #[test]
 fn insert_assigns_keys_and_select_decodes_rows() {
-    for (name, engine, _db) in backends("roundtrip") {
+    for backend in backends("roundtrip") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         let first = conn
@@ -160,7 +150,8 @@ fn insert_assigns_keys_and_select_decodes_rows() {
 
 #[test]
 fn server_default_applies_when_a_column_is_left_out() {
-    for (name, engine, _db) in backends("default") {
+    for backend in backends("default") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         conn.execute(insert!(Person {
@@ -175,7 +166,8 @@ fn server_default_applies_when_a_column_is_left_out() {
 
 #[test]
 fn where_clauses_filter_on_the_database() {
-    for (name, engine, _db) in backends("filter") {
+    for backend in backends("filter") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         let all = [
@@ -297,7 +289,8 @@ fn where_clauses_filter_on_the_database() {
 
 #[test]
 fn rows_give_first_one_scalar_and_fetchmany() {
-    for (name, engine, _db) in backends("rows") {
+    for backend in backends("rows") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         conn.execute(Person::insert_many(&[
@@ -361,7 +354,8 @@ fn rows_give_first_one_scalar_and_fetchmany() {
 
 #[test]
 fn unique_violation_is_classified_and_carries_the_statement_but_not_the_values() {
-    for (name, engine, _db) in backends("unique") {
+    for backend in backends("unique") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         conn.execute(insert!(Person {
@@ -426,7 +420,8 @@ mod loose {
 #[test]
 fn decode_errors_name_the_column_the_rust_type_and_what_was_found() {
     use loose::{Reader, Writer};
-    for (name, engine, _db) in backends("decode") {
+    for backend in backends("decode") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         loose::WRITE.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
 
@@ -523,7 +518,8 @@ fn every_scalar_type_round_trips_with_its_extremes() {
             maybe_flag: Some(true),
         },
     ];
-    for (name, engine, _db) in backends("extremes") {
+    for backend in backends("extremes") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         // Only the wide table is created; `Narrow` is a second view of it.
         Extreme::table().create(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
@@ -661,7 +657,8 @@ fn urls_that_cannot_work_are_refused_with_the_reason() {
 #[test]
 fn compiled_statements_run_as_shown() {
     // What `compile` shows is what runs: the snapshot SQL executes on SQLite as it stands.
-    for (name, engine, _db) in backends("compiled") {
+    for backend in backends("compiled") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let stmt =
             select!(Person WHERE Person::name == "x" ORDER BY Person::id DESC LIMIT 1 OFFSET 0);
@@ -681,7 +678,8 @@ fn compiled_statements_run_as_shown() {
 
 #[test]
 fn update_and_delete_report_affected_rows_and_take_effect() {
-    for (name, engine, _db) in backends("update") {
+    for backend in backends("update") {
+        let (name, engine) = (backend.name, backend.engine.clone());
         people::META.create_all(&engine).unwrap();
         let mut conn = engine.connect().unwrap();
         let all = [

@@ -1,39 +1,167 @@
 //! Connections: a proxy for one pooled driver connection.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::driver::{Outcome, RowSink};
+use crate::driver::{DriverConnection, Outcome, RowSink};
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
 use crate::rows::Rows;
 use crate::schema::FromRow;
 use crate::sql::{Compiled, Statement};
+use crate::transaction::{TxKind, TxState};
 use crate::value::RawRow;
+
+/// How isolated a transaction is from concurrent ones (`SET TRANSACTION ISOLATION LEVEL …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED` (SQLite: `PRAGMA read_uncommitted = 1`, shared-cache only).
+    ReadUncommitted,
+    /// `READ COMMITTED`.
+    ReadCommitted,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE` (SQLite's only real level).
+    Serializable,
+    /// No transaction block around statements: each one commits at once. This is what a Quarry
+    /// connection does anyway outside `begin()`, so this level changes nothing on the server.
+    Autocommit,
+}
+
+impl IsolationLevel {
+    /// The SQL spelling, `READ COMMITTED`.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+            IsolationLevel::Autocommit => "AUTOCOMMIT",
+        }
+    }
+}
+
+/// Per-connection execution options (SQLAlchemy's `Connection.execution_options`).
+///
+/// Start from [`ExecutionOptions::default`] and set what you need:
+///
+/// ```
+/// use std::time::Duration;
+/// use quarry::prelude::*;
+/// use quarry::{ExecutionOptions, IsolationLevel};
+///
+/// let engine = create_engine("sqlite://")?;
+/// let mut conn = engine.connect()?;
+/// conn.execution_options(
+///     ExecutionOptions::default()
+///         .autocommit(true)
+///         .isolation_level(IsolationLevel::Serializable)
+///         .timeout(Duration::from_secs(5)),
+/// )?;
+/// # Ok::<(), quarry::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use = "pass the options to Connection::execution_options"]
+pub struct ExecutionOptions {
+    autocommit: Option<bool>,
+    isolation_level: Option<IsolationLevel>,
+    timeout: Option<Option<Duration>>,
+}
+
+impl ExecutionOptions {
+    /// Accepted for SQLAlchemy 1.x code: outside a transaction every statement already commits
+    /// at once (the drivers' autocommit mode); inside one, statements stay part of it.
+    pub fn autocommit(mut self, on: bool) -> Self {
+        self.autocommit = Some(on);
+        self
+    }
+
+    /// The isolation level of the connection's next transactions. Reset when the connection
+    /// goes back to the pool. Default: the engine's `isolation_level`, else the server's.
+    pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation_level = Some(level);
+        self
+    }
+
+    /// Cancel any statement that runs longer than `timeout` (PostgreSQL `statement_timeout`,
+    /// MariaDB `max_statement_time`, MySQL `max_execution_time` for SELECT, SQLite an interrupt
+    /// from the progress handler). Reset when the connection goes back to the pool. Default: none.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(Some(timeout));
+        self
+    }
+
+    /// Remove a timeout set earlier.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = Some(None);
+        self
+    }
+}
 
 /// A connection checked out of an [`Engine`]'s pool.
 ///
 /// Dropping it (or calling [`Connection::close`]) returns the driver connection to the pool,
-/// rolled back. With no transaction open every statement takes effect at once (autocommit).
+/// rolled back. With no transaction open every statement takes effect at once (autocommit):
+/// `INSERT`, `UPDATE`, `DELETE` and DDL commit immediately, and a `SELECT` leaves no snapshot or
+/// lock behind.
 pub struct Connection {
     engine: Engine,
-    conn: PooledConnection,
+    /// `None` after [`Connection::invalidate`], until the next use checks out a new one.
+    conn: Option<PooledConnection>,
+    pub(crate) tx: TxState,
+    /// Session settings changed by `execution_options`, to undo on return to the pool.
+    changed_isolation: bool,
+    changed_timeout: bool,
+    autocommit: bool,
 }
 
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Connection({})", self.engine.url())
+        f.debug_struct("Connection")
+            .field("url", &self.engine.url().to_string())
+            .field("in_transaction", &self.in_transaction())
+            .field("invalidated", &self.conn.is_none())
+            .finish()
     }
 }
 
 impl Connection {
     pub(crate) fn new(engine: Engine, conn: PooledConnection) -> Self {
-        Connection { engine, conn }
+        Connection {
+            engine,
+            conn: Some(conn),
+            tx: TxState::default(),
+            changed_isolation: false,
+            changed_timeout: false,
+            autocommit: false,
+        }
     }
 
     /// The engine this connection came from.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The driver connection, checking out a new one if this connection was invalidated.
+    pub(crate) fn driver(&mut self) -> Result<&mut dyn DriverConnection> {
+        if self.conn.is_none() {
+            if self.tx.is_open() {
+                return Err(Error::InactiveTransaction(
+                    "the connection was invalidated inside a transaction; roll the transaction \
+                     back before using the connection again"
+                        .into(),
+                ));
+            }
+            self.conn = Some(self.engine.checkout()?);
+        }
+        match self.conn.as_mut() {
+            Some(c) => Ok(c.get()),
+            None => unreachable!("a connection was just checked out"),
+        }
     }
 
     /// Compile `stmt` for this connection's dialect and run it.
@@ -58,24 +186,56 @@ impl Connection {
     /// ```
     ///
     /// # Errors
-    /// A compile error ([`crate::Error::Unsupported`]), a database error carrying the SQL, or a
-    /// decode error naming the column.
+    /// A compile error ([`crate::Error::Unsupported`]), a database error carrying the SQL, a
+    /// decode error naming the column, or [`Error::InactiveTransaction`] when an inner
+    /// transaction rolled back and the outer one has not been ended yet.
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
-        let compiled = stmt.compile(self.engine.dialect())?;
+        let compiled = stmt.compile_for_execution(self.engine.dialect())?;
         self.run_compiled::<S::Row>(&compiled)
     }
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
-        self.log(compiled);
+        self.tx.check_active()?;
+        self.engine.log_statement(compiled.sql(), compiled.params());
+        let _span = tracing::debug_span!(target: "quarry::engine", "execute").entered();
         let mut sink = Collect::<R> {
             rows: Vec::new(),
-            keys: Vec::new(),
+            keys: None,
+            key_only: compiled.returns_key,
+            key: None,
         };
+        let hide = self.engine.hide_parameters();
         let outcome: Outcome = self
-            .conn
-            .get()
-            .run(compiled.sql(), compiled.params(), &mut sink)?;
-        Ok(Rows::new(sink.rows, sink.keys, outcome))
+            .driver()?
+            .run(compiled.sql(), compiled.params(), &mut sink)
+            .map_err(|e| self.after_error(e, hide))?;
+        if compiled.returns_key {
+            return Ok(Rows::new(
+                Vec::new(),
+                Arc::from(Vec::new()),
+                Outcome {
+                    last_insert_id: sink.key,
+                    ..outcome
+                },
+            ));
+        }
+        let keys = sink.keys.unwrap_or_else(|| Arc::from(Vec::new()));
+        Ok(Rows::new(sink.rows, keys, outcome))
+    }
+
+    /// Note a failed statement: hide parameters if asked, and drop a connection that is gone
+    /// so that the next use gets a fresh one.
+    fn after_error(&mut self, mut e: Error, hide: bool) -> Error {
+        if let Error::Database(db) = &mut e {
+            if hide {
+                db.params.clear();
+            }
+            if db.disconnect {
+                tracing::warn!(target: "quarry::pool", error = %db.message, "connection lost; invalidating it");
+                self.invalidate();
+            }
+        }
+        e
     }
 
     /// Run DDL or other SQL without results or parameters.
@@ -84,47 +244,273 @@ impl Connection {
             .map(drop)
     }
 
-    pub(crate) fn begin_raw(&mut self) -> Result<()> {
-        self.log_text("BEGIN (implicit)");
-        self.conn.get().begin()
+    /// Run transaction-control SQL (`SAVEPOINT`, `PREPARE TRANSACTION`) unprepared.
+    pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
+        self.engine.log_text(sql);
+        let hide = self.engine.hide_parameters();
+        self.driver()?.batch(sql).map_err(|e| self.after_error(e, hide))
     }
 
-    pub(crate) fn commit_raw(&mut self) -> Result<()> {
-        self.log_text("COMMIT");
-        self.conn.get().commit()
+    pub(crate) fn begin_driver(&mut self) -> Result<()> {
+        self.engine.log_text("BEGIN (implicit)");
+        self.driver()?.begin()
     }
 
-    fn log(&self, compiled: &Compiled) {
-        tracing::info!(target: "quarry::engine", sql = compiled.sql(), params = ?compiled.params());
-        if self.engine.echo() {
-            println!("{}\n[parameters: {:?}]", compiled.sql(), compiled.params());
+    pub(crate) fn commit_driver(&mut self) -> Result<()> {
+        self.engine.log_text("COMMIT");
+        self.driver()?.commit()
+    }
+
+    pub(crate) fn rollback_driver(&mut self) -> Result<()> {
+        self.engine.log_text("ROLLBACK");
+        match self.conn.as_mut() {
+            Some(c) => c.get().rollback(),
+            // An invalidated connection's transaction died with it.
+            None => Ok(()),
         }
     }
 
-    fn log_text(&self, text: &str) {
-        tracing::info!(target: "quarry::engine", "{text}");
-        if self.engine.echo() {
-            println!("{text}");
+    /// True while a transaction (begun by [`Connection::begin`] and friends) is open.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_open()
+    }
+
+    /// True while a savepoint (begun by [`Connection::begin_nested`]) is open.
+    pub fn in_nested_transaction(&self) -> bool {
+        self.tx.savepoints() > 0
+    }
+
+    /// Begin a transaction; the returned guard commits with [`Transaction::commit`] and rolls
+    /// back when dropped without one.
+    ///
+    /// Inside an open transaction this *nests*, as SQLAlchemy 1.x's `begin()` does: the inner
+    /// guard's commit does nothing (only the outermost commit commits), and its rollback rolls
+    /// back the whole transaction at once, after which the outer guard's commit fails with
+    /// [`Error::InactiveTransaction`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut outer = conn.begin()?;
+    /// {
+    ///     let inner = outer.begin()?;      // nests
+    ///     inner.rollback()?;               // rolls back everything, outer becomes inactive
+    /// }
+    /// assert!(matches!(outer.commit(), Err(Error::InactiveTransaction(_))));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A database error from `BEGIN`; [`Error::InactiveTransaction`] if the transaction this
+    /// would nest in was already rolled back by an inner one.
+    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        let kind = self.tx.begin_kind()?;
+        if kind == TxKind::Root {
+            self.begin_driver()?;
         }
+        self.tx.push(kind.clone());
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Begin a nested transaction: `SAVEPOINT`. Its commit is `RELEASE SAVEPOINT`, its
+    /// rollback `ROLLBACK TO SAVEPOINT`, which undoes only what ran since the savepoint and
+    /// leaves the enclosing transaction active. With no transaction open this begins one.
+    ///
+    /// # Errors
+    /// A database error; [`Error::InactiveTransaction`] as for [`Connection::begin`].
+    pub fn begin_nested(&mut self) -> Result<Transaction<'_>> {
+        if !self.tx.is_open() {
+            return self.begin();
+        }
+        self.tx.check_active()?;
+        let name = self.tx.next_savepoint_name();
+        self.batch(&format!("SAVEPOINT {name}"))?;
+        let kind = TxKind::Savepoint(name);
+        self.tx.push(kind.clone());
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Begin a two-phase transaction with global id `xid` (a generated one when `None`):
+    /// PostgreSQL `PREPARE TRANSACTION` / `COMMIT PREPARED`, MySQL/MariaDB `XA`. Call
+    /// [`Transaction::prepare`], then [`Transaction::commit`]; committing unprepared commits in
+    /// one phase.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] on SQLite; [`Error::Config`] inside another transaction; a
+    /// database error from the server (PostgreSQL needs `max_prepared_transactions > 0`).
+    pub fn begin_twophase(&mut self, xid: Option<&str>) -> Result<Transaction<'_>> {
+        let dialect = self.engine.dialect();
+        let style = dialect.two_phase().ok_or_else(|| Error::Unsupported {
+            feature: "two-phase commit".into(),
+            dialect: dialect.name(),
+        })?;
+        if self.tx.is_open() {
+            return Err(Error::config(
+                "begin_twophase() cannot start inside another transaction; commit or roll it \
+                 back first",
+            ));
+        }
+        let xid = match xid {
+            Some(x) => crate::transaction::check_xid(x)?,
+            None => crate::transaction::generate_xid(),
+        };
+        match style {
+            crate::dialect::TwoPhase::PrepareTransaction => self.begin_driver()?,
+            crate::dialect::TwoPhase::Xa => self.batch(&format!("XA START '{xid}'"))?,
+        }
+        let kind = TxKind::TwoPhase { xid, style };
+        self.tx.push(kind.clone());
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Set execution options for this connection: isolation level, statement timeout,
+    /// autocommit. Session settings are undone when the connection goes back to the pool.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a level the database lacks (SQLite: only `SERIALIZABLE`
+    /// and `READ UNCOMMITTED`); [`Error::Config`] to change the isolation level inside a
+    /// transaction; a database error.
+    pub fn execution_options(&mut self, options: ExecutionOptions) -> Result<&mut Self> {
+        if let Some(on) = options.autocommit {
+            self.autocommit = on;
+        }
+        if let Some(level) = options.isolation_level {
+            if self.tx.is_open() {
+                return Err(Error::config(
+                    "the isolation level cannot change inside a transaction; set it before begin()",
+                ));
+            }
+            self.set_isolation(level)?;
+            self.changed_isolation = true;
+        }
+        if let Some(timeout) = options.timeout {
+            self.driver()?.set_statement_timeout(timeout)?;
+            self.changed_timeout = true;
+        }
+        Ok(self)
+    }
+
+    /// Whether `execution_options(autocommit)` was set. Outside a transaction statements
+    /// commit at once either way.
+    pub fn autocommit(&self) -> bool {
+        self.autocommit
+    }
+
+    pub(crate) fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
+        if level == IsolationLevel::Autocommit {
+            return Ok(());
+        }
+        let sql = self.engine.dialect().isolation_level_sql(level)?;
+        self.batch(&sql)
+    }
+
+    /// Put session settings back the way the pool handed the connection out.
+    fn reset_session(&mut self) -> Result<()> {
+        if self.changed_timeout {
+            self.driver()?.set_statement_timeout(None)?;
+        }
+        if self.changed_isolation {
+            match self.engine.isolation_level() {
+                Some(level) => self.set_isolation(level)?,
+                None => {
+                    let candidates = self.engine.dialect().reset_isolation_sql();
+                    let mut last = Ok(());
+                    for sql in candidates {
+                        last = self.driver()?.batch(sql);
+                        if last.is_ok() {
+                            break;
+                        }
+                    }
+                    last?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Discard the driver connection: it is closed instead of going back to the pool, and the
+    /// next statement on this `Connection` checks out a fresh one. Use it when a connection is
+    /// known to be broken; a lost connection is invalidated automatically.
+    pub fn invalidate(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            conn.invalidate();
+        }
+        self.tx.invalidate();
+    }
+
+    /// True after [`Connection::invalidate`] until the next use.
+    pub fn invalidated(&self) -> bool {
+        self.conn.is_none()
+    }
+
+    /// The driver's own connection — `rusqlite::Connection`, `postgres::Client` or
+    /// `mysql::Conn` (re-exported under [`crate::driver::native`]) — for what Quarry does not
+    /// wrap. Downcast it with `downcast_mut`.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::driver::native::rusqlite;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let raw = conn.driver_connection()?.downcast_mut::<rusqlite::Connection>().unwrap();
+    /// assert!(raw.is_autocommit());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As a checkout, when this connection was invalidated.
+    pub fn driver_connection(&mut self) -> Result<&mut dyn Any> {
+        Ok(self.driver()?.as_any_mut())
     }
 
     /// Return the connection to the pool now (rolled back); same as dropping it.
     pub fn close(self) {}
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.conn.is_none() {
+            return;
+        }
+        // A guard leaked with mem::forget can leave a two-phase transaction open: end it, since
+        // the pool's plain ROLLBACK cannot.
+        if let Err(e) = crate::transaction::abandon(self) {
+            tracing::warn!(target: "quarry::pool", error = %e, "ending an abandoned transaction failed; discarding the connection");
+            self.invalidate();
+            return;
+        }
+        if let Err(e) = self.reset_session() {
+            tracing::warn!(target: "quarry::pool", error = %e, "resetting session settings failed; discarding the connection");
+            self.invalidate();
+        }
+    }
+}
+
+pub use crate::transaction::Transaction;
+
 /// Decodes every row into `R` as the driver produces it.
 struct Collect<R> {
     rows: Vec<R>,
-    keys: Vec<String>,
+    keys: Option<Arc<[String]>>,
+    /// The statement's one result value is an inserted key (see `Compiled::returns_key`).
+    key_only: bool,
+    key: Option<i64>,
 }
 
 impl<R: FromRow> RowSink for Collect<R> {
     fn columns(&mut self, names: &[&str]) {
-        self.keys = names.iter().map(|n| (*n).to_owned()).collect();
+        self.keys = Some(names.iter().map(|n| (*n).to_owned()).collect());
     }
 
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {
-        self.rows.push(R::from_row(row, 0)?);
+        if self.key_only {
+            self.key = row.get_i64(0)?;
+        } else {
+            self.rows.push(R::from_row(row, 0)?);
+        }
         Ok(())
     }
 }

@@ -68,9 +68,9 @@ impl TableDef {
 
 fn in_transaction(engine: &Engine, f: impl FnOnce(&mut Connection) -> Result<()>) -> Result<()> {
     let mut conn = engine.connect()?;
-    conn.begin_raw()?;
-    f(&mut conn)?;
-    conn.commit_raw()
+    let mut tx = conn.begin()?;
+    f(&mut tx)?;
+    tx.commit()
 }
 
 fn has_table(conn: &mut Connection, table: &TableDef) -> Result<bool> {

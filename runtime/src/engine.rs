@@ -1,17 +1,20 @@
 //! The engine: a dialect, a driver and a pool for one database URL.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, IsolationLevel};
 use crate::dialect::Dialect;
-use crate::driver::{self, Driver};
-use crate::error::{Error, Result};
-use crate::pool::{Pool, PoolConfig};
+use crate::driver::{self, Driver, DriverConnection, NativeConnection};
+use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
+use crate::pool::{Pool, PoolConfig, PooledConnection};
 use crate::rows::Rows;
 use crate::sql::Statement;
+use crate::transaction::EngineTransaction;
 use crate::url::Url;
+use crate::value::Value;
 
 /// Home base for one database: hands out [`Connection`]s from its pool.
 ///
@@ -36,6 +39,8 @@ struct Inner {
     dialect: &'static dyn Dialect,
     pool: Arc<Pool>,
     echo: bool,
+    hide_parameters: bool,
+    isolation_level: Option<IsolationLevel>,
 }
 
 impl fmt::Debug for Engine {
@@ -46,10 +51,14 @@ impl fmt::Debug for Engine {
 
 /// Create an engine with default settings; same as `Engine::builder(url).build()`.
 ///
-/// URLs: `sqlite://` (memory), `sqlite:///relative.db`, `sqlite:////absolute.db`.
+/// URLs, RFC-1738 style: `sqlite://` (memory), `sqlite:///relative.db`,
+/// `sqlite:////absolute.db`, `postgresql://user:password@host:port/db`,
+/// `postgresql+postgres://…`, `mysql://…`, `mariadb://…`, with query arguments for the driver
+/// (`?application_name=app&connect_timeout=5`, SQLite `?mode=ro`).
 ///
 /// # Errors
-/// [`Error::Url`] for a malformed URL; [`Error::Config`] when no driver serves its dialect.
+/// [`Error::Url`] for a malformed URL, naming the bad part; [`Error::Config`] when no driver of
+/// this build serves its dialect (see the cargo features `postgres` and `mysql`).
 pub fn create_engine(url: &str) -> Result<Engine> {
     Engine::builder(url).build()
 }
@@ -63,6 +72,10 @@ impl Engine {
             max_overflow: 10,
             pool_timeout: Duration::from_secs(30),
             echo: false,
+            hide_parameters: false,
+            isolation_level: None,
+            connect_args: Vec::new(),
+            creator: None,
         }
     }
 
@@ -71,16 +84,81 @@ impl Engine {
     /// # Errors
     /// A connection error, or [`Error::PoolTimeout`] when the pool stays exhausted.
     pub fn connect(&self) -> Result<Connection> {
-        Ok(Connection::new(self.clone(), self.inner.pool.checkout()?))
+        Ok(Connection::new(self.clone(), self.checkout()?))
     }
 
-    /// Connectionless execution: run `stmt` on a connection checked out for it and returned to
-    /// the pool once the rows are fetched.
+    pub(crate) fn checkout(&self) -> Result<PooledConnection> {
+        self.inner.pool.checkout()
+    }
+
+    /// Connectionless execution: run `stmt` on a connection checked out for it. The returned
+    /// [`Rows`] own that connection and return it to the pool once exhausted, closed or
+    /// dropped; a statement without rows returns it at once.
     ///
     /// # Errors
     /// As [`Engine::connect`] and [`Connection::execute`].
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
-        self.connect()?.execute(stmt)
+        let mut conn = self.connect()?;
+        let rows = conn.execute(stmt)?;
+        Ok(rows.owning(conn))
+    }
+
+    /// Begin a transaction on a connection of its own; the connection goes back to the pool
+    /// when the transaction commits, rolls back or is dropped (which rolls back).
+    ///
+    /// # Errors
+    /// As [`Engine::connect`], or a database error from `BEGIN`.
+    pub fn begin(&self) -> Result<EngineTransaction> {
+        EngineTransaction::begin(self)
+    }
+
+    /// Run `f` in a transaction: commit if it returns `Ok`, roll back if it returns `Err` (or
+    /// panics).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let n: i64 = engine.transaction(|conn| {
+    ///     conn.execute(text("CREATE TABLE t (x INTEGER)"))?;
+    ///     conn.execute(text("INSERT INTO t VALUES (1)"))?;
+    ///     conn.execute(text("SELECT count(*) FROM t").columns::<i64>())?.scalar()
+    /// })?;
+    /// assert_eq!(n, 1);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `f`'s error (after the rollback), or a database error from `BEGIN` / `COMMIT`.
+    pub fn transaction<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut tx = self.begin()?;
+        let value = f(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The driver's own connection, checked out of the pool and returned to it (rolled back)
+    /// when dropped: `rusqlite::Connection`, `postgres::Client` or `mysql::Conn`, for what
+    /// Quarry does not wrap (PostgreSQL `LISTEN`/`NOTIFY`, stored procedures, `COPY`).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::driver::native::rusqlite;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut raw = engine.raw_connection()?;
+    /// let sqlite: &mut rusqlite::Connection = raw.downcast_mut().unwrap();
+    /// let one: i64 = sqlite.query_row("SELECT 1", [], |r| r.get(0)).unwrap();
+    /// assert_eq!(one, 1);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Engine::connect`].
+    pub fn raw_connection(&self) -> Result<RawConnection> {
+        Ok(RawConnection {
+            conn: self.checkout()?,
+        })
     }
 
     /// The dialect statements are compiled for.
@@ -93,18 +171,88 @@ impl Engine {
         &self.inner.url
     }
 
-    /// Close every idle connection of the pool. Checked-out connections stay usable.
+    /// Close every idle connection and start afresh: connections checked out now keep working
+    /// and are closed (not kept) when returned. For a `sqlite://` memory database that means
+    /// a new, empty database.
     pub fn dispose(&self) {
         self.inner.pool.dispose();
     }
 
-    pub(crate) fn echo(&self) -> bool {
-        self.inner.echo
+    /// The pool's counters: size, idle, checked out, overflow.
+    pub fn pool_status(&self) -> crate::pool::PoolStatus {
+        self.inner.pool.status()
+    }
+
+    /// The isolation level every connection gets, if set on the builder.
+    pub fn isolation_level(&self) -> Option<IsolationLevel> {
+        self.inner.isolation_level
+    }
+
+    pub(crate) fn hide_parameters(&self) -> bool {
+        self.inner.hide_parameters
+    }
+
+    /// Log a statement: a `tracing` event on target `quarry::engine`, and stdout with `echo`.
+    pub(crate) fn log_statement(&self, sql: &str, params: &[Value]) {
+        if self.inner.hide_parameters {
+            tracing::info!(target: "quarry::engine", sql, params = "[hidden]", "execute");
+        } else {
+            tracing::info!(target: "quarry::engine", sql, ?params, "execute");
+        }
+        if self.inner.echo {
+            println!("{sql}");
+            if self.inner.hide_parameters {
+                println!("[SQL parameters hidden due to hide_parameters=true]");
+            } else {
+                println!("[parameters: {params:?}]");
+            }
+        }
+    }
+
+    /// Log transaction control and other parameterless SQL.
+    pub(crate) fn log_text(&self, text: &str) {
+        tracing::info!(target: "quarry::engine", sql = text, "execute");
+        if self.inner.echo {
+            println!("{text}");
+        }
     }
 }
 
+/// A driver connection checked out of the pool, for native use: see
+/// [`Engine::raw_connection`]. Returned to the pool (rolled back) when dropped.
+pub struct RawConnection {
+    conn: PooledConnection,
+}
+
+impl fmt::Debug for RawConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawConnection")
+    }
+}
+
+impl RawConnection {
+    /// The native connection as `T` (`rusqlite::Connection`, `postgres::Client`,
+    /// `mysql::Conn`), or `None` when the engine's driver is another.
+    pub fn downcast_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.conn.get().as_any_mut().downcast_mut()
+    }
+
+    /// The native connection, untyped.
+    pub fn as_any_mut(&mut self) -> &mut dyn Any {
+        self.conn.get().as_any_mut()
+    }
+
+    /// Close the connection instead of returning it to the pool (after a native operation
+    /// left it in a state the pool should not hand out).
+    pub fn invalidate(self) {
+        self.conn.invalidate();
+    }
+}
+
+type Creator = Arc<dyn Fn() -> Result<Box<dyn DriverConnection>> + Send + Sync>;
+
 /// Settings for an [`Engine`]; every setter states its default.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "call .build() to get the engine"]
 pub struct EngineBuilder {
     url: String,
@@ -112,6 +260,24 @@ pub struct EngineBuilder {
     max_overflow: isize,
     pool_timeout: Duration,
     echo: bool,
+    hide_parameters: bool,
+    isolation_level: Option<IsolationLevel>,
+    connect_args: Vec<(String, String)>,
+    creator: Option<Creator>,
+}
+
+impl fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("url", &Url::parse(&self.url).map(|u| u.to_string()).ok())
+            .field("pool_size", &self.pool_size)
+            .field("max_overflow", &self.max_overflow)
+            .field("pool_timeout", &self.pool_timeout)
+            .field("echo", &self.echo)
+            .field("isolation_level", &self.isolation_level)
+            .field("creator", &self.creator.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl EngineBuilder {
@@ -142,19 +308,99 @@ impl EngineBuilder {
         self
     }
 
+    /// Keep parameter values out of logs, `echo` and errors (SQLAlchemy's `hide_parameters`).
+    /// Default off: errors carry the values (never shown by `Display`), logs show them.
+    pub fn hide_parameters(mut self, on: bool) -> Self {
+        self.hide_parameters = on;
+        self
+    }
+
+    /// The isolation level of every connection's transactions, set when it is opened.
+    /// Default: the server's (READ COMMITTED on PostgreSQL, REPEATABLE READ on MySQL,
+    /// SERIALIZABLE on SQLite).
+    pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation_level = Some(level);
+        self
+    }
+
+    /// A driver argument, as if it were in the URL's query (and overriding one there):
+    /// `.connect_arg("application_name", "worker")`. Default none.
+    pub fn connect_arg(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.connect_args.push((key.into(), value.into()));
+        self
+    }
+
+    /// Open connections with `f` instead of from the URL, which then only picks the dialect
+    /// (SQLAlchemy's `creator`). `f` returns the driver's own connection type.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::driver::native::rusqlite;
+    ///
+    /// let engine = Engine::builder("sqlite://")
+    ///     .creator(|| {
+    ///         let conn = rusqlite::Connection::open_in_memory()?;
+    ///         conn.execute_batch("CREATE TABLE made_by_creator (x INTEGER)")?;
+    ///         Ok(conn)
+    ///     })
+    ///     .build()?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(text("SELECT x FROM made_by_creator"))?;
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn creator<C, F>(mut self, f: F) -> Self
+    where
+        C: NativeConnection,
+        F: Fn() -> std::result::Result<C, Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.creator = Some(Arc::new(move || match f() {
+            Ok(native) => Ok(native.into_driver_connection()),
+            Err(e) => {
+                let mut err = DatabaseError::new(
+                    DatabaseErrorKind::Connection,
+                    format!("the engine's creator failed: {e}"),
+                );
+                err.disconnect = true;
+                Err(Error::from(err))
+            }
+        }));
+        self
+    }
+
     /// Build the engine. No connection is opened until the first checkout.
     ///
     /// # Errors
-    /// [`Error::Url`] for a malformed URL; [`Error::Config`] for settings that cannot work.
+    /// [`Error::Url`] for a malformed URL or an unknown query argument; [`Error::Config`] for
+    /// settings that cannot work.
     pub fn build(self) -> Result<Engine> {
-        let url = Url::parse(&self.url)?;
+        let mut url = Url::parse(&self.url)?;
+        for (key, value) in self.connect_args {
+            url.set_query_arg(key, value);
+        }
         if self.max_overflow < -1 {
             return Err(Error::config(format!(
                 "max_overflow must be -1 (unbounded) or at least 0, got {}",
                 self.max_overflow
             )));
         }
-        let driver: Arc<dyn Driver> = driver::for_url(&url)?;
+        let base: Arc<dyn Driver> = driver::for_url(&url)?;
+        let dialect = base.dialect();
+        let mut init = Vec::new();
+        if let Some(level) = self.isolation_level.filter(|l| *l != IsolationLevel::Autocommit) {
+            init.push(dialect.isolation_level_sql(level)?);
+        }
+        let driver: Arc<dyn Driver> = if self.creator.is_some() || !init.is_empty() {
+            Arc::new(Configured {
+                base,
+                creator: self.creator,
+                init,
+            })
+        } else {
+            base
+        };
         let mut config = PoolConfig {
             size: self.pool_size,
             max_overflow: self.max_overflow,
@@ -167,11 +413,46 @@ impl EngineBuilder {
         }
         Ok(Engine {
             inner: Arc::new(Inner {
-                dialect: driver.dialect(),
+                dialect,
                 pool: Pool::new(driver, config),
                 url,
                 echo: self.echo,
+                hide_parameters: self.hide_parameters,
+                isolation_level: self.isolation_level,
             }),
         })
+    }
+}
+
+/// A driver with a `creator` and/or statements to run on every new connection.
+struct Configured {
+    base: Arc<dyn Driver>,
+    creator: Option<Creator>,
+    init: Vec<String>,
+}
+
+impl fmt::Debug for Configured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Configured")
+            .field("base", &self.base)
+            .field("init", &self.init)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver for Configured {
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.base.dialect()
+    }
+
+    fn connect(&self) -> Result<Box<dyn DriverConnection>> {
+        let mut conn = match &self.creator {
+            Some(create) => create()?,
+            None => self.base.connect()?,
+        };
+        for sql in &self.init {
+            conn.batch(sql)?;
+        }
+        Ok(conn)
     }
 }

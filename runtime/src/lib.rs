@@ -16,6 +16,7 @@ mod url;
 mod value;
 
 mod connection;
+mod transaction;
 mod ddl;
 mod engine;
 mod pool;
@@ -23,8 +24,10 @@ mod pool;
 #[doc(hidden)]
 pub mod __private;
 
-pub use connection::Connection;
-pub use engine::{Engine, EngineBuilder, create_engine};
+pub use connection::{Connection, ExecutionOptions, IsolationLevel};
+pub use transaction::{EngineTransaction, Transaction};
+pub use engine::{Engine, EngineBuilder, RawConnection, create_engine};
+pub use pool::PoolStatus;
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use render::Renderer;
 pub use rows::Rows;

@@ -1,33 +1,65 @@
 //! Results: typed rows of an executed statement.
 
+use std::fmt;
+use std::sync::Arc;
+
+use crate::connection::Connection;
 use crate::driver::Outcome;
 use crate::error::{Error, Result};
 
 /// The rows of an executed statement, decoded into `R`.
 ///
 /// An iterator of `Result<R>`; the methods below consume it the way SQLAlchemy's result does.
-#[derive(Debug)]
+/// Rows of a connectionless execution ([`Engine::execute`](crate::Engine::execute)) own their
+/// connection and return it to the pool once exhausted, closed or dropped
+/// (SQLAlchemy's close-with-result).
 pub struct Rows<R> {
     rows: std::vec::IntoIter<R>,
-    keys: Vec<String>,
+    keys: Arc<[String]>,
     outcome: Outcome,
+    /// The connection of a connectionless execution, held until the rows are consumed.
+    conn: Option<Connection>,
+}
+
+impl<R> fmt::Debug for Rows<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rows")
+            .field("keys", &self.keys)
+            .field("remaining", &self.rows.len())
+            .field("rowcount", &self.outcome.rows_affected)
+            .field("owns_connection", &self.conn.is_some())
+            .finish()
+    }
 }
 
 impl<R> Rows<R> {
-    pub(crate) fn new(rows: Vec<R>, keys: Vec<String>, outcome: Outcome) -> Self {
+    pub(crate) fn new(rows: Vec<R>, keys: Arc<[String]>, outcome: Outcome) -> Self {
         Rows {
             rows: rows.into_iter(),
             keys,
             outcome,
+            conn: None,
         }
+    }
+
+    /// Hand `conn` to the rows: it goes back to the pool when they are done.
+    pub(crate) fn owning(mut self, conn: Connection) -> Self {
+        if self.rows.len() == 0 {
+            // Nothing to read: release at once (an INSERT's rows are done when returned).
+            drop(conn);
+        } else {
+            self.conn = Some(conn);
+        }
+        self
     }
 
     /// Every remaining row.
     ///
     /// # Errors
     /// A decode error, naming the column.
-    pub fn all(self) -> Result<Vec<R>> {
-        Ok(self.rows.collect())
+    pub fn all(mut self) -> Result<Vec<R>> {
+        self.conn = None;
+        Ok(std::mem::take(&mut self.rows).collect())
     }
 
     /// The first row, if any; the rest are discarded.
@@ -66,15 +98,19 @@ impl<R> Rows<R> {
         self.first()?.ok_or(Error::NoRows)
     }
 
-    /// Up to `n` more rows.
+    /// Up to `n` more rows; an empty `Vec` once exhausted (which releases an owned connection).
     ///
     /// # Errors
     /// A decode error, naming the column.
     pub fn fetchmany(&mut self, n: usize) -> Result<Vec<R>> {
-        Ok(self.rows.by_ref().take(n).collect())
+        let batch: Vec<R> = self.rows.by_ref().take(n).collect();
+        if self.rows.len() == 0 {
+            self.conn = None;
+        }
+        Ok(batch)
     }
 
-    /// The column names of the result.
+    /// The column names of the result, in order.
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
@@ -84,19 +120,36 @@ impl<R> Rows<R> {
         self.outcome.rows_affected
     }
 
-    /// The key the database assigned to the last inserted row.
+    /// The key the database assigned to the last inserted row: SQLite's `last_insert_rowid()`,
+    /// MySQL's `LAST_INSERT_ID()`, PostgreSQL's `RETURNING` of the table's autoincrement key
+    /// (added to single-row inserts when executed).
     pub fn last_insert_id(&self) -> Option<i64> {
         self.outcome.last_insert_id
     }
 
-    /// Discard the remaining rows.
+    /// Same as [`Rows::last_insert_id`], by SQLAlchemy's name.
+    pub fn inserted_primary_key(&self) -> Option<i64> {
+        self.last_insert_id()
+    }
+
+    /// True while these rows hold the connection of a connectionless execution.
+    pub fn owns_connection(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Discard the remaining rows and release the connection, if these rows own one.
     pub fn close(self) {}
 }
 
 impl<R> Iterator for Rows<R> {
     type Item = Result<R>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.rows.next().map(Ok)
+        let next = self.rows.next();
+        if next.is_none() {
+            // Exhausted: give the connection back now rather than when the rows are dropped.
+            self.conn = None;
+        }
+        next.map(Ok)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.rows.size_hint()

@@ -140,6 +140,14 @@ impl Url {
         &self.query
     }
 
+    /// Set a query argument, replacing one of the same name (the engine's `connect_arg`).
+    pub(crate) fn set_query_arg(&mut self, key: String, value: String) {
+        match self.query.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.query.push((key, value)),
+        }
+    }
+
     /// An [`Error::Url`] about this URL.
     pub(crate) fn error(&self, message: impl Into<String>) -> Error {
         Error::Url {
@@ -184,12 +192,12 @@ impl fmt::Display for Url {
             write!(f, "/{db}")?;
         }
         for (i, (k, v)) in self.query.iter().enumerate() {
+            let shown = if k.contains("password") { "***".to_owned() } else { encode(v) };
             write!(
                 f,
-                "{}{}={}",
+                "{}{}={shown}",
                 if i == 0 { '?' } else { '&' },
                 encode(k),
-                encode(v)
             )?;
         }
         Ok(())

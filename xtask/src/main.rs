@@ -98,6 +98,7 @@ fn ci() -> Result<()> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--all-features",
         "--",
         "-D",
         "warnings",
@@ -109,7 +110,7 @@ fn test(extra: &[&str]) -> Result<()> {
     if in_ci() && !down.is_empty() {
         bail!("CI=true and these servers are down: {}", down.join(", "));
     }
-    let mut args = vec!["test", "--workspace"];
+    let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
     cargo(&args)
 }
@@ -166,6 +167,11 @@ fn start_servers() -> Result<()> {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
+    if is_up("127.0.0.1:5432") {
+        if let Err(e) = enable_prepared_transactions() {
+            eprintln!("could not enable PostgreSQL prepared transactions: {e:#}");
+        }
+    }
     let down = status();
     if in_ci() && !down.is_empty() {
         bail!(
@@ -176,7 +182,37 @@ fn start_servers() -> Result<()> {
     Ok(())
 }
 
+/// Two-phase commit tests need `max_prepared_transactions > 0` (PostgreSQL ships with 0). The
+/// setting takes a restart; this runs once per machine, later runs find it set.
+fn enable_prepared_transactions() -> Result<()> {
+    let psql = |sql: &str| -> Result<String> {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", sql])
+            .output()
+            .context("running psql")?;
+        if !out.status.success() {
+            bail!("psql: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if psql("SHOW max_prepared_transactions")? != "0" {
+        return Ok(());
+    }
+    eprintln!("PostgreSQL: setting max_prepared_transactions = 20 and restarting");
+    psql("ALTER SYSTEM SET max_prepared_transactions = 20")?;
+    pg_ctlcluster("restart")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !is_up("127.0.0.1:5432") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Ok(())
+}
+
 fn start_postgres() -> Result<()> {
+    pg_ctlcluster("start")
+}
+
+fn pg_ctlcluster(action: &str) -> Result<()> {
     let version = std::fs::read_dir("/etc/postgresql")
         .context("no /etc/postgresql: is PostgreSQL installed?")?
         .filter_map(|e| e.ok())
@@ -187,7 +223,7 @@ fn start_postgres() -> Result<()> {
         "--skip-systemctl-redirect",
         &version,
         "main",
-        "start",
+        action,
     ]))
 }
 

@@ -42,6 +42,16 @@ pub enum UpsertStyle {
     OnDuplicateKey,
 }
 
+/// How a database does two-phase commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TwoPhase {
+    /// `BEGIN` … `PREPARE TRANSACTION 'xid'` … `COMMIT PREPARED 'xid'` (PostgreSQL).
+    PrepareTransaction,
+    /// `XA START 'xid'` … `XA END` / `XA PREPARE` … `XA COMMIT 'xid'` (MySQL, MariaDB).
+    Xa,
+}
+
 /// Every built-in dialect; tests iterate over this.
 pub const ALL: &[&dyn Dialect] = &[&Sqlite, &Postgres, &Mysql];
 
@@ -192,6 +202,34 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
+
+    /// Whether executing a single-row insert adds `RETURNING <key>` to learn the inserted
+    /// autoincrement key, for a database without `last_insert_id` (PostgreSQL).
+    fn returning_for_inserted_key(&self) -> bool {
+        false
+    }
+
+    /// How the database does two-phase commit; `None` when it cannot.
+    fn two_phase(&self) -> Option<TwoPhase> {
+        None
+    }
+
+    /// The statement that sets the isolation level of the session's next transactions.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a level the database lacks.
+    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+        Ok(format!(
+            "SET SESSION TRANSACTION ISOLATION LEVEL {}",
+            level.as_sql()
+        ))
+    }
+
+    /// Statements that put the session's isolation level back to the server's default; the
+    /// first that succeeds wins (server versions spell the variable differently).
+    fn reset_isolation_sql(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The ANSI spelling of a column's type.

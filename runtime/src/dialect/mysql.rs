@@ -14,6 +14,18 @@ use crate::value::SqlType;
 pub struct Mysql;
 
 impl Dialect for Mysql {
+    fn two_phase(&self) -> Option<super::TwoPhase> {
+        Some(super::TwoPhase::Xa)
+    }
+
+    fn reset_isolation_sql(&self) -> &'static [&'static str] {
+        // MySQL 8 and MariaDB 11.1+ call it transaction_isolation, older MariaDB tx_isolation.
+        &[
+            "SET SESSION transaction_isolation = DEFAULT",
+            "SET SESSION tx_isolation = DEFAULT",
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

@@ -12,6 +12,25 @@ use crate::value::SqlType;
 pub struct Postgres;
 
 impl Dialect for Postgres {
+    fn returning_for_inserted_key(&self) -> bool {
+        true
+    }
+
+    fn two_phase(&self) -> Option<super::TwoPhase> {
+        Some(super::TwoPhase::PrepareTransaction)
+    }
+
+    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+        Ok(format!(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
+            level.as_sql()
+        ))
+    }
+
+    fn reset_isolation_sql(&self) -> &'static [&'static str] {
+        &["RESET default_transaction_isolation"]
+    }
+
     fn name(&self) -> &'static str {
         "postgresql"
     }

@@ -14,6 +14,22 @@ use crate::value::SqlType;
 pub struct Sqlite;
 
 impl Dialect for Sqlite {
+    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+        // SQLite transactions are serializable; READ UNCOMMITTED exists for shared caches.
+        match level {
+            crate::IsolationLevel::Serializable => Ok("PRAGMA read_uncommitted = 0".into()),
+            crate::IsolationLevel::ReadUncommitted => Ok("PRAGMA read_uncommitted = 1".into()),
+            other => Err(crate::Error::Unsupported {
+                feature: format!("isolation level {}", other.as_sql()),
+                dialect: "sqlite",
+            }),
+        }
+    }
+
+    fn reset_isolation_sql(&self) -> &'static [&'static str] {
+        &["PRAGMA read_uncommitted = 0"]
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

@@ -4,8 +4,22 @@
 //! [`Value`]s and hands each result row, as a [`RawRow`], to a [`RowSink`] — so rows are decoded
 //! by index straight from the driver's buffers into the caller's type.
 
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+
+/// The driver crates, for code that uses a native connection from
+/// [`Engine::raw_connection`](crate::Engine::raw_connection) or
+/// [`Connection::driver_connection`](crate::Connection::driver_connection).
+pub mod native {
+    #[cfg(feature = "mysql")]
+    pub use ::mysql;
+    #[cfg(feature = "postgres")]
+    pub use ::postgres;
+    #[cfg(feature = "sqlite")]
+    pub use ::rusqlite;
+}
 
 use std::any::Any;
 use std::fmt::Debug;
@@ -80,10 +94,38 @@ pub trait DriverConnection: Send + 'static {
     fn rollback(&mut self) -> Result<()>;
     /// True while a transaction is open.
     fn in_transaction(&self) -> bool;
+    /// The open transaction was ended by SQL sent through [`DriverConnection::batch`]
+    /// (`PREPARE TRANSACTION`): forget it, so that no `ROLLBACK` is sent for it.
+    fn forget_transaction(&mut self);
+    /// Cancel statements running longer than `timeout` (`None`: no limit).
+    ///
+    /// # Errors
+    /// A database error, or [`Error::Unsupported`] where the backend has no such limit.
+    fn set_statement_timeout(&mut self, timeout: Option<std::time::Duration>) -> Result<()>;
     /// The native connection, for `raw_connection()`.
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// The native connection, for `raw_connection()`, shared.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// A driver's own connection type, which an engine's `creator` may return.
+pub trait NativeConnection: Send + 'static {
+    /// Wrap it for the pool.
+    fn into_driver_connection(self) -> Box<dyn DriverConnection>;
+}
+
+#[cfg(feature = "sqlite")]
+impl NativeConnection for ::rusqlite::Connection {
+    fn into_driver_connection(self) -> Box<dyn DriverConnection> {
+        Box::new(sqlite::SqliteConnection::new(self))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl NativeConnection for ::postgres::Client {
+    fn into_driver_connection(self) -> Box<dyn DriverConnection> {
+        Box::new(postgres::PgConnection::new(self))
+    }
 }
 
 /// The driver for a parsed URL.
@@ -91,6 +133,8 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {
         #[cfg(feature = "sqlite")]
         "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
+        #[cfg(feature = "postgres")]
+        "postgresql" => Ok(Arc::new(postgres::PgDriver::new(url)?)),
         other => Err(Error::config(format!(
             "no driver for the {other:?} dialect is built into this version of quarry; \
              available: {}",
@@ -99,10 +143,17 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     }
 }
 
-fn available() -> &'static [&'static str] {
+/// The dialects whose drivers this build has (cargo features `sqlite`, `postgres`, `mysql`).
+pub fn available() -> Vec<&'static str> {
+    let mut names = Vec::new();
     if cfg!(feature = "sqlite") {
-        &["sqlite"]
-    } else {
-        &[]
+        names.push("sqlite");
     }
+    if cfg!(feature = "postgres") {
+        names.push("postgresql");
+    }
+    if cfg!(feature = "mysql") {
+        names.extend(["mysql", "mariadb"]);
+    }
+    names
 }

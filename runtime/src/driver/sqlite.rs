@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OpenFlags, ffi};
@@ -67,18 +68,34 @@ impl Driver for SqliteDriver {
             }
             Error::from(err)
         })?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(Box::new(SqliteConnection { conn }))
+        Ok(Box::new(SqliteConnection::new(conn)))
     }
 }
 
-struct SqliteConnection {
+pub(crate) struct SqliteConnection {
     conn: rusqlite::Connection,
+    timeout: Option<Duration>,
+}
+
+impl SqliteConnection {
+    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
+        conn.set_prepared_statement_cache_capacity(64);
+        SqliteConnection {
+            conn,
+            timeout: None,
+        }
+    }
 }
 
 impl DriverConnection for SqliteConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
+        if let Some(timeout) = self.timeout {
+            // SQLite has no statement timeout; interrupt from the progress handler instead.
+            let deadline = Instant::now() + timeout;
+            self.conn
+                .progress_handler(1000, Some(move || Instant::now() > deadline));
+        }
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let expected = stmt.parameter_count();
         if expected != params.len() {
@@ -145,6 +162,18 @@ impl DriverConnection for SqliteConnection {
 
     fn in_transaction(&self) -> bool {
         !self.conn.is_autocommit()
+    }
+
+    fn forget_transaction(&mut self) {
+        // SQLite reports its own state; nothing is tracked here.
+    }
+
+    fn set_statement_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.timeout = timeout;
+        if timeout.is_none() {
+            self.conn.progress_handler(0, None::<fn() -> bool>);
+        }
+        Ok(())
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

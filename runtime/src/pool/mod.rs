@@ -31,7 +31,10 @@ impl PoolConfig {
 }
 
 struct State {
-    idle: VecDeque<Box<dyn DriverConnection>>,
+    /// Idle connections with the pool generation they were opened in.
+    idle: VecDeque<(Box<dyn DriverConnection>, u64)>,
+    /// Bumped by `dispose()`: connections of older generations are closed when returned.
+    generation: u64,
     /// Connections open or being opened, idle or checked out.
     open: usize,
 }
@@ -62,6 +65,7 @@ impl Pool {
             config,
             state: Mutex::new(State {
                 idle: VecDeque::new(),
+                generation: 0,
                 open: 0,
             }),
             available: Condvar::new(),
@@ -79,17 +83,19 @@ impl Pool {
         let deadline = Instant::now() + self.config.timeout;
         let mut state = self.lock();
         loop {
-            if let Some(conn) = state.idle.pop_back() {
+            if let Some((conn, generation)) = state.idle.pop_back() {
                 drop(state);
-                return Ok(PooledConnection::new(self, conn));
+                tracing::debug!(target: "quarry::pool", "checkout");
+                return Ok(PooledConnection::new(self, conn, generation));
             }
             if self.config.capacity().is_none_or(|cap| state.open < cap) {
                 state.open += 1;
+                let generation = state.generation;
                 drop(state);
                 return match self.driver.connect() {
                     Ok(conn) => {
-                        tracing::debug!(target: "quarry::pool", "opened a new connection");
-                        Ok(PooledConnection::new(self, conn))
+                        tracing::debug!(target: "quarry::pool", "connect: opened a new connection");
+                        Ok(PooledConnection::new(self, conn, generation))
                     }
                     Err(e) => {
                         self.forget_one();
@@ -122,7 +128,8 @@ impl Pool {
     }
 
     /// Take back a connection: reset it, keep it if the pool is not full, else close it.
-    fn checkin(&self, mut conn: Box<dyn DriverConnection>) {
+    fn checkin(&self, mut conn: Box<dyn DriverConnection>, generation: u64) {
+        tracing::debug!(target: "quarry::pool", "checkin: reset (rollback)");
         if let Err(e) = conn.rollback() {
             tracing::warn!(target: "quarry::pool", error = %e, "reset on return failed; closing the connection");
             drop(conn);
@@ -130,8 +137,13 @@ impl Pool {
             return;
         }
         let mut state = self.lock();
-        if state.idle.len() < self.config.size {
-            state.idle.push_back(conn);
+        if generation != state.generation {
+            state.open -= 1;
+            drop(state);
+            drop(conn);
+            tracing::debug!(target: "quarry::pool", "closed a connection of a disposed pool on return");
+        } else if state.idle.len() < self.config.size {
+            state.idle.push_back((conn, generation));
             drop(state);
         } else {
             state.open -= 1;
@@ -142,14 +154,53 @@ impl Pool {
         self.available.notify_one();
     }
 
-    /// Close every idle connection; checked-out ones close when returned if the pool is full.
+    /// Close every idle connection and start a new generation: connections checked out now are
+    /// closed when returned instead of being kept.
     pub(crate) fn dispose(&self) {
         let mut state = self.lock();
         let idle: Vec<_> = state.idle.drain(..).collect();
         state.open -= idle.len();
+        state.generation += 1;
+        tracing::debug!(target: "quarry::pool", closed = idle.len(), "dispose");
         drop(state);
         drop(idle);
         self.available.notify_all();
+    }
+}
+
+/// A snapshot of a pool's counters (SQLAlchemy's `pool.status()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// `pool_size`: idle connections the pool keeps.
+    pub size: usize,
+    /// Idle connections in the pool now.
+    pub checked_in: usize,
+    /// Connections in use now.
+    pub checked_out: usize,
+    /// Connections open beyond `pool_size` now.
+    pub overflow: usize,
+}
+
+impl fmt::Display for PoolStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Pool size: {}  Connections in pool: {} Current Overflow: {} Current Checked out connections: {}",
+            self.size, self.checked_in, self.overflow, self.checked_out
+        )
+    }
+}
+
+impl Pool {
+    /// The pool's counters now.
+    pub(crate) fn status(&self) -> PoolStatus {
+        let s = self.lock();
+        PoolStatus {
+            size: self.config.size,
+            checked_in: s.idle.len(),
+            checked_out: s.open - s.idle.len(),
+            overflow: s.open.saturating_sub(self.config.size),
+        }
     }
 }
 
@@ -157,13 +208,32 @@ impl Pool {
 pub(crate) struct PooledConnection {
     pool: Arc<Pool>,
     conn: Option<Box<dyn DriverConnection>>,
+    generation: u64,
+}
+
+impl fmt::Debug for PooledConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PooledConnection")
+            .field("generation", &self.generation)
+            .finish()
+    }
 }
 
 impl PooledConnection {
-    fn new(pool: &Arc<Pool>, conn: Box<dyn DriverConnection>) -> Self {
+    fn new(pool: &Arc<Pool>, conn: Box<dyn DriverConnection>, generation: u64) -> Self {
         PooledConnection {
             pool: Arc::clone(pool),
             conn: Some(conn),
+            generation,
+        }
+    }
+
+    /// Close the connection instead of returning it, freeing its slot.
+    pub(crate) fn invalidate(mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn);
+            tracing::debug!(target: "quarry::pool", "invalidate: connection closed");
+            self.pool.forget_one();
         }
     }
 
@@ -179,7 +249,7 @@ impl PooledConnection {
 impl Drop for PooledConnection {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.checkin(conn);
+            self.pool.checkin(conn, self.generation);
         }
     }
 }

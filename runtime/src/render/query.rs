@@ -257,6 +257,15 @@ fn member(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 }
 
 pub(crate) fn insert(r: &mut Renderer<'_>, stmt: &InsertStmt) -> Result<()> {
+    insert_returning(r, stmt, &stmt.returning)
+}
+
+/// `INSERT` with `returning` in place of the statement's own `RETURNING` list.
+pub(crate) fn insert_returning(
+    r: &mut Renderer<'_>,
+    stmt: &InsertStmt,
+    returning_items: &[SelectItem],
+) -> Result<()> {
     let table = stmt.table;
     r.enclosing.push(TableRef::new(table));
     r.push("INSERT INTO ");
@@ -284,7 +293,7 @@ pub(crate) fn insert(r: &mut Renderer<'_>, stmt: &InsertStmt) -> Result<()> {
     if let Some(clause) = &stmt.on_conflict {
         on_conflict(r, table, clause)?;
     }
-    returning(r, table, &stmt.returning)
+    returning(r, table, returning_items)
 }
 
 fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause) -> Result<()> {

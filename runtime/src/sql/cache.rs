@@ -82,12 +82,23 @@ impl SqlCache {
         dialect: &dyn Dialect,
         render: impl Fn(&mut Renderer<'_>) -> Result<()>,
     ) -> Result<Compiled> {
+        SqlCache::compile_keyed(cache, dialect.name(), dialect, render)
+    }
+
+    /// As [`SqlCache::compile`], keeping the text under `key` rather than the dialect's name
+    /// (for a second form of the statement on one dialect).
+    pub(crate) fn compile_keyed(
+        cache: Option<&'static SqlCache>,
+        key: &'static str,
+        dialect: &dyn Dialect,
+        render: impl Fn(&mut Renderer<'_>) -> Result<()>,
+    ) -> Result<Compiled> {
         let Some(cache) = cache else {
             let mut r = Renderer::new(dialect);
             render(&mut r)?;
             return Ok(r.finish());
         };
-        if let Some(sql) = cache.get(dialect.name()) {
+        if let Some(sql) = cache.get(key) {
             let mut r = Renderer::verifying(dialect, sql);
             render(&mut r)?;
             if let Some(params) = r.finish_verified() {
@@ -98,7 +109,7 @@ impl SqlCache {
         let mut r = Renderer::new(dialect);
         render(&mut r)?;
         let compiled = r.finish();
-        cache.store(dialect.name(), compiled.sql());
+        cache.store(key, compiled.sql());
         Ok(compiled)
     }
 }

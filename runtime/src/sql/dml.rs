@@ -5,7 +5,9 @@ use std::marker::PhantomData;
 
 use super::cache::SqlCache;
 use super::select::{SelectItem, SelectItems, typed_statement};
-use super::{AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, and_where};
+use super::{
+    AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, TableRef, and_where,
+};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::schema::{FromRow, Insertable, Table, TableDef};
@@ -224,6 +226,30 @@ impl<R> Compile for Insert<R> {
 
 impl<R: FromRow> Statement for Insert<R> {
     type Row = R;
+
+    fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        let stmt = &self.stmt;
+        let key = stmt.table.columns().iter().position(|c| c.is_autoincrement());
+        let wants_key = dialect.returning_for_inserted_key()
+            && stmt.returning.is_empty()
+            && stmt.rows.len() == 1
+            && key.is_some_and(|k| !stmt.columns.contains(&k));
+        let Some(key) = key.filter(|_| wants_key) else {
+            return self.compile(dialect);
+        };
+        if let Some(message) = &stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        let returning = [SelectItem::Expr(SqlExpr::Column {
+            table: TableRef::new(stmt.table),
+            index: key,
+        })];
+        let mut compiled = SqlCache::compile_keyed(self.cache, "returning-key", dialect, |r| {
+            crate::render::query::insert_returning(r, stmt, &returning)
+        })?;
+        compiled.returns_key = true;
+        Ok(compiled)
+    }
 }
 
 /// The columns of an `ON CONFLICT` target: a column or a tuple of columns.

@@ -39,6 +39,9 @@ use crate::value::Value;
 pub struct Compiled {
     sql: Cow<'static, str>,
     params: Vec<Value>,
+    /// The SQL ends in `RETURNING <autoincrement key>` added for execution: the one result
+    /// value is the inserted key, not a row of the statement.
+    pub(crate) returns_key: bool,
 }
 
 impl Compiled {
@@ -46,6 +49,7 @@ impl Compiled {
         Compiled {
             sql: Cow::Owned(sql),
             params,
+            returns_key: false,
         }
     }
     /// SQL text taken from a call site's cache.
@@ -53,6 +57,7 @@ impl Compiled {
         Compiled {
             sql: Cow::Borrowed(sql),
             params,
+            returns_key: false,
         }
     }
     /// The SQL text, with the dialect's placeholders.
@@ -110,6 +115,16 @@ pub trait Compile {
 pub trait Statement: Compile {
     /// What each result row decodes into; `()` for statements without rows.
     type Row: FromRow;
+
+    /// The SQL to execute, which may differ from [`Compile::compile`]'s by what the connection
+    /// needs to learn (PostgreSQL: `RETURNING` the key of a single-row insert, since it has no
+    /// `last_insert_id`).
+    ///
+    /// # Errors
+    /// As [`Compile::compile`].
+    fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        self.compile(dialect)
+    }
 }
 
 impl<S: Compile + ?Sized> Compile for &S {
@@ -120,6 +135,9 @@ impl<S: Compile + ?Sized> Compile for &S {
 
 impl<S: Statement + ?Sized> Statement for &S {
     type Row = S::Row;
+    fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        (**self).compile_for_execution(dialect)
+    }
 }
 
 /// One `ORDER BY` term.

@@ -1,0 +1,385 @@
+//! Transactions: guards over a [`Connection`] with SQLAlchemy 1.x's nesting rules.
+//!
+//! A connection keeps a stack of the transaction guards open on it ([`TxState`]). The first is
+//! the real transaction (`BEGIN`); a `begin()` inside it pushes a *marker* whose commit does
+//! nothing and whose rollback rolls back the real transaction at once and marks it inactive;
+//! `begin_nested()` pushes a savepoint. Borrowing makes the stack discipline a compile-time
+//! fact: an inner guard borrows the outer one, so it ends first.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::connection::Connection;
+use crate::dialect::TwoPhase;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TxKind {
+    /// The real transaction: `BEGIN` … `COMMIT` / `ROLLBACK`.
+    Root,
+    /// A `begin()` inside an open transaction.
+    Marker,
+    /// `SAVEPOINT name`.
+    Savepoint(String),
+    /// A two-phase transaction with its global id.
+    TwoPhase { xid: String, style: TwoPhase },
+}
+
+/// The transaction guards open on one connection, outermost first.
+#[derive(Debug, Default)]
+pub(crate) struct TxState {
+    stack: Vec<TxKind>,
+    /// An inner `begin()` rolled back: the real transaction is gone, and only a rollback of the
+    /// outer guards may follow.
+    inactive: bool,
+    savepoint_seq: u32,
+    prepared: bool,
+}
+
+const INACTIVE: &str = "an inner transaction was rolled back, which rolled back the whole \
+                        transaction; roll back the outer transaction before running more statements";
+
+impl TxState {
+    pub(crate) fn is_open(&self) -> bool {
+        !self.stack.is_empty()
+    }
+
+    pub(crate) fn savepoints(&self) -> usize {
+        self.stack
+            .iter()
+            .filter(|k| matches!(k, TxKind::Savepoint(_)))
+            .count()
+    }
+
+    pub(crate) fn check_active(&self) -> Result<()> {
+        if self.inactive {
+            Err(Error::InactiveTransaction(INACTIVE.into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn begin_kind(&self) -> Result<TxKind> {
+        if self.stack.is_empty() {
+            return Ok(TxKind::Root);
+        }
+        self.check_active()?;
+        if self.prepared {
+            return Err(Error::InactiveTransaction(
+                "the two-phase transaction is prepared; only commit or rollback may follow".into(),
+            ));
+        }
+        Ok(TxKind::Marker)
+    }
+
+    pub(crate) fn push(&mut self, kind: TxKind) {
+        self.stack.push(kind);
+    }
+
+    fn pop(&mut self) {
+        self.stack.pop();
+        if self.stack.is_empty() {
+            self.inactive = false;
+            self.prepared = false;
+        }
+    }
+
+    pub(crate) fn next_savepoint_name(&mut self) -> String {
+        self.savepoint_seq += 1;
+        format!("sa_savepoint_{}", self.savepoint_seq)
+    }
+
+    /// The driver connection was discarded: any open transaction is gone with it.
+    pub(crate) fn invalidate(&mut self) {
+        if self.is_open() {
+            self.inactive = true;
+        }
+    }
+}
+
+/// A transaction-id for `begin_twophase(None)`: unique within the process and across runs.
+pub(crate) fn generate_xid() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "quarry_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A caller's xid goes into SQL as a string literal: allow only characters that need no quoting.
+pub(crate) fn check_xid(xid: &str) -> Result<String> {
+    if xid.is_empty()
+        || xid.len() > 64
+        || !xid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+    {
+        return Err(Error::config(format!(
+            "two-phase transaction id {xid:?} must be 1 to 64 characters of letters, digits, \
+             '_', '-', '.' or ':'"
+        )));
+    }
+    Ok(xid.to_owned())
+}
+
+/// End the transaction `kind` on `conn`, committing or rolling back.
+fn finish(conn: &mut Connection, kind: &TxKind, commit: bool) -> Result<()> {
+    let result = if commit {
+        commit_kind(conn, kind)
+    } else {
+        rollback_kind(conn, kind)
+    };
+    let was_marker = *kind == TxKind::Marker;
+    conn.tx.pop();
+    if was_marker && !commit && conn.tx.is_open() {
+        conn.tx.inactive = true;
+    }
+    result
+}
+
+fn commit_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+    if conn.tx.inactive {
+        if *kind == TxKind::Root {
+            // Nothing is left to commit; make sure the server agrees, then say why.
+            conn.rollback_driver()?;
+        }
+        return Err(Error::InactiveTransaction(
+            "this transaction is inactive: an inner transaction was rolled back, so nothing \
+             can be committed"
+                .into(),
+        ));
+    }
+    match kind {
+        TxKind::Root => conn.commit_driver(),
+        TxKind::Marker => Ok(()),
+        TxKind::Savepoint(name) => conn.batch(&format!("RELEASE SAVEPOINT {name}")),
+        TxKind::TwoPhase { xid, style } => match (style, conn.tx.prepared) {
+            (TwoPhase::PrepareTransaction, true) => conn.batch(&format!("COMMIT PREPARED '{xid}'")),
+            (TwoPhase::PrepareTransaction, false) => conn.commit_driver(),
+            (TwoPhase::Xa, true) => conn.batch(&format!("XA COMMIT '{xid}'")),
+            (TwoPhase::Xa, false) => {
+                conn.batch(&format!("XA END '{xid}'"))?;
+                conn.batch(&format!("XA COMMIT '{xid}' ONE PHASE"))
+            }
+        },
+    }
+}
+
+fn rollback_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+    match kind {
+        TxKind::Root | TxKind::Marker => conn.rollback_driver(),
+        // Inside a transaction that is already gone the savepoint went with it.
+        TxKind::Savepoint(_) if conn.tx.inactive => Ok(()),
+        TxKind::Savepoint(name) => conn.batch(&format!("ROLLBACK TO SAVEPOINT {name}")),
+        TxKind::TwoPhase { xid, style } => match (style, conn.tx.prepared) {
+            (TwoPhase::PrepareTransaction, true) => {
+                conn.batch(&format!("ROLLBACK PREPARED '{xid}'"))
+            }
+            (TwoPhase::PrepareTransaction, false) => conn.rollback_driver(),
+            (TwoPhase::Xa, true) => conn.batch(&format!("XA ROLLBACK '{xid}'")),
+            (TwoPhase::Xa, false) => {
+                conn.batch(&format!("XA END '{xid}'"))?;
+                conn.batch(&format!("XA ROLLBACK '{xid}'"))
+            }
+        },
+    }
+}
+
+fn prepare(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+    let TxKind::TwoPhase { xid, style } = kind else {
+        return Err(Error::config(
+            "prepare() is only for transactions begun with begin_twophase()",
+        ));
+    };
+    conn.tx.check_active()?;
+    if conn.tx.prepared {
+        return Err(Error::config(format!(
+            "two-phase transaction {xid:?} is already prepared"
+        )));
+    }
+    match style {
+        TwoPhase::PrepareTransaction => {
+            conn.batch(&format!("PREPARE TRANSACTION '{xid}'"))?;
+            // The session is no longer in a transaction; the prepared one lives on the server.
+            conn.driver()?.forget_transaction();
+        }
+        TwoPhase::Xa => {
+            conn.batch(&format!("XA END '{xid}'"))?;
+            conn.batch(&format!("XA PREPARE '{xid}'"))?;
+        }
+    }
+    conn.tx.prepared = true;
+    Ok(())
+}
+
+/// Called when a connection is dropped with guards still open (a guard was leaked): end them
+/// all, innermost first.
+pub(crate) fn abandon(conn: &mut Connection) -> Result<()> {
+    while let Some(kind) = conn.tx.stack.last().cloned() {
+        finish(conn, &kind, false)?;
+    }
+    Ok(())
+}
+
+/// An open transaction on a borrowed [`Connection`]; derefs to it.
+///
+/// [`Transaction::commit`] commits, [`Transaction::rollback`] rolls back, and dropping the guard
+/// without either rolls back (also during a panic). See [`Connection::begin`] for nesting.
+#[must_use = "a transaction rolls back when dropped; call .commit() to keep its work"]
+pub struct Transaction<'c> {
+    conn: &'c mut Connection,
+    kind: TxKind,
+    done: bool,
+}
+
+impl std::fmt::Debug for Transaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("kind", &self.kind)
+            .field("active", &!self.conn.tx.inactive)
+            .finish()
+    }
+}
+
+impl<'c> Transaction<'c> {
+    pub(crate) fn new(conn: &'c mut Connection, kind: TxKind) -> Self {
+        Transaction {
+            conn,
+            kind,
+            done: false,
+        }
+    }
+
+    /// Commit: `COMMIT` for the outermost transaction, nothing for a nested `begin()`,
+    /// `RELEASE SAVEPOINT` for a savepoint, `COMMIT PREPARED` / `XA COMMIT` for two-phase.
+    ///
+    /// # Errors
+    /// [`Error::InactiveTransaction`] when an inner transaction rolled this one back; a
+    /// database error (the transaction is over either way).
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        finish(self.conn, &self.kind, true)
+    }
+
+    /// Roll back. For a nested `begin()` this rolls back the whole transaction and makes the
+    /// outer ones inactive; for a savepoint only what ran since it.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn rollback(mut self) -> Result<()> {
+        self.done = true;
+        finish(self.conn, &self.kind, false)
+    }
+
+    /// First phase of a two-phase commit: `PREPARE TRANSACTION 'xid'` / `XA PREPARE 'xid'`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if this is not a two-phase transaction or is already prepared; a
+    /// database error.
+    pub fn prepare(&mut self) -> Result<()> {
+        prepare(self.conn, &self.kind)
+    }
+
+    /// The global id of a two-phase transaction.
+    pub fn xid(&self) -> Option<&str> {
+        match &self.kind {
+            TxKind::TwoPhase { xid, .. } => Some(xid),
+            _ => None,
+        }
+    }
+
+    /// True until an inner transaction rolls back the whole.
+    pub fn is_active(&self) -> bool {
+        !self.conn.tx.inactive
+    }
+}
+
+impl Deref for Transaction<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl DerefMut for Transaction<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = finish(self.conn, &self.kind, false) {
+                tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
+                self.conn.invalidate();
+            }
+        }
+    }
+}
+
+/// A transaction that owns its connection: what [`Engine::begin`] returns. Derefs to the
+/// [`Connection`]; the connection goes back to the pool when the transaction ends.
+#[must_use = "a transaction rolls back when dropped; call .commit() to keep its work"]
+#[derive(Debug)]
+pub struct EngineTransaction {
+    conn: Connection,
+    done: bool,
+}
+
+impl EngineTransaction {
+    pub(crate) fn begin(engine: &Engine) -> Result<Self> {
+        let mut conn = engine.connect()?;
+        conn.begin_driver()?;
+        conn.tx.push(TxKind::Root);
+        Ok(EngineTransaction { conn, done: false })
+    }
+
+    /// Commit and return the connection to the pool.
+    ///
+    /// # Errors
+    /// As [`Transaction::commit`].
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        finish(&mut self.conn, &TxKind::Root, true)
+    }
+
+    /// Roll back and return the connection to the pool.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn rollback(mut self) -> Result<()> {
+        self.done = true;
+        finish(&mut self.conn, &TxKind::Root, false)
+    }
+}
+
+impl Deref for EngineTransaction {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for EngineTransaction {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for EngineTransaction {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = finish(&mut self.conn, &TxKind::Root, false) {
+                tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
+                self.conn.invalidate();
+            }
+        }
+    }
+}

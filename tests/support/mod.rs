@@ -1,0 +1,235 @@
+//! The backends every live suite runs on: SQLite in memory, SQLite in a file, PostgreSQL and
+//! MariaDB/MySQL.
+//!
+//! Each call to [`backends`] gives every backend a fresh, empty database of its own — a schema
+//! on PostgreSQL (through `search_path`), a database on MySQL, a new file or memory database on
+//! SQLite — removed again when the [`Backend`] is dropped. So tests run in parallel without
+//! stepping on each other, with the table names of the contract.
+//!
+//! Server URLs come from `QUARRY_POSTGRES_URL` and `QUARRY_MYSQL_URL` (defaults: the local
+//! servers of DEVELOPERS.md). A server that is down, or a build without its driver feature, is
+//! skipped with a printed reason — except with `CI=true`, where it fails the test.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use quarry::prelude::*;
+
+pub const POSTGRES_DEFAULT: &str = "postgresql://postgres@127.0.0.1:5432/test";
+pub const MYSQL_DEFAULT: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// One backend of a test: its name (`sqlite-memory`, `sqlite-file`, `postgresql`, `mysql`),
+/// an engine on a fresh database, and what removes that database afterwards.
+pub struct Backend {
+    pub name: &'static str,
+    pub engine: Engine,
+    /// The URL the engine was built from, for tests that build more engines on the same database.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    None,
+    File(PathBuf),
+    Sql { admin: Engine, sql: String },
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.engine.dispose();
+        match &self.cleanup {
+            Cleanup::None => {}
+            Cleanup::File(path) => {
+                let _ = std::fs::remove_file(path);
+            }
+            Cleanup::Sql { admin, sql } => {
+                if let Ok(mut conn) = admin.connect() {
+                    let _ = conn.execute(text(sql.clone()));
+                }
+                admin.dispose();
+            }
+        }
+    }
+}
+
+impl Backend {
+    /// True for the two SQLite backends.
+    pub fn is_sqlite(&self) -> bool {
+        self.name.starts_with("sqlite")
+    }
+    pub fn is_postgres(&self) -> bool {
+        self.name == "postgresql"
+    }
+    pub fn is_mysql(&self) -> bool {
+        self.name == "mysql"
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skip a backend with a reason, or fail under CI.
+fn unavailable(backend: &str, reason: String) {
+    if in_ci() {
+        panic!("CI=true and the {backend} backend is unavailable: {reason}");
+    }
+    eprintln!("skipping the {backend} backend: {reason}");
+}
+
+fn unique(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let tag: String = tag
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    format!("q_{tag}_{}_{n}", std::process::id())
+}
+
+/// Every available backend, each on a fresh database named after `tag`.
+pub fn backends(tag: &str) -> Vec<Backend> {
+    backends_with(tag, |b| b)
+}
+
+/// As [`backends`], letting the test configure each engine (pool size, echo, …).
+pub fn backends_with(
+    tag: &str,
+    configure: impl Fn(quarry::EngineBuilder) -> quarry::EngineBuilder,
+) -> Vec<Backend> {
+    let mut out = vec![
+        Backend {
+            name: "sqlite-memory",
+            engine: configure(Engine::builder("sqlite://"))
+                .build()
+                .expect("memory engine"),
+            url: "sqlite://".into(),
+            cleanup: Cleanup::None,
+        },
+        sqlite_file(tag, &configure),
+    ];
+    match postgres(tag, &configure) {
+        Ok(b) => out.push(b),
+        Err(reason) => unavailable("postgresql", reason),
+    }
+    match mysql(tag, &configure) {
+        Ok(b) => out.push(b),
+        Err(reason) => unavailable("mysql", reason),
+    }
+    out
+}
+
+fn sqlite_file(
+    tag: &str,
+    configure: &impl Fn(quarry::EngineBuilder) -> quarry::EngineBuilder,
+) -> Backend {
+    let path = std::env::temp_dir().join(format!("{}.db", unique(tag)));
+    let _ = std::fs::remove_file(&path);
+    // `sqlite:////abs/path`: three slashes, then the absolute path's own.
+    let url = format!("sqlite:///{}", path.display());
+    Backend {
+        name: "sqlite-file",
+        engine: configure(Engine::builder(&url))
+            .build()
+            .expect("file engine"),
+        url,
+        cleanup: Cleanup::File(path),
+    }
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("QUARRY_POSTGRES_URL").unwrap_or_else(|_| POSTGRES_DEFAULT.into())
+}
+
+pub fn mysql_url() -> String {
+    std::env::var("QUARRY_MYSQL_URL").unwrap_or_else(|_| MYSQL_DEFAULT.into())
+}
+
+fn postgres(
+    tag: &str,
+    configure: &impl Fn(quarry::EngineBuilder) -> quarry::EngineBuilder,
+) -> Result<Backend, String> {
+    if !cfg!(feature = "postgres") {
+        return Err("built without the `postgres` feature (use --all-features)".into());
+    }
+    let base = postgres_url();
+    let admin = Engine::builder(&base)
+        .pool_size(1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let schema = unique(tag);
+    admin
+        .connect()
+        .and_then(|mut c| {
+            c.execute(text(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))?;
+            c.execute(text(format!("CREATE SCHEMA {schema}")))
+        })
+        .map_err(|e| format!("{base}: {e}"))?;
+    let engine = configure(
+        Engine::builder(&base).connect_arg("options", format!("-csearch_path={schema}")),
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(Backend {
+        name: "postgresql",
+        engine,
+        url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+        cleanup: Cleanup::Sql {
+            admin,
+            sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        },
+    })
+}
+
+/// `url` with its database replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let (scheme, rest) = main.split_once("://").unwrap_or(("mysql", main));
+    let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+    let mut out = format!("{scheme}://{authority}/{db}");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+fn mysql(
+    tag: &str,
+    configure: &impl Fn(quarry::EngineBuilder) -> quarry::EngineBuilder,
+) -> Result<Backend, String> {
+    if !cfg!(feature = "mysql") {
+        return Err("built without the `mysql` feature (use --all-features)".into());
+    }
+    let base = mysql_url();
+    let admin = Engine::builder(&base)
+        .pool_size(1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let db = unique(tag);
+    admin
+        .connect()
+        .and_then(|mut c| {
+            c.execute(text(format!("DROP DATABASE IF EXISTS {db}")))?;
+            c.execute(text(format!("CREATE DATABASE {db} CHARACTER SET utf8mb4")))
+        })
+        .map_err(|e| format!("{base}: {e}"))?;
+    let url = with_database(&base, &db);
+    let engine = configure(Engine::builder(&url))
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(Backend {
+        name: "mysql",
+        engine,
+        url,
+        cleanup: Cleanup::Sql {
+            admin,
+            sql: format!("DROP DATABASE IF EXISTS {db}"),
+        },
+    })
+}
