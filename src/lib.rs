@@ -118,6 +118,10 @@
 //! [`SqlCache`]; later executions only collect the new parameter values.
 //!
 //! Every statement [`Compile`]s for a [`dialect`] to a [`Compiled`] (SQL + parameters).
+//!
+//! Raw SQL goes through [`text`], with SQLAlchemy's `:name` binds
+//! (`text("SELECT * FROM users WHERE name = :name").bind("name", "ed")`); its rows are dynamic
+//! [`Row`]s read by column name or index, or typed with `.columns::<(i64, String)>()`.
 #![warn(missing_docs)]
 
 pub use quarry_macros::{Table, delete, insert, select, update};
@@ -128,7 +132,7 @@ pub mod prelude {
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
         Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Expression,
-        Insert, MetaData, Rows, Select, Table, Update, Upsert, all, create_engine, excluded,
-        exists, func, nullable, select,
+        Insert, MetaData, Row, Rows, Select, Table, Update, Upsert, all, create_engine, excluded,
+        exists, func, nullable, select, text,
     };
 }

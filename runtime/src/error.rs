@@ -241,6 +241,36 @@ impl From<DecodeError> for Error {
     }
 }
 
+/// The candidate closest to `name` within edit distance 2, for "did you mean" hints (the
+/// runtime's twin of the one in `quarry-macros`, which the runtime cannot depend on). A
+/// candidate is never suggested when every one of its characters would have to change.
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= 2 && *d < c.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// Durations as SQLAlchemy prints them: `30s`, `1.5s`, `250ms`.
 struct DisplayDuration(Duration);
 
@@ -283,5 +313,12 @@ mod tests {
         assert!(shown.contains("INSERT INTO t"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("1 parameters hidden"), "{shown}");
+    }
+
+    #[test]
+    fn did_you_mean_finds_the_closest_name_within_two_edits() {
+        assert_eq!(did_you_mean("nmae", ["id", "name"]), Some("name"));
+        assert_eq!(did_you_mean("email", ["id", "name"]), None);
+        assert_eq!(did_you_mean("x", ["a", "id"]), None);
     }
 }

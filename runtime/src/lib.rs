@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod driver;
 mod error;
 mod render;
+mod row;
 mod rows;
 mod schema;
 pub mod sql;
@@ -30,6 +31,7 @@ pub use engine::{Engine, EngineBuilder, RawConnection, create_engine};
 pub use pool::PoolStatus;
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use render::Renderer;
+pub use row::{ColumnIndex, Row};
 pub use rows::Rows;
 pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, Table,
@@ -37,7 +39,8 @@ pub use schema::{
 };
 pub use sql::{
     Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Insert, Select,
-    SqlCache, Statement, Update, Upsert, all, excluded, exists, func, nullable, select,
+    SqlCache, Statement, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,
+    select, text,
 };
 pub use url::Url;
 pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};

@@ -547,14 +547,14 @@ pub trait Expression: Sized {
     /// `self LIKE pattern`; only for text expressions.
     fn like<P: AsExpr<String>>(self, pattern: P) -> Expr<bool>
     where
-        Self::SqlType: Text,
+        Self::SqlType: Textual,
     {
         like(self.into_sql(), pattern.into_expr(), false)
     }
     /// `self NOT LIKE pattern`; only for text expressions.
     fn not_like<P: AsExpr<String>>(self, pattern: P) -> Expr<bool>
     where
-        Self::SqlType: Text,
+        Self::SqlType: Textual,
     {
         like(self.into_sql(), pattern.into_expr(), true)
     }
@@ -663,9 +663,9 @@ where
     label = "not a String column",
     note = "like(), not_like(), lower(), upper() and length() apply to String and Option<String>"
 )]
-pub trait Text {}
-impl Text for String {}
-impl Text for Option<String> {}
+pub trait Textual {}
+impl Textual for String {}
+impl Textual for Option<String> {}
 
 /// Types that may be `NULL`: `Option<T>`.
 #[diagnostic::on_unimplemented(

@@ -27,7 +27,7 @@
 //! # Ok::<(), quarry::Error>(())
 //! ```
 
-use super::{AsExpr, Expr, Expression, Numeric, SqlExpr, Text};
+use super::{AsExpr, Expr, Expression, Numeric, SqlExpr, Textual};
 use crate::value::{ColumnType, NonNullColumnType};
 
 fn call<V>(name: &'static str, args: Vec<SqlExpr>) -> Expr<V> {
@@ -85,7 +85,7 @@ where
 pub fn lower<E>(expr: E) -> Expr<E::SqlType>
 where
     E: Expression,
-    E::SqlType: Text,
+    E::SqlType: Textual,
 {
     call("lower", vec![expr.into_sql()])
 }
@@ -94,7 +94,7 @@ where
 pub fn upper<E>(expr: E) -> Expr<E::SqlType>
 where
     E: Expression,
-    E::SqlType: Text,
+    E::SqlType: Textual,
 {
     call("upper", vec![expr.into_sql()])
 }
@@ -103,7 +103,7 @@ where
 pub fn length<E>(expr: E) -> Expr<<E::SqlType as Nullability>::Of<i64>>
 where
     E: Expression,
-    E::SqlType: Text + Nullability,
+    E::SqlType: Textual + Nullability,
 {
     call("length", vec![expr.into_sql()])
 }

@@ -4,6 +4,7 @@
 //! [`InsertStmt`], …); `R` is what each result row decodes into. The renderer
 //! (`crate::render`) turns the untyped form plus a [`Dialect`](crate::dialect::Dialect) into
 //! [`Compiled`] SQL, through the call site's [`SqlCache`] when the statement has one.
+//! [`text`] is the exception: raw SQL with `:name` binds, which only gets its placeholders.
 
 mod cache;
 mod dml;
@@ -11,6 +12,7 @@ mod expr;
 pub mod func;
 mod ops;
 mod select;
+mod text;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,13 +23,15 @@ pub use dml::{
     OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
-    AsExpr, BinOp, Column, Expr, Expression, InOperand, Nullable, SqlExpr, TableRef, Text, null_of,
+    AsExpr, BinOp, Column, Expr, Expression, InOperand, Nullable, SqlExpr, TableRef, Textual,
+    null_of,
 };
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{
     Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, NullableItem, NullableRow,
     Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
 };
+pub use text::{Text, TypedText, text};
 
 use crate::dialect::Dialect;
 use crate::error::Result;
