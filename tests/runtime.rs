@@ -540,6 +540,9 @@ fn a_killed_backend_is_a_disconnect_and_the_connection_is_replaced() {
 #[test]
 fn invalidate_discards_the_driver_connection() {
     for b in backends("invalidate") {
+        if b.name == "sqlite-memory" {
+            continue; // a fresh connection would be a fresh, empty memory database
+        }
         let mut conn = setup(&b);
         conn.invalidate();
         assert!(conn.invalidated());

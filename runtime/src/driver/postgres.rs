@@ -465,7 +465,7 @@ impl PgRow<'_> {
         DecodeError::new(
             self.name(idx),
             expected,
-            format!("a value of SQL type {}", ty.name().to_uppercase()),
+            format!("a {} value", ty.name().to_uppercase()),
         )
         .into()
     }
@@ -595,9 +595,20 @@ impl RawRow for PgRow<'_> {
             Type::TIMESTAMP => or_null(self.get_timestamp(idx)?.map(Value::Timestamp)),
             Type::TIMESTAMPTZ => or_null(self.get_timestamp(idx)?.map(Value::TimestampTz)),
             Type::UUID => or_null(self.get_uuid(idx)?.map(Value::Uuid)),
+            Type::VOID => Value::Null,
             _ => match self.get_text(idx) {
                 Ok(v) => or_null(v.map(Value::Text)),
-                Err(_) => return Err(self.mismatch(idx, "a value", ty)),
+                Err(_) => {
+                    return Err(DecodeError::new(
+                        self.name(idx),
+                        "a value",
+                        format!(
+                            "a value of SQL type {}, which quarry does not decode; cast it in                              the query (::text)",
+                            ty.name().to_uppercase()
+                        ),
+                    )
+                    .into());
+                }
             },
         })
     }
@@ -872,9 +883,6 @@ fn convert(e: &postgres::Error, sql: Option<&str>, params: &[Value]) -> Database
         let mut err = DatabaseError::new(kind, db.message());
         err.code = Some(code.to_owned());
         err.constraint = db.constraint().map(str::to_owned);
-        if let Some(detail) = db.detail() {
-            err.message = format!("{}: {detail}", err.message);
-        }
         err.disconnect = code.starts_with("08") || code.starts_with("57P");
         err
     } else {

@@ -361,6 +361,11 @@ fn convert(e: rusqlite::Error, sql: Option<&str>, params: &[Value]) -> DatabaseE
             let message = msg.clone().unwrap_or_else(|| ffi_err.to_string());
             (kind, Some(ffi_err.extended_code.to_string()), message)
         }
+        rusqlite::Error::SqlInputError { error, msg, .. } => (
+            DatabaseErrorKind::Syntax,
+            Some(error.extended_code.to_string()),
+            msg.clone(),
+        ),
         other => (DatabaseErrorKind::Other, None, other.to_string()),
     };
     let mut err = DatabaseError::new(kind, message);
