@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
+use postgres::fallible_iterator::FallibleIterator;
 use quarry::driver::native::postgres;
 use quarry::prelude::*;
-use postgres::fallible_iterator::FallibleIterator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("QUARRY_POSTGRES_URL")

@@ -60,7 +60,11 @@ fn statements_outside_a_transaction_commit_at_once() {
         .unwrap();
         assert!(!conn.in_transaction(), "{}", b.name);
         if let Some(n) = seen_elsewhere(&b) {
-            assert_eq!(n, 1, "{}: the insert is visible to another connection", b.name);
+            assert_eq!(
+                n, 1,
+                "{}: the insert is visible to another connection",
+                b.name
+            );
         }
         // autocommit = true is accepted (SQLAlchemy 1.x code) and changes nothing here.
         conn.execution_options(ExecutionOptions::default().autocommit(true))
@@ -69,12 +73,7 @@ fn statements_outside_a_transaction_commit_at_once() {
         conn.execute(update!(User SET hair_color = "red" WHERE User::name == "ed"))
             .unwrap();
         drop(conn);
-        let ed: User = b
-            .engine
-            .execute(select!(User))
-            .unwrap()
-            .one()
-            .unwrap();
+        let ed: User = b.engine.execute(select!(User)).unwrap().one().unwrap();
         assert_eq!(ed.hair_color.as_deref(), Some("red"), "{}", b.name);
     }
 }
@@ -380,7 +379,10 @@ fn rows_report_keys_rowcount_and_inserted_keys() {
                 }))
                 .unwrap();
             assert_eq!(r.rowcount(), 1, "{}", b.name);
-            ids.push(r.inserted_primary_key().expect("inserted key on every backend"));
+            ids.push(
+                r.inserted_primary_key()
+                    .expect("inserted key on every backend"),
+            );
         }
         assert!(ids.windows(2).all(|w| w[1] > w[0]), "{}: {ids:?}", b.name);
         let by_key: Vec<String> = conn
@@ -402,7 +404,9 @@ fn rows_report_keys_rowcount_and_inserted_keys() {
             .execute(update!(User SET hair_color = "x" WHERE User::id > {ids[0]}))
             .unwrap();
         assert_eq!(updated.rowcount(), 2, "{}", b.name);
-        let deleted = conn.execute(delete!(User WHERE User::id == {ids[2]})).unwrap();
+        let deleted = conn
+            .execute(delete!(User WHERE User::id == {ids[2]}))
+            .unwrap();
         assert_eq!(deleted.rowcount(), 1, "{}", b.name);
     }
 }
@@ -458,17 +462,30 @@ fn database_errors_carry_code_sql_and_hidden_parameters() {
             }))
             .unwrap_err();
         let db = err.as_database().expect("a database error");
-        assert_eq!(db.kind(), DatabaseErrorKind::UniqueViolation, "{}: {err}", b.name);
+        assert_eq!(
+            db.kind(),
+            DatabaseErrorKind::UniqueViolation,
+            "{}: {err}",
+            b.name
+        );
         let expected_code = match b.name {
             "postgresql" => "23505",
             "mysql" => "1062",
             _ => "2067",
         };
         assert_eq!(db.code(), Some(expected_code), "{}", b.name);
-        assert!(db.sql().unwrap().starts_with("INSERT INTO users"), "{}", b.name);
+        assert!(
+            db.sql().unwrap().starts_with("INSERT INTO users"),
+            "{}",
+            b.name
+        );
         assert_eq!(db.params().len(), 2, "{}", b.name);
         assert!(!err.is_disconnect());
-        assert!(!err.to_string().contains("\"dup\""), "{}: values never shown: {err}", b.name);
+        assert!(
+            !err.to_string().contains("\"dup\""),
+            "{}: values never shown: {err}",
+            b.name
+        );
         // The connection is still usable after an error outside a transaction.
         assert_eq!(count(&mut conn), 1, "{}", b.name);
 
@@ -553,7 +570,11 @@ fn invalidate_discards_the_driver_connection() {
         let mut tx = conn.begin().unwrap();
         tx.invalidate();
         let err = tx.execute(select!(User)).unwrap_err();
-        assert!(matches!(err, Error::InactiveTransaction(_)), "{}: {err}", b.name);
+        assert!(
+            matches!(err, Error::InactiveTransaction(_)),
+            "{}: {err}",
+            b.name
+        );
         tx.rollback().unwrap();
         assert_eq!(count(&mut conn), 0, "{}", b.name);
     }
@@ -722,7 +743,12 @@ fn engine_isolation_level_applies_to_every_connection() {
             continue;
         }
         let mut conn = b.engine.connect().unwrap();
-        assert_eq!(current_isolation(&b, &mut conn), "SERIALIZABLE", "{}", b.name);
+        assert_eq!(
+            current_isolation(&b, &mut conn),
+            "SERIALIZABLE",
+            "{}",
+            b.name
+        );
     }
 }
 
@@ -761,7 +787,9 @@ fn a_creator_opens_the_connections() {
     let engine = Engine::builder("sqlite://")
         .creator(|| {
             let conn = quarry::driver::native::rusqlite::Connection::open_in_memory()?;
-            conn.execute_batch("CREATE TABLE from_creator (x INTEGER); INSERT INTO from_creator VALUES (7)")?;
+            conn.execute_batch(
+                "CREATE TABLE from_creator (x INTEGER); INSERT INTO from_creator VALUES (7)",
+            )?;
             Ok(conn)
         })
         .build()
@@ -773,9 +801,11 @@ fn a_creator_opens_the_connections() {
         .unwrap();
     assert_eq!(x, 7);
     let failing = Engine::builder("sqlite://")
-        .creator(|| -> Result<quarry::driver::native::rusqlite::Connection, _> {
-            Err("no database today".into())
-        })
+        .creator(
+            || -> Result<quarry::driver::native::rusqlite::Connection, _> {
+                Err("no database today".into())
+            },
+        )
         .build()
         .unwrap();
     let err = failing.connect().unwrap_err();

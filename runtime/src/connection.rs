@@ -248,7 +248,9 @@ impl Connection {
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         self.engine.log_text(sql);
         let hide = self.engine.hide_parameters();
-        self.driver()?.batch(sql).map_err(|e| self.after_error(e, hide))
+        self.driver()?
+            .batch(sql)
+            .map_err(|e| self.after_error(e, hide))
     }
 
     pub(crate) fn begin_driver(&mut self) -> Result<()> {

@@ -389,7 +389,10 @@ impl EngineBuilder {
         let base: Arc<dyn Driver> = driver::for_url(&url)?;
         let dialect = base.dialect();
         let mut init = Vec::new();
-        if let Some(level) = self.isolation_level.filter(|l| *l != IsolationLevel::Autocommit) {
+        if let Some(level) = self
+            .isolation_level
+            .filter(|l| *l != IsolationLevel::Autocommit)
+        {
             init.push(dialect.isolation_level_sql(level)?);
         }
         let driver: Arc<dyn Driver> = if self.creator.is_some() || !init.is_empty() {

@@ -17,19 +17,18 @@ mod url;
 mod value;
 
 mod connection;
-mod transaction;
 mod ddl;
 mod engine;
 mod pool;
+mod transaction;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use connection::{Connection, ExecutionOptions, IsolationLevel};
-pub use transaction::{EngineTransaction, Transaction};
 pub use engine::{Engine, EngineBuilder, RawConnection, create_engine};
-pub use pool::PoolStatus;
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
+pub use pool::PoolStatus;
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
 pub use rows::Rows;
@@ -42,6 +41,7 @@ pub use sql::{
     SqlCache, Statement, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,
     select, text,
 };
+pub use transaction::{EngineTransaction, Transaction};
 pub use url::Url;
 pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 

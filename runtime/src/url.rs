@@ -192,13 +192,12 @@ impl fmt::Display for Url {
             write!(f, "/{db}")?;
         }
         for (i, (k, v)) in self.query.iter().enumerate() {
-            let shown = if k.contains("password") { "***".to_owned() } else { encode(v) };
-            write!(
-                f,
-                "{}{}={shown}",
-                if i == 0 { '?' } else { '&' },
-                encode(k),
-            )?;
+            let shown = if k.contains("password") {
+                "***".to_owned()
+            } else {
+                encode(v)
+            };
+            write!(f, "{}{}={shown}", if i == 0 { '?' } else { '&' }, encode(k),)?;
         }
         Ok(())
     }

@@ -83,7 +83,13 @@ fn unique(tag: &str) -> String {
     let n = N.fetch_add(1, Ordering::Relaxed);
     let tag: String = tag
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("q_{tag}_{}_{n}", std::process::id())
 }
@@ -166,11 +172,10 @@ fn postgres(
             c.execute(text(format!("CREATE SCHEMA {schema}")))
         })
         .map_err(|e| format!("{base}: {e}"))?;
-    let engine = configure(
-        Engine::builder(&base).connect_arg("options", format!("-csearch_path={schema}")),
-    )
-    .build()
-    .map_err(|e| e.to_string())?;
+    let engine =
+        configure(Engine::builder(&base).connect_arg("options", format!("-csearch_path={schema}")))
+            .build()
+            .map_err(|e| e.to_string())?;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(Backend {
         name: "postgresql",

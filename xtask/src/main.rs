@@ -187,7 +187,16 @@ fn start_servers() -> Result<()> {
 fn enable_prepared_transactions() -> Result<()> {
     let psql = |sql: &str| -> Result<String> {
         let out = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "test",
+                "-tAc",
+                sql,
+            ])
             .output()
             .context("running psql")?;
         if !out.status.success() {
@@ -219,12 +228,7 @@ fn pg_ctlcluster(action: &str) -> Result<()> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .max()
         .context("no cluster under /etc/postgresql")?;
-    run(Command::new("pg_ctlcluster").args([
-        "--skip-systemctl-redirect",
-        &version,
-        "main",
-        action,
-    ]))
+    run(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", action]))
 }
 
 fn bless() -> Result<()> {

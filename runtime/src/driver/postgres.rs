@@ -651,9 +651,7 @@ impl RawRow for PgRow<'_> {
             Type::TIMESTAMP | Type::TIMESTAMPTZ => {
                 let t = i64::from_be_bytes(self.fixed(idx, ty, raw)?);
                 if t == i64::MAX || t == i64::MIN {
-                    return Err(
-                        DecodeError::new(self.name(idx), "a timestamp", "infinity").into()
-                    );
+                    return Err(DecodeError::new(self.name(idx), "a timestamp", "infinity").into());
                 }
                 t.checked_add(PG_EPOCH_MICROS).map(Some).ok_or_else(|| {
                     DecodeError::new(self.name(idx), "a timestamp", "a timestamp out of range")
@@ -718,7 +716,9 @@ mod numeric {
     /// Decimal text of a binary NUMERIC, e.g. `-12.340`, keeping the display scale.
     pub(super) fn decode(raw: &[u8]) -> Option<String> {
         let word = |i: usize| -> Option<u16> {
-            Some(u16::from_be_bytes(raw.get(i * 2..i * 2 + 2)?.try_into().ok()?))
+            Some(u16::from_be_bytes(
+                raw.get(i * 2..i * 2 + 2)?.try_into().ok()?,
+            ))
         };
         let ndigits = usize::from(word(0)?);
         let weight = i32::from(word(1)? as i16);
@@ -796,18 +796,11 @@ mod numeric {
         // Pad the integer part on the left and the fraction on the right to whole groups.
         let int_pad = (4 - int.len() % 4) % 4;
         let frac_pad = (4 - frac.len() % 4) % 4;
-        let digits_text = format!(
-            "{}{int}{frac}{}",
-            "0".repeat(int_pad),
-            "0".repeat(frac_pad)
-        );
+        let digits_text = format!("{}{int}{frac}{}", "0".repeat(int_pad), "0".repeat(frac_pad));
         let mut groups: Vec<i16> = digits_text
             .as_bytes()
             .chunks(4)
-            .map(|c| {
-                c.iter()
-                    .fold(0i16, |acc, d| acc * 10 + i16::from(d - b'0'))
-            })
+            .map(|c| c.iter().fold(0i16, |acc, d| acc * 10 + i16::from(d - b'0')))
             .collect();
         let int_groups = (int.len() + int_pad) / 4;
         let mut weight = int_groups as i32 - 1;
@@ -855,7 +848,14 @@ mod numeric {
         #[test]
         fn numeric_text_survives_the_binary_format() {
             for t in [
-                "0", "1", "-1", "12.340", "10000", "123456789.000001", "0.0001", "-0.5",
+                "0",
+                "1",
+                "-1",
+                "12.340",
+                "10000",
+                "123456789.000001",
+                "0.0001",
+                "-0.5",
                 "99999999999999999999.99",
             ] {
                 assert_eq!(round_trip(t), t);

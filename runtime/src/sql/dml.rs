@@ -5,9 +5,7 @@ use std::marker::PhantomData;
 
 use super::cache::SqlCache;
 use super::select::{SelectItem, SelectItems, typed_statement};
-use super::{
-    AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, TableRef, and_where,
-};
+use super::{AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, TableRef, and_where};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::schema::{FromRow, Insertable, Table, TableDef};
@@ -229,7 +227,11 @@ impl<R: FromRow> Statement for Insert<R> {
 
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let stmt = &self.stmt;
-        let key = stmt.table.columns().iter().position(|c| c.is_autoincrement());
+        let key = stmt
+            .table
+            .columns()
+            .iter()
+            .position(|c| c.is_autoincrement());
         let wants_key = dialect.returning_for_inserted_key()
             && stmt.returning.is_empty()
             && stmt.rows.len() == 1
