@@ -4,6 +4,8 @@
 //! [`Value`]s and hands each result row, as a [`RawRow`], to a [`RowSink`] — so rows are decoded
 //! by index straight from the driver's buffers into the caller's type.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
@@ -91,6 +93,8 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {
         #[cfg(feature = "sqlite")]
         "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
+        #[cfg(feature = "mysql")]
+        "mysql" | "mariadb" => Ok(Arc::new(mysql::MysqlDriver::new(url)?)),
         other => Err(Error::config(format!(
             "no driver for the {other:?} dialect is built into this version of quarry; \
              available: {}",
@@ -99,10 +103,13 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     }
 }
 
-fn available() -> &'static [&'static str] {
+fn available() -> Vec<&'static str> {
+    let mut names = Vec::new();
     if cfg!(feature = "sqlite") {
-        &["sqlite"]
-    } else {
-        &[]
+        names.push("sqlite");
     }
+    if cfg!(feature = "mysql") {
+        names.extend(["mysql", "mariadb"]);
+    }
+    names
 }
