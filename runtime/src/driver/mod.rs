@@ -6,6 +6,8 @@
 
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
@@ -128,6 +130,13 @@ impl NativeConnection for ::postgres::Client {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl NativeConnection for ::mysql::Conn {
+    fn into_driver_connection(self) -> Box<dyn DriverConnection> {
+        Box::new(mysql::MysqlConnection::from_native(self))
+    }
+}
+
 /// The driver for a parsed URL.
 pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {
@@ -135,6 +144,8 @@ pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
         "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
         #[cfg(feature = "postgres")]
         "postgresql" => Ok(Arc::new(postgres::PgDriver::new(url)?)),
+        #[cfg(feature = "mysql")]
+        "mysql" | "mariadb" => Ok(Arc::new(mysql::MysqlDriver::new(url)?)),
         other => Err(Error::config(format!(
             "no driver for the {other:?} dialect is built into this version of quarry; \
              available: {}",
