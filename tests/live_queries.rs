@@ -382,9 +382,17 @@ fn returning_on_mysql(conn: &mut Connection) {
         hair_color: None,
         boss_id: None
     });
-    let err = conn.execute(insert.clone().returning(User::id)).unwrap_err();
+    let err = conn
+        .execute(insert.clone().returning(User::id))
+        .unwrap_err();
     assert!(
-        matches!(err, quarry::Error::Unsupported { dialect: "mysql", .. }),
+        matches!(
+            err,
+            quarry::Error::Unsupported {
+                dialect: "mysql",
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(conn.execute(insert).unwrap().last_insert_id(), Some(4));

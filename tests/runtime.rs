@@ -474,6 +474,12 @@ fn database_errors_carry_code_sql_and_hidden_parameters() {
             _ => "2067",
         };
         assert_eq!(db.code(), Some(expected_code), "{}", b.name);
+        let expected_state = match b.name {
+            "postgresql" => Some("23505"),
+            "mysql" => Some("23000"),
+            _ => None,
+        };
+        assert_eq!(db.sqlstate(), expected_state, "{}", b.name);
         assert!(
             db.sql().unwrap().starts_with("INSERT INTO users"),
             "{}",

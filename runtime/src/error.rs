@@ -122,6 +122,7 @@ pub enum DatabaseErrorKind {
 pub struct DatabaseError {
     pub(crate) kind: DatabaseErrorKind,
     pub(crate) code: Option<String>,
+    pub(crate) sqlstate: Option<String>,
     pub(crate) message: String,
     pub(crate) constraint: Option<String>,
     pub(crate) sql: Option<String>,
@@ -134,6 +135,7 @@ impl DatabaseError {
         DatabaseError {
             kind,
             code: None,
+            sqlstate: None,
             message: message.into(),
             constraint: None,
             sql: None,
@@ -146,9 +148,15 @@ impl DatabaseError {
     pub fn kind(&self) -> DatabaseErrorKind {
         self.kind
     }
-    /// The backend's code (SQLSTATE on PostgreSQL, the extended result code on SQLite).
+    /// The backend's code: SQLSTATE on PostgreSQL, the error number on MySQL (`1062`), the
+    /// extended result code on SQLite (`2067`).
     pub fn code(&self) -> Option<&str> {
         self.code.as_deref()
+    }
+    /// The five-character SQLSTATE (PostgreSQL, MySQL/MariaDB; SQLite has none): comparable
+    /// across backends, e.g. `23000` / `23505` for a unique violation.
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.sqlstate.as_deref()
     }
     /// The backend's message.
     pub fn message(&self) -> &str {

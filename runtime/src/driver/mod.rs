@@ -4,10 +4,10 @@
 //! [`Value`]s and hands each result row, as a [`RawRow`], to a [`RowSink`] — so rows are decoded
 //! by index straight from the driver's buffers into the caller's type.
 
-#[cfg(feature = "postgres")]
-pub(crate) mod postgres;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 

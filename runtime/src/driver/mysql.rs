@@ -532,6 +532,7 @@ fn convert(e: mysql::Error, sql: Option<&str>, params: &[Value]) -> DatabaseErro
         mysql::Error::MySqlError(server) => {
             let mut err = DatabaseError::new(kind_of(server.code), server.message.clone());
             err.code = Some(server.code.to_string());
+            err.sqlstate = Some(server.state.clone());
             err.constraint = constraint_of(server.code, &server.message);
             err.disconnect = is_disconnect_code(server.code);
             err

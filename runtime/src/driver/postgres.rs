@@ -882,6 +882,7 @@ fn convert(e: &postgres::Error, sql: Option<&str>, params: &[Value]) -> Database
         };
         let mut err = DatabaseError::new(kind, db.message());
         err.code = Some(code.to_owned());
+        err.sqlstate = Some(code.to_owned());
         err.constraint = db.constraint().map(str::to_owned);
         err.disconnect = code.starts_with("08") || code.starts_with("57P");
         err
