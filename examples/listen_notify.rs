@@ -32,13 +32,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let mut received = Vec::new();
-    let mut notifications = client.notifications();
-    let mut waiting = notifications.timeout_iter(Duration::from_secs(5));
-    while let Some(note) = waiting.next()? {
-        println!("{}: {}", note.channel(), note.payload());
-        received.push(note.payload().to_owned());
-        if received.len() == 2 {
-            break;
+    {
+        let mut notifications = client.notifications();
+        let mut waiting = notifications.timeout_iter(Duration::from_secs(5));
+        while let Some(note) = waiting.next()? {
+            println!("{}: {}", note.channel(), note.payload());
+            received.push(note.payload().to_owned());
+            if received.len() == 2 {
+                break;
+            }
         }
     }
     client.batch_execute("UNLISTEN quarry_events")?;

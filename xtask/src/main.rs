@@ -93,6 +93,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 fn ci() -> Result<()> {
     start_servers()?;
     test(&[])?;
+    examples()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
         "clippy",
@@ -102,6 +103,18 @@ fn ci() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ])
+}
+
+/// Run every example: SQLite ones as a fresh clone would, server ones with all features.
+fn examples() -> Result<()> {
+    cargo(&["run", "--quiet", "--example", "quickstart"])?;
+    cargo(&[
+        "run",
+        "--quiet",
+        "--all-features",
+        "--example",
+        "listen_notify",
     ])
 }
 
