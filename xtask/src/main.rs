@@ -125,7 +125,9 @@ fn test(extra: &[&str]) -> Result<()> {
     }
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
-    cargo(&args)
+    cargo(&args)?;
+    // Compiler messages depend on the features in the build: UI tests use the defaults.
+    cargo(&["test", "-p", "quarry", "--test", "ui"])
 }
 
 fn is_up(addr: &str) -> bool {
