@@ -315,11 +315,11 @@ impl DerefMut for Transaction<'_> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        if !self.done {
-            if let Err(e) = finish(self.conn, &self.kind, false) {
-                tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
-                self.conn.invalidate();
-            }
+        if !self.done
+            && let Err(e) = finish(self.conn, &self.kind, false)
+        {
+            tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
+            self.conn.invalidate();
         }
     }
 }
@@ -375,11 +375,11 @@ impl DerefMut for EngineTransaction {
 
 impl Drop for EngineTransaction {
     fn drop(&mut self) {
-        if !self.done {
-            if let Err(e) = finish(&mut self.conn, &TxKind::Root, false) {
-                tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
-                self.conn.invalidate();
-            }
+        if !self.done
+            && let Err(e) = finish(&mut self.conn, &TxKind::Root, false)
+        {
+            tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
+            self.conn.invalidate();
         }
     }
 }

@@ -182,10 +182,10 @@ fn start_servers() -> Result<()> {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-    if is_up("127.0.0.1:5432") {
-        if let Err(e) = enable_prepared_transactions() {
-            eprintln!("could not enable PostgreSQL prepared transactions: {e:#}");
-        }
+    if is_up("127.0.0.1:5432")
+        && let Err(e) = enable_prepared_transactions()
+    {
+        eprintln!("could not enable PostgreSQL prepared transactions: {e:#}");
     }
     let down = status();
     if in_ci() && !down.is_empty() {

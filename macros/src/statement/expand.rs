@@ -188,12 +188,12 @@ impl Scope {
         if !self.is_sql(e) {
             // `{expr}` marks a Rust value; emitted as is the braces would trip `unused_braces`
             // in the user's crate.
-            if let Expr::Block(b) = e {
-                if let [syn::Stmt::Expr(inner, None)] = b.block.stmts.as_slice() {
-                    if b.attrs.is_empty() && b.label.is_none() {
-                        return Ok(inner.to_token_stream());
-                    }
-                }
+            if let Expr::Block(b) = e
+                && let [syn::Stmt::Expr(inner, None)] = b.block.stmts.as_slice()
+                && b.attrs.is_empty()
+                && b.label.is_none()
+            {
+                return Ok(inner.to_token_stream());
             }
             return Ok(e.to_token_stream());
         }
