@@ -218,6 +218,15 @@ fn prepare(conn: &mut Connection, kind: &TxKind) -> Result<()> {
     Ok(())
 }
 
+/// A guard dropped without commit or rollback: roll back; if even that fails, the connection's
+/// state is unknown, so it is discarded rather than returned to the pool.
+fn rollback_dropped(conn: &mut Connection, kind: &TxKind) {
+    if let Err(e) = finish(conn, kind, false) {
+        tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
+        conn.invalidate();
+    }
+}
+
 /// Called when a connection is dropped with guards still open (a guard was leaked): end them
 /// all, innermost first.
 pub(crate) fn abandon(conn: &mut Connection) -> Result<()> {
@@ -315,11 +324,8 @@ impl DerefMut for Transaction<'_> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        if !self.done
-            && let Err(e) = finish(self.conn, &self.kind, false)
-        {
-            tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
-            self.conn.invalidate();
+        if !self.done {
+            rollback_dropped(self.conn, &self.kind);
         }
     }
 }
@@ -375,11 +381,8 @@ impl DerefMut for EngineTransaction {
 
 impl Drop for EngineTransaction {
     fn drop(&mut self) {
-        if !self.done
-            && let Err(e) = finish(&mut self.conn, &TxKind::Root, false)
-        {
-            tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
-            self.conn.invalidate();
+        if !self.done {
+            rollback_dropped(&mut self.conn, &TxKind::Root);
         }
     }
 }
