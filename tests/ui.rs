@@ -1,5 +1,6 @@
 //! Compile-fail tests: each file under `tests/ui/` holds one mistake; its `.stderr` is the
-//! message the user sees. Bless with `cargo xtask bless` (TRYBUILD=overwrite), then review.
+//! message the user sees. Bless with `cargo xtask bless` (TRYBUILD=overwrite, --all-features as
+//! in CI: the feature types show in rustc's lists of implementors), then review.
 
 #[test]
 fn ui() {
