@@ -42,7 +42,7 @@
 //! `#[table(name = "…")]` (default: the struct name in snake_case), `metadata = PATH` (a
 //! `static` [`MetaData`]; default [`DEFAULT_METADATA`]), `primary_key(a, b)` (a composite key).
 //! Column attributes: `primary_key` (a single integer primary key is autoincrement unless
-//! `autoincrement = false`), `name = "…"`, `unique`, `index`, `max_length = N` (`VARCHAR(N)`),
+//! `autoincrement = false`; a key of any other type never is), `name = "…"`, `unique`, `index`, `max_length = N` (`VARCHAR(N)`),
 //! `references = Table::column`, `default = <literal>` (server default), `sql_type = "…"`.
 //! `Option<T>` fields are nullable.
 //!

@@ -88,6 +88,7 @@ scalar_rows!(
     Vec<u8>,
     crate::value::Value
 );
+crate::value::feature_types!(scalar_rows);
 
 /// `None` when every column of the value is `NULL`: a nullable column, or the table on the
 /// right of a `LEFT OUTER JOIN` that found no row.
@@ -248,6 +249,16 @@ impl ColumnDef {
     pub const fn autoincrement(mut self) -> Self {
         self.autoincrement = true;
         self
+    }
+    /// [`ColumnDef::autoincrement`] when the column's type is an integer, otherwise nothing:
+    /// what a single-column primary key gets by default (SQLAlchemy's `autoincrement="auto"`),
+    /// so that a `String` or UUID key stays an ordinary column whose values the rows give.
+    pub const fn autoincrement_if_integer(self) -> Self {
+        if self.sql_type.is_integer() {
+            self.autoincrement()
+        } else {
+            self
+        }
     }
     /// Add a `UNIQUE` constraint.
     pub const fn unique(mut self) -> Self {

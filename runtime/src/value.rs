@@ -9,6 +9,44 @@ use std::fmt;
 
 use crate::error::{DecodeError, Result};
 
+#[cfg(any(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "serde_json",
+    feature = "rust_decimal"
+))]
+mod ext;
+
+/// `$m!(type, …)` for the column types of each enabled optional feature (see `value/ext.rs`):
+/// the one list that every per-type impl elsewhere (`AsExpr`, `FromRow`, `Nullability`,
+/// `NullableRow`) expands, so that a new type cannot be forgotten at one of them.
+macro_rules! feature_types {
+    ($m:ident) => {
+        #[cfg(feature = "chrono")]
+        $m!(
+            ::chrono::NaiveDate,
+            ::chrono::NaiveTime,
+            ::chrono::NaiveDateTime,
+            ::chrono::DateTime<::chrono::Utc>,
+            ::chrono::DateTime<::chrono::FixedOffset>
+        );
+        #[cfg(feature = "time")]
+        $m!(
+            ::time::Date,
+            ::time::Time,
+            ::time::PrimitiveDateTime,
+            ::time::OffsetDateTime
+        );
+        #[cfg(feature = "uuid")]
+        $m!(::uuid::Uuid);
+        #[cfg(feature = "serde_json")]
+        $m!(::serde_json::Value);
+        #[cfg(feature = "rust_decimal")]
+        $m!(::rust_decimal::Decimal);
+    };
+}
+pub(crate) use feature_types;
 pub(crate) mod temporal;
 
 /// A bound parameter or a dynamically decoded column value.
@@ -146,10 +184,71 @@ impl SqlType {
 ///
 /// `Option<T>` is the nullable form of `T`; [`ColumnType::Base`] strips it, so that a nullable
 /// and a non-null column of the same base type can be compared.
+///
+/// # Types from optional crates
+///
+/// Each behind the cargo feature of its crate's name (on `quarry` and `quarry-runtime`):
+///
+/// | feature | Rust type | SQL type |
+/// |---|---|---|
+/// | `chrono` | `NaiveDate`, `NaiveTime`, `NaiveDateTime` | [`SqlType::Date`], [`SqlType::Time`], [`SqlType::Timestamp`] |
+/// | `chrono` | `DateTime<Utc>`, `DateTime<FixedOffset>` | [`SqlType::TimestampTz`] |
+/// | `time` | `Date`, `Time`, `PrimitiveDateTime` | [`SqlType::Date`], [`SqlType::Time`], [`SqlType::Timestamp`] |
+/// | `time` | `OffsetDateTime` | [`SqlType::TimestampTz`] |
+/// | `uuid` | `Uuid` | [`SqlType::Uuid`] |
+/// | `serde_json` | `serde_json::Value` | [`SqlType::Json`] |
+/// | `rust_decimal` | `Decimal` | [`SqlType::Decimal`] |
+///
+/// Times are exact to the microsecond: nanoseconds below it are truncated when a value is
+/// bound. Instants are stored in UTC, so a `DateTime<FixedOffset>` or an `OffsetDateTime`
+/// comes back with offset `+00:00` (the same instant). A database value the Rust type cannot
+/// hold (a year past 9999 for the time crate, a decimal with more than 28 digits after the
+/// point) is a [`crate::Error::Decode`] naming the column, never a rounded or clamped value.
+/// On SQLite, dates and times are ISO 8601 text and UUIDs 32 hex digits; decimals go through
+/// SQLite's `NUMERIC` affinity, which keeps 15 significant digits of a fraction.
+///
+/// ```
+/// # #[cfg(all(feature = "chrono", feature = "uuid", feature = "rust_decimal"))] {
+/// use chrono::NaiveDate;
+/// use quarry::prelude::*;
+/// use rust_decimal::Decimal;
+/// use uuid::Uuid;
+///
+/// static META: MetaData = MetaData::new();
+///
+/// #[derive(Table, Debug, PartialEq)]
+/// #[table(name = "invoices", metadata = META)]
+/// struct Invoice {
+///     #[column(primary_key)]
+///     id: Uuid,
+///     due: NaiveDate,
+///     amount: Decimal,
+///     paid: Option<NaiveDate>,
+/// }
+///
+/// let engine = create_engine("sqlite://")?;
+/// META.create_all(&engine)?;
+/// let mut conn = engine.connect()?;
+/// let invoice = Invoice {
+///     id: Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8),
+///     due: NaiveDate::from_ymd_opt(2024, 2, 29).expect("a leap day"),
+///     amount: Decimal::new(-1999, 2),
+///     paid: None,
+/// };
+/// conn.execute(Invoice::insert(&invoice))?;
+/// let due = invoice.due;
+/// let back: Invoice = conn.execute(select!(Invoice WHERE Invoice::due == due))?.one()?;
+/// assert_eq!(back, invoice);
+/// # }
+/// # Ok::<(), quarry::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of a column",
     label = "unsupported column type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each",
+    note = "with cargo features: chrono (NaiveDate, NaiveTime, NaiveDateTime, DateTime<Utc>, \
+            DateTime<FixedOffset>), time (Date, Time, PrimitiveDateTime, OffsetDateTime), \
+            uuid (Uuid), serde_json (Value), rust_decimal (Decimal)"
 )]
 pub trait ColumnType: ToSql + FromSql {
     /// The SQL type the column gets in DDL.
@@ -227,7 +326,7 @@ pub trait RawRow {
     fn get_decimal(&self, idx: usize) -> Result<Option<String>> {
         temporal::decimal_from(self, idx)
     }
-    /// Column `idx` as JSON text (default: a JSON or text value).
+    /// Column `idx` as JSON text (default: a JSON or text value, or a number as its text).
     fn get_json(&self, idx: usize) -> Result<Option<String>> {
         temporal::json_from(self, idx)
     }

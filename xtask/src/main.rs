@@ -247,6 +247,8 @@ fn pg_ctlcluster(action: &str) -> Result<()> {
 }
 
 fn bless() -> Result<()> {
+    // Default features, as `test` runs the UI suite: the optional crates change rustc's lists
+    // of "other types that implement" a trait and how it shortens paths.
     run(Command::new(env!("CARGO"))
         .args([
             "test",

@@ -24,6 +24,20 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
             .then_some(*only),
         _ => None,
     };
+    // `autoincrement = true` written out on a key that is no integer is a compile error (a
+    // const assertion, as the macro cannot see through type aliases); left implicit, such a key
+    // is simply not autoincrement (see `column_def`).
+    let autoincrement_check = autoincrement_key.and_then(|i| {
+        let f = &table.fields[i];
+        let lit = f.attrs.autoincrement.as_ref()?;
+        let ty = f.ty;
+        Some(quote_spanned! {lit.span()=>
+            const _: () = ::core::assert!(
+                ::quarry::__private::sql_type::<#ty>().is_integer(),
+                "autoincrement applies only to an integer primary key column",
+            );
+        })
+    });
     let n = table.fields.len();
     let columns = table
         .fields
@@ -45,6 +59,8 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
     quote! {
         #consts
         const _: () = {
+            #autoincrement_check
+
             #[automatically_derived]
             impl ::quarry::Table for #ident {
                 fn table() -> &'static ::quarry::TableDef {
@@ -119,8 +135,10 @@ fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStr
     if primary_key {
         def.extend(quote!(.primary_key()));
     }
-    if autoincrement {
+    if autoincrement && f.attrs.autoincrement.is_some() {
         def.extend(quote!(.autoincrement()));
+    } else if autoincrement {
+        def.extend(quote!(.autoincrement_if_integer()));
     }
     if f.attrs.unique.is_some() {
         def.extend(quote!(.unique()));

@@ -741,6 +741,7 @@ macro_rules! bind_as_expr {
 }
 
 bind_as_expr!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+crate::value::feature_types!(bind_as_expr);
 
 impl<V: ColumnType<Base = String>> AsExpr<V> for &str {
     fn into_expr(self) -> SqlExpr {

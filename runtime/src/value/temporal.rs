@@ -9,8 +9,8 @@ use std::fmt;
 use super::{RawRow, Value};
 use crate::error::{DecodeError, Result};
 
-const MICROS_PER_SEC: i64 = 1_000_000;
-const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
+pub(crate) const MICROS_PER_SEC: i64 = 1_000_000;
+pub(crate) const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
 
 /// Days since 1970-01-01 of a civil date.
 pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -46,6 +46,7 @@ pub(crate) fn split_timestamp(micros: i64) -> (i64, i64) {
 }
 
 /// Microseconds since the epoch of a day count and a time of day.
+#[cfg(feature = "postgres")]
 pub(crate) fn join_timestamp(days: i64, time_micros: i64) -> i64 {
     days * MICROS_PER_DAY + time_micros
 }
@@ -199,12 +200,19 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
             None if off.len() == 4 => (digits(&off[..2])?, digits(&off[2..])?),
             None => (digits(off)?, 0),
         };
-        (t, sign * (oh * 3600 + om * 60))
+        (
+            t,
+            sign * oh.checked_mul(3600)?.checked_add(om.checked_mul(60)?)?,
+        )
     } else {
         (rest, 0)
     };
     let t = parse_time(time)?;
-    Some(join_timestamp(i64::from(days), t) - offset_secs * MICROS_PER_SEC)
+    // Checked: a year beyond ±292,277 has no microsecond count in an i64.
+    i64::from(days)
+        .checked_mul(MICROS_PER_DAY)?
+        .checked_add(t)?
+        .checked_sub(offset_secs.checked_mul(MICROS_PER_SEC)?)
 }
 
 /// Parse hex with or without hyphens (and optional braces) into UUID bytes.
@@ -313,6 +321,10 @@ pub(super) fn json_from(row: &(impl RawRow + ?Sized), idx: usize) -> Result<Opti
     match row.get_value(idx)? {
         Value::Null => Ok(None),
         Value::Json(j) | Value::Text(j) => Ok(Some(j)),
+        // SQLite's `JSON` columns have NUMERIC affinity: a document that is just a number is
+        // kept as one.
+        Value::I64(v) => Ok(Some(v.to_string())),
+        Value::F64(v) if v.is_finite() => Ok(Some(format!("{v}"))),
         Value::Blob(b) => String::from_utf8(b).map(Some).map_err(|_| {
             DecodeError::new(row.name(idx), "JSON", "bytes that are not UTF-8").into()
         }),
