@@ -3,9 +3,9 @@
 //! as parameters in comparisons.
 //!
 //! Each behaviour is a function of an [`Engine`] on an empty database and the backend's name,
-//! run by `on_backends!` on SQLite in memory and on PostgreSQL (a fresh schema per test, from
-//! `QUARRY_POSTGRES_URL`; skipped with a printed reason when the server is down, a failure
-//! with `CI=true`). Run with `cargo test --all-features --test types`.
+//! run by `on_backends!` on every backend of `tests/support` (SQLite in memory and in a file,
+//! PostgreSQL, MariaDB; a database of its own per test). Run with
+//! `cargo test --all-features --test types`.
 #![cfg(all(
     feature = "chrono",
     feature = "time",
@@ -13,6 +13,8 @@
     feature = "serde_json",
     feature = "rust_decimal"
 ))]
+
+mod support;
 
 use std::str::FromStr;
 
@@ -506,30 +508,19 @@ fn uuid_primary_key_is_an_ordinary_column(engine: &Engine, backend: &str) {
     );
 }
 
-/// A test per behaviour and backend: `sqlite_memory::name` and `postgresql::name`.
+/// Each test body on every backend of `support::backends`, a database of its own each.
 macro_rules! on_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite_memory {
-            $(
+        $(
+            mod $name {
                 #[test]
-                fn $name() {
-                    let engine = quarry::Engine::builder("sqlite://")
-                        .build()
-                        .expect("memory engine");
-                    super::$name(&engine, "sqlite-memory");
-                }
-            )*
-        }
-        mod postgresql {
-            $(
-                #[test]
-                fn $name() {
-                    if let Some(pg) = super::pg::Schema::create(stringify!($name)) {
-                        super::$name(&pg.engine, "postgresql");
+                fn on_every_backend() {
+                    for b in crate::support::backends(stringify!($name)) {
+                        super::$name(&b.engine, b.name);
                     }
                 }
-            )*
-        }
+            }
+        )*
     };
 }
 
@@ -540,80 +531,3 @@ on_backends!(
     decimal_extremes_are_exact_or_a_decode_error,
     uuid_primary_key_is_an_ordinary_column,
 );
-
-/// A PostgreSQL schema of one test's own, dropped with it.
-mod pg {
-    use quarry::Engine;
-
-    const DEFAULT_URL: &str = "postgresql://postgres@127.0.0.1:5432/test";
-
-    pub struct Schema {
-        pub engine: Engine,
-        admin: Engine,
-        name: String,
-    }
-
-    impl Schema {
-        /// A fresh schema `q_types_<pid>_<tag>` and an engine whose `search_path` is it;
-        /// `None` (with the reason printed) when PostgreSQL is unreachable, a panic under
-        /// `CI=true`.
-        pub fn create(tag: &str) -> Option<Schema> {
-            let url =
-                std::env::var("QUARRY_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-            let name = format!("q_types_{}_{tag}", std::process::id());
-            let admin = match Engine::builder(&url).pool_size(1).build() {
-                Ok(admin) => admin,
-                Err(e) => return unavailable(&format!("{url}: {e}")),
-            };
-            if let Err(e) = batch(
-                &admin,
-                &format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
-            ) {
-                return unavailable(&format!("{url}: {e}"));
-            }
-            let engine = Engine::builder(&url)
-                .connect_arg("options", format!("-csearch_path={name}"))
-                .build()
-                .expect("engine on the test schema");
-            Some(Schema {
-                engine,
-                admin,
-                name,
-            })
-        }
-    }
-
-    impl Drop for Schema {
-        fn drop(&mut self) {
-            self.engine.dispose();
-            let _ = batch(
-                &self.admin,
-                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
-            );
-            self.admin.dispose();
-        }
-    }
-
-    fn unavailable(reason: &str) -> Option<Schema> {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("CI=true and PostgreSQL is unavailable: {reason}");
-        }
-        eprintln!("skipping PostgreSQL: {reason}");
-        None
-    }
-
-    /// Run `sql` on a raw `postgres::Client` of `engine`.
-    #[cfg(feature = "postgres")]
-    fn batch(engine: &Engine, sql: &str) -> Result<(), String> {
-        let mut raw = engine.raw_connection().map_err(|e| e.to_string())?;
-        let client = raw
-            .downcast_mut::<quarry::driver::native::postgres::Client>()
-            .ok_or("the raw connection is not a postgres::Client")?;
-        client.batch_execute(sql).map_err(|e| e.to_string())
-    }
-
-    #[cfg(not(feature = "postgres"))]
-    fn batch(_: &Engine, _: &str) -> Result<(), String> {
-        Err("built without the `postgres` feature (use --all-features)".into())
-    }
-}
