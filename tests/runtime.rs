@@ -789,6 +789,40 @@ fn query_arguments_and_connect_args_reach_the_driver() {
 }
 
 #[test]
+fn sqlite_query_arguments_open_read_only_and_unknown_ones_are_refused() {
+    for b in backends("sqlite_args") {
+        if b.name != "sqlite-file" {
+            continue;
+        }
+        drop(setup(&b));
+        let ro = create_engine(&format!("{}?mode=ro&timeout=2.5", b.url)).unwrap();
+        let mut conn = ro.connect().unwrap();
+        assert_eq!(count(&mut conn), 0);
+        let err = conn
+            .execute(insert!(User {
+                name: "nope",
+                hair_color: None
+            }))
+            .unwrap_err();
+        assert!(err.to_string().contains("readonly"), "{err}");
+    }
+    let err = create_engine("sqlite:///x.db?mode=rwx")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("mode=rwx") && err.contains("ro, rw or rwc"),
+        "{err}"
+    );
+    let err = create_engine("sqlite:///x.db?journal=wal")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"journal\"") && err.contains("mode, timeout"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_creator_opens_the_connections() {
     let engine = Engine::builder("sqlite://")
         .creator(|| {

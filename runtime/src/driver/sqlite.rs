@@ -24,7 +24,13 @@ enum Target {
 #[derive(Debug)]
 pub(crate) struct SqliteDriver {
     target: Target,
+    flags: OpenFlags,
+    /// How long a statement waits for another connection's lock (`?timeout=5`, seconds).
+    busy_timeout: Option<Duration>,
 }
+
+/// URL query arguments this driver understands.
+const QUERY_ARGS: &[&str] = &["mode", "timeout"];
 
 impl SqliteDriver {
     pub(crate) fn new(url: &Url) -> Result<Self> {
@@ -38,7 +44,52 @@ impl SqliteDriver {
             None | Some("") | Some(":memory:") => Target::Memory,
             Some(path) => Target::File(PathBuf::from(path)),
         };
-        Ok(SqliteDriver { target })
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut busy_timeout = None;
+        for (key, value) in url.query() {
+            match key.as_str() {
+                "mode" => {
+                    let access = match value.as_str() {
+                        "ro" => OpenFlags::SQLITE_OPEN_READ_ONLY,
+                        "rw" => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                        "rwc" => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+                        other => {
+                            return Err(url.error(format!(
+                                "mode={other} is not a SQLite open mode; expected ro, rw or rwc"
+                            )));
+                        }
+                    };
+                    flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                }
+                "timeout" => {
+                    let secs: f64 =
+                        value
+                            .parse()
+                            .ok()
+                            .filter(|s: &f64| *s >= 0.0)
+                            .ok_or_else(|| {
+                                url.error(format!(
+                                    "timeout must be a number of seconds, got {value:?}"
+                                ))
+                            })?;
+                    busy_timeout = Some(Duration::from_secs_f64(secs));
+                }
+                other => {
+                    return Err(url.error(format!(
+                        "unknown query argument {other:?} for sqlite; expected one of {}",
+                        QUERY_ARGS.join(", ")
+                    )));
+                }
+            }
+        }
+        Ok(SqliteDriver {
+            target,
+            flags,
+            busy_timeout,
+        })
     }
 }
 
@@ -48,10 +99,7 @@ impl Driver for SqliteDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = self.flags;
         let conn = match &self.target {
             Target::Memory => rusqlite::Connection::open_in_memory_with_flags(flags),
             Target::File(path) => rusqlite::Connection::open_with_flags(path, flags),
@@ -68,6 +116,10 @@ impl Driver for SqliteDriver {
             }
             Error::from(err)
         })?;
+        if let Some(timeout) = self.busy_timeout {
+            conn.busy_timeout(timeout)
+                .map_err(|e| Error::from(convert(e, None, &[])))?;
+        }
         Ok(Box::new(SqliteConnection::new(conn)))
     }
 }
