@@ -39,6 +39,15 @@ fn count(conn: &mut Connection) -> i64 {
         .unwrap()
 }
 
+/// Insert a user named `name` with no hair color.
+fn add(conn: &mut Connection, name: &str) {
+    conn.execute(insert!(User {
+        name: name,
+        hair_color: None
+    }))
+    .unwrap();
+}
+
 /// Users seen through a second connection (where the backend allows two).
 fn seen_elsewhere(b: &Backend) -> Option<i64> {
     if b.name == "sqlite-memory" {
@@ -53,11 +62,7 @@ fn seen_elsewhere(b: &Backend) -> Option<i64> {
 fn statements_outside_a_transaction_commit_at_once() {
     for b in backends("autocommit") {
         let mut conn = setup(&b);
-        conn.execute(insert!(User {
-            name: "ed",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut conn, "ed");
         assert!(!conn.in_transaction(), "{}", b.name);
         if let Some(n) = seen_elsewhere(&b) {
             assert_eq!(
@@ -85,29 +90,17 @@ fn a_transaction_commits_or_rolls_back_when_dropped() {
         {
             let mut tx = conn.begin().unwrap();
             assert!(tx.in_transaction());
-            tx.execute(insert!(User {
-                name: "kept",
-                hair_color: None
-            }))
-            .unwrap();
+            add(&mut tx, "kept");
             tx.commit().unwrap();
         }
         {
             let mut tx = conn.begin().unwrap();
-            tx.execute(insert!(User {
-                name: "dropped",
-                hair_color: None
-            }))
-            .unwrap();
+            add(&mut tx, "dropped");
             // dropped without commit: rolled back
         }
         {
             let mut tx = conn.begin().unwrap();
-            tx.execute(insert!(User {
-                name: "rolled back",
-                hair_color: None
-            }))
-            .unwrap();
+            add(&mut tx, "rolled back");
             tx.rollback().unwrap();
         }
         assert!(!conn.in_transaction());
@@ -127,12 +120,7 @@ fn inner_commit_does_nothing_until_the_outer_commits() {
         let mut outer = conn.begin().unwrap();
         {
             let mut inner = outer.begin().unwrap();
-            inner
-                .execute(insert!(User {
-                    name: "a",
-                    hair_color: None
-                }))
-                .unwrap();
+            add(&mut inner, "a");
             inner.commit().unwrap();
         }
         assert!(outer.in_transaction(), "{}", b.name);
@@ -152,20 +140,10 @@ fn inner_rollback_makes_outer_commit_fail() {
     for b in backends("tx_nested_rollback") {
         let mut conn = setup(&b);
         let mut outer = conn.begin().unwrap();
-        outer
-            .execute(insert!(User {
-                name: "outer",
-                hair_color: None
-            }))
-            .unwrap();
+        add(&mut outer, "outer");
         {
             let mut inner = outer.begin().unwrap();
-            inner
-                .execute(insert!(User {
-                    name: "inner",
-                    hair_color: None
-                }))
-                .unwrap();
+            add(&mut inner, "inner");
             inner.rollback().unwrap();
         }
         assert!(!outer.is_active(), "{}", b.name);
@@ -193,28 +171,16 @@ fn savepoint_rollback_undoes_only_its_part() {
     for b in backends("tx_savepoint") {
         let mut conn = setup(&b);
         let mut tx = conn.begin().unwrap();
-        tx.execute(insert!(User {
-            name: "before",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut tx, "before");
         {
             let mut sp = tx.begin_nested().unwrap();
             assert!(sp.in_nested_transaction());
-            sp.execute(insert!(User {
-                name: "in savepoint",
-                hair_color: None
-            }))
-            .unwrap();
+            add(&mut sp, "in savepoint");
             sp.rollback().unwrap();
         }
         {
             let mut sp = tx.begin_nested().unwrap();
-            sp.execute(insert!(User {
-                name: "released",
-                hair_color: None
-            }))
-            .unwrap();
+            add(&mut sp, "released");
             sp.commit().unwrap();
         }
         assert!(tx.is_active(), "{}", b.name);
@@ -234,11 +200,7 @@ fn engine_begin_and_transaction_closure() {
     for b in backends("tx_engine") {
         drop(setup(&b));
         let mut tx = b.engine.begin().unwrap();
-        tx.execute(insert!(User {
-            name: "via engine.begin",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut tx, "via engine.begin");
         tx.commit().unwrap();
 
         let failed: Result<(), Error> = b.engine.transaction(|conn| {
@@ -279,30 +241,18 @@ fn two_phase_commit_prepares_then_commits() {
         }
         let mut tx = conn.begin_twophase(None).unwrap();
         assert!(tx.xid().is_some());
-        tx.execute(insert!(User {
-            name: "two-phase",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut tx, "two-phase");
         tx.prepare().unwrap();
         tx.commit().unwrap();
 
         let mut tx = conn.begin_twophase(Some("quarry-test-rollback")).unwrap();
-        tx.execute(insert!(User {
-            name: "prepared then rolled back",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut tx, "prepared then rolled back");
         tx.prepare().unwrap();
         tx.rollback().unwrap();
 
         // Unprepared commit is a one-phase commit; a bad xid is refused before any SQL.
         let mut tx = conn.begin_twophase(None).unwrap();
-        tx.execute(insert!(User {
-            name: "one phase",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut tx, "one phase");
         tx.commit().unwrap();
         assert!(matches!(
             conn.begin_twophase(Some("x'; DROP TABLE users; --")),
@@ -450,11 +400,7 @@ fn text_statements_bind_by_name_and_give_dynamic_rows() {
 fn database_errors_carry_code_sql_and_hidden_parameters() {
     for b in backends("errors") {
         let mut conn = setup(&b);
-        conn.execute(insert!(User {
-            name: "dup",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut conn, "dup");
         let err = conn
             .execute(insert!(User {
                 name: "dup",
@@ -505,11 +451,7 @@ fn database_errors_carry_code_sql_and_hidden_parameters() {
     }
     for b in backends_with("errors_hidden", |e| e.hide_parameters(true)) {
         let mut conn = setup(&b);
-        conn.execute(insert!(User {
-            name: "secret",
-            hair_color: None
-        }))
-        .unwrap();
+        add(&mut conn, "secret");
         let err = conn
             .execute(insert!(User {
                 name: "secret",
