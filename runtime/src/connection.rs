@@ -226,14 +226,14 @@ impl Connection {
     /// Note a failed statement: hide parameters if asked, and drop a connection that is gone
     /// so that the next use gets a fresh one.
     fn after_error(&mut self, mut e: Error, hide: bool) -> Error {
-        if let Error::Database(db) = &mut e {
-            if hide {
-                db.params.clear();
-            }
-            if db.disconnect {
-                tracing::warn!(target: "quarry::pool", error = %db.message, "connection lost; invalidating it");
-                self.invalidate();
-            }
+        if let Error::Database(db) = &mut e
+            && hide
+        {
+            db.params.clear();
+        }
+        if e.is_disconnect() {
+            tracing::warn!(target: "quarry::pool", error = %e, "connection lost; invalidating it and every older connection of the pool");
+            self.invalidate_because(Some(&e));
         }
         e
     }
@@ -436,8 +436,14 @@ impl Connection {
     /// next statement on this `Connection` checks out a fresh one. Use it when a connection is
     /// known to be broken; a lost connection is invalidated automatically.
     pub fn invalidate(&mut self) {
+        self.invalidate_because(None);
+    }
+
+    /// Invalidate after `error`; a disconnect error also retires every older connection of
+    /// the pool (they are likely gone too).
+    fn invalidate_because(&mut self, error: Option<&Error>) {
         if let Some(conn) = self.conn.take() {
-            conn.invalidate();
+            conn.invalidate(error);
         }
         self.tx.invalidate();
     }

@@ -9,7 +9,7 @@ use crate::connection::{Connection, IsolationLevel};
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver, DriverConnection, NativeConnection};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
-use crate::pool::{Pool, PoolConfig, PooledConnection};
+use crate::pool::{ConnectionInfo, Pool, PoolBuilder, PoolClass, PooledConnection, ResetOnReturn};
 use crate::rows::Rows;
 use crate::sql::Statement;
 use crate::transaction::EngineTransaction;
@@ -37,7 +37,7 @@ pub struct Engine {
 struct Inner {
     url: Url,
     dialect: &'static dyn Dialect,
-    pool: Arc<Pool>,
+    pool: Pool,
     echo: bool,
     hide_parameters: bool,
     isolation_level: Option<IsolationLevel>,
@@ -68,9 +68,8 @@ impl Engine {
     pub fn builder(url: impl Into<String>) -> EngineBuilder {
         EngineBuilder {
             url: url.into(),
-            pool_size: 5,
-            max_overflow: 10,
-            pool_timeout: Duration::from_secs(30),
+            pool: PoolBuilder::default(),
+            poolclass: None,
             echo: false,
             hide_parameters: false,
             isolation_level: None,
@@ -83,12 +82,14 @@ impl Engine {
     ///
     /// # Errors
     /// A connection error, or [`Error::PoolTimeout`] when the pool stays exhausted.
+    #[track_caller]
     pub fn connect(&self) -> Result<Connection> {
         Ok(Connection::new(self.clone(), self.checkout()?))
     }
 
+    #[track_caller]
     pub(crate) fn checkout(&self) -> Result<PooledConnection> {
-        self.inner.pool.checkout()
+        self.inner.pool.get()
     }
 
     /// Connectionless execution: run `stmt` on a connection checked out for it. The returned
@@ -97,6 +98,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::connect`] and [`Connection::execute`].
+    #[track_caller]
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
         let mut conn = self.connect()?;
         let rows = conn.execute(stmt)?;
@@ -108,6 +110,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::connect`], or a database error from `BEGIN`.
+    #[track_caller]
     pub fn begin(&self) -> Result<EngineTransaction> {
         EngineTransaction::begin(self)
     }
@@ -155,6 +158,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::connect`].
+    #[track_caller]
     pub fn raw_connection(&self) -> Result<RawConnection> {
         Ok(RawConnection {
             conn: self.checkout()?,
@@ -181,6 +185,11 @@ impl Engine {
     /// The pool's counters: size, idle, checked out, overflow.
     pub fn pool_status(&self) -> crate::pool::PoolStatus {
         self.inner.pool.status()
+    }
+
+    /// The engine's connection pool.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
     }
 
     /// The isolation level every connection gets, if set on the builder.
@@ -245,7 +254,12 @@ impl RawConnection {
     /// Close the connection instead of returning it to the pool (after a native operation
     /// left it in a state the pool should not hand out).
     pub fn invalidate(self) {
-        self.conn.invalidate();
+        self.conn.invalidate(None);
+    }
+
+    /// What the pool knows of the connection (its id, when it was opened).
+    pub fn info(&self) -> ConnectionInfo {
+        self.conn.info()
     }
 }
 
@@ -256,9 +270,9 @@ type Creator = Arc<dyn Fn() -> Result<Box<dyn DriverConnection>> + Send + Sync>;
 #[must_use = "call .build() to get the engine"]
 pub struct EngineBuilder {
     url: String,
-    pool_size: usize,
-    max_overflow: isize,
-    pool_timeout: Duration,
+    pool: PoolBuilder,
+    /// Set explicitly (else chosen by URL).
+    poolclass: Option<PoolClass>,
     echo: bool,
     hide_parameters: bool,
     isolation_level: Option<IsolationLevel>,
@@ -270,9 +284,7 @@ impl fmt::Debug for EngineBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineBuilder")
             .field("url", &Url::parse(&self.url).map(|u| u.to_string()).ok())
-            .field("pool_size", &self.pool_size)
-            .field("max_overflow", &self.max_overflow)
-            .field("pool_timeout", &self.pool_timeout)
+            .field("pool", &self.pool)
             .field("echo", &self.echo)
             .field("isolation_level", &self.isolation_level)
             .field("creator", &self.creator.is_some())
@@ -281,23 +293,122 @@ impl fmt::Debug for EngineBuilder {
 }
 
 impl EngineBuilder {
-    /// Idle connections the pool keeps. Default 5. For `sqlite://` (memory) the pool always
-    /// holds exactly one connection, since each connection would be its own database.
+    /// The pool implementation (SQLAlchemy's `poolclass`). Default [`PoolClass::Queue`], and
+    /// [`PoolClass::SingletonThread`] for `sqlite://` memory databases (each connection to one
+    /// is a database of its own; `Static` shares one between threads).
+    pub fn poolclass(mut self, class: PoolClass) -> Self {
+        self.poolclass = Some(class);
+        self
+    }
+
+    /// Idle connections the pool keeps ([`PoolBuilder::pool_size`]). Default 5.
     pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool_size = n;
+        self.pool = self.pool.pool_size(n);
         self
     }
 
-    /// Connections opened beyond `pool_size` under load, closed on return; `-1` = unbounded.
-    /// Default 10.
+    /// Connections opened beyond `pool_size` under load, closed on return; `-1` = unbounded
+    /// ([`PoolBuilder::max_overflow`]). Default 10.
     pub fn max_overflow(mut self, n: isize) -> Self {
-        self.max_overflow = n;
+        self.pool = self.pool.max_overflow(n);
         self
     }
 
-    /// How long a checkout waits for a free connection. Default 30 s.
+    /// How long a checkout may wait for a connection, opening included
+    /// ([`PoolBuilder::pool_timeout`]). Default 30 s.
     pub fn pool_timeout(mut self, timeout: Duration) -> Self {
-        self.pool_timeout = timeout;
+        self.pool = self.pool.pool_timeout(timeout);
+        self
+    }
+
+    /// Replace connections older than `age` at checkout ([`PoolBuilder::pool_recycle`]).
+    /// Default: never.
+    pub fn pool_recycle(mut self, age: Duration) -> Self {
+        self.pool = self.pool.pool_recycle(age);
+        self
+    }
+
+    /// Test reused connections with a round trip at checkout, replacing dead ones
+    /// ([`PoolBuilder::pool_pre_ping`]). Default off.
+    pub fn pool_pre_ping(mut self, on: bool) -> Self {
+        self.pool = self.pool.pool_pre_ping(on);
+        self
+    }
+
+    /// Hand out the most recently returned connection first ([`PoolBuilder::pool_use_lifo`]).
+    /// Default off (FIFO).
+    pub fn pool_use_lifo(mut self, on: bool) -> Self {
+        self.pool = self.pool.pool_use_lifo(on);
+        self
+    }
+
+    /// What happens to a returned connection's open transaction
+    /// ([`PoolBuilder::reset_on_return`]). Default [`ResetOnReturn::Rollback`].
+    pub fn reset_on_return(mut self, reset: ResetOnReturn) -> Self {
+        self.pool = self.pool.reset_on_return(reset);
+        self
+    }
+
+    /// Warn, naming the checkout's source line, about connections held longer than
+    /// `threshold` ([`PoolBuilder::leak_detection_threshold`]). Default off.
+    pub fn leak_detection_threshold(mut self, threshold: Duration) -> Self {
+        self.pool = self.pool.leak_detection_threshold(threshold);
+        self
+    }
+
+    /// Run `f` on every new connection ([`PoolBuilder::on_connect`]):
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = Engine::builder("sqlite://")
+    ///     .on_connect(|conn, _info| conn.batch("PRAGMA foreign_keys=ON"))
+    ///     .build()?;
+    /// let on: i64 = engine.execute(text("PRAGMA foreign_keys").columns::<i64>())?.scalar()?;
+    /// assert_eq!(on, 1);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn on_connect<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
+    {
+        self.pool = self.pool.on_connect(f);
+        self
+    }
+
+    /// Run `f` on every checkout ([`PoolBuilder::on_checkout`]).
+    pub fn on_checkout<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
+    {
+        self.pool = self.pool.on_checkout(f);
+        self
+    }
+
+    /// Run `f` on every connection coming back, after its reset ([`PoolBuilder::on_checkin`]).
+    pub fn on_checkin<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
+    {
+        self.pool = self.pool.on_checkin(f);
+        self
+    }
+
+    /// Run `f` before a returned connection is reset ([`PoolBuilder::on_reset`]).
+    pub fn on_reset<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
+    {
+        self.pool = self.pool.on_reset(f);
+        self
+    }
+
+    /// Run `f` when a connection is invalidated ([`PoolBuilder::on_invalidate`]).
+    pub fn on_invalidate<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&ConnectionInfo, Option<&Error>) + Send + Sync + 'static,
+    {
+        self.pool = self.pool.on_invalidate(f);
         self
     }
 
@@ -380,12 +491,6 @@ impl EngineBuilder {
         for (key, value) in self.connect_args {
             url.set_query_arg(key, value);
         }
-        if self.max_overflow < -1 {
-            return Err(Error::config(format!(
-                "max_overflow must be -1 (unbounded) or at least 0, got {}",
-                self.max_overflow
-            )));
-        }
         let base: Arc<dyn Driver> = driver::for_url(&url)?;
         let dialect = base.dialect();
         let mut init = Vec::new();
@@ -404,20 +509,25 @@ impl EngineBuilder {
         } else {
             base
         };
-        let mut config = PoolConfig {
-            size: self.pool_size,
-            max_overflow: self.max_overflow,
-            timeout: self.pool_timeout,
+        let memory =
+            url.dialect_name() == "sqlite" && matches!(url.database(), None | Some(":memory:"));
+        let class = match self.poolclass {
+            Some(class @ (PoolClass::Queue | PoolClass::Null)) if memory => {
+                return Err(Error::config(format!(
+                    "poolclass {class:?} cannot serve a sqlite:// memory database: each \
+                     connection to one is a new, empty database. Use PoolClass::SingletonThread \
+                     (the default: one per thread) or PoolClass::Static (one for all threads)"
+                )));
+            }
+            Some(class) => class,
+            None if memory => PoolClass::SingletonThread,
+            None => PoolClass::Queue,
         };
-        if url.dialect_name() == "sqlite" && matches!(url.database(), None | Some(":memory:")) {
-            // Every connection to `sqlite://` is a new, empty database: share exactly one.
-            config.size = 1;
-            config.max_overflow = 0;
-        }
+        let pool = self.pool.poolclass(class).build(driver)?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 dialect,
-                pool: Pool::new(driver, config),
+                pool,
                 url,
                 echo: self.echo,
                 hide_parameters: self.hide_parameters,
@@ -446,6 +556,10 @@ impl fmt::Debug for Configured {
 impl Driver for Configured {
     fn dialect(&self) -> &'static dyn Dialect {
         self.base.dialect()
+    }
+
+    fn connect_may_block(&self) -> bool {
+        self.creator.is_some() || self.base.connect_may_block()
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {

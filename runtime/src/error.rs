@@ -40,10 +40,11 @@ pub enum Error {
         dialect: &'static str,
     },
 
-    /// No connection became free within `pool_timeout`.
+    /// No connection became available within `pool_timeout`.
     #[error(
-        "pool limit of size {size} overflow {overflow} reached, connection timed out, timeout {}",
-        DisplayDuration(*timeout)
+        "pool limit of size {size} overflow {overflow} reached, connection timed out, timeout {}{}",
+        DisplayDuration(*timeout),
+        last_connect_error.as_deref().map(|e| format!("; last connect error: {e}")).unwrap_or_default()
     )]
     PoolTimeout {
         /// `pool_size` of the pool.
@@ -52,6 +53,8 @@ pub enum Error {
         overflow: isize,
         /// `pool_timeout` of the pool.
         timeout: Duration,
+        /// Why the last attempt to open a connection failed, if it failed (a success clears it).
+        last_connect_error: Option<String>,
     },
 
     /// `one()` found no row.
@@ -305,6 +308,7 @@ mod tests {
             size: 5,
             overflow: 10,
             timeout: Duration::from_secs(30),
+            last_connect_error: None,
         };
         assert_eq!(
             e.to_string(),

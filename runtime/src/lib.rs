@@ -19,7 +19,7 @@ mod value;
 mod connection;
 mod ddl;
 mod engine;
-mod pool;
+pub mod pool;
 mod transaction;
 
 #[doc(hidden)]
@@ -28,7 +28,7 @@ pub mod __private;
 pub use connection::{Connection, ExecutionOptions, IsolationLevel};
 pub use engine::{Engine, EngineBuilder, RawConnection, create_engine};
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
-pub use pool::PoolStatus;
+pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
 pub use rows::Rows;

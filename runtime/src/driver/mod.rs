@@ -41,6 +41,12 @@ pub trait Driver: Debug + Send + Sync + 'static {
     /// # Errors
     /// A database error of kind `Connection` when the database cannot be reached.
     fn connect(&self) -> Result<Box<dyn DriverConnection>>;
+    /// Whether `connect` may block on the network (then the pool bounds it by the checkout's
+    /// deadline, running it on a thread of its own). Default true; embedded databases say
+    /// false.
+    fn connect_may_block(&self) -> bool {
+        true
+    }
 }
 
 /// Receives result rows one at a time.
@@ -79,6 +85,16 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error; [`Error::is_disconnect`] tells whether the connection is gone.
     fn ping(&mut self) -> Result<()>;
+    /// [`DriverConnection::ping`], failing if no answer comes within `timeout` (a connection
+    /// that timed out is left in an unknown state: the pool closes it). The default ignores
+    /// the timeout.
+    ///
+    /// # Errors
+    /// As `ping`, and a disconnect error on timeout.
+    fn ping_within(&mut self, timeout: std::time::Duration) -> Result<()> {
+        let _ = timeout;
+        self.ping()
+    }
     /// Start a transaction.
     ///
     /// # Errors
@@ -138,7 +154,7 @@ impl NativeConnection for ::mysql::Conn {
 }
 
 /// The driver for a parsed URL.
-pub(crate) fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
+pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {
         #[cfg(feature = "sqlite")]
         "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),

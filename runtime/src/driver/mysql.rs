@@ -35,7 +35,9 @@ const ALLOWED_KEYS: &[&str] = &[
     "connect_timeout",
     "init_command",
     "program_name",
+    "read_timeout",
     "ssl_mode",
+    "write_timeout",
 ];
 
 /// What a MySQL URL asks for, before it becomes the crate's options.
@@ -47,6 +49,10 @@ struct Settings {
     password: Option<String>,
     database: Option<String>,
     connect_timeout: Option<Duration>,
+    /// Socket read / write limits: a server that stops answering fails the call (and, read
+    /// timeout, bounds a pool pre-ping).
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
     program_name: Option<String>,
     init_commands: Vec<String>,
 }
@@ -71,6 +77,8 @@ impl Settings {
             password: url.password().map(str::to_owned),
             database: url.database().map(str::to_owned),
             connect_timeout: None,
+            read_timeout: None,
+            write_timeout: None,
             program_name: None,
             init_commands: Vec::new(),
         };
@@ -80,20 +88,22 @@ impl Settings {
                 return Err(url.error(format!("query argument {key:?} is given twice")));
             }
             seen.push(key);
+            let seconds = || {
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        url.error(format!(
+                            "{key} must be a positive number of seconds, not {value:?}"
+                        ))
+                    })
+            };
             match key.as_str() {
-                "connect_timeout" => {
-                    let secs = value
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|s| s.is_finite() && *s > 0.0)
-                        .ok_or_else(|| {
-                            url.error(format!(
-                                "connect_timeout must be a positive number of seconds, \
-                                 not {value:?}"
-                            ))
-                        })?;
-                    settings.connect_timeout = Some(Duration::from_secs_f64(secs));
-                }
+                "connect_timeout" => settings.connect_timeout = Some(seconds()?),
+                "read_timeout" => settings.read_timeout = Some(seconds()?),
+                "write_timeout" => settings.write_timeout = Some(seconds()?),
                 "charset" => {
                     if !matches!(value.to_ascii_lowercase().as_str(), "utf8mb4" | "utf8") {
                         return Err(url.error(format!(
@@ -135,7 +145,9 @@ impl Settings {
             // Rows matched rather than rows changed, as the other backends count (and as
             // SQLAlchemy's MySQL dialects ask for).
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
-            .tcp_connect_timeout(self.connect_timeout);
+            .tcp_connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .write_timeout(self.write_timeout);
         if let Some(name) = &self.program_name {
             builder = builder.connect_attrs(Some([("program_name", name.as_str())].into()));
         }

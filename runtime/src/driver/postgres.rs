@@ -240,6 +240,18 @@ impl DriverConnection for PgConnection {
         self.batch("")
     }
 
+    fn ping_within(&mut self, timeout: std::time::Duration) -> Result<()> {
+        self.client.is_valid(timeout).map_err(|e| {
+            let mut err = convert(&e, None, &[]);
+            if e.as_db_error().is_none() {
+                // No answer in time (or none at all): the connection cannot be trusted.
+                err.kind = DatabaseErrorKind::Connection;
+                err.disconnect = true;
+            }
+            Error::from(err)
+        })
+    }
+
     fn begin(&mut self) -> Result<()> {
         self.batch("BEGIN")?;
         self.in_tx = true;

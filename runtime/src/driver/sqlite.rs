@@ -122,6 +122,10 @@ impl Driver for SqliteDriver {
         }
         Ok(Box::new(SqliteConnection::new(conn)))
     }
+
+    fn connect_may_block(&self) -> bool {
+        false
+    }
 }
 
 pub(crate) struct SqliteConnection {

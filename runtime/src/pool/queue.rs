@@ -1,0 +1,195 @@
+//! The store of a `Queue` pool: idle connections in return order, a count of open ones, and
+//! the checkouts waiting for one, served first come first served.
+//!
+//! Hot path: a checkout that finds an idle connection, and a checkin that no one waits for,
+//! each take the lock once for a push or a pop — no allocation (the idle queue is allocated
+//! for `pool_size` up front), no system call. Waiting is the slow path: a waiter queues a
+//! small record and parks; whoever returns a connection (or frees room for a new one) while
+//! waiters queue hands it to the first of them directly, so a newcomer cannot overtake them.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, Thread};
+use std::time::Instant;
+
+use super::{Entry, PoolStatus, close_entry, lock};
+
+pub(super) enum Acquired {
+    /// An idle connection, to prepare (pre-ping, recycle) before use.
+    Idle(Entry),
+    /// Room for one more connection, counted as open: the caller opens it, or calls `release`.
+    Reserved,
+    TimedOut,
+}
+
+struct State {
+    idle: VecDeque<Entry>,
+    /// Connections open or being opened, idle or checked out.
+    open: usize,
+    waiters: VecDeque<Arc<Waiter>>,
+}
+
+/// What is handed to a waiter.
+enum Gift {
+    Conn(Entry),
+    /// Room for a new connection, already counted as open.
+    Room,
+}
+
+struct Waiter {
+    thread: Thread,
+    gift: Mutex<Option<Gift>>,
+}
+
+pub(super) struct QueueStore {
+    state: Mutex<State>,
+    size: usize,
+    /// `None`: unbounded overflow.
+    capacity: Option<usize>,
+    lifo: bool,
+}
+
+impl QueueStore {
+    pub(super) fn new(size: usize, capacity: Option<usize>, lifo: bool) -> Self {
+        QueueStore {
+            state: Mutex::new(State {
+                idle: VecDeque::with_capacity(size),
+                open: 0,
+                waiters: VecDeque::new(),
+            }),
+            size,
+            capacity,
+            lifo,
+        }
+    }
+
+    /// An idle connection, or room for a new one, or — after waiting until `deadline` (`None`:
+    /// forever) — a timeout.
+    pub(super) fn acquire(&self, deadline: Option<Instant>) -> Acquired {
+        let mut state = lock(&self.state);
+        // Invariant: while waiters queue there is no idle connection and no room (whatever
+        // comes back goes to them), so a newcomer finds neither and queues behind them.
+        let idle = if self.lifo {
+            state.idle.pop_back()
+        } else {
+            state.idle.pop_front()
+        };
+        if let Some(entry) = idle {
+            return Acquired::Idle(entry);
+        }
+        if self.capacity.is_none_or(|cap| state.open < cap) {
+            state.open += 1;
+            return Acquired::Reserved;
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Acquired::TimedOut;
+        }
+        let me = Arc::new(Waiter {
+            thread: thread::current(),
+            gift: Mutex::new(None),
+        });
+        state.waiters.push_back(Arc::clone(&me));
+        drop(state);
+        loop {
+            if let Some(gift) = lock(&me.gift).take() {
+                return gift.into();
+            }
+            let now = Instant::now();
+            match deadline {
+                Some(d) if now >= d => {
+                    let mut state = lock(&self.state);
+                    // A giver pops the waiter and fills its gift under the pool lock: either it
+                    // did so before we took the lock, or we leave the queue now.
+                    if let Some(gift) = lock(&me.gift).take() {
+                        return gift.into();
+                    }
+                    state.waiters.retain(|w| !Arc::ptr_eq(w, &me));
+                    return Acquired::TimedOut;
+                }
+                Some(d) => thread::park_timeout(d - now),
+                None => thread::park(),
+            }
+        }
+    }
+
+    /// Take back a healthy connection: to the first waiter, else idle, else (the pool being
+    /// full) close it.
+    pub(super) fn checkin(&self, entry: Entry) {
+        let mut state = lock(&self.state);
+        if let Some(waiter) = state.waiters.pop_front() {
+            *lock(&waiter.gift) = Some(Gift::Conn(entry));
+            drop(state);
+            waiter.thread.unpark();
+        } else if state.idle.len() < self.size {
+            state.idle.push_back(entry);
+        } else {
+            state.open -= 1;
+            drop(state);
+            tracing::debug!(target: "quarry::pool", "closing an overflow connection on return");
+            close_entry(entry);
+        }
+    }
+
+    /// `n` connections were closed or failed to open: hand their room to waiters, or free it.
+    pub(super) fn release(&self, n: usize) {
+        let mut woken = Vec::new();
+        let mut state = lock(&self.state);
+        for _ in 0..n {
+            match state.waiters.pop_front() {
+                Some(waiter) => {
+                    *lock(&waiter.gift) = Some(Gift::Room);
+                    woken.push(waiter);
+                }
+                None => state.open -= 1,
+            }
+        }
+        drop(state);
+        for waiter in woken {
+            waiter.thread.unpark();
+        }
+    }
+
+    /// Close the idle connections whose id is below `stale_below`; returns how many.
+    pub(super) fn close_idle(&self, stale_below: &AtomicU64) -> usize {
+        let mut state = lock(&self.state);
+        let below = stale_below.load(Ordering::Acquire);
+        let (stale, keep): (VecDeque<Entry>, VecDeque<Entry>) =
+            state.idle.drain(..).partition(|e| e.info.id < below);
+        state.idle = keep;
+        state.idle.reserve(self.size);
+        drop(state);
+        let n = stale.len();
+        for entry in stale {
+            close_entry(entry);
+        }
+        if n > 0 {
+            self.release(n);
+        }
+        n
+    }
+
+    #[cfg(test)]
+    pub(super) fn waiting(&self) -> usize {
+        lock(&self.state).waiters.len()
+    }
+
+    pub(super) fn status(&self, size: usize) -> PoolStatus {
+        let state = lock(&self.state);
+        PoolStatus {
+            size,
+            checked_in: state.idle.len(),
+            checked_out: state.open - state.idle.len(),
+            overflow: state.open.saturating_sub(size),
+        }
+    }
+}
+
+impl From<Gift> for Acquired {
+    fn from(gift: Gift) -> Self {
+        match gift {
+            Gift::Conn(entry) => Acquired::Idle(entry),
+            Gift::Room => Acquired::Reserved,
+        }
+    }
+}
