@@ -11,6 +11,9 @@
 //! skipped with a printed reason — except with `CI=true`, where it fails the test.
 #![allow(dead_code)]
 
+pub mod pool;
+pub mod proxy;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -126,6 +126,20 @@ pub trait DriverConnection: Send + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// Whether `sql`, run outside a transaction the driver began, may open one of its own
+/// (`BEGIN`, `START TRANSACTION`, `XA START`): then only the server knows whether a transaction
+/// is open, and the next rollback must ask it. Looks at the first keyword only.
+pub(crate) fn may_begin(sql: &str) -> bool {
+    let word = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    ["begin", "start", "xa"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
+}
+
 /// A driver's own connection type, which an engine's `creator` may return.
 pub trait NativeConnection: Send + 'static {
     /// Wrap it for the pool.

@@ -214,7 +214,7 @@ impl Driver for MysqlDriver {
         let mut conn = mysql::Conn::new(self.settings.opts()).map_err(|e| self.connect_error(e))?;
         conn.query_drop("SET NAMES utf8mb4")
             .map_err(|e| self.connect_error(e))?;
-        let mut conn = MysqlConnection { conn, in_tx: false };
+        let mut conn = MysqlConnection::from_native(conn);
         for cmd in &self.settings.init_commands {
             conn.batch(cmd).map_err(|e| match e {
                 Error::Database(mut d) => {
@@ -239,12 +239,30 @@ pub(crate) struct MysqlConnection {
     /// the server ends on its own (an implicit commit by DDL) still counts as open until
     /// `commit` or `rollback`; both are harmless then.
     in_tx: bool,
+    /// SQL that may open a transaction ran outside `begin` (`START TRANSACTION` as a
+    /// statement), or the native connection was handed out: only the server knows whether a
+    /// transaction is open, so `rollback` asks it.
+    tx_unknown: bool,
+    /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
+    /// that the pool discards it instead of keeping it.
+    lost: bool,
 }
 
 impl MysqlConnection {
-    /// Wrap a connection opened elsewhere (an engine's `creator`).
+    /// Wrap a connection opened elsewhere (an engine's `creator`), or just opened.
     pub(crate) fn from_native(conn: mysql::Conn) -> Self {
-        MysqlConnection { conn, in_tx: false }
+        MysqlConnection {
+            conn,
+            in_tx: false,
+            tx_unknown: false,
+            lost: false,
+        }
+    }
+
+    fn note_sql(&mut self, sql: &str) {
+        if !self.in_tx && super::may_begin(sql) {
+            self.tx_unknown = true;
+        }
     }
 
     fn run_inner(
@@ -301,6 +319,7 @@ impl MysqlConnection {
             if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
                 self.in_tx = false;
             }
+            self.lost |= e.disconnect;
         }
         r
     }
@@ -351,11 +370,13 @@ fn drain<P: Protocol>(
 
 impl DriverConnection for MysqlConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        self.note_sql(sql);
         let r = self.run_inner(sql, params, sink);
         self.observe(r)
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
+        self.note_sql(sql);
         let r = self.batch_inner(sql);
         self.observe(r)
     }
@@ -389,15 +410,25 @@ impl DriverConnection for MysqlConnection {
     fn commit(&mut self) -> Result<()> {
         self.batch("COMMIT")?;
         self.in_tx = false;
+        self.tx_unknown = false;
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<()> {
-        if !self.in_tx {
+        if self.lost {
+            let mut err = DatabaseError::new(
+                DatabaseErrorKind::Connection,
+                "the connection to MySQL was lost",
+            );
+            err.disconnect = true;
+            return Err(err.into());
+        }
+        if !self.in_tx && !self.tx_unknown {
             return Ok(());
         }
         self.batch("ROLLBACK")?;
         self.in_tx = false;
+        self.tx_unknown = false;
         Ok(())
     }
 
@@ -423,6 +454,8 @@ impl DriverConnection for MysqlConnection {
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
+        // Native use may open a transaction this driver does not know of.
+        self.tx_unknown = true;
         &mut self.conn
     }
 

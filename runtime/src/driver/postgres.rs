@@ -133,18 +133,41 @@ impl Driver for PgDriver {
 
 /// One PostgreSQL connection with its prepared statements.
 pub(crate) struct PgConnection {
-    client: Client,
+    client: OwnedClient,
     statements: HashMap<Box<str>, Statement>,
     in_tx: bool,
+    /// SQL that may open a transaction ran outside `begin` (`BEGIN` as a statement), or the
+    /// native client was handed out: only the server knows whether a transaction is open, so
+    /// `rollback` asks it.
+    tx_unknown: bool,
+    /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
+    /// that the pool discards it instead of keeping it.
+    lost: bool,
 }
 
 impl PgConnection {
     pub(crate) fn new(client: Client) -> Self {
         PgConnection {
-            client,
+            client: OwnedClient {
+                client: Some(client),
+                detach: false,
+            },
             statements: HashMap::new(),
             in_tx: false,
+            tx_unknown: false,
+            lost: false,
         }
+    }
+
+    /// Note what a failure says about the connection.
+    fn note<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r
+            && e.is_disconnect()
+        {
+            self.lost = true;
+            self.in_tx = false;
+        }
+        r
     }
 
     fn prepare(&mut self, sql: &str, params: &[Value]) -> Result<Statement> {
@@ -200,16 +223,8 @@ impl PgConnection {
             last_insert_id: None,
         })
     }
-}
 
-/// Why a statement failed: the server or client library, or Quarry itself (decoding, binding).
-enum Failure {
-    Pg(postgres::Error),
-    Quarry(Error),
-}
-
-impl DriverConnection for PgConnection {
-    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+    fn run_inner(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         match self.run_once(sql, params, sink) {
             Ok(outcome) => Ok(outcome),
             Err(Failure::Quarry(e)) => Err(e),
@@ -218,7 +233,7 @@ impl DriverConnection for PgConnection {
                 // prepared): forget it and prepare again, where no transaction was aborted.
                 let stale = e.code().is_some_and(|c| c.code() == "0A000")
                     && e.to_string().contains("cached plan");
-                if stale && !self.in_tx {
+                if stale && !self.in_tx && !self.tx_unknown {
                     self.statements.remove(sql);
                     return self.run_once(sql, params, sink).map_err(|f| match f {
                         Failure::Quarry(e) => e,
@@ -229,11 +244,79 @@ impl DriverConnection for PgConnection {
             }
         }
     }
+}
+
+/// Why a statement failed: the server or client library, or Quarry itself (decoding, binding).
+enum Failure {
+    Pg(postgres::Error),
+    Quarry(Error),
+}
+
+/// The connection's `postgres::Client`. Dropping a client waits for the answers to its
+/// requests in flight, which a dead network never sends: once a request may be left unanswered
+/// (a pre-ping that timed out), the client is closed on a thread of its own instead, so that
+/// whoever discards the connection does not hang.
+struct OwnedClient {
+    /// `None` only while being dropped.
+    client: Option<Client>,
+    detach: bool,
+}
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        match &self.client {
+            Some(c) => c,
+            None => unreachable!("the client is taken only by drop"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        match &mut self.client {
+            Some(c) => c,
+            None => unreachable!("the client is taken only by drop"),
+        }
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if !self.detach {
+            return drop(client);
+        }
+        let spawned = std::thread::Builder::new()
+            .name("quarry-pg-close".into())
+            .spawn(move || drop(client));
+        if let Err(e) = spawned {
+            // The client went down with the closure: closed inline after all.
+            tracing::warn!(target: "quarry::pool", error = %e, "cannot start a thread to close a connection; closed inline");
+        }
+    }
+}
+
+impl DriverConnection for PgConnection {
+    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        if !self.in_tx && super::may_begin(sql) {
+            self.tx_unknown = true;
+        }
+        let r = self.run_inner(sql, params, sink);
+        self.note(r)
+    }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.client
+        if !self.in_tx && super::may_begin(sql) {
+            self.tx_unknown = true;
+        }
+        let r = self
+            .client
             .batch_execute(sql)
-            .map_err(|e| Error::from(convert(&e, Some(sql), &[])))
+            .map_err(|e| Error::from(convert(&e, Some(sql), &[])));
+        self.note(r)
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -241,7 +324,7 @@ impl DriverConnection for PgConnection {
     }
 
     fn ping_within(&mut self, timeout: std::time::Duration) -> Result<()> {
-        self.client.is_valid(timeout).map_err(|e| {
+        let r = self.client.is_valid(timeout).map_err(|e| {
             let mut err = convert(&e, None, &[]);
             if e.as_db_error().is_none() {
                 // No answer in time (or none at all): the connection cannot be trusted.
@@ -249,7 +332,11 @@ impl DriverConnection for PgConnection {
                 err.disconnect = true;
             }
             Error::from(err)
-        })
+        });
+        if r.as_ref().is_err_and(Error::is_disconnect) {
+            self.client.detach = true;
+        }
+        self.note(r)
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -261,14 +348,24 @@ impl DriverConnection for PgConnection {
     fn commit(&mut self) -> Result<()> {
         // Whatever COMMIT answers, the transaction is over (an aborted one is rolled back).
         self.in_tx = false;
+        self.tx_unknown = false;
         self.batch("COMMIT")
     }
 
     fn rollback(&mut self) -> Result<()> {
-        if !self.in_tx {
+        if self.lost {
+            let mut err = DatabaseError::new(
+                DatabaseErrorKind::Connection,
+                "the connection to PostgreSQL was lost",
+            );
+            err.disconnect = true;
+            return Err(err.into());
+        }
+        if !self.in_tx && !self.tx_unknown {
             return Ok(());
         }
         self.in_tx = false;
+        self.tx_unknown = false;
         self.batch("ROLLBACK")
     }
 
@@ -286,11 +383,13 @@ impl DriverConnection for PgConnection {
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
-        &mut self.client
+        // Native use may open a transaction this driver does not know of.
+        self.tx_unknown = true;
+        &mut *self.client
     }
 
     fn as_any(&self) -> &dyn Any {
-        &self.client
+        &*self.client
     }
 }
 

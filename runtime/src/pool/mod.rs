@@ -582,8 +582,9 @@ impl Shared {
         info.id < self.stale_below.load(Ordering::Acquire)
     }
 
-    /// Reset a returned connection as configured. False if that failed (close it then).
-    fn reset(&self, entry: &mut Entry) -> bool {
+    /// Reset a returned connection as configured. On an error close it: a disconnect (the
+    /// driver knows its connection was lost) then also invalidates it, pool-wide.
+    fn reset(&self, entry: &mut Entry) -> Result<()> {
         let conn = entry.conn.as_mut();
         for hook in &self.options.events.reset {
             hook(conn, &entry.info);
@@ -593,34 +594,37 @@ impl Shared {
             ResetOnReturn::Commit if conn.in_transaction() => conn.commit(),
             ResetOnReturn::Commit | ResetOnReturn::None => Ok(()),
         };
-        match result {
+        match &result {
             Ok(()) => {
                 for hook in &self.options.events.checkin {
                     hook(conn, &entry.info);
                 }
-                true
             }
             Err(e) => {
                 tracing::warn!(target: "quarry::pool", id = entry.info.id, error = %e, "reset on return failed; closing the connection");
-                false
             }
         }
+        result
     }
 
     /// Take back a connection (see `PooledConnection`'s drop).
     fn checkin(&self, mut entry: Entry) {
         tracing::debug!(target: "quarry::pool", id = entry.info.id, "checkin");
         match &self.store {
-            Store::Queue(q) => {
-                if !self.reset(&mut entry) || self.is_stale(&entry.info) {
+            Store::Queue(q) => match self.reset(&mut entry) {
+                Ok(()) if !self.is_stale(&entry.info) => q.checkin(entry),
+                result => {
+                    if let Err(e) = &result
+                        && e.is_disconnect()
+                    {
+                        self.invalidated(&entry.info, Some(e));
+                    }
                     close_entry(entry);
                     q.release(1);
-                } else {
-                    q.checkin(entry);
                 }
-            }
+            },
             Store::Null(open) => {
-                self.reset(&mut entry);
+                let _ = self.reset(&mut entry);
                 close_entry(entry);
                 open.fetch_sub(1, Ordering::Relaxed);
             }

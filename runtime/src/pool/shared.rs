@@ -151,7 +151,7 @@ impl SharedStore {
         }
         let mut guard = lock(&holder.entry);
         let keep = match guard.as_mut() {
-            Some(entry) => shared.reset(entry) && !shared.is_stale(&entry.info),
+            Some(entry) => shared.reset(entry).is_ok() && !shared.is_stale(&entry.info),
             None => false,
         };
         drop(guard);

@@ -1,0 +1,322 @@
+//! What the pool suites share: a time bound on every scenario, engines whose connections are
+//! tagged, and a separate admin connection that counts and kills a test's own connections —
+//! so that tests running in parallel never touch each other's.
+//!
+//! A PostgreSQL engine's connections carry the test's `application_name`; on every backend the
+//! server-side id of each new connection (`pg_backend_pid()`, `CONNECTION_ID()`) is recorded
+//! by an `on_connect` hook, next to the pool's own id for it.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use quarry::driver::RowSink;
+use quarry::prelude::*;
+use quarry::{EngineBuilder, RawRow};
+
+use super::{Backend, mysql_url, postgres_url};
+
+/// Run `f` on a thread of its own and wait at most `limit` for it: the test fails (rather
+/// than hangs) when `f` does not finish in time, and fails with `f`'s own message if it panics.
+pub fn bounded<T: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    let worker = thread::Builder::new()
+        .name(what.to_owned())
+        .spawn(move || {
+            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
+        })
+        .expect("spawn a bounded scenario");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => {
+            let _ = worker.join();
+            value
+        }
+        Ok(Err(panic)) => resume_unwind(panic),
+        Err(_) => panic!("{what}: still running after {limit:?}; it hangs"),
+    }
+}
+
+/// Which server a backend is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Kind {
+    pub fn of(b: &Backend) -> Kind {
+        if b.is_postgres() {
+            Kind::Postgres
+        } else if b.is_mysql() {
+            Kind::Mysql
+        } else {
+            Kind::Sqlite
+        }
+    }
+
+    /// The SQL that tells a connection's server-side id.
+    pub fn id_sql(self) -> &'static str {
+        match self {
+            Kind::Postgres => "SELECT pg_backend_pid()",
+            Kind::Mysql => "SELECT CONNECTION_ID()",
+            Kind::Sqlite => "SELECT 0",
+        }
+    }
+}
+
+/// The first column of the first row, as an integer.
+struct First(Option<i64>);
+
+impl RowSink for First {
+    fn columns(&mut self, _: &[&str]) {}
+    fn row(&mut self, row: &dyn RawRow) -> quarry::Result<()> {
+        if self.0.is_none() {
+            self.0 = row.get_i64(0)?;
+        }
+        Ok(())
+    }
+}
+
+/// A unique tag for this process: `q<pid>_<n>`.
+fn new_tag() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "q{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An engine whose connections can be told apart on the server, with an admin connection of
+/// its own (never tagged, never through a proxy) to count and kill them.
+pub struct Tagged {
+    pub engine: Engine,
+    pub kind: Kind,
+    pub tag: String,
+    /// `(pool id, server id)` of every connection opened, in order.
+    ids: Arc<Mutex<Vec<(u64, i64)>>>,
+    /// The pool id of every connection handed out, in order.
+    checkouts: Arc<Mutex<Vec<u64>>>,
+    admin: Option<Engine>,
+}
+
+impl Tagged {
+    /// An engine on `url` — the backend's URL, or one through a proxy — configured by
+    /// `configure`.
+    pub fn new(
+        kind: Kind,
+        url: &str,
+        configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
+    ) -> Tagged {
+        let tag = new_tag();
+        let ids = Arc::new(Mutex::new(Vec::new()));
+        let mut builder = Engine::builder(url);
+        if kind == Kind::Postgres {
+            builder = builder.connect_arg("application_name", tag.clone());
+        }
+        if kind != Kind::Sqlite {
+            let ids = Arc::clone(&ids);
+            builder = builder.on_connect(move |conn, info| {
+                let mut first = First(None);
+                conn.run(kind.id_sql(), &[], &mut first)?;
+                let id = first.0.expect("the server tells a connection's id");
+                ids.lock().unwrap().push((info.id(), id));
+                Ok(())
+            });
+        }
+        let checkouts = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&checkouts);
+        builder = builder.on_checkout(move |_, info| {
+            seen.lock().unwrap().push(info.id());
+            Ok(())
+        });
+        let engine = configure(builder).build().expect("build the engine");
+        let admin = match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => Some(admin_engine(&postgres_url())),
+            Kind::Mysql => Some(admin_engine(&mysql_url())),
+        };
+        Tagged {
+            engine,
+            kind,
+            tag,
+            ids,
+            checkouts,
+            admin,
+        }
+    }
+
+    /// The pool ids of the connections handed out so far, in order.
+    pub fn checkouts(&self) -> Vec<u64> {
+        self.checkouts.lock().unwrap().clone()
+    }
+
+    /// The server-side ids of every connection opened so far, oldest first.
+    pub fn server_ids(&self) -> Vec<i64> {
+        self.ids.lock().unwrap().iter().map(|&(_, s)| s).collect()
+    }
+
+    /// The pool ids of every connection opened so far, oldest first.
+    pub fn pool_ids(&self) -> Vec<u64> {
+        self.ids.lock().unwrap().iter().map(|&(p, _)| p).collect()
+    }
+
+    /// The server-side id of the connection the pool numbers `pool_id`.
+    pub fn server_id(&self, pool_id: u64) -> i64 {
+        let ids = self.ids.lock().unwrap();
+        ids.iter()
+            .find(|&&(p, _)| p == pool_id)
+            .map(|&(_, s)| s)
+            .unwrap_or_else(|| panic!("no connection numbered {pool_id} was opened"))
+    }
+
+    /// Connections opened so far.
+    pub fn opened(&self) -> usize {
+        self.ids.lock().unwrap().len()
+    }
+
+    fn admin_scalar(&self, sql: &str) -> i64 {
+        let admin = self.admin.as_ref().expect("a server backend");
+        let mut conn = admin.connect().expect("admin connection");
+        conn.execute(text(sql.to_owned()).columns::<i64>())
+            .and_then(|rows| rows.scalar())
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// How many of this engine's connections the server has now: by `application_name` on
+    /// PostgreSQL, by the ids recorded on connect on MySQL.
+    pub fn on_server(&self) -> usize {
+        match self.kind {
+            Kind::Postgres => count(self.admin_scalar(&format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{}'",
+                self.tag
+            ))),
+            _ => self.alive(&self.server_ids()),
+        }
+    }
+
+    /// How many of these server-side ids are connected now.
+    pub fn alive(&self, ids: &[i64]) -> usize {
+        if ids.is_empty() {
+            return 0;
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        count(self.admin_scalar(&match self.kind {
+            Kind::Postgres => format!("SELECT count(*) FROM pg_stat_activity WHERE pid IN ({list})"),
+            _ => format!("SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID IN ({list})"),
+        }))
+    }
+
+    /// Kill these connections server-side (`pg_terminate_backend`, `KILL CONNECTION`) and wait
+    /// until the server has let them go.
+    pub fn kill(&self, ids: &[i64]) {
+        let admin = self.admin.as_ref().expect("a server backend");
+        let mut conn = admin.connect().expect("admin connection");
+        for id in ids {
+            let sql = match self.kind {
+                Kind::Postgres => format!("SELECT pg_terminate_backend({id})"),
+                _ => format!("KILL CONNECTION {id}"),
+            };
+            // A connection already gone is "unknown thread id" on MySQL: fine.
+            let _ = conn.execute(text(sql));
+        }
+        drop(conn);
+        let left = self.wait_for(|| self.alive(ids) == 0);
+        assert!(left, "{:?}: killed connections still on the server", self.kind);
+    }
+
+    /// Kill every connection of this engine the server has now.
+    pub fn kill_all(&self) {
+        let ids = self.server_ids();
+        self.kill(&ids);
+    }
+
+    /// Wait (up to 5 s) until the server has `n` connections of this engine; the count then.
+    pub fn settle(&self, n: usize) -> usize {
+        let mut last = self.on_server();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while last != n && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+            last = self.on_server();
+        }
+        last
+    }
+
+    fn wait_for(&self, done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if done() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn count(n: i64) -> usize {
+    usize::try_from(n).expect("a count")
+}
+
+fn admin_engine(url: &str) -> Engine {
+    Engine::builder(url)
+        .pool_size(1)
+        .max_overflow(1)
+        .pool_timeout(Duration::from_secs(10))
+        .build()
+        .expect("admin engine")
+}
+
+/// The address a server URL points at (`host:port`; the dialect's port when none is given).
+pub fn server_addr(url: &str) -> SocketAddr {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default_port = if scheme.starts_with("postgres") {
+        5432
+    } else {
+        3306
+    };
+    let with_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:{default_port}")
+    };
+    with_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .unwrap_or_else(|| panic!("cannot resolve {with_port}"))
+}
+
+/// `url` pointed at `addr` instead (to go through a proxy), with `args` added to its query.
+pub fn via(url: &str, addr: SocketAddr, args: &[(&str, &str)]) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let user = authority.rsplit_once('@').map(|(u, _)| u);
+    let mut out = match user {
+        Some(user) => format!("{scheme}://{user}@{addr}{tail}"),
+        None => format!("{scheme}://{addr}{tail}"),
+    };
+    for (key, value) in args {
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{key}={value}"));
+    }
+    out
+}
