@@ -25,7 +25,10 @@ use std::time::{Duration, Instant};
 use quarry::driver::native;
 use quarry::prelude::*;
 use quarry::{EngineBuilder, Error, PoolStatus};
-use support::pool::{Kind, Tagged, bounded, server_addr, via};
+use support::pool::{
+    Kind, Tagged, bounded, carries_connect_error, check_outage, hold, join_all, select_one,
+    server_addr, timed, via, workers,
+};
 use support::proxy::Proxy;
 use support::{Backend, backends};
 
@@ -39,7 +42,10 @@ const LIMIT: Duration = Duration::from_secs(40);
 
 /// PostgreSQL and MariaDB.
 fn servers(tag: &str) -> Vec<Backend> {
-    backends(tag).into_iter().filter(|b| !b.is_sqlite()).collect()
+    backends(tag)
+        .into_iter()
+        .filter(|b| !b.is_sqlite())
+        .collect()
 }
 
 /// The servers and a SQLite file (a memory database has one connection per thread, which
@@ -99,33 +105,10 @@ fn through(
     Tagged::new(Kind::of(b), &via(&b.url, proxy.addr(), args), configure)
 }
 
-fn select_one(conn: &mut Connection) -> quarry::Result<i64> {
-    conn.execute(text("SELECT 1").columns::<i64>())?.scalar()
-}
-
 fn count(conn: &mut Connection, table: &str) -> i64 {
     conn.execute(text(format!("SELECT count(*) FROM {table}")).columns::<i64>())
         .and_then(|r| r.scalar())
         .unwrap_or_else(|e| panic!("count {table}: {e}"))
-}
-
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let started = Instant::now();
-    let value = f();
-    (value, started.elapsed())
-}
-
-/// Check out `n` connections at once, each used once.
-fn hold(engine: &Engine, n: usize) -> Vec<Connection> {
-    (0..n)
-        .map(|i| {
-            let mut conn = engine
-                .connect()
-                .unwrap_or_else(|e| panic!("checkout {i} of {n}: {e}"));
-            assert_eq!(select_one(&mut conn).unwrap(), 1);
-            conn
-        })
-        .collect()
 }
 
 fn status(checked_in: usize, checked_out: usize, overflow: usize, size: usize) -> PoolStatus {
@@ -135,19 +118,6 @@ fn status(checked_in: usize, checked_out: usize, overflow: usize, size: usize) -
         checked_out,
         overflow,
     }
-}
-
-/// A checkout error that says the server cannot be reached: the connect error itself, or a pool
-/// timeout carrying it.
-fn carries_connect_error(e: &Error) -> bool {
-    e.is_disconnect()
-        || matches!(
-            e,
-            Error::PoolTimeout {
-                last_connect_error: Some(_),
-                ..
-            }
-        )
 }
 
 fn create_table(engine: &Engine, table: &str) {
@@ -188,7 +158,11 @@ fn pre_ping_replaces_idle_connections_killed_server_side() {
         }
         drop(hold(&t.engine, 3));
 
-        assert!(dead.load(Ordering::SeqCst) >= 1, "{}: no pre-ping failed", b.name);
+        assert!(
+            dead.load(Ordering::SeqCst) >= 1,
+            "{}: no pre-ping failed",
+            b.name
+        );
         let handed_out = &t.checkouts()[checkouts_before..];
         assert!(
             handed_out.iter().all(|&id| id > 3),
@@ -238,7 +212,11 @@ fn a_backend_killed_mid_transaction_fails_promptly_and_frees_its_slot() {
         let t = tagged(b, |e| e.pool_size(1).max_overflow(0).pool_timeout(TIMEOUT));
         create_table(&t.engine, "mid_tx");
         for at_commit in [false, true] {
-            let case = if at_commit { "at commit" } else { "at a statement" };
+            let case = if at_commit {
+                "at commit"
+            } else {
+                "at a statement"
+            };
             let mut conn = t.engine.connect().unwrap();
             let pool_id = *t.checkouts().last().unwrap();
             let victim = t.server_id(pool_id);
@@ -263,11 +241,24 @@ fn a_backend_killed_mid_transaction_fails_promptly_and_frees_its_slot() {
             drop(conn);
 
             // Discarded, not kept: the slot is free and nothing is idle.
-            assert_eq!(t.engine.pool_status(), status(0, 0, 0, 1), "{} {case}", b.name);
+            assert_eq!(
+                t.engine.pool_status(),
+                status(0, 0, 0, 1),
+                "{} {case}",
+                b.name
+            );
             let (next, took) = timed(|| t.engine.connect());
             let mut next = next.unwrap_or_else(|e| panic!("{} {case}: {e}", b.name));
-            assert!(took < SLACK, "{} {case}: the next checkout took {took:?}", b.name);
-            assert!(*t.checkouts().last().unwrap() > pool_id, "{} {case}", b.name);
+            assert!(
+                took < SLACK,
+                "{} {case}: the next checkout took {took:?}",
+                b.name
+            );
+            assert!(
+                *t.checkouts().last().unwrap() > pool_id,
+                "{} {case}",
+                b.name
+            );
             assert_eq!(count(&mut next, "mid_tx"), 0, "{} {case}", b.name);
         }
         assert_eq!(t.engine.pool_status(), status(1, 0, 0, 1), "{}", b.name);
@@ -277,61 +268,6 @@ fn a_backend_killed_mid_transaction_fails_promptly_and_frees_its_slot() {
 
 // ---------------------------------------------------------------------------------------------
 // The network and the server failing
-
-/// What one checkout of a worker did.
-struct Op {
-    started: Instant,
-    took: Duration,
-    /// The checkout's error, or the statement's.
-    result: Result<(), (bool, Error)>,
-}
-
-/// `n` threads checking out, running `SELECT 1` and holding for `hold`, until `stop`.
-fn workers(
-    engine: &Engine,
-    n: usize,
-    hold: Duration,
-    stop: &Arc<AtomicBool>,
-) -> Vec<thread::JoinHandle<Vec<Op>>> {
-    (0..n)
-        .map(|_| {
-            let engine = engine.clone();
-            let stop = Arc::clone(stop);
-            thread::spawn(move || {
-                let mut ops = Vec::new();
-                while !stop.load(Ordering::SeqCst) {
-                    let started = Instant::now();
-                    let conn = engine.connect();
-                    let took = started.elapsed();
-                    let result = match conn {
-                        Err(e) => Err((true, e)),
-                        Ok(mut conn) => {
-                            let r = select_one(&mut conn).map(drop).map_err(|e| (false, e));
-                            thread::sleep(hold);
-                            r
-                        }
-                    };
-                    if result.is_err() {
-                        thread::sleep(Duration::from_millis(20));
-                    }
-                    ops.push(Op {
-                        started,
-                        took,
-                        result,
-                    });
-                }
-                ops
-            })
-        })
-        .collect()
-}
-
-fn join_all<T>(handles: Vec<thread::JoinHandle<Vec<T>>>) -> Vec<Vec<T>> {
-    handles
-        .into_iter()
-        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        .collect()
-}
 
 #[test]
 fn a_server_down_fails_every_checkout_within_pool_timeout_and_recovers_without_a_new_engine() {
@@ -361,37 +297,8 @@ fn a_server_down_fails_every_checkout_within_pool_timeout_and_recovers_without_a
         stop.store(true, Ordering::SeqCst);
         let ops = join_all(running);
 
-        let mut failures = 0;
-        for (w, ops) in ops.iter().enumerate() {
-            for op in ops {
-                assert!(
-                    op.took < TIMEOUT + SLACK,
-                    "{}: worker {w}: a checkout took {:?}",
-                    b.name,
-                    op.took
-                );
-                if let Err((checkout, e)) = &op.result {
-                    failures += 1;
-                    if *checkout {
-                        assert!(carries_connect_error(e), "{}: checkout: {e}", b.name);
-                    } else {
-                        assert!(e.is_disconnect(), "{}: statement: {e}", b.name);
-                    }
-                    assert!(op.started + op.took >= down, "{}: failed before the cut: {e}", b.name);
-                }
-            }
-            let recovered: Vec<_> = ops
-                .iter()
-                .filter(|op| op.started >= up + Duration::from_millis(300))
-                .collect();
-            assert!(!recovered.is_empty(), "{}: worker {w} idle after recovery", b.name);
-            for op in recovered {
-                if let Err((_, e)) = &op.result {
-                    panic!("{}: worker {w} failed after recovery: {e}", b.name);
-                }
-            }
-        }
-        assert!(failures > 0, "{}: nobody noticed the server was down", b.name);
+        let limit = TIMEOUT + SLACK;
+        check_outage(b.name, &ops, limit, down, up + Duration::from_millis(300));
 
         // Both engines work again, the late one too, without being rebuilt.
         for engine in [&t.engine, &late.engine] {
@@ -432,8 +339,7 @@ fn a_black_holed_network_fails_checkouts_within_pool_timeout_and_blocks_no_other
         let mut slowest_status = Duration::ZERO;
         let mut returned_in = None;
         let mut holder = Some(holder);
-        while stuck.iter().any(|h| !h.is_finished()) && blocked.elapsed() < Duration::from_secs(5)
-        {
+        while stuck.iter().any(|h| !h.is_finished()) && blocked.elapsed() < Duration::from_secs(5) {
             let (_, took) = timed(|| t.engine.pool_status());
             slowest_status = slowest_status.max(took);
             if blocked.elapsed() > Duration::from_millis(300)
@@ -447,11 +353,19 @@ fn a_black_holed_network_fails_checkouts_within_pool_timeout_and_blocks_no_other
         let all_returned = stuck.iter().all(|h| h.is_finished());
         proxy.forward();
         let healed = Instant::now();
-        assert!(all_returned, "{}: checkouts still blocked after 5 s", b.name);
+        assert!(
+            all_returned,
+            "{}: checkouts still blocked after 5 s",
+            b.name
+        );
         for h in stuck {
             let (result, took) = h.join().unwrap();
             let err = result.expect_err("no network");
-            assert!(took < TIMEOUT + SLACK, "{}: a checkout took {took:?}: {err}", b.name);
+            assert!(
+                took < TIMEOUT + SLACK,
+                "{}: a checkout took {took:?}: {err}",
+                b.name
+            );
         }
         assert!(
             slowest_status < Duration::from_millis(200),
@@ -512,12 +426,24 @@ fn a_hanging_connect_blocks_no_other_checkout_and_keeps_no_overflow_slot() {
                 select_one(&mut conn)
             });
             other.unwrap_or_else(|e| panic!("{}: {e}", b.name));
-            assert!(took < Duration::from_millis(300), "{}: took {took:?}", b.name);
-            assert!(!hanging.is_finished(), "{}: the connect did not hang", b.name);
+            assert!(
+                took < Duration::from_millis(300),
+                "{}: took {took:?}",
+                b.name
+            );
+            assert!(
+                !hanging.is_finished(),
+                "{}: the connect did not hang",
+                b.name
+            );
 
             let (result, took) = hanging.join().unwrap();
             let err = result.expect_err("the connect hangs");
-            assert!(matches!(err, Error::PoolTimeout { .. }), "{}: {err}", b.name);
+            assert!(
+                matches!(err, Error::PoolTimeout { .. }),
+                "{}: {err}",
+                b.name
+            );
             assert!(took < TIMEOUT + SLACK, "{}: took {took:?}", b.name);
 
             if heal_by_refusing {
@@ -672,7 +598,12 @@ fn sixty_four_threads_on_a_pool_of_five_stay_within_its_capacity_and_lose_nothin
 
         // Nothing lost: the pool keeps its five, the server has exactly those, and every slot
         // can be used at once.
-        assert_eq!(t.engine.pool_status(), status(LOAD_SIZE, 0, 0, LOAD_SIZE), "{}", b.name);
+        assert_eq!(
+            t.engine.pool_status(),
+            status(LOAD_SIZE, 0, 0, LOAD_SIZE),
+            "{}",
+            b.name
+        );
         assert_eq!(t.settle(LOAD_SIZE), LOAD_SIZE, "{}", b.name);
         drop(hold(&t.engine, cap));
         eprintln!(
@@ -849,7 +780,12 @@ fn leak_detection_names_the_checkout_site() {
         drop(quick);
         thread::sleep(Duration::from_millis(300));
         let quick_site = format!("pool_reliability.rs:{line}:");
-        assert_eq!(warnings_naming(&quick_site), Vec::<String>::new(), "{}", b.name);
+        assert_eq!(
+            warnings_naming(&quick_site),
+            Vec::<String>::new(),
+            "{}",
+            b.name
+        );
     });
 }
 
@@ -895,12 +831,7 @@ fn a_panic_while_holding_a_connection_returns_it_rolled_back() {
             .unwrap();
         drop(conn);
         assert_eq!(committed(b, "panicked"), 1, "{}", b.name);
-        assert_eq!(
-            committed(b, "panicked WHERE x = 3"),
-            1,
-            "{}",
-            b.name
-        );
+        assert_eq!(committed(b, "panicked WHERE x = 3"), 1, "{}", b.name);
     });
 }
 

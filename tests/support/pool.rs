@@ -9,14 +9,14 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use quarry::driver::RowSink;
 use quarry::prelude::*;
-use quarry::{EngineBuilder, RawRow};
+use quarry::{EngineBuilder, Error, RawRow};
 
 use super::{Backend, mysql_url, postgres_url};
 
@@ -42,6 +42,143 @@ pub fn bounded<T: Send + 'static>(
         Ok(Err(panic)) => resume_unwind(panic),
         Err(_) => panic!("{what}: still running after {limit:?}; it hangs"),
     }
+}
+
+/// `SELECT 1` on `conn`.
+pub fn select_one(conn: &mut Connection) -> quarry::Result<i64> {
+    conn.execute(text("SELECT 1").columns::<i64>())?.scalar()
+}
+
+/// `f`'s value and how long it took.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let value = f();
+    (value, started.elapsed())
+}
+
+/// Check out `n` connections at once, each used once.
+pub fn hold(engine: &Engine, n: usize) -> Vec<Connection> {
+    (0..n)
+        .map(|i| {
+            let mut conn = engine
+                .connect()
+                .unwrap_or_else(|e| panic!("checkout {i} of {n}: {e}"));
+            assert_eq!(select_one(&mut conn).unwrap(), 1);
+            conn
+        })
+        .collect()
+}
+
+/// A checkout error that says the server cannot be reached: the connect error itself, or a pool
+/// timeout carrying it.
+pub fn carries_connect_error(e: &Error) -> bool {
+    e.is_disconnect()
+        || matches!(
+            e,
+            Error::PoolTimeout {
+                last_connect_error: Some(_),
+                ..
+            }
+        )
+}
+
+/// What one checkout of a worker did.
+pub struct Op {
+    pub started: Instant,
+    /// How long the checkout took.
+    pub took: Duration,
+    /// The error of the checkout (`true`) or of the statement (`false`).
+    pub result: Result<(), (bool, Error)>,
+}
+
+/// `n` threads checking out, running `SELECT 1` and holding for `hold`, until `stop`.
+pub fn workers(
+    engine: &Engine,
+    n: usize,
+    hold: Duration,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<Vec<Op>>> {
+    (0..n)
+        .map(|_| {
+            let engine = engine.clone();
+            let stop = Arc::clone(stop);
+            thread::spawn(move || {
+                let mut ops = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    let started = Instant::now();
+                    let conn = engine.connect();
+                    let took = started.elapsed();
+                    let result = match conn {
+                        Err(e) => Err((true, e)),
+                        Ok(mut conn) => {
+                            let r = select_one(&mut conn).map(drop).map_err(|e| (false, e));
+                            thread::sleep(hold);
+                            r
+                        }
+                    };
+                    if result.is_err() {
+                        thread::sleep(Duration::from_millis(20));
+                    }
+                    ops.push(Op {
+                        started,
+                        took,
+                        result,
+                    });
+                }
+                ops
+            })
+        })
+        .collect()
+}
+
+/// The results of every thread, re-raising a thread's panic.
+pub fn join_all<T>(handles: Vec<thread::JoinHandle<Vec<T>>>) -> Vec<Vec<T>> {
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|p| resume_unwind(p)))
+        .collect()
+}
+
+/// Check what `workers` did through an outage that began at `down`: every checkout returned
+/// within `limit`; every failure came after `down` and says the server could not be reached
+/// (a checkout's carries the connect error, a statement's is a disconnect); somebody noticed;
+/// and from `healthy` on, every worker kept working without a single error.
+pub fn check_outage(what: &str, ops: &[Vec<Op>], limit: Duration, down: Instant, healthy: Instant) {
+    let mut failures = 0;
+    for (w, ops) in ops.iter().enumerate() {
+        for op in ops {
+            assert!(
+                op.took < limit,
+                "{what}: worker {w}: a checkout took {:?}",
+                op.took
+            );
+            let Err((checkout, e)) = &op.result else {
+                continue;
+            };
+            failures += 1;
+            if *checkout {
+                assert!(
+                    carries_connect_error(e),
+                    "{what}: worker {w}: checkout: {e}"
+                );
+            } else {
+                assert!(e.is_disconnect(), "{what}: worker {w}: statement: {e}");
+            }
+            assert!(
+                op.started + op.took >= down,
+                "{what}: worker {w}: failed before the outage: {e}"
+            );
+            assert!(
+                op.started < healthy,
+                "{what}: worker {w}: failed after recovery: {e}"
+            );
+        }
+        assert!(
+            ops.iter().any(|op| op.started >= healthy),
+            "{what}: worker {w} did nothing after recovery"
+        );
+    }
+    assert!(failures > 0, "{what}: nobody noticed the outage");
 }
 
 /// Which server a backend is.
@@ -215,8 +352,12 @@ impl Tagged {
             .collect::<Vec<_>>()
             .join(", ");
         count(self.admin_scalar(&match self.kind {
-            Kind::Postgres => format!("SELECT count(*) FROM pg_stat_activity WHERE pid IN ({list})"),
-            _ => format!("SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID IN ({list})"),
+            Kind::Postgres => {
+                format!("SELECT count(*) FROM pg_stat_activity WHERE pid IN ({list})")
+            }
+            _ => {
+                format!("SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID IN ({list})")
+            }
         }))
     }
 
@@ -235,7 +376,11 @@ impl Tagged {
         }
         drop(conn);
         let left = self.wait_for(|| self.alive(ids) == 0);
-        assert!(left, "{:?}: killed connections still on the server", self.kind);
+        assert!(
+            left,
+            "{:?}: killed connections still on the server",
+            self.kind
+        );
     }
 
     /// Kill every connection of this engine the server has now.

@@ -224,7 +224,12 @@ impl PgConnection {
         })
     }
 
-    fn run_inner(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+    fn run_inner(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> Result<Outcome> {
         match self.run_once(sql, params, sink) {
             Ok(outcome) => Ok(outcome),
             Err(Failure::Quarry(e)) => Err(e),
