@@ -153,6 +153,72 @@ impl NativeConnection for ::mysql::Conn {
     }
 }
 
+/// Whether `sql`, sent as text, opens (`Some(true)`) or ends (`Some(false)`) the current
+/// transaction — `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`, `END` (not `ROLLBACK TO`
+/// a savepoint, nor `COMMIT PREPARED`) — so that drivers tracking the transaction with a flag
+/// stay true to the server, and the pool rolls back a transaction a user opened with
+/// `text("BEGIN")` before anyone else gets the connection.
+pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
+    let mut words = sql
+        .trim_start()
+        .split(|c: char| c.is_ascii_whitespace() || c == ';')
+        .filter(|w| !w.is_empty());
+    let first = words.next()?;
+    let second = words.next().map(str::to_ascii_lowercase);
+    let second = second.as_deref();
+    if first.eq_ignore_ascii_case("begin") {
+        Some(true)
+    } else if first.eq_ignore_ascii_case("start") {
+        (second == Some("transaction")).then_some(true)
+    } else if first.eq_ignore_ascii_case("commit")
+        || first.eq_ignore_ascii_case("rollback")
+        || first.eq_ignore_ascii_case("end")
+    {
+        match second {
+            None | Some("work" | "transaction" | "and") => Some(false),
+            Some(_) => None,
+        }
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_effect;
+
+    #[test]
+    fn transaction_control_sent_as_text_is_recognised() {
+        for sql in [
+            "BEGIN",
+            " begin;",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "start transaction",
+        ] {
+            assert_eq!(transaction_effect(sql), Some(true), "{sql}");
+        }
+        for sql in [
+            "COMMIT",
+            "rollback;",
+            "END",
+            "COMMIT WORK",
+            "ROLLBACK AND CHAIN",
+        ] {
+            assert_eq!(transaction_effect(sql), Some(false), "{sql}");
+        }
+        for sql in [
+            "ROLLBACK TO SAVEPOINT sa_1",
+            "COMMIT PREPARED 'x'",
+            "START SLAVE",
+            "SELECT 1",
+            "",
+            "begins",
+        ] {
+            assert_eq!(transaction_effect(sql), None, "{sql}");
+        }
+    }
+}
+
 /// The driver for a parsed URL.
 pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {

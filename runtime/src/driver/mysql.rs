@@ -294,13 +294,22 @@ impl MysqlConnection {
         Ok(())
     }
 
-    /// Keeps the transaction flag true to the server after a failure.
-    fn observe<T>(&mut self, r: Result<T>) -> Result<T> {
-        if let Err(Error::Database(e)) = &r {
-            let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
-            if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
-                self.in_tx = false;
+    /// Keeps the transaction flag true to the server: after transaction control sent as text
+    /// (`sql`, empty for none), and after a failure that ended the transaction.
+    fn observe<T>(&mut self, r: Result<T>, sql: &str) -> Result<T> {
+        match &r {
+            Ok(_) => {
+                if let Some(open) = super::transaction_effect(sql) {
+                    self.in_tx = open;
+                }
             }
+            Err(Error::Database(e)) => {
+                let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
+                if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
+                    self.in_tx = false;
+                }
+            }
+            Err(_) => {}
         }
         r
     }
@@ -352,12 +361,12 @@ fn drain<P: Protocol>(
 impl DriverConnection for MysqlConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let r = self.run_inner(sql, params, sink);
-        self.observe(r)
+        self.observe(r, sql)
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         let r = self.batch_inner(sql);
-        self.observe(r)
+        self.observe(r, sql)
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -367,7 +376,7 @@ impl DriverConnection for MysqlConnection {
             err.disconnect = true;
             Error::from(err)
         });
-        self.observe(r)
+        self.observe(r, "")
     }
 
     fn begin(&mut self) -> Result<()> {

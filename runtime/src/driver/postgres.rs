@@ -208,8 +208,15 @@ enum Failure {
     Quarry(Error),
 }
 
-impl DriverConnection for PgConnection {
-    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+impl PgConnection {
+    /// Run once; a cached statement whose result type changed under it (DDL since it was
+    /// prepared) is forgotten and prepared again, where no transaction was aborted.
+    fn run_retrying(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> Result<Outcome> {
         match self.run_once(sql, params, sink) {
             Ok(outcome) => Ok(outcome),
             Err(Failure::Quarry(e)) => Err(e),
@@ -229,11 +236,25 @@ impl DriverConnection for PgConnection {
             }
         }
     }
+}
+
+impl DriverConnection for PgConnection {
+    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        let outcome = self.run_retrying(sql, params, sink)?;
+        if let Some(open) = super::transaction_effect(sql) {
+            self.in_tx = open;
+        }
+        Ok(outcome)
+    }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.client
             .batch_execute(sql)
-            .map_err(|e| Error::from(convert(&e, Some(sql), &[])))
+            .map_err(|e| Error::from(convert(&e, Some(sql), &[])))?;
+        if let Some(open) = super::transaction_effect(sql) {
+            self.in_tx = open;
+        }
+        Ok(())
     }
 
     fn ping(&mut self) -> Result<()> {
