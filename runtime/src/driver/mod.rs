@@ -183,6 +183,43 @@ pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
     }
 }
 
+/// The driver for a parsed URL — what an engine uses, and what a standalone
+/// [`Pool`](crate::pool::Pool) is built with.
+///
+/// # Errors
+/// [`Error::Url`] for query arguments the driver does not know, [`Error::Config`] when no
+/// driver of this build serves the URL's dialect.
+pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
+    match url.dialect_name() {
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
+        #[cfg(feature = "postgres")]
+        "postgresql" => Ok(Arc::new(postgres::PgDriver::new(url)?)),
+        #[cfg(feature = "mysql")]
+        "mysql" | "mariadb" => Ok(Arc::new(mysql::MysqlDriver::new(url)?)),
+        other => Err(Error::config(format!(
+            "no driver for the {other:?} dialect is built into this version of quarry; \
+             available: {}",
+            available().join(", ")
+        ))),
+    }
+}
+
+/// The dialects whose drivers this build has (cargo features `sqlite`, `postgres`, `mysql`).
+pub fn available() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if cfg!(feature = "sqlite") {
+        names.push("sqlite");
+    }
+    if cfg!(feature = "postgres") {
+        names.push("postgresql");
+    }
+    if cfg!(feature = "mysql") {
+        names.extend(["mysql", "mariadb"]);
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::transaction_effect;
@@ -217,36 +254,4 @@ mod tests {
             assert_eq!(transaction_effect(sql), None, "{sql}");
         }
     }
-}
-
-/// The driver for a parsed URL.
-pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
-    match url.dialect_name() {
-        #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
-        #[cfg(feature = "postgres")]
-        "postgresql" => Ok(Arc::new(postgres::PgDriver::new(url)?)),
-        #[cfg(feature = "mysql")]
-        "mysql" | "mariadb" => Ok(Arc::new(mysql::MysqlDriver::new(url)?)),
-        other => Err(Error::config(format!(
-            "no driver for the {other:?} dialect is built into this version of quarry; \
-             available: {}",
-            available().join(", ")
-        ))),
-    }
-}
-
-/// The dialects whose drivers this build has (cargo features `sqlite`, `postgres`, `mysql`).
-pub fn available() -> Vec<&'static str> {
-    let mut names = Vec::new();
-    if cfg!(feature = "sqlite") {
-        names.push("sqlite");
-    }
-    if cfg!(feature = "postgres") {
-        names.push("postgresql");
-    }
-    if cfg!(feature = "mysql") {
-        names.extend(["mysql", "mariadb"]);
-    }
-    names
 }
