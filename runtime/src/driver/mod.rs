@@ -158,6 +158,10 @@ impl NativeConnection for ::mysql::Conn {
 /// a savepoint, nor `COMMIT PREPARED`) — so that drivers tracking the transaction with a flag
 /// stay true to the server, and the pool rolls back a transaction a user opened with
 /// `text("BEGIN")` before anyone else gets the connection.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server drivers")
+)]
 pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
     let mut words = sql
         .trim_start()
