@@ -126,20 +126,6 @@ pub trait DriverConnection: Send + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
-/// Whether `sql`, run outside a transaction the driver began, may open one of its own
-/// (`BEGIN`, `START TRANSACTION`, `XA START`): then only the server knows whether a transaction
-/// is open, and the next rollback must ask it. Looks at the first keyword only.
-pub(crate) fn may_begin(sql: &str) -> bool {
-    let word = sql
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("");
-    ["begin", "start", "xa"]
-        .iter()
-        .any(|k| word.eq_ignore_ascii_case(k))
-}
-
 /// A driver's own connection type, which an engine's `creator` may return.
 pub trait NativeConnection: Send + 'static {
     /// Wrap it for the pool.
@@ -167,7 +153,46 @@ impl NativeConnection for ::mysql::Conn {
     }
 }
 
-/// The driver for a parsed URL.
+/// Whether `sql`, sent as text, opens (`Some(true)`) or ends (`Some(false)`) the current
+/// transaction — `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`, `END` (not `ROLLBACK TO`
+/// a savepoint, nor `COMMIT PREPARED`) — so that drivers tracking the transaction with a flag
+/// stay true to the server, and the pool rolls back a transaction a user opened with
+/// `text("BEGIN")` before anyone else gets the connection.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server drivers")
+)]
+pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
+    let mut words = sql
+        .trim_start()
+        .split(|c: char| c.is_ascii_whitespace() || c == ';')
+        .filter(|w| !w.is_empty());
+    let first = words.next()?;
+    let second = words.next().map(str::to_ascii_lowercase);
+    let second = second.as_deref();
+    if first.eq_ignore_ascii_case("begin") {
+        Some(true)
+    } else if first.eq_ignore_ascii_case("start") {
+        (second == Some("transaction")).then_some(true)
+    } else if first.eq_ignore_ascii_case("commit")
+        || first.eq_ignore_ascii_case("rollback")
+        || first.eq_ignore_ascii_case("end")
+    {
+        match second {
+            None | Some("work" | "transaction" | "and") => Some(false),
+            Some(_) => None,
+        }
+    } else {
+        None
+    }
+}
+
+/// The driver for a parsed URL — what an engine uses, and what a standalone
+/// [`Pool`](crate::pool::Pool) is built with.
+///
+/// # Errors
+/// [`Error::Url`] for query arguments the driver does not know, [`Error::Config`] when no
+/// driver of this build serves the URL's dialect.
 pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     match url.dialect_name() {
         #[cfg(feature = "sqlite")]
@@ -197,4 +222,40 @@ pub fn available() -> Vec<&'static str> {
         names.extend(["mysql", "mariadb"]);
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_effect;
+
+    #[test]
+    fn transaction_control_sent_as_text_is_recognised() {
+        for sql in [
+            "BEGIN",
+            " begin;",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "start transaction",
+        ] {
+            assert_eq!(transaction_effect(sql), Some(true), "{sql}");
+        }
+        for sql in [
+            "COMMIT",
+            "rollback;",
+            "END",
+            "COMMIT WORK",
+            "ROLLBACK AND CHAIN",
+        ] {
+            assert_eq!(transaction_effect(sql), Some(false), "{sql}");
+        }
+        for sql in [
+            "ROLLBACK TO SAVEPOINT sa_1",
+            "COMMIT PREPARED 'x'",
+            "START SLAVE",
+            "SELECT 1",
+            "",
+            "begins",
+        ] {
+            assert_eq!(transaction_effect(sql), None, "{sql}");
+        }
+    }
 }

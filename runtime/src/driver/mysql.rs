@@ -239,9 +239,8 @@ pub(crate) struct MysqlConnection {
     /// the server ends on its own (an implicit commit by DDL) still counts as open until
     /// `commit` or `rollback`; both are harmless then.
     in_tx: bool,
-    /// SQL that may open a transaction ran outside `begin` (`START TRANSACTION` as a
-    /// statement), or the native connection was handed out: only the server knows whether a
-    /// transaction is open, so `rollback` asks it.
+    /// The native connection was handed out (`raw_connection`): only the server knows whether
+    /// a transaction is open now, so `rollback` asks it.
     tx_unknown: bool,
     /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
     /// that the pool discards it instead of keeping it.
@@ -256,12 +255,6 @@ impl MysqlConnection {
             in_tx: false,
             tx_unknown: false,
             lost: false,
-        }
-    }
-
-    fn note_sql(&mut self, sql: &str) {
-        if !self.in_tx && super::may_begin(sql) {
-            self.tx_unknown = true;
         }
     }
 
@@ -312,14 +305,23 @@ impl MysqlConnection {
         Ok(())
     }
 
-    /// Keeps the transaction flag true to the server after a failure.
-    fn observe<T>(&mut self, r: Result<T>) -> Result<T> {
-        if let Err(Error::Database(e)) = &r {
-            let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
-            if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
-                self.in_tx = false;
+    /// Keeps the transaction flag true to the server: after transaction control sent as text
+    /// (`sql`, empty for none), and after a failure that ended the transaction.
+    fn observe<T>(&mut self, r: Result<T>, sql: &str) -> Result<T> {
+        match &r {
+            Ok(_) => {
+                if let Some(open) = super::transaction_effect(sql) {
+                    self.in_tx = open;
+                }
             }
-            self.lost |= e.disconnect;
+            Err(Error::Database(e)) => {
+                let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
+                if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
+                    self.in_tx = false;
+                }
+                self.lost |= e.disconnect;
+            }
+            Err(_) => {}
         }
         r
     }
@@ -370,15 +372,13 @@ fn drain<P: Protocol>(
 
 impl DriverConnection for MysqlConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
-        self.note_sql(sql);
         let r = self.run_inner(sql, params, sink);
-        self.observe(r)
+        self.observe(r, sql)
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.note_sql(sql);
         let r = self.batch_inner(sql);
-        self.observe(r)
+        self.observe(r, sql)
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -388,7 +388,7 @@ impl DriverConnection for MysqlConnection {
             err.disconnect = true;
             Error::from(err)
         });
-        self.observe(r)
+        self.observe(r, "")
     }
 
     fn begin(&mut self) -> Result<()> {

@@ -136,9 +136,8 @@ pub(crate) struct PgConnection {
     client: OwnedClient,
     statements: HashMap<Box<str>, Statement>,
     in_tx: bool,
-    /// SQL that may open a transaction ran outside `begin` (`BEGIN` as a statement), or the
-    /// native client was handed out: only the server knows whether a transaction is open, so
-    /// `rollback` asks it.
+    /// The native client was handed out (`raw_connection`): only the server knows whether a
+    /// transaction is open now, so `rollback` asks it.
     tx_unknown: bool,
     /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
     /// that the pool discards it instead of keeping it.
@@ -223,8 +222,18 @@ impl PgConnection {
             last_insert_id: None,
         })
     }
+}
 
-    fn run_inner(
+/// Why a statement failed: the server or client library, or Quarry itself (decoding, binding).
+enum Failure {
+    Pg(postgres::Error),
+    Quarry(Error),
+}
+
+impl PgConnection {
+    /// Run once; a cached statement whose result type changed under it (DDL since it was
+    /// prepared) is forgotten and prepared again, where no transaction was aborted.
+    fn run_retrying(
         &mut self,
         sql: &str,
         params: &[Value],
@@ -249,12 +258,6 @@ impl PgConnection {
             }
         }
     }
-}
-
-/// Why a statement failed: the server or client library, or Quarry itself (decoding, binding).
-enum Failure {
-    Pg(postgres::Error),
-    Quarry(Error),
 }
 
 /// The connection's `postgres::Client`. Dropping a client waits for the answers to its
@@ -306,22 +309,24 @@ impl Drop for OwnedClient {
 
 impl DriverConnection for PgConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
-        if !self.in_tx && super::may_begin(sql) {
-            self.tx_unknown = true;
+        let r = self.run_retrying(sql, params, sink);
+        let outcome = self.note(r)?;
+        if let Some(open) = super::transaction_effect(sql) {
+            self.in_tx = open;
         }
-        let r = self.run_inner(sql, params, sink);
-        self.note(r)
+        Ok(outcome)
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        if !self.in_tx && super::may_begin(sql) {
-            self.tx_unknown = true;
-        }
         let r = self
             .client
             .batch_execute(sql)
             .map_err(|e| Error::from(convert(&e, Some(sql), &[])));
-        self.note(r)
+        self.note(r)?;
+        if let Some(open) = super::transaction_effect(sql) {
+            self.in_tx = open;
+        }
+        Ok(())
     }
 
     fn ping(&mut self) -> Result<()> {

@@ -415,6 +415,16 @@ impl Pool {
             }
             Store::Shared(s) => s.checkout(self, deadline)?,
         };
+        if !matches!(self.shared.store, Store::Queue(_)) {
+            // (The queue runs them itself, retrying on a disconnect.)
+            let info = conn.info();
+            for hook in &self.shared.options.events.checkout {
+                if let Err(e) = hook(conn.get(), &info) {
+                    conn.invalidate(Some(&e));
+                    return Err(e);
+                }
+            }
+        }
         if let Some(leaks) = &self.shared.leaks {
             conn.leak = Some(leaks.register(site));
         }

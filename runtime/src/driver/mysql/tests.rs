@@ -109,8 +109,20 @@ fn unknown_arguments_name_the_key_and_the_allowed_ones() {
     assert!(
         err.contains(
             "unknown query argument \"application_name\" for MySQL; allowed: charset, \
-             connect_timeout, init_command, program_name, ssl_mode"
+             connect_timeout, init_command, program_name, read_timeout, ssl_mode, write_timeout"
         ),
+        "{err}"
+    );
+}
+
+#[test]
+fn read_and_write_timeouts_are_seconds() {
+    let s = settings("mysql://h/db?read_timeout=2.5&write_timeout=3").unwrap();
+    assert_eq!(s.read_timeout, Some(Duration::from_millis(2500)));
+    assert_eq!(s.write_timeout, Some(Duration::from_secs(3)));
+    let err = url_error("mysql://h/db?read_timeout=soon");
+    assert!(
+        err.contains("read_timeout must be a positive number of seconds, not \"soon\""),
         "{err}"
     );
 }
