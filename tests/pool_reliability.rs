@@ -26,8 +26,8 @@ use quarry::driver::native;
 use quarry::prelude::*;
 use quarry::{EngineBuilder, Error, PoolStatus};
 use support::pool::{
-    Kind, Tagged, bounded, carries_connect_error, check_outage, hold, join_all, select_one,
-    server_addr, timed, via, workers,
+    Kind, Tagged, bounded, carries_connect_error, check_outage, eventually, hold, join_all,
+    select_one, server_addr, timed, via, workers,
 };
 use support::proxy::Proxy;
 use support::{Backend, backends};
@@ -131,57 +131,38 @@ fn create_table(engine: &Engine, table: &str) {
 
 #[test]
 fn pre_ping_replaces_idle_connections_killed_server_side() {
-    on_each(servers("pre_ping_kill"), |b| {
-        let dead = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&dead);
-        let t = tagged(b, |e| {
-            e.pool_size(3)
-                .max_overflow(0)
-                .pool_timeout(TIMEOUT)
-                .pool_pre_ping(true)
-                .on_invalidate(move |_, err| {
-                    if err.is_some_and(Error::is_disconnect) {
-                        seen.fetch_add(1, Ordering::SeqCst);
-                    }
-                })
-        });
-        drop(hold(&t.engine, 3));
-        assert_eq!(t.on_server(), 3);
-        let checkouts_before = t.checkouts().len();
-        t.kill_all();
-
-        for i in 0..6 {
-            let (conn, took) = timed(|| t.engine.connect());
-            let mut conn = conn.unwrap_or_else(|e| panic!("{}: checkout {i}: {e}", b.name));
-            assert!(took < TIMEOUT + SLACK, "{}: checkout took {took:?}", b.name);
-            assert_eq!(select_one(&mut conn).unwrap(), 1, "{}", b.name);
-        }
-        drop(hold(&t.engine, 3));
-
-        assert!(
-            dead.load(Ordering::SeqCst) >= 1,
-            "{}: no pre-ping failed",
-            b.name
-        );
-        let handed_out = &t.checkouts()[checkouts_before..];
-        assert!(
-            handed_out.iter().all(|&id| id > 3),
-            "{}: a killed connection was handed out: {handed_out:?}",
-            b.name
-        );
-        assert_eq!(t.engine.pool_status(), status(3, 0, 0, 3), "{}", b.name);
-        assert_eq!(t.settle(3), 3, "{}", b.name);
-    });
+    on_each(servers("pre_ping_kill"), |b| killed_while_idle(b, true));
 }
 
 #[test]
 fn without_pre_ping_a_killed_connection_costs_one_error_then_every_older_one_is_replaced() {
-    on_each(servers("no_pre_ping_kill"), |b| {
-        let t = tagged(b, |e| e.pool_size(3).max_overflow(0).pool_timeout(TIMEOUT));
-        drop(hold(&t.engine, 3));
-        t.kill_all();
-        let checkouts_before = t.checkouts().len();
+    on_each(servers("no_pre_ping_kill"), |b| killed_while_idle(b, false));
+}
 
+/// Kill a pool's three idle connections server-side: with pre-ping every next checkout
+/// works; without, the first use fails with a disconnect and pool-wide invalidation closes the
+/// other two at once. Either way only new connections are handed out from then on, and the
+/// pool and the server come back to three idle connections.
+fn killed_while_idle(b: &Backend, pre_ping: bool) {
+    let dead = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&dead);
+    let t = tagged(b, |e| {
+        e.pool_size(3)
+            .max_overflow(0)
+            .pool_timeout(TIMEOUT)
+            .pool_pre_ping(pre_ping)
+            .on_invalidate(move |_, err| {
+                if err.is_some_and(Error::is_disconnect) {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+    });
+    drop(hold(&t.engine, 3));
+    assert_eq!(t.on_server(), 3, "{}", b.name);
+    t.kill_all();
+    let mut since = t.checkouts().len();
+
+    if !pre_ping {
         let mut conn = t.engine.connect().unwrap();
         let err = select_one(&mut conn).expect_err("a killed connection fails its next use");
         assert!(err.is_disconnect(), "{}: {err}", b.name);
@@ -189,21 +170,28 @@ fn without_pre_ping_a_killed_connection_costs_one_error_then_every_older_one_is_
         drop(conn);
         // Pool-wide invalidation: the other two killed connections were closed at once.
         assert_eq!(t.engine.pool_status(), status(0, 0, 0, 3), "{}", b.name);
+        since += 1;
+    }
+    for i in 0..6 {
+        let (conn, took) = timed(|| t.engine.connect());
+        let mut conn = conn.unwrap_or_else(|e| panic!("{}: checkout {i}: {e}", b.name));
+        assert!(took < TIMEOUT + SLACK, "{}: checkout took {took:?}", b.name);
+        select_one(&mut conn).unwrap_or_else(|e| panic!("{}: use {i}: {e}", b.name));
+    }
+    drop(hold(&t.engine, 3));
 
-        for i in 0..6 {
-            let mut conn = t.engine.connect().unwrap();
-            select_one(&mut conn).unwrap_or_else(|e| panic!("{}: use {i}: {e}", b.name));
-        }
-        drop(hold(&t.engine, 3));
-        let handed_out = &t.checkouts()[checkouts_before + 1..];
-        assert!(
-            handed_out.iter().all(|&id| id > 3),
-            "{}: an old connection was handed out after the error: {handed_out:?}",
-            b.name
-        );
-        assert_eq!(t.engine.pool_status(), status(3, 0, 0, 3), "{}", b.name);
-        assert_eq!(t.settle(3), 3, "{}", b.name);
-    });
+    assert!(
+        dead.load(Ordering::SeqCst) >= 1,
+        "{}: no disconnect seen",
+        b.name
+    );
+    let handed_out = &t.checkouts()[since..];
+    assert!(
+        handed_out.iter().all(|&id| id > 3),
+        "{}: a killed connection was handed out: {handed_out:?}",
+        b.name
+    );
+    assert_eq!(t.at_rest(b.name), 3);
 }
 
 #[test]
@@ -261,8 +249,7 @@ fn a_backend_killed_mid_transaction_fails_promptly_and_frees_its_slot() {
             );
             assert_eq!(count(&mut next, "mid_tx"), 0, "{} {case}", b.name);
         }
-        assert_eq!(t.engine.pool_status(), status(1, 0, 0, 1), "{}", b.name);
-        assert_eq!(t.settle(1), 1, "{}", b.name);
+        assert_eq!(t.at_rest(b.name), 1);
     });
 }
 
@@ -305,9 +292,7 @@ fn a_server_down_fails_every_checkout_within_pool_timeout_and_recovers_without_a
             let mut conn = engine.connect().unwrap();
             assert_eq!(select_one(&mut conn).unwrap(), 1);
         }
-        let s = t.engine.pool_status();
-        assert_eq!((s.checked_out, s.overflow), (0, 0), "{}: {s}", b.name);
-        assert_eq!(t.settle(s.checked_in), s.checked_in, "{}", b.name);
+        t.at_rest(b.name);
     });
 }
 
@@ -394,9 +379,7 @@ fn a_black_holed_network_fails_checkouts_within_pool_timeout_and_blocks_no_other
         }
         // Every slot of size + overflow is usable again: none was lost to the black hole.
         drop(hold(&t.engine, 3));
-        let s = t.engine.pool_status();
-        assert_eq!((s.checked_out, s.overflow), (0, 0), "{}: {s}", b.name);
-        assert_eq!(t.settle(s.checked_in), s.checked_in, "{}", b.name);
+        t.at_rest(b.name);
     });
 }
 
@@ -451,14 +434,10 @@ fn a_hanging_connect_blocks_no_other_checkout_and_keeps_no_overflow_slot() {
             }
             proxy.forward();
             // The slot the late connect held is back: both slots work at once.
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while t.engine.pool_status().overflow > 0 && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(20));
-            }
+            eventually(|| t.engine.pool_status().overflow == 0);
             drop(hold(&t.engine, 2));
-            assert_eq!(t.engine.pool_status(), status(1, 0, 0, 1), "{}", b.name);
+            assert_eq!(t.at_rest(b.name), 1);
         }
-        assert_eq!(t.settle(1), 1, "{}", b.name);
     });
 }
 
@@ -498,13 +477,9 @@ fn a_failing_connect_blocks_no_other_checkout_and_keeps_no_overflow_slot() {
         }
         drop(holder);
         proxy.forward();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while t.engine.pool_status().overflow > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
+        eventually(|| t.engine.pool_status().overflow == 0);
         drop(hold(&t.engine, 3));
-        assert_eq!(t.engine.pool_status(), status(1, 0, 0, 1), "{}", b.name);
-        assert_eq!(t.settle(1), 1, "{}", b.name);
+        assert_eq!(t.at_rest(b.name), 1);
     });
 }
 
@@ -598,13 +573,7 @@ fn sixty_four_threads_on_a_pool_of_five_stay_within_its_capacity_and_lose_nothin
 
         // Nothing lost: the pool keeps its five, the server has exactly those, and every slot
         // can be used at once.
-        assert_eq!(
-            t.engine.pool_status(),
-            status(LOAD_SIZE, 0, 0, LOAD_SIZE),
-            "{}",
-            b.name
-        );
-        assert_eq!(t.settle(LOAD_SIZE), LOAD_SIZE, "{}", b.name);
+        assert_eq!(t.at_rest(b.name), LOAD_SIZE);
         drop(hold(&t.engine, cap));
         eprintln!(
             "{}: {served} served, {timed_out} timed out, at most {most_open} open \
@@ -690,7 +659,7 @@ fn a_pool_of_one_hands_over_100_000_times_without_a_lost_wakeup() {
             .sum();
         assert_eq!(done, HAND_OFFS, "{}", b.name);
         assert_eq!(t.opened(), 1, "{}: the connection was replaced", b.name);
-        assert_eq!(t.engine.pool_status(), status(1, 0, 0, 1), "{}", b.name);
+        assert_eq!(t.at_rest(b.name), 1);
     });
 }
 
@@ -953,9 +922,13 @@ fn recycle_never_closes_a_connection_under_its_user() {
             assert_ne!(server_id(conn), mine, "{}", b.name);
         }
         assert!(t.opened() > 3, "{}: nothing was recycled", b.name);
-        assert_eq!(t.alive(&[mine]), 0, "{}", b.name);
+        assert!(
+            t.gone(&[mine]),
+            "{}: the old connection is still open",
+            b.name
+        );
         drop(conns);
-        assert_eq!(t.settle(2), 2, "{}", b.name);
+        assert_eq!(t.at_rest(b.name), 2);
     });
 }
 

@@ -375,9 +375,8 @@ impl Tagged {
             let _ = conn.execute(text(sql));
         }
         drop(conn);
-        let left = self.wait_for(|| self.alive(ids) == 0);
         assert!(
-            left,
+            self.gone(ids),
             "{:?}: killed connections still on the server",
             self.kind
         );
@@ -392,25 +391,46 @@ impl Tagged {
     /// Wait (up to 5 s) until the server has `n` connections of this engine; the count then.
     pub fn settle(&self, n: usize) -> usize {
         let mut last = self.on_server();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while last != n && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
+        eventually(|| {
             last = self.on_server();
-        }
+            last == n
+        });
         last
     }
 
-    fn wait_for(&self, done: impl Fn() -> bool) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if done() {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(20));
+    /// Assert that the pool is at rest — nothing checked out, no overflow — and that the
+    /// server has exactly the pool's idle connections (after a moment to let closed ones go);
+    /// returns how many are idle.
+    pub fn at_rest(&self, what: &str) -> usize {
+        let s = self.engine.pool_status();
+        assert_eq!((s.checked_out, s.overflow), (0, 0), "{what}: {s}");
+        if self.kind != Kind::Sqlite {
+            assert_eq!(
+                self.settle(s.checked_in),
+                s.checked_in,
+                "{what}: on the server"
+            );
         }
+        s.checked_in
+    }
+
+    /// Wait (up to 5 s) until none of these server-side ids is connected.
+    pub fn gone(&self, ids: &[i64]) -> bool {
+        eventually(|| self.alive(ids) == 0)
+    }
+}
+
+/// Poll `done` (every 20 ms, up to 5 s) until it holds; whether it did.
+pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -126,6 +126,21 @@ pub trait DriverConnection: Send + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// The error of a call on a connection that an earlier call found lost (`server` names the
+/// database): a disconnect, so that the pool discards the connection.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server drivers")
+)]
+pub(crate) fn lost_connection(server: &str) -> Error {
+    let mut err = crate::error::DatabaseError::new(
+        crate::error::DatabaseErrorKind::Connection,
+        format!("the connection to {server} was lost"),
+    );
+    err.disconnect = true;
+    Error::from(err)
+}
+
 /// A driver's own connection type, which an engine's `creator` may return.
 pub trait NativeConnection: Send + 'static {
     /// Wrap it for the pool.

@@ -416,12 +416,7 @@ impl DriverConnection for MysqlConnection {
 
     fn rollback(&mut self) -> Result<()> {
         if self.lost {
-            let mut err = DatabaseError::new(
-                DatabaseErrorKind::Connection,
-                "the connection to MySQL was lost",
-            );
-            err.disconnect = true;
-            return Err(err.into());
+            return Err(super::lost_connection("MySQL"));
         }
         if !self.in_tx && !self.tx_unknown {
             return Ok(());

@@ -364,12 +364,7 @@ impl DriverConnection for PgConnection {
 
     fn rollback(&mut self) -> Result<()> {
         if self.lost {
-            let mut err = DatabaseError::new(
-                DatabaseErrorKind::Connection,
-                "the connection to PostgreSQL was lost",
-            );
-            err.disconnect = true;
-            return Err(err.into());
+            return Err(super::lost_connection("PostgreSQL"));
         }
         if !self.in_tx && !self.tx_unknown {
             return Ok(());
