@@ -541,12 +541,12 @@ fn sixty_four_threads_on_a_pool_of_five_stay_within_its_capacity_and_lose_nothin
             .collect();
 
         // Watch the counts, the pool's and the server's.
-        let (mut most_open, mut most_on_server, mut samples) = (0, 0, 0);
+        let (mut most_open, mut most_on_server, mut samples) = (0, 0, 0usize);
         while Instant::now() < end {
             let s = t.engine.pool_status();
             most_open = most_open.max(s.checked_in + s.checked_out);
             assert!(s.overflow <= LOAD_OVERFLOW, "{}: {s}", b.name);
-            if samples % 20 == 0 {
+            if samples.is_multiple_of(20) {
                 let on_server = t.on_server();
                 // A connection the pool closed may linger server-side a moment: at most one per
                 // connection ever closed, and the pool closes none while waiters queue.
@@ -645,7 +645,7 @@ fn a_pool_of_one_hands_over_100_000_times_without_a_lost_wakeup() {
                         let mut conn = engine
                             .connect()
                             .unwrap_or_else(|e| panic!("hand-off {n}: {e}"));
-                        if n % 1000 == 0 {
+                        if n.is_multiple_of(1000) {
                             select_one(&mut conn).unwrap();
                         }
                         mine += 1;
@@ -811,7 +811,8 @@ fn a_connection_returned_inside_an_open_transaction_never_leaks_its_rows() {
         create_table(&t.engine, "abandoned");
         let kind = t.kind;
         // Three ways to leave a transaction open on a connection that goes back to the pool.
-        let ways: [(&str, fn(&Engine, Kind)); 3] = [
+        type Abandon = fn(&Engine, Kind);
+        let ways: [(&str, Abandon); 3] = [
             ("a leaked guard", |engine, _| {
                 let mut conn = engine.connect().unwrap();
                 let mut tx = conn.begin().unwrap();

@@ -9,6 +9,10 @@
 //! Server URLs come from `QUARRY_POSTGRES_URL` and `QUARRY_MYSQL_URL` (defaults: the local
 //! servers of DEVELOPERS.md). A server that is down, or a build without its driver feature, is
 //! skipped with a printed reason — except with `CI=true`, where it fails the test.
+//!
+//! For the pool suites: [`pool`] (time bounds, engines whose connections are tagged, counted
+//! and killed server-side) and [`proxy`] (a loopback TCP proxy that can black-hole or cut the
+//! network).
 #![allow(dead_code)]
 
 pub mod pool;
