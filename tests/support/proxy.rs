@@ -108,12 +108,13 @@ impl Proxy {
     }
 
     /// Stop forwarding: established connections stay open but nothing gets through; new ones
-    /// are accepted and held.
+    /// are accepted and held. Returns once the proxy listens.
     pub fn black_hole(&self) {
         self.set(|s| {
             s.new = NewConns::Hang;
             s.flowing = false;
         });
+        self.wait_until(|s| s.listening);
     }
 
     /// The server is down: close every connection and refuse new ones. Returns once no
@@ -127,9 +128,10 @@ impl Proxy {
     }
 
     /// Accept new connections but do not forward them (a connect that hangs); established
-    /// connections keep flowing.
+    /// connections keep flowing. Returns once the proxy listens.
     pub fn hang_connects(&self) {
         self.set(|s| s.new = NewConns::Hang);
+        self.wait_until(|s| s.listening);
     }
 
     /// Refuse new connections (and close those left hanging); established ones keep flowing.
