@@ -16,20 +16,20 @@ mod support;
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use quarry::EngineBuilder;
 use quarry::prelude::*;
 use support::pool::{
-    Kind, Tagged, bounded, carries_connect_error, check_outage, hold, join_all, select_one,
-    server_addr, timed, workers,
+    Kind, Tagged, Workers, bounded, carries_connect_error, check_outage, hold, select_one,
+    server_addr, timed,
 };
 use support::{Backend, backends};
 
-const TIMEOUT: Duration = Duration::from_secs(1);
+/// `pool_timeout` of every engine.
+const TIMEOUT: Duration = Duration::from_secs(2);
+/// What a checkout may take beyond its `pool_timeout` (waking up, being scheduled).
 const SLACK: Duration = Duration::from_millis(700);
 /// How long a server may take to stop or to start.
 const SERVER_WAIT: Duration = Duration::from_secs(60);
@@ -268,15 +268,16 @@ fn servers_restarted_under_running_pools() {
 }
 
 fn restart_under_load(subjects: Vec<Subject>) {
-    let stop = Arc::new(AtomicBool::new(false));
     let mut running = Vec::new();
     for s in &subjects {
         for t in &s.engines {
             drop(hold(&t.engine, 2));
-            running.push(workers(&t.engine, 3, Duration::from_millis(10), &stop));
+            running.push(Workers::start(&t.engine, 3, Duration::from_millis(10)));
         }
     }
-    thread::sleep(Duration::from_millis(300));
+    for w in &running {
+        assert!(w.progress(3), "workers stalled");
+    }
 
     let down = Instant::now();
     for s in &subjects {
@@ -325,13 +326,15 @@ fn restart_under_load(subjects: Vec<Subject>) {
     }
     eprintln!("servers back after {:?}", restarting.elapsed());
     let healthy = healthy + Duration::from_millis(100);
-    thread::sleep(Duration::from_millis(1000));
-    stop.store(true, Ordering::SeqCst);
+    thread::sleep(Duration::from_millis(100));
+    for w in &running {
+        assert!(w.progress(5), "workers stalled after recovery");
+    }
 
     let mut running = running.into_iter();
     for s in &subjects {
         for (t, pre_ping) in s.engines.iter().zip(["pre-ping", "no pre-ping"]) {
-            let ops = join_all(running.next().expect("workers of every engine"));
+            let ops = running.next().expect("workers of every engine").finish();
             let what = format!("{} ({pre_ping})", s.backend.name);
             check_outage(&what, &ops, TIMEOUT + SLACK, down, healthy);
             t.at_rest(&what);

@@ -87,59 +87,102 @@ pub struct Op {
     pub started: Instant,
     /// How long the checkout took.
     pub took: Duration,
+    /// When the statement (or the failed checkout) was done.
+    pub ended: Instant,
     /// The error of the checkout (`true`) or of the statement (`false`).
     pub result: Result<(), (bool, Error)>,
 }
 
-/// `n` threads checking out, running `SELECT 1` and holding for `hold`, until `stop`.
-pub fn workers(
-    engine: &Engine,
-    n: usize,
-    hold: Duration,
-    stop: &Arc<AtomicBool>,
-) -> Vec<thread::JoinHandle<Vec<Op>>> {
-    (0..n)
-        .map(|_| {
-            let engine = engine.clone();
-            let stop = Arc::clone(stop);
-            thread::spawn(move || {
-                let mut ops = Vec::new();
-                while !stop.load(Ordering::SeqCst) {
-                    let started = Instant::now();
-                    let conn = engine.connect();
-                    let took = started.elapsed();
-                    let result = match conn {
-                        Err(e) => Err((true, e)),
-                        Ok(mut conn) => {
-                            let r = select_one(&mut conn).map(drop).map_err(|e| (false, e));
-                            thread::sleep(hold);
-                            r
-                        }
-                    };
-                    if result.is_err() {
-                        thread::sleep(Duration::from_millis(20));
+/// Threads that check out, run `SELECT 1` and hold the connection a moment, again and again,
+/// recording what each checkout did.
+pub struct Workers {
+    stop: Arc<AtomicBool>,
+    /// Checkouts each thread has finished.
+    done: Arc<Vec<AtomicUsize>>,
+    threads: Vec<thread::JoinHandle<Vec<Op>>>,
+}
+
+impl Workers {
+    /// Start `n` threads on `engine`, each holding its connections for `hold`.
+    pub fn start(engine: &Engine, n: usize, hold: Duration) -> Workers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let done: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+        let threads = (0..n)
+            .map(|i| {
+                let engine = engine.clone();
+                let stop = Arc::clone(&stop);
+                let done = Arc::clone(&done);
+                thread::spawn(move || {
+                    let mut ops = Vec::new();
+                    while !stop.load(Ordering::SeqCst) {
+                        ops.push(one_op(&engine, hold));
+                        done[i].fetch_add(1, Ordering::SeqCst);
                     }
-                    ops.push(Op {
-                        started,
-                        took,
-                        result,
-                    });
-                }
-                ops
+                    ops
+                })
             })
-        })
-        .collect()
+            .collect();
+        Workers {
+            stop,
+            done,
+            threads,
+        }
+    }
+
+    /// Wait (up to 20 s) until every thread has finished `n` more checkouts than now — so at
+    /// least `n - 1` begun from now on; whether they did.
+    pub fn progress(&self, n: usize) -> bool {
+        let from: Vec<usize> = self.done.iter().map(|d| d.load(Ordering::SeqCst)).collect();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self
+                .done
+                .iter()
+                .zip(&from)
+                .all(|(d, &f)| d.load(Ordering::SeqCst) >= f + n)
+            {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// Stop the threads; what each one did.
+    pub fn finish(self) -> Vec<Vec<Op>> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.threads
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| resume_unwind(p)))
+            .collect()
+    }
 }
 
-/// The results of every thread, re-raising a thread's panic.
-pub fn join_all<T>(handles: Vec<thread::JoinHandle<Vec<T>>>) -> Vec<Vec<T>> {
-    handles
-        .into_iter()
-        .map(|h| h.join().unwrap_or_else(|p| resume_unwind(p)))
-        .collect()
+fn one_op(engine: &Engine, hold: Duration) -> Op {
+    let started = Instant::now();
+    let conn = engine.connect();
+    let took = started.elapsed();
+    let (result, ended) = match conn {
+        Err(e) => (Err((true, e)), Instant::now()),
+        Ok(mut conn) => {
+            let r = select_one(&mut conn).map(drop).map_err(|e| (false, e));
+            let ended = Instant::now();
+            thread::sleep(hold);
+            (r, ended)
+        }
+    };
+    if result.is_err() {
+        thread::sleep(Duration::from_millis(20));
+    }
+    Op {
+        started,
+        took,
+        ended,
+        result,
+    }
 }
 
-/// Check what `workers` did through an outage that began at `down`: every checkout returned
+/// Check what [`Workers`] did through an outage that began at `down`: every checkout returned
 /// within `limit`; every failure came after `down` and says the server could not be reached
 /// (a checkout's carries the connect error, a statement's is a disconnect); somebody noticed;
 /// and from `healthy` on, every worker kept working without a single error.
@@ -165,7 +208,7 @@ pub fn check_outage(what: &str, ops: &[Vec<Op>], limit: Duration, down: Instant,
                 assert!(e.is_disconnect(), "{what}: worker {w}: statement: {e}");
             }
             assert!(
-                op.started + op.took >= down,
+                op.ended >= down,
                 "{what}: worker {w}: failed before the outage: {e}"
             );
             assert!(
