@@ -105,10 +105,12 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error.
     fn commit(&mut self) -> Result<()>;
-    /// Roll back the open transaction, if any.
+    /// Roll back the open transaction, if any — also one the driver cannot know of, opened
+    /// through the native connection. The pool's reset on return.
     ///
     /// # Errors
-    /// A database error.
+    /// A database error; a disconnect error when an earlier call found the connection lost
+    /// (the pool then discards it instead of keeping it).
     fn rollback(&mut self) -> Result<()>;
     /// True while a transaction is open.
     fn in_transaction(&self) -> bool;
