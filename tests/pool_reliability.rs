@@ -434,16 +434,21 @@ fn a_hanging_connect_blocks_no_other_checkout_and_keeps_no_overflow_slot() {
                 proxy.refuse_connects();
             }
             proxy.forward();
-            // The slot the late connect held is back: both slots work at once.
-            assert!(
-                eventually(|| t.engine.pool_status().overflow == 0),
-                "{}: the late connect kept its slot",
-                b.name
-            );
-            drop(hold(&t.engine, 2));
-            assert_eq!(t.at_rest(b.name), 1);
+            every_slot_back(b, &t, 2);
         }
     });
+}
+
+/// The slot a late connect held is free again once it ended (the connection joined the pool
+/// or was closed): all `capacity` slots of a pool of size 1 work at once.
+fn every_slot_back(b: &Backend, t: &Tagged, capacity: usize) {
+    assert!(
+        eventually(|| t.engine.pool_status().overflow == 0),
+        "{}: the late connect kept its slot",
+        b.name
+    );
+    drop(hold(&t.engine, capacity));
+    assert_eq!(t.at_rest(b.name), 1);
 }
 
 #[test]
@@ -481,13 +486,7 @@ fn a_failing_connect_blocks_no_other_checkout_and_keeps_no_overflow_slot() {
         }
         drop(holder);
         proxy.forward();
-        assert!(
-            eventually(|| t.engine.pool_status().overflow == 0),
-            "{}: the late connect kept its slot",
-            b.name
-        );
-        drop(hold(&t.engine, 3));
-        assert_eq!(t.at_rest(b.name), 1);
+        every_slot_back(b, &t, 3);
     });
 }
 
