@@ -151,6 +151,16 @@ fn sqlite_file(
     }
 }
 
+/// The engine that creates a test's database and removes it afterwards. With pre-ping, so that
+/// it outlives a server restart (`tests/pool_restart.rs`).
+fn admin(base: &str) -> Result<Engine, String> {
+    Engine::builder(base)
+        .pool_size(1)
+        .pool_pre_ping(true)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 pub fn postgres_url() -> String {
     std::env::var("QUARRY_POSTGRES_URL").unwrap_or_else(|_| POSTGRES_DEFAULT.into())
 }
@@ -167,10 +177,7 @@ fn postgres(
         return Err("built without the `postgres` feature (use --all-features)".into());
     }
     let base = postgres_url();
-    let admin = Engine::builder(&base)
-        .pool_size(1)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let admin = admin(&base)?;
     let schema = unique(tag);
     admin
         .connect()
@@ -219,10 +226,7 @@ fn mysql(
         return Err("built without the `mysql` feature (use --all-features)".into());
     }
     let base = mysql_url();
-    let admin = Engine::builder(&base)
-        .pool_size(1)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let admin = admin(&base)?;
     let db = unique(tag);
     admin
         .connect()
