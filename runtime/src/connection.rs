@@ -255,18 +255,25 @@ impl Connection {
 
     pub(crate) fn begin_driver(&mut self) -> Result<()> {
         self.engine.log_text("BEGIN (implicit)");
-        self.driver()?.begin()
+        let hide = self.engine.hide_parameters();
+        self.driver()?
+            .begin()
+            .map_err(|e| self.after_error(e, hide))
     }
 
     pub(crate) fn commit_driver(&mut self) -> Result<()> {
         self.engine.log_text("COMMIT");
-        self.driver()?.commit()
+        let hide = self.engine.hide_parameters();
+        self.driver()?
+            .commit()
+            .map_err(|e| self.after_error(e, hide))
     }
 
     pub(crate) fn rollback_driver(&mut self) -> Result<()> {
         self.engine.log_text("ROLLBACK");
+        let hide = self.engine.hide_parameters();
         match self.conn.as_mut() {
-            Some(c) => c.get().rollback(),
+            Some(c) => c.get().rollback().map_err(|e| self.after_error(e, hide)),
             // An invalidated connection's transaction died with it.
             None => Ok(()),
         }
