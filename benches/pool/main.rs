@@ -8,7 +8,8 @@
 //! distance from `quarry` is the noise floor of the run.
 //!
 //! Options: `--quick` (a few seconds), `--rounds N`, `--round-ms N`, `--threads 1,4,16,64`,
-//! `--sizes 5,16`, `--json PATH` (default `target/bench/pool.json` of the workspace).
+//! `--sizes 5,16`, `--contenders quarry,r2d2` (a subset, for profiling), `--json PATH` (default
+//! `target/bench/pool.json` of the workspace).
 
 mod histogram;
 mod trivial;
@@ -197,11 +198,12 @@ struct Options {
     round: Duration,
     threads: Vec<usize>,
     sizes: Vec<usize>,
+    contenders: Vec<&'static str>,
     json: PathBuf,
 }
 
 const USAGE: &str = "usage: pool [--quick] [--rounds N] [--round-ms N] [--threads 1,4,16,64] \
-                     [--sizes 5,16] [--json PATH]";
+                     [--sizes 5,16] [--contenders quarry,quarry-aa,r2d2,r2d2-tuned] [--json PATH]";
 
 fn options() -> Result<Options, String> {
     let mut o = Options {
@@ -209,6 +211,7 @@ fn options() -> Result<Options, String> {
         round: Duration::from_millis(300),
         threads: vec![1, 4, 16, 64],
         sizes: vec![5, 16],
+        contenders: CONTENDERS.to_vec(),
         json: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/pool.json"),
     };
     let mut args = std::env::args().skip(1);
@@ -226,6 +229,7 @@ fn options() -> Result<Options, String> {
             "--round-ms" => o.round = Duration::from_millis(number(&value()?)? as u64),
             "--threads" => o.threads = list(&value()?)?,
             "--sizes" => o.sizes = list(&value()?)?,
+            "--contenders" => o.contenders = contenders(&value()?)?,
             "--json" => o.json = PathBuf::from(value()?),
             _ => return Err(format!("unknown argument {arg:?}\n{USAGE}")),
         }
@@ -244,6 +248,17 @@ fn list(s: &str) -> Result<Vec<usize>, String> {
     s.split(',').map(number).collect()
 }
 
+fn contenders(s: &str) -> Result<Vec<&'static str>, String> {
+    s.split(',')
+        .map(|name| {
+            CONTENDERS
+                .into_iter()
+                .find(|c| *c == name)
+                .ok_or(format!("unknown contender {name:?}\n{USAGE}"))
+        })
+        .collect()
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
@@ -257,7 +272,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
 fn measure(o: &Options) -> Vec<Row> {
     let mut rows = Vec::new();
     for &size in &o.sizes {
-        let pools: Vec<Contender> = CONTENDERS
+        let pools: Vec<Contender> = o
+            .contenders
             .iter()
             .map(|name| Contender::build(name, size))
             .collect();
@@ -277,7 +293,7 @@ fn measure(o: &Options) -> Vec<Row> {
             }
             eprintln!();
             let first = rows.len();
-            for (name, rounds) in CONTENDERS.iter().zip(rounds) {
+            for (name, rounds) in o.contenders.iter().zip(rounds) {
                 let ops: Vec<f64> = rounds.iter().map(|r| r.ops_per_sec).collect();
                 let ops_per_sec = median(ops.clone());
                 let (lo, hi) = ops.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &x| {
@@ -344,26 +360,21 @@ fn table(o: &Options, rows: &[Row]) -> String {
          quarry-aa vs quarry is the noise floor."
     );
     for &size in &o.sizes {
+        let cell = |name: &str, threads: usize| {
+            rows.iter()
+                .find(|r| r.pool_size == size && r.threads == threads && r.contender == name)
+        };
         let _ = write!(out, "pool_size {size}: quarry / r2d2 =");
-        for row in rows
-            .iter()
-            .filter(|r| r.pool_size == size && r.contender == "quarry")
-        {
-            let _ = write!(out, "  {}t {:.2}x", row.threads, row.ratio_to_r2d2);
+        for &t in &o.threads {
+            if let Some(q) = cell("quarry", t) {
+                let _ = write!(out, "  {t}t {:.2}x", q.ratio_to_r2d2);
+            }
         }
         let _ = write!(out, "\npool_size {size}: A/A quarry-aa / quarry =");
-        for pair in rows
-            .iter()
-            .filter(|r| r.pool_size == size && r.contender.starts_with("quarry"))
-            .collect::<Vec<_>>()
-            .chunks(2)
-        {
-            let _ = write!(
-                out,
-                "  {}t {:.2}x",
-                pair[0].threads,
-                pair[1].ops_per_sec / pair[0].ops_per_sec
-            );
+        for &t in &o.threads {
+            if let (Some(a), Some(b)) = (cell("quarry", t), cell("quarry-aa", t)) {
+                let _ = write!(out, "  {t}t {:.2}x", b.ops_per_sec / a.ops_per_sec);
+            }
         }
         out.push('\n');
     }

@@ -42,6 +42,8 @@ struct Waiter {
     gift: Mutex<Option<Gift>>,
 }
 
+const YIELDS: usize = 20;
+
 pub(super) struct QueueStore {
     state: Mutex<State>,
     size: usize,
@@ -67,20 +69,21 @@ impl QueueStore {
     /// An idle connection, or room for a new one, or — after waiting until `deadline` (`None`:
     /// forever) — a timeout.
     pub(super) fn acquire(&self, deadline: Option<Instant>) -> Acquired {
-        let mut state = lock(&self.state);
-        // Invariant: while waiters queue there is no idle connection and no room (whatever
-        // comes back goes to them), so a newcomer finds neither and queues behind them.
-        let idle = if self.lifo {
-            state.idle.pop_back()
-        } else {
-            state.idle.pop_front()
-        };
-        if let Some(entry) = idle {
-            return Acquired::Idle(entry);
+        if let Some(got) = self.try_take() {
+            return got;
         }
-        if self.capacity.is_none_or(|cap| state.open < cap) {
-            state.open += 1;
-            return Acquired::Reserved;
+        for _ in 0..YIELDS {
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Acquired::TimedOut;
+            }
+            thread::yield_now();
+            if let Some(got) = self.try_take() {
+                return got;
+            }
+        }
+        let mut state = lock(&self.state);
+        if let Some(got) = self.take(&mut state) {
+            return got;
         }
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Acquired::TimedOut;
@@ -111,6 +114,29 @@ impl QueueStore {
                 None => thread::park(),
             }
         }
+    }
+
+    fn try_take(&self) -> Option<Acquired> {
+        self.take(&mut lock(&self.state))
+    }
+
+    /// An idle connection or room for a new one, if there is one.
+    fn take(&self, state: &mut State) -> Option<Acquired> {
+        // Invariant: while waiters queue there is no idle connection and no room (whatever
+        // comes back goes to them), so a newcomer finds neither and queues behind them.
+        let idle = if self.lifo {
+            state.idle.pop_back()
+        } else {
+            state.idle.pop_front()
+        };
+        if let Some(entry) = idle {
+            return Some(Acquired::Idle(entry));
+        }
+        if self.capacity.is_none_or(|cap| state.open < cap) {
+            state.open += 1;
+            return Some(Acquired::Reserved);
+        }
+        None
     }
 
     /// Take back a healthy connection: to the first waiter, else idle, else (the pool being
