@@ -42,7 +42,8 @@ struct Waiter {
     gift: Mutex<Option<Gift>>,
 }
 
-const YIELDS: usize = 20;
+fn yields() -> usize { static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *Y.get_or_init(|| std::env::var("QY").ok().and_then(|v| v.parse().ok()).unwrap_or(20)) }
+fn spins() -> usize { static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *Y.get_or_init(|| std::env::var("QS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)) }
 
 pub(super) struct QueueStore {
     state: Mutex<State>,
@@ -66,13 +67,20 @@ impl QueueStore {
         }
     }
 
-    /// An idle connection, or room for a new one, or — after waiting until `deadline` (`None`:
-    /// forever) — a timeout.
-    pub(super) fn acquire(&self, deadline: Option<Instant>) -> Acquired {
+    /// An idle connection, or room for a new one, or — after waiting until `deadline()`
+    /// (`None`: forever), called only if there is none at once — a timeout.
+    pub(super) fn acquire(&self, deadline: impl Fn() -> Option<Instant>) -> Acquired {
         if let Some(got) = self.try_take() {
             return got;
         }
-        for _ in 0..YIELDS {
+        let deadline = deadline();
+        for _ in 0..spins() {
+            for _ in 0..20 { std::hint::spin_loop(); }
+            if let Some(got) = self.try_take() {
+                return got;
+            }
+        }
+        for _ in 0..yields() {
             if deadline.is_some_and(|d| d <= Instant::now()) {
                 return Acquired::TimedOut;
             }
