@@ -9,7 +9,7 @@
 //!
 //! Options: `--quick` (a few seconds), `--rounds N`, `--round-ms N`, `--threads 1,4,16,64`,
 //! `--sizes 5,16`, `--contenders quarry,r2d2` (a subset, for profiling), `--json PATH` (default
-//! `target/bench/pool.json` of the workspace).
+//! `bench/pool.json` in `CARGO_TARGET_DIR`, else in the workspace's `target/`).
 
 mod histogram;
 mod trivial;
@@ -212,7 +212,12 @@ fn options() -> Result<Options, String> {
         threads: vec![1, 4, 16, 64],
         sizes: vec![5, 16],
         contenders: CONTENDERS.to_vec(),
-        json: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/pool.json"),
+        json: std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(
+                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+                PathBuf::from,
+            )
+            .join("bench/pool.json"),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -220,6 +225,10 @@ fn options() -> Result<Options, String> {
         match arg.as_str() {
             // `cargo bench` passes this to every bench binary.
             "--bench" => {}
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--quick" => {
                 o.rounds = 3;
                 o.round = Duration::from_millis(100);
@@ -296,9 +305,9 @@ fn measure(o: &Options) -> Vec<Row> {
             for (name, rounds) in o.contenders.iter().zip(rounds) {
                 let ops: Vec<f64> = rounds.iter().map(|r| r.ops_per_sec).collect();
                 let ops_per_sec = median(ops.clone());
-                let (lo, hi) = ops.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &x| {
-                    (lo.min(x), hi.max(x))
-                });
+                let (lo, hi) = ops
+                    .iter()
+                    .fold((f64::MAX, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
                 rows.push(Row {
                     contender: name,
                     pool_size: size,

@@ -42,8 +42,24 @@ struct Waiter {
     gift: Mutex<Option<Gift>>,
 }
 
-fn yields() -> usize { static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *Y.get_or_init(|| std::env::var("QY").ok().and_then(|v| v.parse().ok()).unwrap_or(20)) }
-fn spins() -> usize { static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *Y.get_or_init(|| std::env::var("QS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)) }
+fn yields() -> usize {
+    static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *Y.get_or_init(|| {
+        std::env::var("QY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20)
+    })
+}
+fn spins() -> usize {
+    static Y: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *Y.get_or_init(|| {
+        std::env::var("QS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
 
 pub(super) struct QueueStore {
     state: Mutex<State>,
@@ -75,7 +91,9 @@ impl QueueStore {
         }
         let deadline = deadline();
         for _ in 0..spins() {
-            for _ in 0..20 { std::hint::spin_loop(); }
+            for _ in 0..20 {
+                std::hint::spin_loop();
+            }
             if let Some(got) = self.try_take() {
                 return got;
             }
