@@ -60,7 +60,7 @@ impl r2d2::ManageConnection for TrivialManager {
     type Error = quarry::Error;
 
     fn connect(&self) -> Result<Trivial, quarry::Error> {
-        Ok(Trivial::default())
+        Ok(Trivial)
     }
 
     fn is_valid(&self, _: &mut Trivial) -> Result<(), quarry::Error> {
