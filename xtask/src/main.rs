@@ -7,7 +7,7 @@
 //! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
 //! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
-//! - `bench <name> [--quick] [args…]`: run a benchmark of [`BENCHES`] in release mode; it prints
+//! - `bench <name> [--quick] [args…]`: run a benchmark of `BENCHES` in release mode; it prints
 //!   its table and writes its rows to `<target dir>/bench/<name>.json`. Without a known name,
 //!   list them.
 
