@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::{self, Thread};
 use std::time::Instant;
 
@@ -53,6 +53,16 @@ struct Waiter {
 /// about 0.4 M checkouts/s queuing at once, 3.5 M yielding first; 5, 20 and 100 yields all did
 /// about as well, spinning before yielding did worse).
 const YIELDS: usize = 20;
+
+/// How many times a checkout or checkin tries the lock, yielding its core each time it finds
+/// it held, before it blocks on it. The lock is held for a push or a pop, so it is found held
+/// when a thread on the other core is inside, or was preempted inside: spinning then (as
+/// `Mutex::lock` does) keeps the lock's cache line bouncing between the cores, and every
+/// operation pays a transfer or two; yielding lets one core run on alone while the other
+/// switches to another thread. Measured on 2 cores, a get/drop loop with 4 to 64 threads:
+/// 1.5 to 2.3x the checkouts per second of `Mutex::lock`, unchanged with 1 thread (no thread
+/// ever finds it held), 4 and 16 tries alike.
+const LOCK_TRIES: usize = 8;
 
 /// The lock and what it guards, on cache lines of their own (128 bytes: the line and the one the
 /// hardware prefetches with it). Every checkout and checkin writes them, from whichever core it
@@ -136,7 +146,20 @@ impl QueueStore {
     }
 
     fn try_take(&self) -> Option<Acquired> {
-        self.take(&mut lock(&self.state.0))
+        self.take(&mut self.lock_hot())
+    }
+
+    /// The lock, for the hot path: while another thread holds it, yield the core rather than
+    /// spin, [`LOCK_TRIES`] times, then block on it.
+    fn lock_hot(&self) -> MutexGuard<'_, State> {
+        for _ in 0..LOCK_TRIES {
+            match self.state.0.try_lock() {
+                Ok(state) => return state,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => thread::yield_now(),
+            }
+        }
+        lock(&self.state.0)
     }
 
     /// An idle connection or room for a new one, if there is one.
@@ -161,7 +184,7 @@ impl QueueStore {
     /// Take back a healthy connection: to the first waiter, else idle, else (the pool being
     /// full) close it.
     pub(super) fn checkin(&self, entry: Entry) {
-        let mut state = lock(&self.state.0);
+        let mut state = self.lock_hot();
         if let Some(waiter) = state.waiters.pop_front() {
             *lock(&waiter.gift) = Some(Gift::Conn(entry));
             drop(state);
