@@ -264,3 +264,34 @@ impl From<Gift> for Acquired {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_checkout_past_its_deadline_gives_up_without_yielding_or_queuing() {
+        let q = QueueStore::new(1, Some(1), false);
+        assert!(matches!(q.acquire(|| None), Acquired::Reserved));
+        let start = Instant::now();
+        assert!(matches!(q.acquire(|| Some(start)), Acquired::TimedOut));
+        assert!(start.elapsed() < Duration::from_millis(50));
+        assert_eq!(q.waiting(), 0);
+    }
+
+    #[test]
+    fn room_freed_while_a_checkout_yields_or_waits_goes_to_it() {
+        let q = QueueStore::new(1, Some(1), false);
+        assert!(matches!(q.acquire(|| None), Acquired::Reserved));
+        thread::scope(|s| {
+            let waiter = s.spawn(|| q.acquire(|| Some(Instant::now() + Duration::from_secs(10))));
+            thread::sleep(Duration::from_millis(20));
+            q.release(1);
+            assert!(matches!(waiter.join().unwrap(), Acquired::Reserved));
+        });
+        assert_eq!(q.waiting(), 0);
+        assert_eq!(q.status(1).checked_out, 1);
+    }
+}
