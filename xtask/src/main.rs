@@ -7,6 +7,9 @@
 //! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
 //! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
+//! - `bench <name> [--quick] [args…]`: run a benchmark of `BENCHES` in release mode; it prints
+//!   its table and writes its rows to `<target dir>/bench/<name>.json`. Without a known name,
+//!   list them.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+/// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) of the
+/// root crate that takes `--quick` and `--json PATH`, with what it measures.
+const BENCHES: &[(&str, &str)] = &[(
+    "pool",
+    "Quarry's pool against r2d2: ops/s and p99 checkout latency at 1, 4, 16, 64 threads",
+)];
 
 /// A database server the live tests use.
 struct Server {
@@ -49,7 +59,7 @@ fn main() -> Result<()> {
         ["db", "start"] => start_servers(),
         ["bless"] => bless(),
         ["snapshots"] => snapshots(),
-        ["bench", ..] => bail!("benchmarks arrive with the benchmark issue; nothing to run yet"),
+        ["bench", rest @ ..] => bench(rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -58,7 +68,9 @@ fn main() -> Result<()> {
                  test [args…]       the README's test command; args go to cargo test\n  \
                  db [status|start]  the local PostgreSQL and MariaDB servers\n  \
                  bless              re-record UI .stderr files and insta snapshots\n  \
-                 snapshots          list snapshots pending review"
+                 snapshots          list snapshots pending review\n  \
+                 bench <name>       a benchmark, in release mode (`--quick`: seconds): {}",
+                bench_names()
             );
             bail!("unknown command {:?}", args.join(" "))
         }
@@ -244,6 +256,44 @@ fn pg_ctlcluster(action: &str) -> Result<()> {
         .max()
         .context("no cluster under /etc/postgresql")?;
     run(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", action]))
+}
+
+fn bench_names() -> String {
+    BENCHES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Run one benchmark in release mode (`cargo bench`), its JSON next to Cargo's build output.
+fn bench(args: &[&str]) -> Result<()> {
+    let Some((name, rest)) = args
+        .split_first()
+        .filter(|(name, _)| BENCHES.iter().any(|(known, _)| known == *name))
+    else {
+        eprintln!(
+            "usage: cargo xtask bench <name> [--quick] [args…]\n\n\
+             `--quick` runs for a few seconds instead of about a minute; other args go to the\n\
+             benchmark (`cargo xtask bench <name> --help` lists them).\n\nbenchmarks:"
+        );
+        for (name, what) in BENCHES {
+            eprintln!("  {name:<8} {what}");
+        }
+        match args.first() {
+            Some(name) => bail!("no benchmark named {name:?}"),
+            None => bail!("name a benchmark"),
+        }
+    };
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    let json = target.join("bench").join(format!("{name}.json"));
+    let json = json.to_string_lossy();
+    let mut cargs = vec![
+        "bench", "-p", "quarry", "--bench", name, "--", "--json", &json,
+    ];
+    cargs.extend_from_slice(rest);
+    cargo(&cargs)
 }
 
 fn bless() -> Result<()> {

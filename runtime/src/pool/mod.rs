@@ -40,6 +40,7 @@ mod shared;
 #[cfg(test)]
 mod tests;
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -358,6 +359,9 @@ pub(crate) struct Shared {
     leaks: Option<LeakDetector>,
 }
 
+// One per pool: the size of the queue store (its lock padded to cache lines of its own, see
+// `queue.rs`) costs nothing, and boxing it would put a pointer read on every checkout.
+#[allow(clippy::large_enum_variant)]
 enum Store {
     Queue(QueueStore),
     /// Connections open (all checked out).
@@ -399,12 +403,12 @@ impl Pool {
     #[track_caller]
     pub fn get(&self) -> Result<PooledConnection> {
         let site = Location::caller();
-        let deadline = Instant::now().checked_add(self.shared.options.timeout);
+        let deadline = || Instant::now().checked_add(self.shared.options.timeout);
         let mut conn = match &self.shared.store {
             Store::Queue(q) => self.checkout_queue(q, deadline)?,
             Store::Null(open) => {
                 open.fetch_add(1, Ordering::Relaxed);
-                match connect::open_within(&self.shared, deadline) {
+                match connect::open_within(&self.shared, deadline()) {
                     Ok(entry) => self.wrap(entry),
                     Err(connect::Failed::Error(e)) => {
                         open.fetch_sub(1, Ordering::Relaxed);
@@ -413,7 +417,7 @@ impl Pool {
                     Err(connect::Failed::TimedOut) => return Err(self.timeout_error()),
                 }
             }
-            Store::Shared(s) => s.checkout(self, deadline)?,
+            Store::Shared(s) => s.checkout(self, deadline())?,
         };
         if !matches!(self.shared.store, Store::Queue(_)) {
             // (The queue runs them itself, retrying on a disconnect.)
@@ -443,21 +447,32 @@ impl Pool {
     fn checkout_queue(
         &self,
         q: &QueueStore,
-        deadline: Option<Instant>,
+        deadline: impl Fn() -> Option<Instant>,
     ) -> Result<PooledConnection> {
+        // The clock is read when the checkout first waits, connects or pre-pings: taking an
+        // idle connection reads none.
+        let start = OnceCell::new();
+        let deadline = || *start.get_or_init(&deadline);
         let mut disconnects = 0;
         loop {
             let entry = match q.acquire(deadline) {
-                queue::Acquired::Idle(entry) => match self.prepare(entry, deadline) {
-                    Prepared::Ready(entry) => Some(entry),
-                    Prepared::Replace => None,
-                },
+                queue::Acquired::Idle(entry) => {
+                    let ping_by = if self.shared.options.pre_ping {
+                        deadline()
+                    } else {
+                        None
+                    };
+                    match self.prepare(entry, ping_by) {
+                        Prepared::Ready(entry) => Some(entry),
+                        Prepared::Replace => None,
+                    }
+                }
                 queue::Acquired::Reserved => None,
                 queue::Acquired::TimedOut => return Err(self.timeout_error()),
             };
             let entry = match entry {
                 Some(entry) => entry,
-                None => match connect::open_within(&self.shared, deadline) {
+                None => match connect::open_within(&self.shared, deadline()) {
                     Ok(entry) => entry,
                     Err(connect::Failed::Error(e)) => {
                         q.release(1);
