@@ -359,9 +359,6 @@ pub(crate) struct Shared {
     leaks: Option<LeakDetector>,
 }
 
-// One per pool: the size of the queue store (its lock padded to cache lines of its own, see
-// `queue.rs`) costs nothing, and boxing it would put a pointer read on every checkout.
-#[allow(clippy::large_enum_variant)]
 enum Store {
     Queue(QueueStore),
     /// Connections open (all checked out).
