@@ -158,13 +158,20 @@ impl PgConnection {
         }
     }
 
-    /// Note what a failure says about the connection.
-    fn note<T>(&mut self, r: Result<T>) -> Result<T> {
-        if let Err(e) = &r
-            && e.is_disconnect()
-        {
-            self.lost = true;
-            self.in_tx = false;
+    /// Keeps the transaction flag true to the server after transaction control sent as text
+    /// (`sql`, empty for none), and notes a failure that lost the connection.
+    fn note<T>(&mut self, r: Result<T>, sql: &str) -> Result<T> {
+        match &r {
+            Ok(_) => {
+                if let Some(open) = super::transaction_effect(sql) {
+                    self.in_tx = open;
+                }
+            }
+            Err(e) if e.is_disconnect() => {
+                self.lost = true;
+                self.in_tx = false;
+            }
+            Err(_) => {}
         }
         r
     }
@@ -243,8 +250,6 @@ impl PgConnection {
             Ok(outcome) => Ok(outcome),
             Err(Failure::Quarry(e)) => Err(e),
             Err(Failure::Pg(e)) => {
-                // A cached statement whose result type changed under it (DDL since it was
-                // prepared): forget it and prepare again, where no transaction was aborted.
                 let stale = e.code().is_some_and(|c| c.code() == "0A000")
                     && e.to_string().contains("cached plan");
                 if stale && !self.in_tx && !self.tx_unknown {
@@ -310,11 +315,7 @@ impl Drop for OwnedClient {
 impl DriverConnection for PgConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let r = self.run_retrying(sql, params, sink);
-        let outcome = self.note(r)?;
-        if let Some(open) = super::transaction_effect(sql) {
-            self.in_tx = open;
-        }
-        Ok(outcome)
+        self.note(r, sql)
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
@@ -322,11 +323,7 @@ impl DriverConnection for PgConnection {
             .client
             .batch_execute(sql)
             .map_err(|e| Error::from(convert(&e, Some(sql), &[])));
-        self.note(r)?;
-        if let Some(open) = super::transaction_effect(sql) {
-            self.in_tx = open;
-        }
-        Ok(())
+        self.note(r, sql)
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -346,7 +343,7 @@ impl DriverConnection for PgConnection {
         if r.as_ref().is_err_and(Error::is_disconnect) {
             self.client.detach = true;
         }
-        self.note(r)
+        self.note(r, "")
     }
 
     fn begin(&mut self) -> Result<()> {

@@ -418,13 +418,7 @@ impl Pool {
         };
         if !matches!(self.shared.store, Store::Queue(_)) {
             // (The queue runs them itself, retrying on a disconnect.)
-            let info = conn.info();
-            for hook in &self.shared.options.events.checkout {
-                if let Err(e) = hook(conn.get(), &info) {
-                    conn.invalidate(Some(&e));
-                    return Err(e);
-                }
-            }
+            conn = self.run_checkout_hooks(conn)?;
         }
         if let Some(leaks) = &self.shared.leaks {
             conn.leak = Some(leaks.register(site));
@@ -478,16 +472,10 @@ impl Pool {
                     Err(connect::Failed::TimedOut) => return Err(self.timeout_error()),
                 },
             };
-            match self.run_checkout_hooks(entry) {
-                Ok(entry) => return Ok(self.wrap(entry)),
-                Err(e) if e.is_disconnect() && disconnects < 2 => {
-                    disconnects += 1;
-                    q.release(1);
-                }
-                Err(e) => {
-                    q.release(1);
-                    return Err(e);
-                }
+            match self.run_checkout_hooks(self.wrap(entry)) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if e.is_disconnect() && disconnects < 2 => disconnects += 1,
+                Err(e) => return Err(e),
             }
         }
     }
@@ -522,15 +510,17 @@ impl Pool {
         Prepared::Ready(entry)
     }
 
-    fn run_checkout_hooks(&self, mut entry: Entry) -> Result<Entry> {
+    /// Run the `on_checkout` hooks; the first error invalidates the connection (freeing its
+    /// slot) and is returned.
+    fn run_checkout_hooks(&self, mut conn: PooledConnection) -> Result<PooledConnection> {
+        let info = conn.info();
         for hook in &self.shared.options.events.checkout {
-            if let Err(e) = hook(entry.conn.as_mut(), &entry.info) {
-                self.shared.invalidated(&entry.info, Some(&e));
-                close_entry(entry);
+            if let Err(e) = hook(conn.get(), &info) {
+                conn.invalidate(Some(&e));
                 return Err(e);
             }
         }
-        Ok(entry)
+        Ok(conn)
     }
 
     fn timeout_error(&self) -> Error {
