@@ -347,6 +347,8 @@ pub struct TableDef {
     name: &'static str,
     columns: &'static [ColumnDef],
     metadata: &'static MetaData,
+    /// How the source names `metadata` (`META`, `crate::db::META`), for messages.
+    metadata_path: &'static str,
 }
 
 impl TableDef {
@@ -360,7 +362,14 @@ impl TableDef {
             name,
             columns,
             metadata,
+            metadata_path: "MetaData",
         }
+    }
+    /// Record how the source names the table's `MetaData` (the derive passes the path of
+    /// `#[table(metadata = …)]`), so that messages can say `call META.bind(&engine)`.
+    pub const fn metadata_path(mut self, path: &'static str) -> Self {
+        self.metadata_path = path;
+        self
     }
     /// SQL name.
     pub fn name(&self) -> &'static str {
@@ -387,6 +396,11 @@ impl TableDef {
     /// The `MetaData` the table belongs to.
     pub fn metadata(&self) -> &'static MetaData {
         self.metadata
+    }
+    /// How the source names the table's `MetaData`: `META`, `crate::db::META`,
+    /// `quarry::DEFAULT_METADATA`.
+    pub fn metadata_name(&self) -> &'static str {
+        self.metadata_path
     }
 }
 

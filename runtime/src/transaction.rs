@@ -341,7 +341,19 @@ pub struct EngineTransaction {
 
 impl EngineTransaction {
     pub(crate) fn begin(engine: &Engine) -> Result<Self> {
-        let mut conn = engine.connect()?;
+        Self::begin_on(engine.connect()?)
+    }
+
+    /// Begin a transaction on `conn`, which the transaction then owns.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `conn` is already in a transaction; a database error from `BEGIN`.
+    pub(crate) fn begin_on(mut conn: Connection) -> Result<Self> {
+        if conn.tx.is_open() {
+            return Err(Error::config(
+                "the connection is already in a transaction; commit or roll it back first",
+            ));
+        }
         conn.begin_driver()?;
         conn.tx.push(TxKind::Root);
         Ok(EngineTransaction { conn, done: false })

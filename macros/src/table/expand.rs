@@ -14,6 +14,11 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
         Some(path) => quote_spanned!(path.span()=> &#path),
         None => quote!(&::quarry::DEFAULT_METADATA),
     };
+    // How the user wrote the `MetaData`, for error messages (`call META.bind(&engine)`).
+    let metadata_path = match &table.metadata {
+        Some(path) => quote!(#path).to_string().replace(' ', ""),
+        None => "quarry::DEFAULT_METADATA".to_owned(),
+    };
     let pk = table.primary_key();
     let autoincrement_key = match pk.as_slice() {
         [only] => table.fields[*only]
@@ -66,7 +71,8 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
                 fn table() -> &'static ::quarry::TableDef {
                     static COLUMNS: [::quarry::__private::ColumnDef; #n] = [#(#columns),*];
                     static TABLE: ::quarry::__private::TableDef =
-                        ::quarry::__private::TableDef::new(#name, &COLUMNS, #metadata);
+                        ::quarry::__private::TableDef::new(#name, &COLUMNS, #metadata)
+                            .metadata_path(#metadata_path);
                     &TABLE
                 }
             }
