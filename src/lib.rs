@@ -131,8 +131,10 @@ pub use quarry_runtime::*;
 pub mod prelude {
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
-        Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Expression,
-        Insert, MetaData, PoolClass, Row, Rows, Select, Table, Update, Upsert, all, create_engine,
+        Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Execute,
+        Expression,
+        Insert, MetaData, PoolClass, Row, Rows, Select, Strategy, Table, Update, Upsert, all,
+        create_engine,
         excluded, exists, func, nullable, select, text,
     };
 }

@@ -2,7 +2,8 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::driver::{DriverConnection, Outcome, RowSink};
@@ -108,7 +109,27 @@ impl ExecutionOptions {
 /// rolled back. With no transaction open every statement takes effect at once (autocommit):
 /// `INSERT`, `UPDATE`, `DELETE` and DDL commit immediately, and a `SELECT` leaves no snapshot or
 /// lock behind.
+///
+/// Under [`Strategy::ThreadLocal`](crate::Strategy::ThreadLocal) the connections of
+/// [`Engine::contextual_connect`] and of the engine's connectionless executions on one thread
+/// are handles of one shared connection (and its transaction): each call locks it for its
+/// duration, and it goes back to the pool when the last handle is dropped.
 pub struct Connection {
+    engine: Engine,
+    core: Core,
+}
+
+/// Where a connection's state lives: in the `Connection` itself, or shared by the handles of
+/// a thread-local strategy.
+enum Core {
+    Own(State),
+    Shared(Arc<Mutex<State>>),
+}
+
+/// What a connection is: the pooled driver connection, its transaction stack and the session
+/// settings to undo. Returned to the pool (after ending leaked transactions and undoing
+/// settings) when dropped.
+pub(crate) struct State {
     engine: Engine,
     /// `None` after [`Connection::invalidate`], until the next use checks out a new one.
     conn: Option<PooledConnection>,
@@ -119,12 +140,68 @@ pub struct Connection {
     autocommit: bool,
 }
 
+/// Lock a shared state; a panic while it was locked leaves nothing half-written that the
+/// transaction stack cannot recover from, so a poisoned lock is used as is.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Mutable access to a connection's state (locked while it lives, when shared).
+pub(crate) enum StateMut<'a> {
+    Own(&'a mut State),
+    Shared(MutexGuard<'a, State>),
+}
+
+impl Deref for StateMut<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        match self {
+            StateMut::Own(s) => s,
+            StateMut::Shared(g) => g,
+        }
+    }
+}
+
+impl DerefMut for StateMut<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        match self {
+            StateMut::Own(s) => s,
+            StateMut::Shared(g) => g,
+        }
+    }
+}
+
+/// Read access to a connection's state.
+enum StateRef<'a> {
+    Own(&'a State),
+    Shared(MutexGuard<'a, State>),
+}
+
+impl Deref for StateRef<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        match self {
+            StateRef::Own(s) => s,
+            StateRef::Shared(g) => g,
+        }
+    }
+}
+
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (in_transaction, invalidated) = match &self.core {
+            Core::Own(s) => (s.tx.is_open(), s.conn.is_none()),
+            // Never wait for a lock in Debug (it may be held by the caller on this thread).
+            Core::Shared(m) => match m.try_lock() {
+                Ok(s) => (s.tx.is_open(), s.conn.is_none()),
+                Err(_) => (false, false),
+            },
+        };
         f.debug_struct("Connection")
             .field("url", &self.engine.url().to_string())
-            .field("in_transaction", &self.in_transaction())
-            .field("invalidated", &self.conn.is_none())
+            .field("in_transaction", &in_transaction)
+            .field("invalidated", &invalidated)
+            .field("thread_local", &matches!(self.core, Core::Shared(_)))
             .finish()
     }
 }
@@ -132,36 +209,42 @@ impl fmt::Debug for Connection {
 impl Connection {
     pub(crate) fn new(engine: Engine, conn: PooledConnection) -> Self {
         Connection {
+            core: Core::Own(State::new(engine.clone(), conn)),
             engine,
-            conn: Some(conn),
-            tx: TxState::default(),
-            changed_isolation: false,
-            changed_timeout: false,
-            autocommit: false,
         }
+    }
+
+    /// A handle of a connection shared by the users of one thread.
+    pub(crate) fn shared(engine: Engine, state: Arc<Mutex<State>>) -> Self {
+        Connection {
+            engine,
+            core: Core::Shared(state),
+        }
+    }
+
+    pub(crate) fn state(&mut self) -> StateMut<'_> {
+        match &mut self.core {
+            Core::Own(s) => StateMut::Own(s),
+            Core::Shared(m) => StateMut::Shared(lock(m)),
+        }
+    }
+
+    fn state_ref(&self) -> StateRef<'_> {
+        match &self.core {
+            Core::Own(s) => StateRef::Own(s),
+            Core::Shared(m) => StateRef::Shared(lock(m)),
+        }
+    }
+
+    /// True when this is a handle of a thread's shared connection (see
+    /// [`Engine::contextual_connect`]).
+    pub fn is_contextual(&self) -> bool {
+        matches!(self.core, Core::Shared(_))
     }
 
     /// The engine this connection came from.
     pub fn engine(&self) -> &Engine {
         &self.engine
-    }
-
-    /// The driver connection, checking out a new one if this connection was invalidated.
-    pub(crate) fn driver(&mut self) -> Result<&mut dyn DriverConnection> {
-        if self.conn.is_none() {
-            if self.tx.is_open() {
-                return Err(Error::InactiveTransaction(
-                    "the connection was invalidated inside a transaction; roll the transaction \
-                     back before using the connection again"
-                        .into(),
-                ));
-            }
-            self.conn = Some(self.engine.checkout()?);
-        }
-        match self.conn.as_mut() {
-            Some(c) => Ok(c.get()),
-            None => unreachable!("a connection was just checked out"),
-        }
     }
 
     /// Compile `stmt` for this connection's dialect and run it.
@@ -191,7 +274,180 @@ impl Connection {
     /// transaction rolled back and the outer one has not been ended yet.
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
         let compiled = stmt.compile_for_execution(self.engine.dialect())?;
-        self.run_compiled::<S::Row>(&compiled)
+        self.state().run_compiled::<S::Row>(&compiled)
+    }
+
+    pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
+        self.state().run_compiled(compiled)
+    }
+
+    /// Run DDL or other SQL without results or parameters.
+    pub(crate) fn run_sql(&mut self, sql: &str) -> Result<()> {
+        self.state().run_sql(sql)
+    }
+
+    /// True while a transaction (begun by [`Connection::begin`] and friends) is open.
+    pub fn in_transaction(&self) -> bool {
+        self.state_ref().tx.is_open()
+    }
+
+    /// False once an inner `begin()` rolled back the whole transaction.
+    pub(crate) fn transaction_active(&self) -> bool {
+        self.state_ref().tx.check_active().is_ok()
+    }
+
+    /// True while a savepoint (begun by [`Connection::begin_nested`]) is open.
+    pub fn in_nested_transaction(&self) -> bool {
+        self.state_ref().tx.savepoints() > 0
+    }
+
+    /// Begin a transaction; the returned guard commits with [`Transaction::commit`] and rolls
+    /// back when dropped without one.
+    ///
+    /// Inside an open transaction this *nests*, as SQLAlchemy 1.x's `begin()` does: the inner
+    /// guard's commit does nothing (only the outermost commit commits), and its rollback rolls
+    /// back the whole transaction at once, after which the outer guard's commit fails with
+    /// [`Error::InactiveTransaction`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut outer = conn.begin()?;
+    /// {
+    ///     let inner = outer.begin()?;      // nests
+    ///     inner.rollback()?;               // rolls back everything, outer becomes inactive
+    /// }
+    /// assert!(matches!(outer.commit(), Err(Error::InactiveTransaction(_))));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A database error from `BEGIN`; [`Error::InactiveTransaction`] if the transaction this
+    /// would nest in was already rolled back by an inner one.
+    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        let kind = self.state().begin()?;
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Begin a nested transaction: `SAVEPOINT`. Its commit is `RELEASE SAVEPOINT`, its
+    /// rollback `ROLLBACK TO SAVEPOINT`, which undoes only what ran since the savepoint and
+    /// leaves the enclosing transaction active. With no transaction open this begins one.
+    ///
+    /// # Errors
+    /// A database error; [`Error::InactiveTransaction`] as for [`Connection::begin`].
+    pub fn begin_nested(&mut self) -> Result<Transaction<'_>> {
+        let kind = self.state().begin_nested()?;
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Begin a two-phase transaction with global id `xid` (a generated one when `None`):
+    /// PostgreSQL `PREPARE TRANSACTION` / `COMMIT PREPARED`, MySQL/MariaDB `XA`. Call
+    /// [`Transaction::prepare`], then [`Transaction::commit`]; committing unprepared commits in
+    /// one phase.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] on SQLite; [`Error::Config`] inside another transaction; a
+    /// database error from the server (PostgreSQL needs `max_prepared_transactions > 0`).
+    pub fn begin_twophase(&mut self, xid: Option<&str>) -> Result<Transaction<'_>> {
+        let kind = self.state().begin_twophase(xid)?;
+        Ok(Transaction::new(self, kind))
+    }
+
+    /// Set execution options for this connection: isolation level, statement timeout,
+    /// autocommit. Session settings are undone when the connection goes back to the pool.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a level the database lacks (SQLite: only `SERIALIZABLE`
+    /// and `READ UNCOMMITTED`); [`Error::Config`] to change the isolation level inside a
+    /// transaction; a database error.
+    pub fn execution_options(&mut self, options: ExecutionOptions) -> Result<&mut Self> {
+        self.state().execution_options(options)?;
+        Ok(self)
+    }
+
+    /// Whether `execution_options(autocommit)` was set. Outside a transaction statements
+    /// commit at once either way.
+    pub fn autocommit(&self) -> bool {
+        self.state_ref().autocommit
+    }
+
+    /// Discard the driver connection: it is closed instead of going back to the pool, and the
+    /// next statement on this `Connection` checks out a fresh one. Use it when a connection is
+    /// known to be broken; a lost connection is invalidated automatically.
+    pub fn invalidate(&mut self) {
+        self.state().invalidate();
+    }
+
+    /// True after [`Connection::invalidate`] until the next use.
+    pub fn invalidated(&self) -> bool {
+        self.state_ref().conn.is_none()
+    }
+
+    /// The driver's own connection — `rusqlite::Connection`, `postgres::Client` or
+    /// `mysql::Conn` (re-exported under [`crate::driver::native`]) — for what Quarry does not
+    /// wrap. Downcast it with `downcast_mut`.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::driver::native::rusqlite;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let raw = conn.driver_connection()?.downcast_mut::<rusqlite::Connection>().unwrap();
+    /// assert!(raw.is_autocommit());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As a checkout, when this connection was invalidated; [`Error::Config`] on a
+    /// thread-local strategy's contextual connection, whose driver connection the other users
+    /// of the thread share (use [`Engine::raw_connection`] or [`Engine::connect`] there).
+    pub fn driver_connection(&mut self) -> Result<&mut dyn Any> {
+        match &mut self.core {
+            Core::Own(s) => Ok(s.driver()?.as_any_mut()),
+            Core::Shared(_) => Err(Error::config(
+                "driver_connection() is not available on a contextual connection of the \
+                 thread-local strategy: the other users on this thread share its driver \
+                 connection; use engine.raw_connection() or engine.connect() for native work",
+            )),
+        }
+    }
+
+    /// Return the connection to the pool now (rolled back); same as dropping it. A handle of
+    /// a thread's shared connection only lets go of it; the last handle returns it.
+    pub fn close(self) {}
+}
+
+impl State {
+    pub(crate) fn new(engine: Engine, conn: PooledConnection) -> Self {
+        State {
+            engine,
+            conn: Some(conn),
+            tx: TxState::default(),
+            changed_isolation: false,
+            changed_timeout: false,
+            autocommit: false,
+        }
+    }
+
+    /// The driver connection, checking out a new one if this connection was invalidated.
+    pub(crate) fn driver(&mut self) -> Result<&mut dyn DriverConnection> {
+        if self.conn.is_none() {
+            if self.tx.is_open() {
+                return Err(Error::InactiveTransaction(
+                    "the connection was invalidated inside a transaction; roll the transaction \
+                     back before using the connection again"
+                        .into(),
+                ));
+            }
+            self.conn = Some(self.engine.checkout()?);
+        }
+        match self.conn.as_mut() {
+            Some(c) => Ok(c.get()),
+            None => unreachable!("a connection was just checked out"),
+        }
     }
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
@@ -279,57 +535,18 @@ impl Connection {
         }
     }
 
-    /// True while a transaction (begun by [`Connection::begin`] and friends) is open.
-    pub fn in_transaction(&self) -> bool {
-        self.tx.is_open()
-    }
-
-    /// True while a savepoint (begun by [`Connection::begin_nested`]) is open.
-    pub fn in_nested_transaction(&self) -> bool {
-        self.tx.savepoints() > 0
-    }
-
-    /// Begin a transaction; the returned guard commits with [`Transaction::commit`] and rolls
-    /// back when dropped without one.
-    ///
-    /// Inside an open transaction this *nests*, as SQLAlchemy 1.x's `begin()` does: the inner
-    /// guard's commit does nothing (only the outermost commit commits), and its rollback rolls
-    /// back the whole transaction at once, after which the outer guard's commit fails with
-    /// [`Error::InactiveTransaction`].
-    ///
-    /// ```
-    /// use quarry::prelude::*;
-    ///
-    /// let engine = create_engine("sqlite://")?;
-    /// let mut conn = engine.connect()?;
-    /// let mut outer = conn.begin()?;
-    /// {
-    ///     let inner = outer.begin()?;      // nests
-    ///     inner.rollback()?;               // rolls back everything, outer becomes inactive
-    /// }
-    /// assert!(matches!(outer.commit(), Err(Error::InactiveTransaction(_))));
-    /// # Ok::<(), quarry::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// A database error from `BEGIN`; [`Error::InactiveTransaction`] if the transaction this
-    /// would nest in was already rolled back by an inner one.
-    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+    /// `BEGIN`, or a nesting marker inside an open transaction; the guard's kind.
+    pub(crate) fn begin(&mut self) -> Result<TxKind> {
         let kind = self.tx.begin_kind()?;
         if kind == TxKind::Root {
             self.begin_driver()?;
         }
         self.tx.push(kind.clone());
-        Ok(Transaction::new(self, kind))
+        Ok(kind)
     }
 
-    /// Begin a nested transaction: `SAVEPOINT`. Its commit is `RELEASE SAVEPOINT`, its
-    /// rollback `ROLLBACK TO SAVEPOINT`, which undoes only what ran since the savepoint and
-    /// leaves the enclosing transaction active. With no transaction open this begins one.
-    ///
-    /// # Errors
-    /// A database error; [`Error::InactiveTransaction`] as for [`Connection::begin`].
-    pub fn begin_nested(&mut self) -> Result<Transaction<'_>> {
+    /// `SAVEPOINT`, or `BEGIN` with no transaction open; the guard's kind.
+    pub(crate) fn begin_nested(&mut self) -> Result<TxKind> {
         if !self.tx.is_open() {
             return self.begin();
         }
@@ -338,18 +555,10 @@ impl Connection {
         self.batch(&format!("SAVEPOINT {name}"))?;
         let kind = TxKind::Savepoint(name);
         self.tx.push(kind.clone());
-        Ok(Transaction::new(self, kind))
+        Ok(kind)
     }
 
-    /// Begin a two-phase transaction with global id `xid` (a generated one when `None`):
-    /// PostgreSQL `PREPARE TRANSACTION` / `COMMIT PREPARED`, MySQL/MariaDB `XA`. Call
-    /// [`Transaction::prepare`], then [`Transaction::commit`]; committing unprepared commits in
-    /// one phase.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] on SQLite; [`Error::Config`] inside another transaction; a
-    /// database error from the server (PostgreSQL needs `max_prepared_transactions > 0`).
-    pub fn begin_twophase(&mut self, xid: Option<&str>) -> Result<Transaction<'_>> {
+    fn begin_twophase(&mut self, xid: Option<&str>) -> Result<TxKind> {
         let dialect = self.engine.dialect();
         let style = dialect.two_phase().ok_or_else(|| Error::Unsupported {
             feature: "two-phase commit".into(),
@@ -371,17 +580,10 @@ impl Connection {
         }
         let kind = TxKind::TwoPhase { xid, style };
         self.tx.push(kind.clone());
-        Ok(Transaction::new(self, kind))
+        Ok(kind)
     }
 
-    /// Set execution options for this connection: isolation level, statement timeout,
-    /// autocommit. Session settings are undone when the connection goes back to the pool.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] for a level the database lacks (SQLite: only `SERIALIZABLE`
-    /// and `READ UNCOMMITTED`); [`Error::Config`] to change the isolation level inside a
-    /// transaction; a database error.
-    pub fn execution_options(&mut self, options: ExecutionOptions) -> Result<&mut Self> {
+    fn execution_options(&mut self, options: ExecutionOptions) -> Result<()> {
         if let Some(on) = options.autocommit {
             self.autocommit = on;
         }
@@ -398,13 +600,7 @@ impl Connection {
             self.driver()?.set_statement_timeout(timeout)?;
             self.changed_timeout = true;
         }
-        Ok(self)
-    }
-
-    /// Whether `execution_options(autocommit)` was set. Outside a transaction statements
-    /// commit at once either way.
-    pub fn autocommit(&self) -> bool {
-        self.autocommit
+        Ok(())
     }
 
     pub(crate) fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
@@ -439,10 +635,8 @@ impl Connection {
         Ok(())
     }
 
-    /// Discard the driver connection: it is closed instead of going back to the pool, and the
-    /// next statement on this `Connection` checks out a fresh one. Use it when a connection is
-    /// known to be broken; a lost connection is invalidated automatically.
-    pub fn invalidate(&mut self) {
+    /// Discard the driver connection (see [`Connection::invalidate`]).
+    pub(crate) fn invalidate(&mut self) {
         self.invalidate_because(None);
     }
 
@@ -454,38 +648,9 @@ impl Connection {
         }
         self.tx.invalidate();
     }
-
-    /// True after [`Connection::invalidate`] until the next use.
-    pub fn invalidated(&self) -> bool {
-        self.conn.is_none()
-    }
-
-    /// The driver's own connection — `rusqlite::Connection`, `postgres::Client` or
-    /// `mysql::Conn` (re-exported under [`crate::driver::native`]) — for what Quarry does not
-    /// wrap. Downcast it with `downcast_mut`.
-    ///
-    /// ```
-    /// use quarry::prelude::*;
-    /// use quarry::driver::native::rusqlite;
-    ///
-    /// let engine = create_engine("sqlite://")?;
-    /// let mut conn = engine.connect()?;
-    /// let raw = conn.driver_connection()?.downcast_mut::<rusqlite::Connection>().unwrap();
-    /// assert!(raw.is_autocommit());
-    /// # Ok::<(), quarry::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As a checkout, when this connection was invalidated.
-    pub fn driver_connection(&mut self) -> Result<&mut dyn Any> {
-        Ok(self.driver()?.as_any_mut())
-    }
-
-    /// Return the connection to the pool now (rolled back); same as dropping it.
-    pub fn close(self) {}
 }
 
-impl Drop for Connection {
+impl Drop for State {
     fn drop(&mut self) {
         if self.conn.is_none() {
             return;

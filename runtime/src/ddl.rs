@@ -10,14 +10,17 @@ use crate::value::Value;
 
 impl MetaData {
     /// Create every table that does not exist yet, parents first, in one transaction where the
-    /// database has transactional DDL.
+    /// database has transactional DDL. `bind` is the engine, or `None` for the one this
+    /// `MetaData` is bound to ([`MetaData::bind`]).
     ///
     /// # Errors
     /// A database error naming the failed `CREATE` statement; [`crate::Error::Config`] when a
-    /// column cannot be created on this database as declared.
-    pub fn create_all(&'static self, engine: &Engine) -> Result<()> {
+    /// column cannot be created on this database as declared; [`crate::Error::Unbound`] for
+    /// `None` on an unbound `MetaData`.
+    pub fn create_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = self.engine_or_bind(bind.into())?;
         let tables = self.tables();
-        in_transaction(engine, |conn| {
+        in_transaction(&engine, |conn| {
             for table in tables {
                 create_if_missing(conn, table)?;
             }
@@ -25,13 +28,15 @@ impl MetaData {
         })
     }
 
-    /// Drop every table that exists, children first.
+    /// Drop every table that exists, children first. `bind` as for [`MetaData::create_all`].
     ///
     /// # Errors
-    /// A database error naming the failed `DROP` statement.
-    pub fn drop_all(&'static self, engine: &Engine) -> Result<()> {
+    /// A database error naming the failed `DROP` statement; [`crate::Error::Unbound`] as for
+    /// [`MetaData::create_all`].
+    pub fn drop_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = self.engine_or_bind(bind.into())?;
         let tables = self.tables();
-        in_transaction(engine, |conn| {
+        in_transaction(&engine, |conn| {
             for table in tables.into_iter().rev() {
                 drop_if_present(conn, table)?;
             }
@@ -41,27 +46,31 @@ impl MetaData {
 }
 
 impl TableDef {
-    /// `CREATE TABLE` (and its indexes) unless the table exists.
+    /// `CREATE TABLE` (and its indexes) unless the table exists. `bind` is the engine, or
+    /// `None` for the one the table's `MetaData` is bound to.
     ///
     /// # Errors
-    /// As [`MetaData::create_all`].
-    pub fn create(&'static self, engine: &Engine) -> Result<()> {
-        in_transaction(engine, |conn| create_if_missing(conn, self))
+    /// As [`MetaData::create_all`]; the unbound error names the table.
+    pub fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = self.engine_or_bind(bind.into())?;
+        in_transaction(&engine, |conn| create_if_missing(conn, self))
     }
 
-    /// `DROP TABLE` if the table exists.
+    /// `DROP TABLE` if the table exists. `bind` as for [`TableDef::create`].
     ///
     /// # Errors
-    /// As [`MetaData::drop_all`].
-    pub fn drop(&'static self, engine: &Engine) -> Result<()> {
-        in_transaction(engine, |conn| drop_if_present(conn, self))
+    /// As [`MetaData::drop_all`]; the unbound error names the table.
+    pub fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = self.engine_or_bind(bind.into())?;
+        in_transaction(&engine, |conn| drop_if_present(conn, self))
     }
 
-    /// True when the table exists in the database.
+    /// True when the table exists in the database. `bind` as for [`TableDef::create`].
     ///
     /// # Errors
-    /// A database error.
-    pub fn exists(&'static self, engine: &Engine) -> Result<bool> {
+    /// A database error; [`crate::Error::Unbound`] as for [`TableDef::create`].
+    pub fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
+        let engine = self.engine_or_bind(bind.into())?;
         has_table(&mut engine.connect()?, self)
     }
 }

@@ -1,11 +1,13 @@
 //! The engine: a dialect, a driver and a pool for one database URL.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::ThreadId;
 use std::time::Duration;
 
-use crate::connection::{Connection, IsolationLevel};
+use crate::connection::{self, Connection, IsolationLevel, State};
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver, DriverConnection, NativeConnection};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
@@ -41,6 +43,26 @@ struct Inner {
     echo: bool,
     hide_parameters: bool,
     isolation_level: Option<IsolationLevel>,
+    strategy: Strategy,
+    /// Under [`Strategy::ThreadLocal`]: each thread's shared connection, while any handle of
+    /// it lives.
+    local: Mutex<HashMap<ThreadId, Weak<Mutex<State>>>>,
+}
+
+/// How connectionless executions find their connection (SQLAlchemy's `strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Every connectionless execution and every [`Engine::begin`] checks out a connection of
+    /// its own. The default.
+    #[default]
+    Plain,
+    /// One connection per thread: connectionless and implicit executions on a thread share
+    /// it while any of their [`Rows`] are open, [`Engine::begin`] binds a transaction to the
+    /// thread that they all join until it ends, and [`Engine::contextual_connect`] hands out
+    /// handles of it. [`Engine::connect`] still gives an independent connection, and other
+    /// threads are never affected.
+    ThreadLocal,
 }
 
 impl fmt::Debug for Engine {
@@ -75,6 +97,7 @@ impl Engine {
             isolation_level: None,
             connect_args: Vec::new(),
             creator: None,
+            strategy: Strategy::Plain,
         }
     }
 
@@ -92,15 +115,72 @@ impl Engine {
         self.inner.pool.get()
     }
 
+    /// The connection connectionless executions use: under [`Strategy::ThreadLocal`] a handle
+    /// of this thread's shared connection — the same driver connection, transaction included,
+    /// for every handle on the thread, returned to the pool when the last handle is dropped
+    /// (SQLAlchemy's reference-counted `contextual_connect()`); under [`Strategy::Plain`] a
+    /// connection of its own, as [`Engine::connect`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = Engine::builder("sqlite:///contextual_doc.db")
+    ///     .strategy(Strategy::ThreadLocal)
+    ///     .build()?;
+    /// let a = engine.contextual_connect()?;
+    /// let b = engine.contextual_connect()?;
+    /// assert_eq!(engine.pool_status().checked_out, 1);   // one connection, two handles
+    /// drop(a);
+    /// assert_eq!(engine.pool_status().checked_out, 1);   // b still holds it
+    /// drop(b);
+    /// assert_eq!(engine.pool_status().checked_out, 0);
+    /// # drop(engine); std::fs::remove_file("contextual_doc.db").ok();
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Engine::connect`].
+    #[track_caller]
+    pub fn contextual_connect(&self) -> Result<Connection> {
+        if self.inner.strategy == Strategy::Plain {
+            return self.connect();
+        }
+        let thread = std::thread::current().id();
+        if let Some(state) = connection::lock(&self.inner.local)
+            .get(&thread)
+            .and_then(Weak::upgrade)
+        {
+            return Ok(Connection::shared(self.clone(), state));
+        }
+        // Only this thread adds its own entry, so checking out unlocked races with no one.
+        let state = Arc::new(Mutex::new(State::new(self.clone(), self.checkout()?)));
+        let mut local = connection::lock(&self.inner.local);
+        local.retain(|_, handle| handle.strong_count() > 0);
+        local.insert(thread, Arc::downgrade(&state));
+        Ok(Connection::shared(self.clone(), state))
+    }
+
+    /// True when `other` is a clone of this engine (same pool).
+    pub(crate) fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The strategy connectionless executions follow.
+    pub fn strategy(&self) -> Strategy {
+        self.inner.strategy
+    }
+
     /// Connectionless execution: run `stmt` on a connection checked out for it. The returned
     /// [`Rows`] own that connection and return it to the pool once exhausted, closed or
-    /// dropped; a statement without rows returns it at once.
+    /// dropped; a statement without rows returns it at once. Under
+    /// [`Strategy::ThreadLocal`] the connection is the thread's (see
+    /// [`Engine::contextual_connect`]), inside the thread's transaction if one is open.
     ///
     /// # Errors
     /// As [`Engine::connect`] and [`Connection::execute`].
     #[track_caller]
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
-        let mut conn = self.connect()?;
+        let mut conn = self.contextual_connect()?;
         let rows = conn.execute(stmt)?;
         Ok(rows.owning(conn))
     }
@@ -108,11 +188,44 @@ impl Engine {
     /// Begin a transaction on a connection of its own; the connection goes back to the pool
     /// when the transaction commits, rolls back or is dropped (which rolls back).
     ///
+    /// Under [`Strategy::ThreadLocal`] the transaction is bound to this thread instead: it
+    /// runs on the thread's shared connection, and connectionless and implicit executions on
+    /// the thread join it until it ends; inside it, `begin()` nests (see
+    /// [`Connection::begin`]).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = Engine::builder("sqlite:///thread_tx_doc.db")
+    ///     .strategy(Strategy::ThreadLocal)
+    ///     .build()?;
+    /// engine.execute(text("CREATE TABLE t (x INTEGER)"))?;
+    /// let tx = engine.begin()?;
+    /// engine.execute(text("INSERT INTO t VALUES (1)"))?;          // joins the transaction
+    /// tx.rollback()?;
+    /// let n: i64 = engine.execute(text("SELECT count(*) FROM t").columns::<i64>())?.scalar()?;
+    /// assert_eq!(n, 0);
+    /// # drop(engine); std::fs::remove_file("thread_tx_doc.db").ok();
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
     /// # Errors
-    /// As [`Engine::connect`], or a database error from `BEGIN`.
+    /// As [`Engine::connect`], or a database error from `BEGIN`; inside a thread's
+    /// transaction that an inner one rolled back, [`crate::Error::InactiveTransaction`].
     #[track_caller]
     pub fn begin(&self) -> Result<EngineTransaction> {
         EngineTransaction::begin(self)
+    }
+
+    /// Under [`Strategy::ThreadLocal`], a savepoint in the thread's transaction (or a new
+    /// transaction when none is open): its rollback undoes only what ran since it. Under
+    /// [`Strategy::Plain`] the same as [`Engine::begin`].
+    ///
+    /// # Errors
+    /// As [`Engine::begin`].
+    #[track_caller]
+    pub fn begin_nested(&self) -> Result<EngineTransaction> {
+        EngineTransaction::begin_nested(self)
     }
 
     /// Run `f` in a transaction: commit if it returns `Ok`, roll back if it returns `Err` (or
@@ -278,6 +391,7 @@ pub struct EngineBuilder {
     isolation_level: Option<IsolationLevel>,
     connect_args: Vec<(String, String)>,
     creator: Option<Creator>,
+    strategy: Strategy,
 }
 
 impl fmt::Debug for EngineBuilder {
@@ -288,6 +402,7 @@ impl fmt::Debug for EngineBuilder {
             .field("echo", &self.echo)
             .field("isolation_level", &self.isolation_level)
             .field("creator", &self.creator.is_some())
+            .field("strategy", &self.strategy)
             .finish_non_exhaustive()
     }
 }
@@ -434,6 +549,13 @@ impl EngineBuilder {
         self
     }
 
+    /// How connectionless executions find their connection: [`Strategy::Plain`] (the
+    /// default) or [`Strategy::ThreadLocal`].
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
     /// A driver argument, as if it were in the URL's query (and overriding one there):
     /// `.connect_arg("application_name", "worker")`. Default none.
     pub fn connect_arg(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -532,6 +654,8 @@ impl EngineBuilder {
                 echo: self.echo,
                 hide_parameters: self.hide_parameters,
                 isolation_level: self.isolation_level,
+                strategy: self.strategy,
+                local: Mutex::new(HashMap::new()),
             }),
         })
     }

@@ -76,6 +76,12 @@ pub enum Error {
     /// The engine or a table was configured in a way that cannot work.
     #[error("{0}")]
     Config(String),
+
+    /// Implicit execution (`stmt.execute()`, `META.create_all(None)`) found no engine: the
+    /// tables' `MetaData` is not bound (SQLAlchemy's `UnboundExecutionError`), or the tables
+    /// of one statement are bound to different engines. Names the tables and how to bind them.
+    #[error("{0}")]
+    Unbound(String),
 }
 
 impl Error {

@@ -16,6 +16,7 @@ pub mod sql;
 mod url;
 mod value;
 
+mod bind;
 mod connection;
 mod ddl;
 mod engine;
@@ -25,8 +26,9 @@ mod transaction;
 #[doc(hidden)]
 pub mod __private;
 
+pub use bind::Execute;
 pub use connection::{Connection, ExecutionOptions, IsolationLevel};
-pub use engine::{Engine, EngineBuilder, RawConnection, create_engine};
+pub use engine::{Engine, EngineBuilder, RawConnection, Strategy, create_engine};
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
 pub use render::Renderer;

@@ -5,7 +5,9 @@
 //! program without any call at start-up.
 
 use std::fmt;
+use std::sync::RwLock;
 
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::sql::{Alias, Delete, Insert, Select, Update};
 use crate::value::{RawRow, SqlType, Value};
@@ -430,17 +432,21 @@ impl Eq for TableDef {}
 /// let names: Vec<&str> = META.tables().iter().map(|t| t.name()).collect();
 /// assert_eq!(names, ["users"]);
 /// ```
+///
+/// A `MetaData` is identified by its address (it is never zero-sized, so no two `static`s
+/// share one). It may be *bound* to an engine ([`MetaData::bind`]) for implicit execution.
 #[derive(Debug)]
 pub struct MetaData {
-    /// A `MetaData` is identified by its address. A zero-sized `static` may share its address
-    /// with another one, so this field is not zero-sized.
-    _address: u8,
+    /// The engine of implicit execution, if bound.
+    pub(crate) bind: RwLock<Option<Engine>>,
 }
 
 impl MetaData {
     /// An empty `MetaData`; tables join it through `#[table(metadata = …)]`.
     pub const fn new() -> Self {
-        MetaData { _address: 0 }
+        MetaData {
+            bind: RwLock::new(None),
+        }
     }
 
     /// The tables of this `MetaData`, parents before the children that reference them; tables

@@ -9,7 +9,7 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::connection::Connection;
+use crate::connection::{Connection, State};
 use crate::dialect::TwoPhase;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -129,7 +129,7 @@ pub(crate) fn check_xid(xid: &str) -> Result<String> {
 }
 
 /// End the transaction `kind` on `conn`, committing or rolling back.
-fn finish(conn: &mut Connection, kind: &TxKind, commit: bool) -> Result<()> {
+fn finish(conn: &mut State, kind: &TxKind, commit: bool) -> Result<()> {
     let result = if commit {
         commit_kind(conn, kind)
     } else {
@@ -143,7 +143,7 @@ fn finish(conn: &mut Connection, kind: &TxKind, commit: bool) -> Result<()> {
     result
 }
 
-fn commit_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+fn commit_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
     if conn.tx.inactive {
         if *kind == TxKind::Root {
             // Nothing is left to commit; make sure the server agrees, then say why.
@@ -171,7 +171,7 @@ fn commit_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
     }
 }
 
-fn rollback_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+fn rollback_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
     match kind {
         TxKind::Root | TxKind::Marker => conn.rollback_driver(),
         // Inside a transaction that is already gone the savepoint went with it.
@@ -191,7 +191,7 @@ fn rollback_kind(conn: &mut Connection, kind: &TxKind) -> Result<()> {
     }
 }
 
-fn prepare(conn: &mut Connection, kind: &TxKind) -> Result<()> {
+fn prepare(conn: &mut State, kind: &TxKind) -> Result<()> {
     let TxKind::TwoPhase { xid, style } = kind else {
         return Err(Error::config(
             "prepare() is only for transactions begun with begin_twophase()",
@@ -220,7 +220,7 @@ fn prepare(conn: &mut Connection, kind: &TxKind) -> Result<()> {
 
 /// A guard dropped without commit or rollback: roll back; if even that fails, the connection's
 /// state is unknown, so it is discarded rather than returned to the pool.
-fn rollback_dropped(conn: &mut Connection, kind: &TxKind) {
+fn rollback_dropped(conn: &mut State, kind: &TxKind) {
     if let Err(e) = finish(conn, kind, false) {
         tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
         conn.invalidate();
@@ -229,7 +229,7 @@ fn rollback_dropped(conn: &mut Connection, kind: &TxKind) {
 
 /// Called when a connection is dropped with guards still open (a guard was leaked): end them
 /// all, innermost first.
-pub(crate) fn abandon(conn: &mut Connection) -> Result<()> {
+pub(crate) fn abandon(conn: &mut State) -> Result<()> {
     while let Some(kind) = conn.tx.stack.last().cloned() {
         finish(conn, &kind, false)?;
     }
@@ -251,7 +251,7 @@ impl std::fmt::Debug for Transaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transaction")
             .field("kind", &self.kind)
-            .field("active", &!self.conn.tx.inactive)
+            .field("active", &self.conn.transaction_active())
             .finish()
     }
 }
@@ -273,7 +273,7 @@ impl<'c> Transaction<'c> {
     /// database error (the transaction is over either way).
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        finish(self.conn, &self.kind, true)
+        finish(&mut self.conn.state(), &self.kind, true)
     }
 
     /// Roll back. For a nested `begin()` this rolls back the whole transaction and makes the
@@ -283,7 +283,7 @@ impl<'c> Transaction<'c> {
     /// A database error.
     pub fn rollback(mut self) -> Result<()> {
         self.done = true;
-        finish(self.conn, &self.kind, false)
+        finish(&mut self.conn.state(), &self.kind, false)
     }
 
     /// First phase of a two-phase commit: `PREPARE TRANSACTION 'xid'` / `XA PREPARE 'xid'`.
@@ -292,7 +292,7 @@ impl<'c> Transaction<'c> {
     /// [`Error::Config`] if this is not a two-phase transaction or is already prepared; a
     /// database error.
     pub fn prepare(&mut self) -> Result<()> {
-        prepare(self.conn, &self.kind)
+        prepare(&mut self.conn.state(), &self.kind)
     }
 
     /// The global id of a two-phase transaction.
@@ -305,7 +305,7 @@ impl<'c> Transaction<'c> {
 
     /// True until an inner transaction rolls back the whole.
     pub fn is_active(&self) -> bool {
-        !self.conn.tx.inactive
+        self.conn.transaction_active()
     }
 }
 
@@ -325,47 +325,72 @@ impl DerefMut for Transaction<'_> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            rollback_dropped(self.conn, &self.kind);
+            rollback_dropped(&mut self.conn.state(), &self.kind);
         }
     }
 }
 
 /// A transaction that owns its connection: what [`Engine::begin`] returns. Derefs to the
 /// [`Connection`]; the connection goes back to the pool when the transaction ends.
+///
+/// Under [`Strategy::ThreadLocal`](crate::Strategy::ThreadLocal) the connection is the
+/// thread's shared one, and the transaction is the thread's: connectionless and implicit
+/// executions on the thread join it until it ends. A second `engine.begin()` on the thread
+/// nests in it (its commit does nothing, its rollback rolls back the whole), and
+/// [`Engine::begin_nested`] opens a savepoint in it.
 #[must_use = "a transaction rolls back when dropped; call .commit() to keep its work"]
 #[derive(Debug)]
 pub struct EngineTransaction {
     conn: Connection,
+    kind: TxKind,
     done: bool,
 }
 
 impl EngineTransaction {
     pub(crate) fn begin(engine: &Engine) -> Result<Self> {
-        Self::begin_on(engine.connect()?)
+        Self::start(engine.contextual_connect()?, false)
+    }
+
+    pub(crate) fn begin_nested(engine: &Engine) -> Result<Self> {
+        Self::start(engine.contextual_connect()?, true)
     }
 
     /// Begin a transaction on `conn`, which the transaction then owns.
     ///
     /// # Errors
     /// [`Error::Config`] when `conn` is already in a transaction; a database error from `BEGIN`.
-    pub(crate) fn begin_on(mut conn: Connection) -> Result<Self> {
-        if conn.tx.is_open() {
+    pub(crate) fn begin_on(conn: Connection) -> Result<Self> {
+        if conn.in_transaction() {
             return Err(Error::config(
                 "the connection is already in a transaction; commit or roll it back first",
             ));
         }
-        conn.begin_driver()?;
-        conn.tx.push(TxKind::Root);
-        Ok(EngineTransaction { conn, done: false })
+        Self::start(conn, false)
     }
 
-    /// Commit and return the connection to the pool.
+    /// `BEGIN` (or, on a thread's shared connection inside its transaction, a nesting marker
+    /// or with `nested` a savepoint).
+    fn start(mut conn: Connection, nested: bool) -> Result<Self> {
+        let kind = if nested {
+            conn.state().begin_nested()?
+        } else {
+            conn.state().begin()?
+        };
+        Ok(EngineTransaction {
+            conn,
+            kind,
+            done: false,
+        })
+    }
+
+    /// Commit and return the connection to the pool (for a thread's transaction: let go of
+    /// the thread's connection).
     ///
     /// # Errors
     /// As [`Transaction::commit`].
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn, &TxKind::Root, true)
+        finish(&mut self.conn.state(), &self.kind, true)
     }
 
     /// Roll back and return the connection to the pool.
@@ -374,7 +399,12 @@ impl EngineTransaction {
     /// A database error.
     pub fn rollback(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn, &TxKind::Root, false)
+        finish(&mut self.conn.state(), &self.kind, false)
+    }
+
+    /// True until an inner transaction rolls back the whole.
+    pub fn is_active(&self) -> bool {
+        self.conn.transaction_active()
     }
 }
 
@@ -394,7 +424,7 @@ impl DerefMut for EngineTransaction {
 impl Drop for EngineTransaction {
     fn drop(&mut self) {
         if !self.done {
-            rollback_dropped(&mut self.conn, &TxKind::Root);
+            rollback_dropped(&mut self.conn.state(), &self.kind);
         }
     }
 }

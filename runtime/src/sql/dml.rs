@@ -225,6 +225,10 @@ impl<R> Compile for Insert<R> {
 impl<R: FromRow> Statement for Insert<R> {
     type Row = R;
 
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let stmt = &self.stmt;
         let key = stmt
@@ -403,6 +407,10 @@ impl<R> Compile for Upsert<R> {
 
 impl<R: FromRow> Statement for Upsert<R> {
     type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
 }
 
 /// In an upsert's `DO UPDATE`, the value the conflicting row was to get: `excluded.name`
@@ -536,6 +544,10 @@ impl<R> Compile for Update<R> {
 
 impl<R: FromRow> Statement for Update<R> {
     type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
 }
 
 /// An untyped `DELETE`.
@@ -592,4 +604,8 @@ impl<R> Compile for Delete<R> {
 
 impl<R: FromRow> Statement for Delete<R> {
     type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
 }

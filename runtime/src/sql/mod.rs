@@ -12,6 +12,7 @@ mod expr;
 pub mod func;
 mod ops;
 mod select;
+mod tables;
 mod text;
 
 use std::borrow::Cow;
@@ -35,7 +36,7 @@ pub use text::{Text, TypedText, text};
 
 use crate::dialect::Dialect;
 use crate::error::Result;
-use crate::schema::FromRow;
+use crate::schema::{FromRow, TableDef};
 use crate::value::Value;
 
 /// A statement rendered for one dialect: SQL text and its bound parameters, in order.
@@ -129,6 +130,14 @@ pub trait Statement: Compile {
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         self.compile(dialect)
     }
+
+    /// Add every table the statement names — `FROM`, joins, the target of an `INSERT`,
+    /// `UPDATE` or `DELETE`, and the tables of its expressions and subqueries — to `out`, in
+    /// first-seen order without repeats. Implicit execution finds the statement's engine
+    /// through their `MetaData`. Default: none (`text()`).
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        let _ = out;
+    }
 }
 
 impl<S: Compile + ?Sized> Compile for &S {
@@ -141,6 +150,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     type Row = S::Row;
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         (**self).compile_for_execution(dialect)
+    }
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        (**self).tables(out);
     }
 }
 

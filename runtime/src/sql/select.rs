@@ -373,6 +373,10 @@ impl<R> Compile for Select<R> {
 
 impl<R: FromRow> Statement for Select<R> {
     type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static crate::schema::TableDef>) {
+        self.stmt.collect_tables(out);
+    }
 }
 
 /// `EXISTS (SELECT …)`: true when the subquery has a row. A subquery that uses a table of the
@@ -740,4 +744,8 @@ impl<R> Compile for Compound<R> {
 
 impl<R: FromRow> Statement for Compound<R> {
     type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static crate::schema::TableDef>) {
+        self.stmt.collect_tables(out);
+    }
 }

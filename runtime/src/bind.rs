@@ -1,0 +1,194 @@
+//! Bound metadata and implicit execution (SQLAlchemy 1.x's `metadata.bind` and
+//! `statement.execute()`): a [`MetaData`] bound to an [`Engine`] lets the statements over its
+//! tables run without naming a connection, and `create_all(None)` find its database.
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::rows::Rows;
+use crate::schema::{MetaData, TableDef};
+use crate::sql::Statement;
+
+impl MetaData {
+    /// Bind this `MetaData` to `engine`: statements over its tables gain
+    /// [`.execute()`](Execute::execute) (implicit execution), and `create_all(None)`,
+    /// `drop_all(None)` and the tables' `create(None)` / `drop(None)` / `exists(None)` run on
+    /// it. Binding again replaces the engine (re-bind); [`MetaData::unbind`] removes it.
+    ///
+    /// Several `MetaData` bound to different engines route each statement to its own engine
+    /// (vertical sharding); a statement over tables of two differently-bound `MetaData` is an
+    /// error, not a silent choice.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, PartialEq)]
+    /// #[table(name = "users", metadata = META)]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.bind(&engine);
+    /// META.create_all(None)?;                                  // on the bound engine
+    /// insert!(User { name: "ed" }).execute()?;
+    /// let users: Vec<User> = select!(User).execute()?.all()?;
+    /// assert_eq!(users, [User { id: 1, name: "ed".into() }]);
+    /// META.unbind();
+    /// assert!(select!(User).execute().is_err());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn bind(&self, engine: &Engine) {
+        *self.write_bind() = Some(engine.clone());
+    }
+
+    /// Remove the bind; implicit execution over this `MetaData`'s tables fails again.
+    pub fn unbind(&self) {
+        *self.write_bind() = None;
+    }
+
+    /// The engine this `MetaData` is bound to, if any.
+    pub fn get_bind(&self) -> Option<Engine> {
+        self.bind
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// True while bound to an engine.
+    pub fn is_bound(&self) -> bool {
+        self.get_bind().is_some()
+    }
+
+    fn write_bind(&self) -> std::sync::RwLockWriteGuard<'_, Option<Engine>> {
+        self.bind
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `given`, else the bind; an error saying how to bind when neither is there.
+    pub(crate) fn engine_or_bind(&'static self, given: Option<&Engine>) -> Result<Engine> {
+        if let Some(engine) = given {
+            return Ok(engine.clone());
+        }
+        self.get_bind().ok_or_else(|| {
+            let name = self
+                .tables()
+                .first()
+                .map_or("this MetaData", |t| t.metadata_name());
+            Error::Unbound(format!(
+                "MetaData {name} is not bound to an engine; call {name}.bind(&engine) first, \
+                 or pass the engine: {name}.create_all(&engine)"
+            ))
+        })
+    }
+}
+
+impl TableDef {
+    /// `given`, else the bind of the table's `MetaData`; an error naming the table when neither
+    /// is there.
+    pub(crate) fn engine_or_bind(&'static self, given: Option<&Engine>) -> Result<Engine> {
+        if let Some(engine) = given {
+            return Ok(engine.clone());
+        }
+        self.metadata()
+            .get_bind()
+            .ok_or_else(|| unbound_table(self, "pass the engine instead of None"))
+    }
+}
+
+fn unbound_table(table: &TableDef, otherwise: &str) -> Error {
+    let meta = table.metadata_name();
+    Error::Unbound(format!(
+        "table \"{}\" is not bound to an engine: its MetaData {meta} has no bind; call \
+         {meta}.bind(&engine) first, or {otherwise}",
+        table.name()
+    ))
+}
+
+/// Implicit execution: a statement over tables of a bound [`MetaData`] runs on that engine
+/// (SQLAlchemy 1.x's `stmt.execute()`), as a connectionless execution: the [`Rows`] own the
+/// connection until exhausted or dropped. Under
+/// [`Strategy::ThreadLocal`](crate::Strategy::ThreadLocal) it joins the thread's transaction.
+///
+/// Implemented for every [`Statement`]; in the prelude. See [`MetaData::bind`] for an example.
+pub trait Execute: Statement + Sized {
+    /// The engine the statement's tables are bound to.
+    ///
+    /// # Errors
+    /// [`Error::Unbound`] when a table's `MetaData` is not bound (the message names the table
+    /// and how to bind it), when the tables are bound to different engines (naming a table of
+    /// each), or when the statement names no table (`text()`).
+    fn get_bind(&self) -> Result<Engine> {
+        let mut tables = Vec::new();
+        self.tables(&mut tables);
+        engine_for(&tables)
+    }
+
+    /// Run the statement on its bind; see [`Engine::execute`].
+    ///
+    /// # Errors
+    /// As [`Execute::get_bind`], then as [`Engine::execute`].
+    #[track_caller]
+    fn execute(self) -> Result<Rows<Self::Row>> {
+        let engine = self.get_bind()?;
+        engine.execute(self)
+    }
+}
+
+impl<S: Statement> Execute for S {}
+
+/// The one engine `tables` are bound to.
+fn engine_for(tables: &[&'static TableDef]) -> Result<Engine> {
+    let mut bound: Option<(Engine, &'static TableDef)> = None;
+    let mut unbound: Option<&'static TableDef> = None;
+    for &table in tables {
+        match table.metadata().get_bind() {
+            None => {
+                unbound.get_or_insert(table);
+            }
+            Some(engine) => match &bound {
+                None => bound = Some((engine, table)),
+                Some((first, first_table)) if !first.same(&engine) => {
+                    return Err(Error::Unbound(format!(
+                        "the statement spans engines: table \"{}\" is bound to {} (MetaData \
+                         {}) and table \"{}\" to {} (MetaData {}); a statement runs on one \
+                         engine, so run it with engine.execute(…) on the one that has both \
+                         tables",
+                        first_table.name(),
+                        first.url(),
+                        first_table.metadata_name(),
+                        table.name(),
+                        engine.url(),
+                        table.metadata_name(),
+                    )));
+                }
+                Some(_) => {}
+            },
+        }
+    }
+    match (bound, unbound) {
+        (Some((engine, _)), None) => Ok(engine),
+        (Some((engine, bound_table)), Some(table)) => Err(unbound_table(
+            table,
+            &format!(
+                "bind it to the engine of table \"{}\" ({}) so that the statement has one \
+                 engine",
+                bound_table.name(),
+                engine.url()
+            ),
+        )),
+        (None, Some(table)) => Err(unbound_table(
+            table,
+            "run the statement with engine.execute(…) or conn.execute(…)",
+        )),
+        (None, None) => Err(Error::Unbound(
+            "this statement names no table, so no MetaData bind applies (text() is never \
+             bound); run it with engine.execute(…) or conn.execute(…)"
+                .into(),
+        )),
+    }
+}

@@ -1,0 +1,134 @@
+//! Every table a statement names, subqueries included: what implicit execution looks up to
+//! find the statement's bind (see `crate::bind`).
+
+use super::dml::{ConflictAction, DeleteStmt, InsertStmt, UpdateStmt};
+use super::expr::SqlExpr;
+use super::select::{CompoundStmt, SelectItem, SelectStmt};
+use super::OrderBy;
+use crate::schema::TableDef;
+
+/// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
+fn push(out: &mut Vec<&'static TableDef>, table: &'static TableDef) {
+    if !out.iter().any(|t| std::ptr::eq(*t, table)) {
+        out.push(table);
+    }
+}
+
+impl SqlExpr {
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        match self {
+            SqlExpr::Column { table, .. } => push(out, table.def()),
+            SqlExpr::Excluded { table, .. } => push(out, table),
+            SqlExpr::Param(_) | SqlExpr::Star => {}
+            SqlExpr::Binary(l, _, r) => {
+                l.collect_tables(out);
+                r.collect_tables(out);
+            }
+            SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::IsNull { expr: e, .. } => {
+                e.collect_tables(out);
+            }
+            SqlExpr::Like { expr, pattern, .. } => {
+                expr.collect_tables(out);
+                pattern.collect_tables(out);
+            }
+            SqlExpr::InList { expr, values, .. } => {
+                expr.collect_tables(out);
+                values.iter().for_each(|v| v.collect_tables(out));
+            }
+            SqlExpr::Between {
+                expr, low, high, ..
+            } => {
+                expr.collect_tables(out);
+                low.collect_tables(out);
+                high.collect_tables(out);
+            }
+            SqlExpr::InSelect { expr, select, .. } => {
+                expr.collect_tables(out);
+                select.collect_tables(out);
+            }
+            SqlExpr::Exists(select) | SqlExpr::Subquery(select) => select.collect_tables(out),
+            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.collect_tables(out)),
+        }
+    }
+}
+
+fn items(items: &[SelectItem], out: &mut Vec<&'static TableDef>) {
+    for item in items {
+        match item {
+            SelectItem::Table(t) => push(out, t.def()),
+            SelectItem::Expr(e) => e.collect_tables(out),
+        }
+    }
+}
+
+fn ordering(order_by: &[OrderBy], out: &mut Vec<&'static TableDef>) {
+    order_by.iter().for_each(|o| o.expr.collect_tables(out));
+}
+
+fn optional(expr: Option<&SqlExpr>, out: &mut Vec<&'static TableDef>) {
+    if let Some(e) = expr {
+        e.collect_tables(out);
+    }
+}
+
+impl SelectStmt {
+    /// `FROM` and its joins first, then the select list, then every other clause.
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        for from in &self.from {
+            push(out, from.table.def());
+            for join in &from.joins {
+                push(out, join.table.def());
+                join.on.collect_tables(out);
+            }
+        }
+        items(&self.items, out);
+        optional(self.where_.as_ref(), out);
+        self.group_by.iter().for_each(|e| e.collect_tables(out));
+        optional(self.having.as_ref(), out);
+        ordering(&self.order_by, out);
+        optional(self.limit.as_ref(), out);
+        optional(self.offset.as_ref(), out);
+    }
+}
+
+impl CompoundStmt {
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.first.collect_tables(out);
+        self.rest.iter().for_each(|(_, s)| s.collect_tables(out));
+        ordering(&self.order_by, out);
+        optional(self.limit.as_ref(), out);
+        optional(self.offset.as_ref(), out);
+    }
+}
+
+impl InsertStmt {
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        push(out, self.table);
+        self.rows.iter().flatten().for_each(|e| e.collect_tables(out));
+        if let Some(clause) = &self.on_conflict
+            && let ConflictAction::Update(assignments) = &clause.action
+        {
+            assignments.iter().for_each(|(_, e)| e.collect_tables(out));
+        }
+        items(&self.returning, out);
+    }
+}
+
+impl UpdateStmt {
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        push(out, self.table);
+        self.assignments
+            .iter()
+            .for_each(|(_, e)| e.collect_tables(out));
+        optional(self.where_.as_ref(), out);
+        items(&self.returning, out);
+    }
+}
+
+impl DeleteStmt {
+    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        push(out, self.table);
+        optional(self.where_.as_ref(), out);
+        items(&self.returning, out);
+    }
+}
