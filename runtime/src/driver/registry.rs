@@ -99,7 +99,11 @@ where
             Some(_) => {}
         }
     }
-    let replaced = write().insert(key.clone(), Arc::new(factory)).is_some();
+    // The replaced factory is dropped after the lock is released: its captures' destructors
+    // may use the registry.
+    let previous = write().insert(key.clone(), Arc::new(factory));
+    let replaced = previous.is_some();
+    drop(previous);
     if replaced {
         tracing::info!(target: "quarry::dialect", name = %key, "replaced a registered dialect");
     } else {
@@ -112,7 +116,10 @@ where
 /// their driver.
 pub fn unregister(name: &str) -> bool {
     match normalise(name) {
-        Ok(key) => write().remove(&key).is_some(),
+        Ok(key) => {
+            let removed = write().remove(&key); // dropped after the lock is released
+            removed.is_some()
+        }
         Err(_) => false,
     }
 }
