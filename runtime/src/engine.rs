@@ -615,6 +615,8 @@ impl EngineBuilder {
         }
         let base: Arc<dyn Driver> = driver::for_url(&url)?;
         let dialect = base.dialect();
+        // The driver says (a registered one wrapping SQLite memory too), not the URL's name.
+        let memory = base.each_connection_is_a_new_database();
         let mut init = Vec::new();
         if let Some(level) = self
             .isolation_level
@@ -631,12 +633,10 @@ impl EngineBuilder {
         } else {
             base
         };
-        let memory =
-            url.dialect_name() == "sqlite" && matches!(url.database(), None | Some(":memory:"));
         let class = match self.poolclass {
             Some(class @ (PoolClass::Queue | PoolClass::Null)) if memory => {
                 return Err(Error::config(format!(
-                    "poolclass {class:?} cannot serve a sqlite:// memory database: each \
+                    "poolclass {class:?} cannot serve {url}, a memory database: each \
                      connection to one is a new, empty database. Use PoolClass::SingletonThread \
                      (the default: one per thread) or PoolClass::Static (one for all threads)"
                 )));

@@ -59,10 +59,19 @@ impl Url {
             "postgres" => "postgresql",
             d => d,
         };
-        if !DIALECTS.contains(&dialect) {
+        // Any well-formed name: whether a dialect of that name exists (built in or
+        // registered) is for `driver::for_url` to say.
+        if !is_name(dialect) {
             return Err(bad(format!(
-                "unknown dialect {dialect:?}; expected one of {}",
+                "dialect name {dialect:?} must be ASCII letters, digits and '_', starting with a \
+                 letter (e.g. {})",
                 DIALECTS.join(", ")
+            )));
+        }
+        if driver.is_some_and(|d| !d.is_empty() && !is_name(d)) {
+            return Err(bad(format!(
+                "driver name {:?} must be ASCII letters, digits and '_', starting with a letter",
+                driver.unwrap_or_default()
             )));
         }
         if driver == Some("") {
@@ -107,7 +116,8 @@ impl Url {
         })
     }
 
-    /// The dialect: `sqlite`, `postgresql`, `mysql` or `mariadb`.
+    /// The dialect: `sqlite`, `postgresql` (also spelled `postgres`), `mysql`, `mariadb`, or
+    /// a name registered with [`crate::dialect::register`].
     pub fn dialect_name(&self) -> &str {
         &self.dialect
     }
@@ -207,6 +217,12 @@ impl fmt::Debug for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Url({self})")
     }
+}
+
+/// A dialect or driver name: `[A-Za-z][A-Za-z0-9_]*`.
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn split_host_port(s: &str) -> std::result::Result<(Option<String>, Option<u16>), String> {
@@ -337,10 +353,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_dialect_names_it_and_lists_the_allowed() {
-        let e = Url::parse("oracle://x").unwrap_err().to_string();
-        assert!(e.contains("unknown dialect \"oracle\""), "{e}");
+    fn any_well_formed_dialect_name_parses_and_others_are_named() {
+        // Whether "oracle" exists is the registry's question (driver::for_url).
+        let u = Url::parse("oracle+cx_oracle://x").unwrap();
+        assert_eq!(
+            (u.dialect_name(), u.driver_name()),
+            ("oracle", Some("cx_oracle"))
+        );
+        let e = Url::parse("ora-cle://x").unwrap_err().to_string();
+        assert!(e.contains("dialect name \"ora-cle\""), "{e}");
         assert!(e.contains("sqlite, postgresql, mysql, mariadb"), "{e}");
+        let e = Url::parse("oracle+cx.oracle://x").unwrap_err().to_string();
+        assert!(e.contains("driver name \"cx.oracle\""), "{e}");
     }
 
     #[test]

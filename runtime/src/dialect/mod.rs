@@ -4,6 +4,10 @@
 //! database differs from the ANSI defaults, plus one line in [`ALL`]. Dialects are pure: no I/O,
 //! no driver types. Where a dialect lacks a feature, the hook returns [`Error::Unsupported`]
 //! rather than different SQL.
+//!
+//! Third-party dialects and drivers join in-process through the registry: [`register`] a
+//! factory under `"name"` or `"name+driver"`, and `create_engine("name+driver://…")` uses it
+//! (see `examples/custom_dialect.rs`).
 
 mod mysql;
 mod postgres;
@@ -15,6 +19,8 @@ use std::fmt::Debug;
 pub use mysql::Mysql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
+
+pub use crate::driver::registry::{DriverFactory, register, registered, unregister};
 
 use crate::error::Result;
 use crate::render::Renderer;

@@ -8,6 +8,7 @@
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+pub(crate) mod registry;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
@@ -46,6 +47,13 @@ pub trait Driver: Debug + Send + Sync + 'static {
     /// false.
     fn connect_may_block(&self) -> bool {
         true
+    }
+    /// Whether every connection opens a new, empty database of its own (SQLite in memory).
+    /// An engine then defaults to [`PoolClass::SingletonThread`](crate::PoolClass) and
+    /// refuses the `Queue` and `Null` pools. Default false; a driver wrapping another says
+    /// what the wrapped one says.
+    fn each_connection_is_a_new_database(&self) -> bool {
+        false
     }
 }
 
@@ -207,11 +215,46 @@ pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
 /// The driver for a parsed URL — what an engine uses, and what a standalone
 /// [`Pool`](crate::pool::Pool) is built with.
 ///
+/// A URL `dialect+driver://…` goes to the factory registered as `dialect+driver`, else to the
+/// one registered as `dialect` (see [`crate::dialect::register`]), else to the built-in
+/// dialect, whose driver must be its own (`sqlite+rusqlite`, `postgresql+postgres`,
+/// `mysql+mysql`) or unnamed.
+///
 /// # Errors
-/// [`Error::Url`] for query arguments the driver does not know, [`Error::Config`] when no
-/// driver of this build serves the URL's dialect.
+/// [`Error::Url`] for an unknown dialect or driver (listing the known ones, built-in and
+/// registered), query arguments the driver does not know, or whatever a registered factory
+/// returned (naming the registered name); [`Error::Config`] when no driver of this build
+/// serves a built-in dialect.
 pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
-    match url.dialect_name() {
+    if let Some((name, factory)) = registry::lookup(url) {
+        return factory(url)
+            .map_err(|e| url.error(format!("the driver registered as {name:?} failed: {e}")));
+    }
+    let dialect = url.dialect_name();
+    let Some((_, own)) = registry::BUILT_IN.iter().find(|(d, _)| *d == dialect) else {
+        let mut known: Vec<String> = registry::BUILT_IN
+            .iter()
+            .map(|(d, _)| (*d).to_owned())
+            .collect();
+        known.extend(registry::registered());
+        return Err(url.error(format!(
+            "unknown dialect {dialect:?}; expected one of {} (more with \
+             quarry::dialect::register)",
+            known.join(", ")
+        )));
+    };
+    if let Some(driver) = url.driver_name()
+        && driver != *own
+    {
+        let mut known = vec![format!("{dialect}+{own}")];
+        known.extend(registry::drivers_of(dialect));
+        return Err(url.error(format!(
+            "unknown driver {driver:?} for {dialect}; expected one of {} (or {dialect}:// for \
+             the built-in one)",
+            known.join(", ")
+        )));
+    }
+    match dialect {
         #[cfg(feature = "sqlite")]
         "sqlite" => Ok(Arc::new(sqlite::SqliteDriver::new(url)?)),
         #[cfg(feature = "postgres")]
@@ -226,7 +269,8 @@ pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
     }
 }
 
-/// The dialects whose drivers this build has (cargo features `sqlite`, `postgres`, `mysql`).
+/// The built-in dialects whose drivers this build has (cargo features `sqlite`, `postgres`,
+/// `mysql`); [`crate::dialect::registered`] lists the others.
 pub fn available() -> Vec<&'static str> {
     let mut names = Vec::new();
     if cfg!(feature = "sqlite") {

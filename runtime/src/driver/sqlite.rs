@@ -126,6 +126,10 @@ impl Driver for SqliteDriver {
     fn connect_may_block(&self) -> bool {
         false
     }
+
+    fn each_connection_is_a_new_database(&self) -> bool {
+        matches!(self.target, Target::Memory)
+    }
 }
 
 pub(crate) struct SqliteConnection {
