@@ -132,9 +132,7 @@ pub mod prelude {
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
         Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Execute,
-        Expression,
-        Insert, MetaData, PoolClass, Row, Rows, Select, Strategy, Table, Update, Upsert, all,
-        create_engine,
-        excluded, exists, func, nullable, select, text,
+        Expression, Insert, MetaData, PoolClass, Row, Rows, Select, Strategy, Table, Update,
+        Upsert, all, create_engine, excluded, exists, func, nullable, select, text,
     };
 }

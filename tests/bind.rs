@@ -38,13 +38,23 @@ fn implicit_execution_runs_statements_on_the_bound_engine() {
             .unwrap();
 
         let rows = select!(User ORDER BY User::id).execute().unwrap();
-        assert!(rows.owns_connection(), "{}: the rows hold the connection", b.name);
+        assert!(
+            rows.owns_connection(),
+            "{}: the rows hold the connection",
+            b.name
+        );
         let users = rows.all().unwrap();
         assert_eq!(
             users,
             [
-                User { id: 1, name: "jack".into() },
-                User { id: 2, name: "wendy".into() }
+                User {
+                    id: 1,
+                    name: "jack".into()
+                },
+                User {
+                    id: 2,
+                    name: "wendy".into()
+                }
             ],
             "{}",
             b.name
@@ -153,7 +163,12 @@ fn unbound_execution_names_the_table_and_how_to_bind_it() {
         "MetaData META is not bound to an engine; call META.bind(&engine) \
          first, or pass the engine: META.create_all(&engine)"
     );
-    assert!(META.drop_all(None).unwrap_err().to_string().contains("not bound"));
+    assert!(
+        META.drop_all(None)
+            .unwrap_err()
+            .to_string()
+            .contains("not bound")
+    );
     let e = Lonely::table().create(None).unwrap_err().to_string();
     assert!(
         e.starts_with("table \"lonely\" is not bound to an engine")
@@ -163,11 +178,21 @@ fn unbound_execution_names_the_table_and_how_to_bind_it() {
     assert!(Lonely::table().exists(None).is_err());
 
     let e = text("SELECT 1").execute().unwrap_err().to_string();
-    assert!(e.contains("names no table") && e.contains("engine.execute"), "{e}");
+    assert!(
+        e.contains("names no table") && e.contains("engine.execute"),
+        "{e}"
+    );
     // Nothing was lost: the statement still runs on an engine.
     let engine = create_engine("sqlite://").unwrap();
     META.create_all(&engine).unwrap();
-    assert!(engine.execute(select!(Lonely)).unwrap().all().unwrap().is_empty());
+    assert!(
+        engine
+            .execute(select!(Lonely))
+            .unwrap()
+            .all()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 mod rebind {
@@ -195,7 +220,11 @@ fn binding_again_moves_implicit_execution_to_the_new_engine() {
         META.bind(&other);
         assert!(META.get_bind().is_some());
         META.create_all(None).unwrap();
-        assert!(select!(Note).execute().unwrap().all().unwrap().is_empty(), "{}", b.name);
+        assert!(
+            select!(Note).execute().unwrap().all().unwrap().is_empty(),
+            "{}",
+            b.name
+        );
         insert!(Note { body: "second" }).execute().unwrap();
 
         META.bind(&b.engine);
@@ -262,11 +291,29 @@ fn metadata_bound_to_different_engines_route_each_statement_to_its_own() {
         EVENTS.create_all(None).unwrap();
 
         insert!(Account { owner: "ed" }).execute().unwrap();
-        insert!(Event { account_id: 1, what: "opened" }).execute().unwrap();
-        insert!(Event { account_id: 1, what: "closed" }).execute().unwrap();
+        insert!(Event {
+            account_id: 1,
+            what: "opened"
+        })
+        .execute()
+        .unwrap();
+        insert!(Event {
+            account_id: 1,
+            what: "closed"
+        })
+        .execute()
+        .unwrap();
 
         let accounts = b.engine.execute(select!(Account)).unwrap().all().unwrap();
-        assert_eq!(accounts, [Account { id: 1, owner: "ed".into() }], "{}", b.name);
+        assert_eq!(
+            accounts,
+            [Account {
+                id: 1,
+                owner: "ed".into()
+            }],
+            "{}",
+            b.name
+        );
         let n: i64 = events_engine
             .execute(select!(count(Event::id) FROM Event))
             .unwrap()
@@ -274,7 +321,11 @@ fn metadata_bound_to_different_engines_route_each_statement_to_its_own() {
             .unwrap();
         assert_eq!(n, 2, "{}", b.name);
         assert!(!Event::table().exists(&b.engine).unwrap(), "{}", b.name);
-        assert!(!Account::table().exists(&events_engine).unwrap(), "{}", b.name);
+        assert!(
+            !Account::table().exists(&events_engine).unwrap(),
+            "{}",
+            b.name
+        );
 
         // A statement over both binds is refused, naming both sides.
         let e = select!(Account::owner, Event::what FROM Account

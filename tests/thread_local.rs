@@ -20,7 +20,9 @@ fn thread_local(tag: &str) -> Vec<Backend> {
 
 fn create_table(b: &Backend, table: &str) {
     b.engine
-        .execute(text(format!("CREATE TABLE {table} (id INTEGER PRIMARY KEY)")))
+        .execute(text(format!(
+            "CREATE TABLE {table} (id INTEGER PRIMARY KEY)"
+        )))
         .unwrap();
 }
 
@@ -155,7 +157,12 @@ fn engine_begin_nests_and_only_the_outermost_commit_commits() {
         insert(&b.engine, "t", 5);
         inner.commit().unwrap();
         if own_connections(&b) {
-            assert_eq!(committed(&b.engine, "t"), 0, "{}: the inner commit commits nothing", b.name);
+            assert_eq!(
+                committed(&b.engine, "t"),
+                0,
+                "{}: the inner commit commits nothing",
+                b.name
+            );
         }
         outer.commit().unwrap();
         assert_eq!(committed(&b.engine, "t"), 5, "{}", b.name);
@@ -176,7 +183,11 @@ fn engine_begin_nests_and_only_the_outermost_commit_commits() {
         inner.rollback().unwrap();
         assert!(!outer.is_active());
         let e = b.engine.execute(text("SELECT 1")).unwrap_err();
-        assert!(matches!(e, Error::InactiveTransaction(_)), "{}: {e:?}", b.name);
+        assert!(
+            matches!(e, Error::InactiveTransaction(_)),
+            "{}: {e:?}",
+            b.name
+        );
         assert!(matches!(outer.commit(), Err(Error::InactiveTransaction(_))));
         assert_eq!(committed(&b.engine, "t"), 5, "{}", b.name);
     }
@@ -253,7 +264,9 @@ fn contextual_connections_are_reference_counted() {
         let mut c1 = b.engine.contextual_connect().unwrap();
         c1.execute(text("CREATE TEMPORARY TABLE tl_probe (x INTEGER)"))
             .unwrap();
-        b.engine.execute(text("INSERT INTO tl_probe VALUES (1)")).unwrap();
+        b.engine
+            .execute(text("INSERT INTO tl_probe VALUES (1)"))
+            .unwrap();
         let n: i64 = b
             .engine
             .contextual_connect()
@@ -337,7 +350,11 @@ fn engine_transaction_closure_and_implicit_execution_join_the_thread_transaction
             .unwrap();
         assert_eq!(n, 3, "{}", b.name);
         tx.rollback().unwrap();
-        assert!(select!(Item).execute().unwrap().all().unwrap().is_empty(), "{}", b.name);
+        assert!(
+            select!(Item).execute().unwrap().all().unwrap().is_empty(),
+            "{}",
+            b.name
+        );
         META.drop_all(None).unwrap();
         META.unbind();
     }

@@ -150,7 +150,7 @@ fn commit_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
             conn.rollback_driver()?;
         }
         return Err(Error::InactiveTransaction(
-            "this transaction is inactive: an inner transaction was rolled back, so nothing \
+            "an inner transaction was rolled back, so nothing \
              can be committed"
                 .into(),
         ));

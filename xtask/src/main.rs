@@ -142,10 +142,10 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("nested_transactions", Runs::Everywhere),
     ("raw_connection", Runs::Everywhere),
     ("engine_disposal", Runs::Everywhere),
-    // In examples/pending/ until the Session branch is merged (bound metadata, the
-    // thread-local strategy, Session): move them to examples/ and uncomment.
-    // ("implicit_execution", Runs::Everywhere),
-    // ("thread_local", Runs::Everywhere),
+    ("implicit_execution", Runs::Everywhere),
+    ("thread_local", Runs::Everywhere),
+    // In examples/pending/ until the Session branch is merged: move it to examples/ and
+    // uncomment.
     // ("session", Runs::Everywhere),
 ];
 

@@ -1,10 +1,10 @@
 //! Every table a statement names, subqueries included: what implicit execution looks up to
 //! find the statement's bind (see `crate::bind`).
 
+use super::OrderBy;
 use super::dml::{ConflictAction, DeleteStmt, InsertStmt, UpdateStmt};
 use super::expr::SqlExpr;
 use super::select::{CompoundStmt, SelectItem, SelectStmt};
-use super::OrderBy;
 use crate::schema::TableDef;
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
@@ -104,7 +104,10 @@ impl CompoundStmt {
 impl InsertStmt {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
         push(out, self.table);
-        self.rows.iter().flatten().for_each(|e| e.collect_tables(out));
+        self.rows
+            .iter()
+            .flatten()
+            .for_each(|e| e.collect_tables(out));
         if let Some(clause) = &self.on_conflict
             && let ConflictAction::Update(assignments) = &clause.action
         {

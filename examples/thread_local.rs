@@ -69,15 +69,15 @@ fn run(engine: &Engine, name: &str, rename_to: &str) -> quarry::Result<()> {
     }))?;
 
     let work = call_operation1(engine, name).and_then(|()| call_operation2(name, rename_to));
-    // The contextual connection is the thread's: it sees the uncommitted work.
-    let seen = {
-        let mut ctx = engine.contextual_connect()?;
-        call_operation3(&mut ctx)?
-    }; // released; the transaction goes on
-    println!("  inside the transaction: {seen} users");
 
     match work {
         Ok(()) => {
+            // The contextual connection is the thread's: it sees the uncommitted work.
+            let seen = {
+                let mut ctx = engine.contextual_connect()?;
+                call_operation3(&mut ctx)?
+            }; // released; the transaction goes on
+            println!("  inside the transaction: {seen} users");
             tx.commit()?;
             log.execute(insert!(Log {
                 message: "operation succeeded".to_owned()
@@ -85,6 +85,8 @@ fn run(engine: &Engine, name: &str, rename_to: &str) -> quarry::Result<()> {
             println!("  committed");
         }
         Err(e) => {
+            // After a failed statement PostgreSQL accepts nothing but ROLLBACK in the
+            // transaction; every backend rolls back here.
             tx.rollback()?;
             log.execute(insert!(Log {
                 message: "operation failed".to_owned()
