@@ -132,7 +132,7 @@ pub mod prelude {
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
         Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Expression,
-        Insert, MetaData, PoolClass, Row, Rows, Select, Table, Update, Upsert, all, create_engine,
-        excluded, exists, func, nullable, select, text,
+        Insert, MetaData, PoolClass, Row, Rows, Select, Session, Table, Update, Upsert, all,
+        create_engine, excluded, exists, func, nullable, select, sessionmaker, text,
     };
 }
