@@ -11,8 +11,10 @@
 //! ```
 //! use quarry::prelude::*;
 //!
+//! static META: MetaData = MetaData::new();
+//!
 //! #[derive(Table, Debug, Clone, PartialEq)]
-//! #[table(name = "users")]
+//! #[table(name = "users", metadata = META)]
 //! struct User {
 //!     #[column(primary_key)]
 //!     id: i64,
@@ -20,7 +22,7 @@
 //! }
 //!
 //! #[derive(Table, Debug, Clone, PartialEq)]
-//! #[table(name = "posts")]
+//! #[table(name = "posts", metadata = META)]
 //! struct Post {
 //!     #[column(primary_key)]
 //!     id: i64,
@@ -30,7 +32,7 @@
 //! }
 //!
 //! let engine = create_engine("sqlite://")?;
-//! DEFAULT_METADATA.create_all(&engine)?;
+//! META.create_all(&engine)?;
 //!
 //! let mut session = Session::new(&engine);
 //! let ed = session.add(User { id: 0, name: "ed".into() });
@@ -41,9 +43,9 @@
 //!
 //! let ed: User = session.get::<User>(ed_id)?.unwrap(); // a new transaction begins here
 //! assert_eq!(ed.name, "ed");
+//! session.execute(delete!(Post WHERE Post::user_id == ed_id))?; // in the same transaction
 //! session.delete(&ed);
-//! # session.execute(delete!(Post))?;
-//! session.commit()?;
+//! session.commit()?; // flushes the delete, then COMMIT
 //! assert_eq!(session.get::<User>(ed_id)?, None);
 //! # Ok::<(), quarry::Error>(())
 //! ```
@@ -76,7 +78,10 @@ use crate::value::{ToSql, Value};
 /// ```
 /// use quarry::prelude::*;
 ///
+/// static META: MetaData = MetaData::new();
+///
 /// #[derive(Table, Debug, Clone, PartialEq)]
+/// #[table(metadata = META)]
 /// struct Pet {
 ///     #[column(primary_key)]
 ///     id: i64,
@@ -84,7 +89,7 @@ use crate::value::{ToSql, Value};
 /// }
 ///
 /// let engine = create_engine("sqlite://")?;
-/// DEFAULT_METADATA.create_all(&engine)?;
+/// META.create_all(&engine)?;
 ///
 /// let mut session = Session::new(&engine);
 /// session.add_all([Pet { id: 0, name: "Rex".into() }, Pet { id: 0, name: "Tom".into() }]);
@@ -355,7 +360,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone, PartialEq)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -363,7 +371,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
     /// assert_eq!(rex.id(), None); // not flushed yet
@@ -388,7 +396,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -396,7 +407,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// let pets = session.add_all(["Rex", "Tom"].map(|n| Pet { id: 0, name: n.into() }));
     /// session.flush()?;
@@ -418,7 +429,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone, PartialEq)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -426,7 +440,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// session.add(Pet { id: 0, name: "Rex".into() });
     /// let rex = session.get::<Pet>(1)?.unwrap();
@@ -462,7 +476,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -470,7 +487,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
     /// session.flush()?;
@@ -581,8 +598,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone, PartialEq)]
-    /// #[table(primary_key(owner, name))]
+    /// #[table(primary_key(owner, name), metadata = META)]
     /// struct Pet {
     ///     owner: String,
     ///     name: String,
@@ -590,7 +609,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// session.add(Pet { owner: "ed".into(), name: "Rex".into(), age: 3 });
     /// let rex = session.get::<Pet>(("ed", "Rex"))?;
@@ -634,7 +653,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -642,7 +664,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// session.add(Pet { id: 0, name: "Rex".into() });
     /// let n: i64 = session.execute(select!(count(Pet::id) FROM Pet))?.scalar()?;
@@ -685,7 +707,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Audit {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -693,7 +718,7 @@ impl Session {
     ///
     /// let main = create_engine("sqlite://")?;
     /// let audit = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&audit)?;
+    /// META.create_all(&audit)?;
     /// let mut session = Session::builder(&main).bind_table::<Audit>(&audit).build();
     /// session.connection_for::<Audit>()?.execute(delete!(Audit))?;
     /// # Ok::<(), quarry::Error>(())
@@ -743,7 +768,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -751,7 +779,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// session.add(Pet { id: 0, name: "Rex".into() });
     /// session.commit()?;
@@ -788,7 +816,10 @@ impl Session {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -796,7 +827,7 @@ impl Session {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
     /// session.flush()?;
@@ -914,7 +945,10 @@ impl<T> Added<T> {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -922,7 +956,7 @@ impl<T> Added<T> {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut session = Session::new(&engine);
     /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
     /// assert_eq!(rex.id(), None);
