@@ -331,6 +331,17 @@ impl Session {
 
     /// Configure a session whose default engine is `engine`: binds per table or metadata;
     /// see [`SessionBuilder`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static ARCHIVE: MetaData = MetaData::new();
+    /// let engine = create_engine("sqlite://")?;
+    /// let archive = create_engine("sqlite://")?;
+    /// let session = Session::builder(&engine).bind_metadata(&ARCHIVE, &archive).build();
+    /// assert!(!session.in_transaction());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
     pub fn builder(engine: &Engine) -> SessionBuilder {
         SessionBuilder {
             binds: Binds {
@@ -731,11 +742,40 @@ impl Session {
     }
 
     /// The engine table `T`'s statements go to (SQLAlchemy's `get_bind`).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// #[derive(Table)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let session = Session::new(&engine);
+    /// assert_eq!(session.get_bind::<Pet>().url(), engine.url());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
     pub fn get_bind<T: Table>(&self) -> &Engine {
         &self.binds.engines[self.binds.slot_for(T::table())]
     }
 
-    /// True while the session holds a connection with a transaction open.
+    /// True while the session holds a connection with a transaction open (on any of its
+    /// engines).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut session = Session::new(&engine);
+    /// assert!(!session.in_transaction());
+    /// session.execute(text("SELECT 1"))?;
+    /// assert!(session.in_transaction());
+    /// session.commit()?;
+    /// assert!(!session.in_transaction());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
     pub fn in_transaction(&self) -> bool {
         self.txs.iter().any(Option::is_some)
     }
@@ -873,6 +913,29 @@ impl Session {
 
     /// Forget every object: the pending inserts and deletes and the identity map (SQLAlchemy's
     /// `expunge_all`). The transactions stay open; what was flushed stays in them.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// session.expunge_all();
+    /// session.commit()?; // nothing to flush
+    /// assert!(!rex.is_flushed());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
     pub fn expunge_all(&mut self) {
         self.pending.clear();
         self.deleted.clear();
@@ -910,6 +973,33 @@ impl Drop for Session {
 ///
 /// The key is unset again if the transaction that inserted the row rolls back. Pass
 /// `&added` to [`Session::get`] for the object as flushed.
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::Value;
+///
+/// static META: MetaData = MetaData::new();
+///
+/// #[derive(Table, Debug, Clone)]
+/// #[table(metadata = META)]
+/// struct Pet {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let engine = create_engine("sqlite://")?;
+/// META.create_all(&engine)?;
+/// let mut session = Session::new(&engine);
+/// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+/// assert!(!rex.is_flushed());
+/// session.flush()?;
+/// assert!(rex.is_flushed());
+/// assert_eq!(rex.primary_key(), Some(vec![Value::I64(1)]));
+/// let rex: Pet = session.get(&rex)?.unwrap();
+/// assert_eq!(rex.id, 1);
+/// # Ok::<(), quarry::Error>(())
+/// ```
 pub struct Added<T> {
     slot: Arc<KeySlot>,
     _row: PhantomData<fn() -> T>,
@@ -996,7 +1086,16 @@ impl KeySlot {
 }
 
 /// A primary key for [`Session::get`]: one value, a tuple of values for a composite key (in
-/// the order of [`TableDef::primary_key`]), a `Vec<Value>`, or an [`Added`] handle.
+/// the order of [`TableDef::primary_key`]), a `Vec<Value>`, or an [`Added`] handle. Integer
+/// widths do not matter: `1` (an `i32`) finds the `i64` key 1.
+///
+/// ```
+/// use quarry::{PrimaryKey, Value};
+///
+/// assert_eq!(7.into_key()?, [Value::I32(7)]);
+/// assert_eq!(("ed", 2i64).into_key()?, [Value::Text("ed".into()), Value::I64(2)]);
+/// # Ok::<(), quarry::Error>(())
+/// ```
 pub trait PrimaryKey {
     /// The key's values.
     ///
