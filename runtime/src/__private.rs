@@ -2,7 +2,9 @@
 
 pub use inventory;
 
-pub use crate::schema::{ColumnDef, ColumnRef, DefaultValue, TableDef, TableRegistration};
+pub use crate::schema::{
+    ColumnDef, ColumnRef, DefaultValue, TableDef, TableRegistration, autoincrement_key,
+};
 pub use crate::sql::{
     BinOp, Column, Delete, Expression, Insert, SqlCache, SqlExpr, Update, null_of, value_first,
 };

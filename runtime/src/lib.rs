@@ -21,6 +21,7 @@ mod connection;
 mod ddl;
 mod engine;
 pub mod pool;
+mod session;
 mod transaction;
 
 #[doc(hidden)]
@@ -35,9 +36,10 @@ pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
 pub use rows::Rows;
 pub use schema::{
-    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, Table,
-    TableDef,
+    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Identity, Insertable, MetaData,
+    Table, TableDef,
 };
+pub use session::{Added, PrimaryKey, Session, SessionBuilder, SessionMaker, sessionmaker};
 pub use sql::{
     Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Insert, Select,
     SqlCache, Statement, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,

@@ -157,6 +157,91 @@ pub trait Insertable {
     fn values(&self, out: &mut Vec<(usize, Value)>);
 }
 
+/// A row's identity: its primary key, and where a key the database assigned goes.
+///
+/// `#[derive(Table)]` implements it for every table; a [`Session`](crate::Session) uses it to
+/// keep its identity map, to delete by key and to fill autoincrement keys in after a flush.
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::{Identity, Value};
+///
+/// #[derive(Table)]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let mut ed = User { id: 0, name: "ed".into() };
+/// ed.set_autoincrement_key(7)?;
+/// assert_eq!(ed.primary_key(), [Value::I64(7)]);
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub trait Identity: Table {
+    /// The primary key's values, in the order of [`TableDef::primary_key`] (declaration
+    /// order); empty for a table without a primary key.
+    fn primary_key(&self) -> Vec<Value>;
+
+    /// Store `key`, assigned by the database, in the autoincrement primary key column. Does
+    /// nothing for a table without one.
+    ///
+    /// # Errors
+    /// [`crate::Error::Decode`] when `key` does not fit the field's type (an `i16` key above
+    /// 32767).
+    fn set_autoincrement_key(&mut self, key: i64) -> Result<()>;
+}
+
+/// `key` as the field type `T` of the autoincrement column `column`; what the derive's
+/// [`Identity::set_autoincrement_key`] calls.
+#[doc(hidden)]
+pub fn autoincrement_key<T: crate::value::ColumnType>(column: &'static str, key: i64) -> Result<T> {
+    T::from_sql(&KeyRow { column, key }, 0)
+}
+
+/// A one-column row holding an assigned key, so that the field type decodes it as it would a
+/// column of a result.
+struct KeyRow {
+    column: &'static str,
+    key: i64,
+}
+
+impl KeyRow {
+    fn not_an(&self, expected: &'static str) -> crate::Error {
+        crate::error::DecodeError::new(self.column, expected, "an integer").into()
+    }
+}
+
+impl RawRow for KeyRow {
+    fn len(&self) -> usize {
+        1
+    }
+    fn name(&self, _: usize) -> &str {
+        self.column
+    }
+    fn get_i64(&self, _: usize) -> Result<Option<i64>> {
+        Ok(Some(self.key))
+    }
+    fn get_f64(&self, _: usize) -> Result<Option<f64>> {
+        Err(self.not_an("a float"))
+    }
+    fn get_bool(&self, _: usize) -> Result<Option<bool>> {
+        Err(self.not_an("a boolean"))
+    }
+    fn get_text(&self, _: usize) -> Result<Option<String>> {
+        Err(self.not_an("text"))
+    }
+    fn get_blob(&self, _: usize) -> Result<Option<Vec<u8>>> {
+        Err(self.not_an("bytes"))
+    }
+    fn get_value(&self, _: usize) -> Result<Value> {
+        Ok(Value::I64(self.key))
+    }
+    fn is_null(&self, _: usize) -> Result<bool> {
+        Ok(false)
+    }
+}
+
 /// A literal server default (`#[column(default = …)]`), rendered inline into DDL.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum DefaultValue {
@@ -488,7 +573,7 @@ inventory::collect!(TableRegistration);
 
 /// Kahn's algorithm over foreign keys, always taking the first ready table in name order.
 /// `tables` must be sorted by name.
-fn sort_by_dependency(tables: Vec<&'static TableDef>) -> Vec<&'static TableDef> {
+pub(crate) fn sort_by_dependency(tables: Vec<&'static TableDef>) -> Vec<&'static TableDef> {
     let mut remaining = tables;
     let mut out = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {

@@ -61,6 +61,7 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
         let encode = quote_spanned!(ty.span()=> ::quarry::__private::encode::<#ty>);
         quote!(out.push((#i, #encode(&self.#field)));)
     });
+    let identity = identity(table, &pk, autoincrement_key);
     quote! {
         #consts
         const _: () = {
@@ -97,10 +98,57 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
                 }
             }
 
+            #identity
+
             ::quarry::__private::inventory::submit! {
                 ::quarry::__private::TableRegistration::new(<#ident as ::quarry::Table>::table)
             }
         };
+    }
+}
+
+/// `impl Identity`: the primary key's values (in declaration order, as `TableDef::primary_key`
+/// lists the columns) and the setter for a key the database assigned.
+fn identity(table: &Table<'_>, pk: &[usize], autoincrement_key: Option<usize>) -> TokenStream {
+    let ident = table.ident;
+    let mut pk = pk.to_vec();
+    pk.sort_unstable();
+    let values = pk.iter().map(|&i| {
+        let field = table.fields[i].ident;
+        let ty = table.fields[i].ty;
+        let encode = quote_spanned!(ty.span()=> ::quarry::__private::encode::<#ty>);
+        quote!(#encode(&self.#field))
+    });
+    let set_key = autoincrement_key.map(|i| {
+        let f = &table.fields[i];
+        let field = f.ident;
+        let ty = f.ty;
+        let column = &f.name.0;
+        let convert = quote_spanned!(ty.span()=> ::quarry::__private::autoincrement_key::<#ty>);
+        // A key left implicit on a type that is no integer is not autoincrement (see
+        // `column_def`): the column definition decides at run time.
+        quote! {
+            if <Self as ::quarry::Table>::table().columns()[#i].is_autoincrement() {
+                self.#field = #convert(#column, key)?;
+            }
+        }
+    });
+    let key = if set_key.is_some() {
+        quote!(key)
+    } else {
+        quote!(_key)
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::quarry::Identity for #ident {
+            fn primary_key(&self) -> ::std::vec::Vec<::quarry::Value> {
+                ::std::vec![#(#values),*]
+            }
+            fn set_autoincrement_key(&mut self, #key: i64) -> ::quarry::Result<()> {
+                #set_key
+                ::core::result::Result::Ok(())
+            }
+        }
     }
 }
 
@@ -228,6 +276,14 @@ pub(crate) fn stub(input: &DeriveInput, table: Option<&Table<'_>>) -> TokenStrea
             }
             impl ::quarry::Insertable for #ident {
                 fn values(&self, _: &mut ::std::vec::Vec<(usize, ::quarry::Value)>) {}
+            }
+            impl ::quarry::Identity for #ident {
+                fn primary_key(&self) -> ::std::vec::Vec<::quarry::Value> {
+                    ::std::vec::Vec::new()
+                }
+                fn set_autoincrement_key(&mut self, _: i64) -> ::quarry::Result<()> {
+                    ::core::result::Result::Ok(())
+                }
             }
         };
     }

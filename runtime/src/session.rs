@@ -1,0 +1,1343 @@
+//! `Session`: a unit of work over the engine's connections, with an identity map.
+//!
+//! SQLAlchemy's `Session` without the ORM's attribute tracking: objects are queued with
+//! [`Session::add`] and [`Session::delete`], written by [`Session::flush`] — inserts parents
+//! before children by foreign key, autoincrement keys filled back into the objects, then deletes
+//! children before parents — and kept in an identity map that [`Session::get`] answers from
+//! without a query. The first use checks out a connection and begins a transaction
+//! (*autobegin*); [`Session::commit`] and [`Session::rollback`] end it and return the
+//! connection to the pool, and the session stays usable.
+//!
+//! ```
+//! use quarry::prelude::*;
+//!
+//! static META: MetaData = MetaData::new();
+//!
+//! #[derive(Table, Debug, Clone, PartialEq)]
+//! #[table(name = "users", metadata = META)]
+//! struct User {
+//!     #[column(primary_key)]
+//!     id: i64,
+//!     name: String,
+//! }
+//!
+//! #[derive(Table, Debug, Clone, PartialEq)]
+//! #[table(name = "posts", metadata = META)]
+//! struct Post {
+//!     #[column(primary_key)]
+//!     id: i64,
+//!     #[column(references = User::id)]
+//!     user_id: i64,
+//!     title: String,
+//! }
+//!
+//! let engine = create_engine("sqlite://")?;
+//! META.create_all(&engine)?;
+//!
+//! let mut session = Session::new(&engine);
+//! let ed = session.add(User { id: 0, name: "ed".into() });
+//! session.flush()?; // INSERT INTO users …; the key comes back
+//! let ed_id = ed.id().unwrap();
+//! session.add(Post { id: 0, user_id: ed_id, title: "hello".into() });
+//! session.commit()?; // flushes the post, then COMMIT; the connection goes back to the pool
+//!
+//! let ed: User = session.get::<User>(ed_id)?.unwrap(); // a new transaction begins here
+//! assert_eq!(ed.name, "ed");
+//! session.execute(delete!(Post WHERE Post::user_id == ed_id))?; // in the same transaction
+//! session.delete(&ed);
+//! session.commit()?; // flushes the delete, then COMMIT
+//! assert_eq!(session.get::<User>(ed_id)?, None);
+//! # Ok::<(), quarry::Error>(())
+//! ```
+//!
+//! What it does not do (yet): track changes to loaded objects (write an `update!` and
+//! [`Session::execute`] it), cascade deletes to children, or put rows loaded by
+//! [`Session::execute`] into the identity map (only [`Session::get`] and flushed objects are
+//! there).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::connection::Connection;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::rows::Rows;
+use crate::schema::{Identity, Insertable, MetaData, Table, TableDef, sort_by_dependency};
+use crate::sql::{BinOp, Delete, Expr, Insert, SqlExpr, Statement, TableRef};
+use crate::transaction::EngineTransaction;
+use crate::value::{ToSql, Value};
+
+/// A unit of work: pending inserts and deletes, an identity map, and a transaction per engine.
+///
+/// Made by [`Session::new`], [`Session::builder`] (for binds) or a [`SessionMaker`]. Dropping
+/// the session, or [`Session::close`], rolls back and returns its connections to the pool.
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// static META: MetaData = MetaData::new();
+///
+/// #[derive(Table, Debug, Clone, PartialEq)]
+/// #[table(metadata = META)]
+/// struct Pet {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let engine = create_engine("sqlite://")?;
+/// META.create_all(&engine)?;
+///
+/// let mut session = Session::new(&engine);
+/// session.add_all([Pet { id: 0, name: "Rex".into() }, Pet { id: 0, name: "Tom".into() }]);
+/// let tom = session.get::<Pet>(2)?; // flushes first, then answers from the identity map
+/// assert_eq!(tom, Some(Pet { id: 2, name: "Tom".into() }));
+/// session.rollback()?; // nothing was committed
+/// assert_eq!(session.get::<Pet>(2)?, None);
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub struct Session {
+    binds: Arc<Binds>,
+    /// One transaction per bind engine (index as in `Binds::engines`), begun on first use.
+    txs: Vec<Option<EngineTransaction>>,
+    pending: Vec<PendingInsert>,
+    deleted: Vec<PendingDelete>,
+    identity: HashMap<IdentityKey, Box<dyn Any + Send>>,
+    /// Keys handed out through `Added` in the current transactions: unset again when the
+    /// transactions roll back.
+    flushed: Vec<Arc<KeySlot>>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("engines", &self.binds.engines)
+            .field("in_transaction", &self.in_transaction())
+            .field("pending", &self.pending.len())
+            .field("deleted", &self.deleted.len())
+            .field("identity_map", &self.identity.len())
+            .finish()
+    }
+}
+
+/// Make sessions bound to `engine`: a cheap, cloneable factory ([`SessionMaker`]), as
+/// SQLAlchemy's `sessionmaker(bind=engine)`. For per-table or per-metadata binds use
+/// [`SessionBuilder::sessionmaker`].
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// let engine = create_engine("sqlite://")?;
+/// let make = sessionmaker(&engine);
+/// let mut session = make.session();
+/// let n: i64 = session.execute(text("SELECT 1").columns::<i64>())?.scalar()?;
+/// assert_eq!(n, 1);
+/// session.close(); // rolls back, returns the connection
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub fn sessionmaker(engine: &Engine) -> SessionMaker {
+    Session::builder(engine).sessionmaker()
+}
+
+/// A factory of sessions with the same binds; see [`sessionmaker`]. Cloning it is cheap, and
+/// it can be shared between threads (each thread makes its own sessions).
+#[derive(Debug, Clone)]
+pub struct SessionMaker {
+    binds: Arc<Binds>,
+}
+
+impl SessionMaker {
+    /// A new session; it checks out no connection until it is used.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let session = sessionmaker(&engine).session();
+    /// assert!(!session.in_transaction());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn session(&self) -> Session {
+        Session::with_binds(Arc::clone(&self.binds))
+    }
+}
+
+/// Settings of a session: which engine each table's statements go to. Made by
+/// [`Session::builder`].
+///
+/// A table's statements (its inserts and deletes at flush, [`Session::get`]) go to the engine
+/// bound to the table ([`SessionBuilder::bind_table`]), else to the engine bound to its
+/// [`MetaData`] ([`SessionBuilder::bind_metadata`]), else to the session's default engine;
+/// [`Session::execute`] and [`Session::connection`] use the default engine.
+///
+/// A session spanning several engines holds one connection and transaction per engine, begun
+/// when first needed. [`Session::commit`] commits them one after the other — not a two-phase
+/// commit: if a later commit fails, the earlier ones stay committed.
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// static LOGS: MetaData = MetaData::new();
+///
+/// #[derive(Table, Debug, Clone)]
+/// #[table(name = "events", metadata = LOGS)]
+/// struct Event {
+///     #[column(primary_key)]
+///     id: i64,
+///     what: String,
+/// }
+///
+/// let main = create_engine("sqlite://")?;
+/// let logs = create_engine("sqlite://")?;
+/// LOGS.create_all(&logs)?;
+///
+/// let mut session = Session::builder(&main).bind_metadata(&LOGS, &logs).build();
+/// session.add(Event { id: 0, what: "started".into() });
+/// session.commit()?;
+///
+/// let n: i64 = logs.execute(select!(count(Event::id) FROM Event))?.scalar()?;
+/// assert_eq!(n, 1);
+/// # Ok::<(), quarry::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionBuilder {
+    binds: Binds,
+}
+
+impl SessionBuilder {
+    /// Send the statements of every table of `metadata` to `engine`. Default: the session's
+    /// engine. A later bind of the same metadata replaces an earlier one; a table bind beats
+    /// a metadata bind.
+    pub fn bind_metadata(mut self, metadata: &'static MetaData, engine: &Engine) -> Self {
+        let slot = self.binds.slot_of(engine);
+        self.binds.metadata.push((metadata, slot));
+        self
+    }
+
+    /// Send the statements of table `T` to `engine`. Default: the engine of `T`'s metadata
+    /// bind, else the session's engine. A later bind of the same table replaces an earlier one.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// struct Audit {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    /// }
+    ///
+    /// let main = create_engine("sqlite://")?;
+    /// let audit = create_engine("sqlite://")?;
+    /// let session = Session::builder(&main).bind_table::<Audit>(&audit).build();
+    /// assert_eq!(session.get_bind::<Audit>().url(), audit.url());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn bind_table<T: Table>(mut self, engine: &Engine) -> Self {
+        let slot = self.binds.slot_of(engine);
+        self.binds.tables.push((T::table(), slot));
+        self
+    }
+
+    /// The session.
+    pub fn build(self) -> Session {
+        Session::with_binds(Arc::new(self.binds))
+    }
+
+    /// A factory of sessions with these binds.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    /// let main = create_engine("sqlite://")?;
+    /// let other = create_engine("sqlite://")?;
+    /// let make = Session::builder(&main).bind_metadata(&META, &other).sessionmaker();
+    /// let (a, b) = (make.session(), make.clone().session());
+    /// # drop((a, b));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn sessionmaker(self) -> SessionMaker {
+        SessionMaker {
+            binds: Arc::new(self.binds),
+        }
+    }
+}
+
+/// The engines of a session and which tables go where.
+#[derive(Debug, Clone)]
+struct Binds {
+    /// Distinct engines; the first is the session's default.
+    engines: Vec<Engine>,
+    tables: Vec<(&'static TableDef, usize)>,
+    metadata: Vec<(&'static MetaData, usize)>,
+}
+
+impl Binds {
+    /// The index of `engine`, added if new. Two handles of one engine share a pool (and so a
+    /// connection and transaction in the session).
+    fn slot_of(&mut self, engine: &Engine) -> usize {
+        match self
+            .engines
+            .iter()
+            .position(|e| std::ptr::eq(e.pool(), engine.pool()))
+        {
+            Some(i) => i,
+            None => {
+                self.engines.push(engine.clone());
+                self.engines.len() - 1
+            }
+        }
+    }
+
+    /// The engine index for `table`: table bind, else metadata bind, else the default; the
+    /// latest bind wins.
+    fn slot_for(&self, table: &'static TableDef) -> usize {
+        let by_table = self.tables.iter().rev().find(|(t, _)| *t == table);
+        let by_metadata = || {
+            self.metadata
+                .iter()
+                .rev()
+                .find(|(m, _)| std::ptr::eq(*m, table.metadata()))
+                .map(|(_, slot)| *slot)
+        };
+        by_table
+            .map(|(_, slot)| *slot)
+            .or_else(by_metadata)
+            .unwrap_or(0)
+    }
+}
+
+impl Session {
+    /// A session bound to `engine`; it checks out no connection until it is used.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut session = Session::new(&engine);
+    /// assert_eq!(engine.pool_status().checked_out, 0);
+    /// session.connection()?; // autobegin: a connection and a transaction
+    /// assert_eq!(engine.pool_status().checked_out, 1);
+    /// session.close();
+    /// assert_eq!(engine.pool_status().checked_out, 0);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn new(engine: &Engine) -> Session {
+        Session::builder(engine).build()
+    }
+
+    /// Configure a session whose default engine is `engine`: binds per table or metadata;
+    /// see [`SessionBuilder`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static ARCHIVE: MetaData = MetaData::new();
+    /// let engine = create_engine("sqlite://")?;
+    /// let archive = create_engine("sqlite://")?;
+    /// let session = Session::builder(&engine).bind_metadata(&ARCHIVE, &archive).build();
+    /// assert!(!session.in_transaction());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn builder(engine: &Engine) -> SessionBuilder {
+        SessionBuilder {
+            binds: Binds {
+                engines: vec![engine.clone()],
+                tables: Vec::new(),
+                metadata: Vec::new(),
+            },
+        }
+    }
+
+    fn with_binds(binds: Arc<Binds>) -> Session {
+        let txs = binds.engines.iter().map(|_| None).collect();
+        Session {
+            binds,
+            txs,
+            pending: Vec::new(),
+            deleted: Vec::new(),
+            identity: HashMap::new(),
+            flushed: Vec::new(),
+        }
+    }
+
+    /// Queue `obj` for insertion at the next flush. An autoincrement primary key left `0` is
+    /// assigned by the database and written into the object at the flush; the returned
+    /// [`Added`] tells the key afterwards, and [`Session::get`] accepts it.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone, PartialEq)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// assert_eq!(rex.id(), None); // not flushed yet
+    /// let rex: Pet = session.get(&rex)?.unwrap(); // flushes, then finds it by its new key
+    /// assert_eq!(rex, Pet { id: 1, name: "Rex".into() });
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn add<T: Identity + Insertable + Send>(&mut self, obj: T) -> Added<T> {
+        let slot = Arc::new(KeySlot::default());
+        self.pending.push(PendingInsert {
+            row: Box::new(obj),
+            slot: Arc::clone(&slot),
+        });
+        Added {
+            slot,
+            _row: PhantomData,
+        }
+    }
+
+    /// Queue every object of `objs` for insertion, in order; see [`Session::add`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let pets = session.add_all(["Rex", "Tom"].map(|n| Pet { id: 0, name: n.into() }));
+    /// session.flush()?;
+    /// assert_eq!(pets.iter().map(|p| p.id()).collect::<Vec<_>>(), [Some(1), Some(2)]);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn add_all<T, I>(&mut self, objs: I) -> Vec<Added<T>>
+    where
+        T: Identity + Insertable + Send,
+        I: IntoIterator<Item = T>,
+    {
+        objs.into_iter().map(|obj| self.add(obj)).collect()
+    }
+
+    /// Queue the row of `obj` for deletion by its primary key at the next flush; the object
+    /// leaves the identity map then. Deleting an object whose autoincrement key is still `0`
+    /// (never flushed) fails at the flush, naming the table.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone, PartialEq)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// session.add(Pet { id: 0, name: "Rex".into() });
+    /// let rex = session.get::<Pet>(1)?.unwrap();
+    /// session.delete(&rex);
+    /// assert_eq!(session.get::<Pet>(1)?, None);
+    ///
+    /// session.delete(&Pet { id: 0, name: "ghost".into() });
+    /// let e = session.flush().unwrap_err();
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "cannot delete the pet row with primary key 0: it was never \
+    ///      flushed, so the database has no row for it"
+    /// );
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn delete<T: Identity>(&mut self, obj: &T) {
+        self.deleted.push(PendingDelete {
+            table: T::table(),
+            key: obj.primary_key(),
+        });
+    }
+
+    /// Write the pending work, inside the session's transactions: inserts ordered parents
+    /// before children by foreign key (add order within a table; a table that references
+    /// itself needs its parent rows added first), filling each autoincrement key from the
+    /// database; then deletes, children before parents. Flushed objects enter the identity
+    /// map; deleted ones leave it. Nothing pending: nothing happens (no connection is checked
+    /// out).
+    ///
+    /// Each object is one `INSERT`/`DELETE` statement (no batching into multi-row
+    /// statements). A delete that finds no row logs a warning, as SQLAlchemy does.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// session.flush()?;
+    /// assert_eq!(rex.id(), Some(1));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A database error, after which the session's transactions are rolled back and all its
+    /// work is discarded (pending objects, identity map), as SQLAlchemy's rollback after a
+    /// failed flush; [`Error::Config`] for a delete that cannot be (a key never flushed, a
+    /// table without a primary key), which is dropped from the queue, the rest of the work
+    /// staying queued.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() && self.deleted.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = self.deleted.iter().position(|d| d.check().is_err()) {
+            let bad = self.deleted.remove(i);
+            return bad.check();
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let deleted = std::mem::take(&mut self.deleted);
+        let _span = tracing::debug_span!(
+            target: "quarry::session",
+            "flush",
+            inserts = pending.len(),
+            deletes = deleted.len()
+        )
+        .entered();
+        match self.write(pending, deleted) {
+            Ok(keys) => {
+                for (slot, key) in keys {
+                    slot.set(Some(key));
+                    self.flushed.push(slot);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(target: "quarry::session", error = %e, "flush failed; rolling back the session's transactions");
+                self.discard();
+                Err(e)
+            }
+        }
+    }
+
+    /// Run the inserts and deletes; the keys for the `Added` handles once all succeeded.
+    fn write(
+        &mut self,
+        mut pending: Vec<PendingInsert>,
+        mut deleted: Vec<PendingDelete>,
+    ) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
+        let order = dependency_order(
+            pending
+                .iter()
+                .map(|p| p.row.table())
+                .chain(deleted.iter().map(|d| d.table)),
+        );
+        let rank = |t: &'static TableDef| order.iter().position(|o| *o == t).unwrap_or(0);
+        // Stable sorts: add order within a table is kept.
+        pending.sort_by_key(|p| rank(p.row.table()));
+        deleted.sort_by_key(|d| std::cmp::Reverse(rank(d.table)));
+
+        let mut keys = Vec::with_capacity(pending.len());
+        for PendingInsert { mut row, slot } in pending {
+            let table = row.table();
+            let unset = autoincrement_column(table).is_some() && is_unset(&row.primary_key());
+            let rows = self.connection_for_table(table)?.execute(row.insert())?;
+            if unset {
+                let id = rows.last_insert_id().ok_or_else(|| {
+                    Error::config(format!(
+                        "the database did not report the key it assigned to the new {} row",
+                        table.name()
+                    ))
+                })?;
+                row.set_autoincrement_key(id)?;
+            }
+            let key = row.primary_key();
+            if !key.is_empty() {
+                self.identity
+                    .insert(IdentityKey::new(table, &key), row.into_any());
+            }
+            keys.push((slot, key));
+        }
+        for d in deleted {
+            let stmt = Delete::from_table(d.table).filter(key_condition(d.table, &d.key));
+            let rows = self.connection_for_table(d.table)?.execute(stmt)?;
+            if rows.rowcount() == 0 {
+                tracing::warn!(
+                    target: "quarry::session",
+                    table = d.table.name(),
+                    key = ?d.key,
+                    "DELETE expected to delete 1 row; 0 were matched"
+                );
+            }
+            self.identity.remove(&IdentityKey::new(d.table, &d.key));
+        }
+        Ok(keys)
+    }
+
+    /// The row of `T` with primary key `key`: the session's copy if it has one (no query),
+    /// else loaded with `SELECT … WHERE <key> = ?` in the session's transaction and kept.
+    /// Pending work is flushed first (SQLAlchemy's autoflush), so added objects are found.
+    ///
+    /// `key` is a value (`1`, `"ed"`), a tuple for a composite key in the order of
+    /// [`TableDef::primary_key`] (`(1, "ed")`), a `Vec<Value>`, or an [`Added`] handle.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone, PartialEq)]
+    /// #[table(primary_key(owner, name), metadata = META)]
+    /// struct Pet {
+    ///     owner: String,
+    ///     name: String,
+    ///     age: i32,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// session.add(Pet { owner: "ed".into(), name: "Rex".into(), age: 3 });
+    /// let rex = session.get::<Pet>(("ed", "Rex"))?;
+    /// assert_eq!(rex.map(|p| p.age), Some(3));
+    /// assert_eq!(session.get::<Pet>(("ed", "Tom"))?, None);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A flush error; [`Error::Config`] when the key has the wrong number of values or the
+    /// table has no primary key; a database or decode error.
+    pub fn get<T: Identity + Clone + Send>(&mut self, key: impl PrimaryKey) -> Result<Option<T>> {
+        self.flush()?;
+        let table = T::table();
+        let key = key.into_key()?;
+        check_arity(table, &key)?;
+        if let Some(obj) = self
+            .identity
+            .get(&IdentityKey::new(table, &key))
+            .and_then(|obj| obj.downcast_ref::<T>())
+        {
+            return Ok(Some(obj.clone()));
+        }
+        let stmt = T::select().filter(key_condition(table, &key));
+        let found = self
+            .connection_for_table(table)?
+            .execute(stmt)?
+            .one_or_none()?;
+        if let Some(obj) = &found {
+            self.identity.insert(
+                IdentityKey::new(table, &obj.primary_key()),
+                Box::new(obj.clone()),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Run `stmt` on the default engine's connection, inside the session's transaction, after
+    /// flushing pending work. Rows it returns do not enter the identity map.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// session.add(Pet { id: 0, name: "Rex".into() });
+    /// let n: i64 = session.execute(select!(count(Pet::id) FROM Pet))?.scalar()?;
+    /// assert_eq!(n, 1); // the pending insert was flushed first
+    /// session.execute(update!(Pet SET name = "Max" WHERE Pet::id == 1))?;
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A flush error; as [`Connection::execute`].
+    pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
+        self.flush()?;
+        self.connection()?.execute(stmt)
+    }
+
+    /// The default engine's connection, in the session's transaction (begun if none is open);
+    /// does not flush. Down to the driver with [`Connection::driver_connection`].
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::driver::native::rusqlite;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut session = Session::new(&engine);
+    /// let raw = session.connection()?.driver_connection()?;
+    /// let raw = raw.downcast_mut::<rusqlite::Connection>().unwrap();
+    /// assert!(!raw.is_autocommit()); // inside the session's transaction
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Engine::connect`], or a database error from `BEGIN`.
+    pub fn connection(&mut self) -> Result<&mut Connection> {
+        self.connection_at(0)
+    }
+
+    /// The connection of the engine bound to table `T` (see [`SessionBuilder`]), in the
+    /// session's transaction on that engine; does not flush.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Audit {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    /// }
+    ///
+    /// let main = create_engine("sqlite://")?;
+    /// let audit = create_engine("sqlite://")?;
+    /// META.create_all(&audit)?;
+    /// let mut session = Session::builder(&main).bind_table::<Audit>(&audit).build();
+    /// session.connection_for::<Audit>()?.execute(delete!(Audit))?;
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Session::connection`].
+    pub fn connection_for<T: Table>(&mut self) -> Result<&mut Connection> {
+        self.connection_for_table(T::table())
+    }
+
+    /// The engine table `T`'s statements go to (SQLAlchemy's `get_bind`).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// #[derive(Table)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let session = Session::new(&engine);
+    /// assert_eq!(session.get_bind::<Pet>().url(), engine.url());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn get_bind<T: Table>(&self) -> &Engine {
+        &self.binds.engines[self.binds.slot_for(T::table())]
+    }
+
+    /// True while the session holds a connection with a transaction open (on any of its
+    /// engines).
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut session = Session::new(&engine);
+    /// assert!(!session.in_transaction());
+    /// session.execute(text("SELECT 1"))?;
+    /// assert!(session.in_transaction());
+    /// session.commit()?;
+    /// assert!(!session.in_transaction());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn in_transaction(&self) -> bool {
+        self.txs.iter().any(Option::is_some)
+    }
+
+    fn connection_for_table(&mut self, table: &'static TableDef) -> Result<&mut Connection> {
+        self.connection_at(self.binds.slot_for(table))
+    }
+
+    /// Autobegin: the transaction on engine `slot`, checking out a connection and beginning
+    /// one if none is open.
+    fn connection_at(&mut self, slot: usize) -> Result<&mut Connection> {
+        let tx = match self.txs[slot].take() {
+            Some(tx) => tx,
+            None => {
+                tracing::debug!(target: "quarry::session", engine = ?self.binds.engines[slot], "autobegin");
+                EngineTransaction::begin_on(self.binds.engines[slot].connect()?)?
+            }
+        };
+        Ok(&mut **self.txs[slot].insert(tx))
+    }
+
+    /// Flush, commit each open transaction and return the connections to the pool. The
+    /// identity map is emptied (SQLAlchemy's expire-on-commit: the next [`Session::get`] reads
+    /// the committed row); the session stays usable and begins anew on its next use.
+    ///
+    /// With several engines the commits run one after the other, not as a two-phase commit:
+    /// when one fails the remaining transactions are rolled back, but the earlier ones stay
+    /// committed.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// session.add(Pet { id: 0, name: "Rex".into() });
+    /// session.commit()?;
+    /// assert!(!session.in_transaction());
+    /// assert_eq!(engine.pool_status().checked_out, 0);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A flush error (nothing is committed), or the first database error from a `COMMIT`.
+    pub fn commit(&mut self) -> Result<()> {
+        self.flush()?;
+        self.identity.clear();
+        let mut result = Ok(());
+        for tx in self.txs.iter_mut().filter_map(Option::take) {
+            if result.is_ok() {
+                result = tx.commit();
+            } else if let Err(e) = tx.rollback() {
+                tracing::warn!(target: "quarry::session", error = %e, "rollback after a failed commit failed");
+            }
+        }
+        if result.is_ok() {
+            self.flushed.clear();
+        } else {
+            self.unset_flushed_keys();
+        }
+        result
+    }
+
+    /// Discard the pending work and the identity map, roll back each open transaction and
+    /// return the connections to the pool. [`Added`] handles of objects flushed in the rolled
+    /// back transactions no longer have a key. The session stays usable.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// session.flush()?;
+    /// session.rollback()?;
+    /// assert_eq!(rex.id(), None);
+    /// let n: i64 = engine.execute(select!(count(Pet::id) FROM Pet))?.scalar()?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first database error from a `ROLLBACK` (every transaction is ended regardless).
+    pub fn rollback(&mut self) -> Result<()> {
+        self.forget_work();
+        let mut result = Ok(());
+        for tx in self.txs.iter_mut().filter_map(Option::take) {
+            let r = tx.rollback();
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+
+    /// Roll back and return the connections to the pool, discarding all work, as dropping the
+    /// session does (SQLAlchemy's `session.close()`). A connection whose rollback fails is
+    /// discarded instead of returned. The session stays usable.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut session = Session::new(&engine);
+    /// session.execute(text("SELECT 1"))?;
+    /// assert_eq!(engine.pool_status().checked_out, 1);
+    /// session.close();
+    /// assert_eq!(engine.pool_status().checked_out, 0);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn close(&mut self) {
+        self.discard();
+    }
+
+    /// Forget every object: the pending inserts and deletes and the identity map (SQLAlchemy's
+    /// `expunge_all`). The transactions stay open; what was flushed stays in them.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// session.expunge_all();
+    /// session.commit()?; // nothing to flush
+    /// assert!(!rex.is_flushed());
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn expunge_all(&mut self) {
+        self.pending.clear();
+        self.deleted.clear();
+        self.identity.clear();
+    }
+
+    /// Drop the work and the transactions (their guards roll back on drop, discarding a
+    /// connection whose rollback fails).
+    fn discard(&mut self) {
+        self.forget_work();
+        for tx in &mut self.txs {
+            *tx = None;
+        }
+    }
+
+    fn forget_work(&mut self) {
+        self.expunge_all();
+        self.unset_flushed_keys();
+    }
+
+    fn unset_flushed_keys(&mut self) {
+        for slot in self.flushed.drain(..) {
+            slot.set(None);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+/// An object queued by [`Session::add`]: tells its primary key once flushed.
+///
+/// The key is unset again if the transaction that inserted the row rolls back. Pass
+/// `&added` to [`Session::get`] for the object as flushed.
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::Value;
+///
+/// static META: MetaData = MetaData::new();
+///
+/// #[derive(Table, Debug, Clone)]
+/// #[table(metadata = META)]
+/// struct Pet {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let engine = create_engine("sqlite://")?;
+/// META.create_all(&engine)?;
+/// let mut session = Session::new(&engine);
+/// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+/// assert!(!rex.is_flushed());
+/// session.flush()?;
+/// assert!(rex.is_flushed());
+/// assert_eq!(rex.primary_key(), Some(vec![Value::I64(1)]));
+/// let rex: Pet = session.get(&rex)?.unwrap();
+/// assert_eq!(rex.id, 1);
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub struct Added<T> {
+    slot: Arc<KeySlot>,
+    _row: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Added<T> {
+    fn clone(&self) -> Self {
+        Added {
+            slot: Arc::clone(&self.slot),
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<T: Table> fmt::Debug for Added<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Added")
+            .field("table", &T::table().name())
+            .field("primary_key", &self.slot.get())
+            .finish()
+    }
+}
+
+impl<T> Added<T> {
+    /// The primary key's values once the object is flushed (and not rolled back).
+    pub fn primary_key(&self) -> Option<Vec<Value>> {
+        self.slot.get()
+    }
+
+    /// The key of a table with a single integer primary key (an autoincrement key), once the
+    /// object is flushed.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// static META: MetaData = MetaData::new();
+    ///
+    /// #[derive(Table, Debug, Clone)]
+    /// #[table(metadata = META)]
+    /// struct Pet {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// META.create_all(&engine)?;
+    /// let mut session = Session::new(&engine);
+    /// let rex = session.add(Pet { id: 0, name: "Rex".into() });
+    /// assert_eq!(rex.id(), None);
+    /// session.flush()?;
+    /// assert_eq!(rex.id(), Some(1));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn id(&self) -> Option<i64> {
+        match self.slot.get()?.as_slice() {
+            [Value::I16(v)] => Some(i64::from(*v)),
+            [Value::I32(v)] => Some(i64::from(*v)),
+            [Value::I64(v)] => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// True once flushed (and not rolled back).
+    pub fn is_flushed(&self) -> bool {
+        self.slot.get().is_some()
+    }
+}
+
+/// Where a flush writes the key of an added object.
+#[derive(Debug, Default)]
+struct KeySlot(Mutex<Option<Vec<Value>>>);
+
+impl KeySlot {
+    fn get(&self) -> Option<Vec<Value>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+    fn set(&self, key: Option<Vec<Value>>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = key;
+    }
+}
+
+/// A primary key for [`Session::get`]: one value, a tuple of values for a composite key (in
+/// the order of [`TableDef::primary_key`]), a `Vec<Value>`, or an [`Added`] handle. Integer
+/// widths do not matter: `1` (an `i32`) finds the `i64` key 1.
+///
+/// ```
+/// use quarry::{PrimaryKey, Value};
+///
+/// assert_eq!(7.into_key()?, [Value::I32(7)]);
+/// assert_eq!(("ed", 2i64).into_key()?, [Value::Text("ed".into()), Value::I64(2)]);
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub trait PrimaryKey {
+    /// The key's values.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an [`Added`] object that has no key (it was rolled back).
+    fn into_key(self) -> Result<Vec<Value>>;
+}
+
+impl<T: ToSql> PrimaryKey for T {
+    fn into_key(self) -> Result<Vec<Value>> {
+        Ok(vec![self.to_value()])
+    }
+}
+
+impl PrimaryKey for Vec<Value> {
+    fn into_key(self) -> Result<Vec<Value>> {
+        Ok(self)
+    }
+}
+
+impl<T: Table> PrimaryKey for &Added<T> {
+    fn into_key(self) -> Result<Vec<Value>> {
+        self.slot.get().ok_or_else(|| {
+            Error::config(format!(
+                "the added {} row has no primary key: its transaction was rolled back",
+                T::table().name()
+            ))
+        })
+    }
+}
+
+macro_rules! tuple_keys {
+    ($($name:ident)+) => {
+        impl<$($name: ToSql),+> PrimaryKey for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_key(self) -> Result<Vec<Value>> {
+                let ($($name,)+) = self;
+                Ok(vec![$($name.to_value()),+])
+            }
+        }
+    };
+}
+tuple_keys!(A B);
+tuple_keys!(A B C);
+tuple_keys!(A B C D);
+
+/// An object of some table, queued for insertion.
+trait PendingRow: Send {
+    fn table(&self) -> &'static TableDef;
+    fn insert(&self) -> Insert<()>;
+    fn primary_key(&self) -> Vec<Value>;
+    fn set_autoincrement_key(&mut self, key: i64) -> Result<()>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Identity + Insertable + Send> PendingRow for T {
+    fn table(&self) -> &'static TableDef {
+        T::table()
+    }
+    fn insert(&self) -> Insert<()> {
+        T::insert(self)
+    }
+    fn primary_key(&self) -> Vec<Value> {
+        Identity::primary_key(self)
+    }
+    fn set_autoincrement_key(&mut self, key: i64) -> Result<()> {
+        Identity::set_autoincrement_key(self, key)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+struct PendingInsert {
+    row: Box<dyn PendingRow>,
+    slot: Arc<KeySlot>,
+}
+
+struct PendingDelete {
+    table: &'static TableDef,
+    key: Vec<Value>,
+}
+
+impl PendingDelete {
+    fn check(&self) -> Result<()> {
+        let name = self.table.name();
+        if self.key.is_empty() {
+            return Err(Error::config(format!(
+                "cannot delete a {name} row: the table has no primary key to find it by"
+            )));
+        }
+        if autoincrement_column(self.table).is_some() && is_unset(&self.key) {
+            return Err(Error::config(format!(
+                "cannot delete the {name} row with primary key 0: it was never flushed, so the \
+                 database has no row for it"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The identity map's key: the table (by address) and the primary key's values, with the
+/// integer widths made one (so `get::<User>(1)` finds the `i64` key 1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct IdentityKey {
+    table: usize,
+    key: Vec<KeyPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Null,
+    Int(i64),
+    Float(u64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl IdentityKey {
+    fn new(table: &'static TableDef, key: &[Value]) -> Self {
+        IdentityKey {
+            table: std::ptr::from_ref(table) as usize,
+            key: key.iter().map(KeyPart::from).collect(),
+        }
+    }
+}
+
+impl From<&Value> for KeyPart {
+    fn from(v: &Value) -> Self {
+        match v {
+            Value::Null => KeyPart::Null,
+            Value::Bool(b) => KeyPart::Int(i64::from(*b)),
+            Value::I16(i) => KeyPart::Int(i64::from(*i)),
+            Value::I32(i) => KeyPart::Int(i64::from(*i)),
+            Value::I64(i) => KeyPart::Int(*i),
+            Value::F32(f) => KeyPart::Float(f64::from(*f).to_bits()),
+            Value::F64(f) => KeyPart::Float(f.to_bits()),
+            Value::Text(s) | Value::Json(s) | Value::Decimal(s) => KeyPart::Text(s.clone()),
+            Value::Blob(b) => KeyPart::Bytes(b.clone()),
+            Value::Uuid(u) => KeyPart::Bytes(u.to_vec()),
+            Value::Date(d) => KeyPart::Int(i64::from(*d)),
+            Value::Time(t) | Value::Timestamp(t) | Value::TimestampTz(t) => KeyPart::Int(*t),
+        }
+    }
+}
+
+/// The table's autoincrement primary key column, when its key is that one column.
+fn autoincrement_column(table: &'static TableDef) -> Option<&'static crate::ColumnDef> {
+    let mut pk = table.primary_key();
+    let column = pk.next()?;
+    (pk.next().is_none() && column.is_autoincrement()).then_some(column)
+}
+
+/// An autoincrement key still `0`: the database has not assigned it.
+fn is_unset(key: &[Value]) -> bool {
+    matches!(key, [Value::I16(0) | Value::I32(0) | Value::I64(0)])
+}
+
+fn check_arity(table: &'static TableDef, key: &[Value]) -> Result<()> {
+    let columns: Vec<&str> = table.primary_key().map(|c| c.name()).collect();
+    if columns.is_empty() {
+        return Err(Error::config(format!(
+            "table {} has no primary key to look rows up by",
+            table.name()
+        )));
+    }
+    if columns.len() != key.len() {
+        return Err(Error::config(format!(
+            "table {} has a primary key of {} column(s) ({}), but {} value(s) were given",
+            table.name(),
+            columns.len(),
+            columns.join(", "),
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `pk1 = ? AND pk2 = ? …` for the table's primary key columns and `key`'s values.
+fn key_condition(table: &'static TableDef, key: &[Value]) -> Expr<bool> {
+    let columns = table
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_primary_key())
+        .map(|(index, _)| SqlExpr::Column {
+            table: TableRef::new(table),
+            index,
+        });
+    let condition = columns
+        .zip(key)
+        .map(|(column, value)| SqlExpr::binary(column, BinOp::Eq, SqlExpr::Param(value.clone())))
+        .reduce(|a, b| SqlExpr::binary(a, BinOp::And, b));
+    // `check_arity` / `PendingDelete::check` rule out an empty key before this is called.
+    Expr::new(condition.unwrap_or(SqlExpr::Param(Value::Bool(false))))
+}
+
+/// The distinct tables of `tables`, parents before children by foreign key (ties by name).
+fn dependency_order(tables: impl Iterator<Item = &'static TableDef>) -> Vec<&'static TableDef> {
+    let mut distinct: Vec<&'static TableDef> = Vec::new();
+    for t in tables {
+        if !distinct.contains(&t) {
+            distinct.push(t);
+        }
+    }
+    distinct.sort_by_key(|t| t.name());
+    sort_by_dependency(distinct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Session>();
+        send::<SessionMaker>();
+        fn sync<T: Sync>() {}
+        sync::<SessionMaker>();
+    }
+
+    #[test]
+    fn integer_keys_of_any_width_are_one_identity() {
+        static COLUMNS: [crate::ColumnDef; 0] = [];
+        static T: TableDef = TableDef::new("t", &COLUMNS, &crate::DEFAULT_METADATA);
+        assert_eq!(
+            IdentityKey::new(&T, &[Value::I32(1)]),
+            IdentityKey::new(&T, &[Value::I64(1)])
+        );
+        assert_ne!(
+            IdentityKey::new(&T, &[Value::I64(1)]),
+            IdentityKey::new(&T, &[Value::Text("1".into())])
+        );
+    }
+
+    #[test]
+    fn only_a_zero_integer_key_is_unset() {
+        assert!(is_unset(&[Value::I64(0)]));
+        assert!(is_unset(&[Value::I16(0)]));
+        assert!(!is_unset(&[Value::I64(3)]));
+        assert!(!is_unset(&[Value::I64(0), Value::I64(0)]));
+        assert!(!is_unset(&[Value::Text("0".into())]));
+    }
+}
