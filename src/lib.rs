@@ -133,7 +133,7 @@ pub mod prelude {
     pub use quarry_runtime::{
         Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Execute,
         Expression, Insert, MetaData, PoolClass, Row, Rows, Select, Session, Strategy, Table,
-        Update, Upsert, all, create_engine, excluded, exists, func, nullable, select,
-        sessionmaker, text,
+        Update, Upsert, all, create_engine, excluded, exists, func, nullable, select, sessionmaker,
+        text,
     };
 }

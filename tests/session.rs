@@ -8,7 +8,6 @@ mod support;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use quarry::prelude::*;
 use quarry::{Value, driver};
@@ -113,6 +112,10 @@ fn has_elsewhere(b: &Backend) -> bool {
 }
 
 /// The SQL of every `quarry::engine` event `f` runs on this thread.
+///
+/// A global subscriber that records into the current thread's buffer while one is open: a
+/// scoped one (`with_default`) loses events when another test thread registers the same
+/// callsite first (tracing caches the callsite's interest), which made this flaky.
 fn statements<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     struct Sql(Option<String>);
     impl Visit for Sql {
@@ -123,7 +126,10 @@ fn statements<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
             }
         }
     }
-    struct Recorder(Arc<Mutex<Vec<String>>>);
+    thread_local! {
+        static SEEN: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+    }
+    struct Recorder;
     impl Subscriber for Recorder {
         fn enabled(&self, m: &Metadata<'_>) -> bool {
             m.target() == "quarry::engine"
@@ -137,15 +143,25 @@ fn statements<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
             let mut sql = Sql(None);
             event.record(&mut sql);
             if let Some(sql) = sql.0 {
-                self.0.lock().unwrap().push(sql);
+                SEEN.with(|seen| {
+                    if let Some(seen) = seen.borrow_mut().as_mut() {
+                        seen.push(sql);
+                    }
+                });
             }
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
     }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let out = tracing::subscriber::with_default(Recorder(Arc::clone(&seen)), f);
-    let seen = seen.lock().unwrap().clone();
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        tracing::subscriber::set_global_default(Recorder).expect("the only global subscriber");
+    });
+    SEEN.with(|seen| *seen.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let seen = SEEN
+        .with(|seen| seen.borrow_mut().take())
+        .unwrap_or_default();
     (out, seen)
 }
 
@@ -704,6 +720,28 @@ fn binds_send_each_table_to_its_engine() {
         assert_eq!(events.count("notes"), 0, "notes went to their own engine");
         assert_eq!(notes.count("notes"), 1);
         assert_eq!(notes.count("events"), 0);
+        // execute() routes by the statement's tables.
+        let whats: Vec<String> = session
+            .execute(select!(LogEvent::what FROM LogEvent))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(whats, ["signup"], "{}", b.name);
+        let n: i64 = session
+            .execute(select!(count(Note::id) FROM Note))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(n, 1, "{}", b.name);
+        let e = session
+            .execute(select!(Note::text, LogEvent::what FROM Note JOIN LogEvent ON LogEvent::id == Note::id))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("the statement spans the session's engines: table \"notes\""),
+            "{e}"
+        );
+        session.rollback().unwrap();
         for engine in [&b.engine, &events.engine, &notes.engine] {
             assert_eq!(engine.pool_status().checked_out, 0, "{}", b.name);
         }

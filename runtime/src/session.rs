@@ -658,8 +658,8 @@ impl Session {
         Ok(found)
     }
 
-    /// Run `stmt` on the default engine's connection, inside the session's transaction, after
-    /// flushing pending work. Rows it returns do not enter the identity map.
+    /// Run `stmt` inside the session's transaction, after flushing pending work. Rows it
+    /// returns do not enter the identity map.
     ///
     /// ```
     /// use quarry::prelude::*;
@@ -684,11 +684,41 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     ///
+    /// The statement runs on the engine its tables are bound to in this session (see
+    /// [`SessionBuilder`]); a statement naming no table (`text()`) on the default engine.
+    ///
     /// # Errors
-    /// A flush error; as [`Connection::execute`].
+    /// A flush error; [`crate::Error::Unbound`] when the statement's tables are bound to
+    /// different engines in this session (naming a table of each); as [`Connection::execute`].
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
         self.flush()?;
-        self.connection()?.execute(stmt)
+        let slot = self.slot_for_statement(&stmt)?;
+        self.connection_at(slot)?.execute(stmt)
+    }
+
+    /// The one engine slot of the statement's tables (the default for none).
+    fn slot_for_statement<S: Statement>(&self, stmt: &S) -> Result<usize> {
+        let mut tables = Vec::new();
+        stmt.tables(&mut tables);
+        let mut found: Option<(usize, &'static TableDef)> = None;
+        for table in tables {
+            let slot = self.binds.slot_for(table);
+            match found {
+                None => found = Some((slot, table)),
+                Some((first, first_table)) if first != slot => {
+                    return Err(crate::Error::Unbound(format!(
+                        "the statement spans the session's engines: table \"{}\" is bound to \
+                         {} and table \"{}\" to {}; a statement runs on one engine",
+                        first_table.name(),
+                        self.binds.engines[first].url(),
+                        table.name(),
+                        self.binds.engines[slot].url(),
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(found.map_or(0, |(slot, _)| slot))
     }
 
     /// The default engine's connection, in the session's transaction (begun if none is open);

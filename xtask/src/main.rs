@@ -144,9 +144,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("engine_disposal", Runs::Everywhere),
     ("implicit_execution", Runs::Everywhere),
     ("thread_local", Runs::Everywhere),
-    // In examples/pending/ until the Session branch is merged: move it to examples/ and
-    // uncomment.
-    // ("session", Runs::Everywhere),
+    ("session", Runs::Everywhere),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features
