@@ -252,7 +252,10 @@ impl Connection {
     /// ```
     /// use quarry::prelude::*;
     ///
+    /// static META: MetaData = MetaData::new();
+    ///
     /// #[derive(Table, Debug, PartialEq)]
+    /// #[table(metadata = META)]
     /// struct Pet {
     ///     #[column(primary_key)]
     ///     id: i64,
@@ -260,7 +263,7 @@ impl Connection {
     /// }
     ///
     /// let engine = create_engine("sqlite://")?;
-    /// DEFAULT_METADATA.create_all(&engine)?;
+    /// META.create_all(&engine)?;
     /// let mut conn = engine.connect()?;
     /// conn.execute(insert!(Pet { name: "Rex" }))?;
     /// let pets: Vec<Pet> = conn.execute(select!(Pet WHERE Pet::name == "Rex"))?.all()?;
