@@ -165,6 +165,20 @@ fn statements<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     (out, seen)
 }
 
+/// The table (`users` or `posts`) of each statement in `sql` that starts with `verb`, in order.
+fn tables_of(sql: &[String], verb: &str) -> Vec<&'static str> {
+    sql.iter()
+        .filter(|s| s.starts_with(verb))
+        .map(|s| {
+            if s.contains("users") {
+                "users"
+            } else {
+                "posts"
+            }
+        })
+        .collect()
+}
+
 /// A SQLite file engine of its own, removed when dropped.
 struct SideDb {
     engine: Engine,
@@ -278,17 +292,7 @@ fn flush_inserts_parents_before_children_and_deletes_children_first() {
         });
         session.add(post(10, "second"));
         let ((), sql) = statements(|| session.flush().unwrap());
-        let inserts: Vec<&str> = sql
-            .iter()
-            .filter(|s| s.starts_with("INSERT"))
-            .map(|s| {
-                if s.contains("users") {
-                    "users"
-                } else {
-                    "posts"
-                }
-            })
-            .collect();
+        let inserts = tables_of(&sql, "INSERT");
         assert_eq!(inserts, ["users", "posts", "posts"], "{}: {sql:?}", b.name);
         let titles: Vec<String> = session
             .execute(select!(Post::title FROM Post ORDER BY Post::id))
@@ -311,17 +315,7 @@ fn flush_inserts_parents_before_children_and_deletes_children_first() {
             session.delete(post);
         }
         let ((), sql) = statements(|| session.commit().unwrap());
-        let deletes: Vec<&str> = sql
-            .iter()
-            .filter(|s| s.starts_with("DELETE"))
-            .map(|s| {
-                if s.contains("users") {
-                    "users"
-                } else {
-                    "posts"
-                }
-            })
-            .collect();
+        let deletes = tables_of(&sql, "DELETE");
         assert_eq!(deletes, ["posts", "posts", "users"], "{}: {sql:?}", b.name);
         assert_eq!(users_elsewhere(&b.engine), 0, "{}", b.name);
     }

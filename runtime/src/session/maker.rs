@@ -159,11 +159,7 @@ impl Binds {
     /// The index of `engine`, added if new. Two handles of one engine share a pool (and so a
     /// connection and transaction in the session).
     pub(super) fn slot_of(&mut self, engine: &Engine) -> usize {
-        match self
-            .engines
-            .iter()
-            .position(|e| std::ptr::eq(e.pool(), engine.pool()))
-        {
+        match self.engines.iter().position(|e| e.same(engine)) {
             Some(i) => i,
             None => {
                 self.engines.push(engine.clone());
