@@ -141,54 +141,69 @@ pub trait Execute: Statement + Sized {
 
 impl<S: Statement> Execute for S {}
 
-/// The one engine `tables` are bound to.
-fn engine_for(tables: &[&'static TableDef]) -> Result<Engine> {
-    let mut bound: Option<(Engine, &'static TableDef)> = None;
-    let mut unbound: Option<&'static TableDef> = None;
+/// What `key` says of the first table, when it says the same of every table (`None` for no
+/// tables); else the first table and the first one that differs from it, each with its key.
+/// Implicit execution keys tables by their bind, a session by its bind slot.
+pub(crate) fn one_key<K>(
+    tables: &[&'static TableDef],
+    mut key: impl FnMut(&'static TableDef) -> K,
+    same: impl Fn(&K, &K) -> bool,
+) -> std::result::Result<Option<(K, &'static TableDef)>, Differ<K>> {
+    let mut first: Option<(K, &'static TableDef)> = None;
     for &table in tables {
-        match table.metadata().get_bind() {
-            None => {
-                unbound.get_or_insert(table);
-            }
-            Some(engine) => match &bound {
-                None => bound = Some((engine, table)),
-                Some((first, first_table)) if !first.same(&engine) => {
-                    return Err(Error::Unbound(format!(
-                        "the statement spans engines: table \"{}\" is bound to {} (MetaData \
-                         {}) and table \"{}\" to {} (MetaData {}); a statement runs on one \
-                         engine, so run it with engine.execute(…) on the one that has both \
-                         tables",
-                        first_table.name(),
-                        first.url(),
-                        first_table.metadata_name(),
-                        table.name(),
-                        engine.url(),
-                        table.metadata_name(),
-                    )));
-                }
-                Some(_) => {}
-            },
+        let k = key(table);
+        match first {
+            None => first = Some((k, table)),
+            Some((ref f, _)) if same(f, &k) => {}
+            Some(f) => return Err((f, (k, table))),
         }
     }
-    match (bound, unbound) {
-        (Some((engine, _)), None) => Ok(engine),
-        (Some((engine, bound_table)), Some(table)) => Err(unbound_table(
-            table,
-            &format!(
-                "bind it to the engine of table \"{}\" ({}) so that the statement has one \
-                 engine",
-                bound_table.name(),
-                engine.url()
-            ),
-        )),
-        (None, Some(table)) => Err(unbound_table(
+    Ok(first)
+}
+
+/// The first table with its key, and the first table keyed otherwise (see [`one_key`]).
+pub(crate) type Differ<K> = ((K, &'static TableDef), (K, &'static TableDef));
+
+/// The one engine `tables` are bound to.
+fn engine_for(tables: &[&'static TableDef]) -> Result<Engine> {
+    let bind = |t: &'static TableDef| t.metadata().get_bind();
+    let same = |a: &Option<Engine>, b: &Option<Engine>| match (a, b) {
+        (Some(a), Some(b)) => a.same(b),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    match one_key(tables, bind, same) {
+        Ok(Some((Some(engine), _))) => Ok(engine),
+        Ok(Some((None, table))) => Err(unbound_table(
             table,
             "run the statement with engine.execute(…) or conn.execute(…)",
         )),
-        (None, None) => Err(Error::Unbound(
+        Ok(None) => Err(Error::Unbound(
             "this statement names no table, so no MetaData bind applies (text() is never \
              bound); run it with engine.execute(…) or conn.execute(…)"
                 .into(),
         )),
+        Err(((Some(first), first_table), (Some(engine), table))) => Err(Error::Unbound(format!(
+            "the statement spans engines: table \"{}\" is bound to {} (MetaData {}) and table \
+             \"{}\" to {} (MetaData {}); a statement runs on one engine, so run it with \
+             engine.execute(…) on the one that has both tables",
+            first_table.name(),
+            first.url(),
+            first_table.metadata_name(),
+            table.name(),
+            engine.url(),
+            table.metadata_name(),
+        ))),
+        Err(((Some(engine), bound), (_, unbound)) | ((_, unbound), (Some(engine), bound))) => {
+            Err(unbound_table(
+                unbound,
+                &format!(
+                    "bind it to the engine of table \"{}\" ({}) so that the statement has one \
+                     engine",
+                    bound.name(),
+                    engine.url()
+                ),
+            ))
+        }
+        Err(((None, _), (None, _))) => unreachable!("two unbound tables are keyed alike"),
     }
 }

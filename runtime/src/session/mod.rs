@@ -521,25 +521,17 @@ impl Session {
     fn slot_for_statement<S: Statement>(&self, stmt: &S) -> Result<usize> {
         let mut tables = Vec::new();
         stmt.tables(&mut tables);
-        let mut found: Option<(usize, &'static TableDef)> = None;
-        for table in tables {
-            let slot = self.binds.slot_for(table);
-            match found {
-                None => found = Some((slot, table)),
-                Some((first, first_table)) if first != slot => {
-                    return Err(crate::Error::Unbound(format!(
-                        "the statement spans the session's engines: table \"{}\" is bound to \
-                         {} and table \"{}\" to {}; a statement runs on one engine",
-                        first_table.name(),
-                        self.binds.engines[first].url(),
-                        table.name(),
-                        self.binds.engines[slot].url(),
-                    )));
-                }
-                Some(_) => {}
-            }
+        match crate::bind::one_key(&tables, |t| self.binds.slot_for(t), |a, b| a == b) {
+            Ok(found) => Ok(found.map_or(0, |(slot, _)| slot)),
+            Err(((first, first_table), (slot, table))) => Err(Error::Unbound(format!(
+                "the statement spans the session's engines: table \"{}\" is bound to {} and \
+                 table \"{}\" to {}; a statement runs on one engine",
+                first_table.name(),
+                self.binds.engines[first].url(),
+                table.name(),
+                self.binds.engines[slot].url(),
+            ))),
         }
-        Ok(found.map_or(0, |(slot, _)| slot))
     }
 
     /// The default engine's connection, in the session's transaction (begun if none is open);
