@@ -55,10 +55,7 @@ impl Url {
             Some((d, drv)) => (d, Some(drv)),
             None => (scheme, None),
         };
-        let dialect = match dialect {
-            "postgres" => "postgresql",
-            d => d,
-        };
+        let dialect = canonical_dialect(dialect);
         // Any well-formed name: whether a dialect of that name exists (built in or
         // registered) is for `driver::for_url` to say.
         if !is_name(dialect) {
@@ -219,8 +216,16 @@ impl fmt::Debug for Url {
     }
 }
 
+/// A dialect's one spelling: `postgres` is `postgresql`.
+pub(crate) fn canonical_dialect(dialect: &str) -> &str {
+    match dialect {
+        "postgres" => "postgresql",
+        d => d,
+    }
+}
+
 /// A dialect or driver name: `[A-Za-z][A-Za-z0-9_]*`.
-fn is_name(s: &str) -> bool {
+pub(crate) fn is_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

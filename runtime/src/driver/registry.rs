@@ -19,7 +19,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::Driver;
 use crate::error::{Error, Result};
-use crate::url::Url;
+use crate::url::{Url, canonical_dialect, is_name};
 
 /// What [`register`] stores: makes a driver for a URL whose scheme matched the registered name.
 pub type DriverFactory = dyn Fn(&Url) -> Result<Arc<dyn Driver>> + Send + Sync + 'static;
@@ -172,21 +172,13 @@ fn split(key: &str) -> (&str, Option<&str>) {
 /// Check a registered name's form; spell `postgres` as `postgresql`, as URLs do.
 fn normalise(name: &str) -> Result<String> {
     let (dialect, driver) = split(name);
-    let valid = |part: &str| {
-        part.starts_with(|c: char| c.is_ascii_alphabetic())
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    if !valid(dialect) || !driver.is_none_or(valid) {
+    if !is_name(dialect) || !driver.is_none_or(is_name) {
         return Err(Error::config(format!(
             "cannot register {name:?}: a dialect name is \"dialect\" or \"dialect+driver\", each \
              part ASCII letters, digits and '_', starting with a letter"
         )));
     }
-    let dialect = if dialect == "postgres" {
-        "postgresql"
-    } else {
-        dialect
-    };
+    let dialect = canonical_dialect(dialect);
     Ok(match driver {
         Some(driver) => format!("{dialect}+{driver}"),
         None => dialect.to_owned(),
