@@ -8,9 +8,9 @@
 //! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
 //! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
-//! - `bench <name> [--quick] [args…]`: run a benchmark of `BENCHES` in release mode; it prints
-//!   its table and writes its rows to `<target dir>/bench/<name>.json`. Without a known name,
-//!   list them.
+//! - `bench [name] [--quick] [args…]`: run a benchmark of `BENCHES` in release mode (without a
+//!   name: `compare`, Quarry against the raw drivers, Diesel and SeaQuery); it prints its table
+//!   and writes its rows to `<target dir>/bench/summary.json` (`compare`) or `<name>.json`.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,12 +19,21 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-/// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) of the
-/// root crate that takes `--quick` and `--json PATH`, with what it measures.
-const BENCHES: &[(&str, &str)] = &[(
-    "pool",
-    "Quarry's pool against r2d2: ops/s and p99 checkout latency at 1, 4, 16, 64 threads",
-)];
+/// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) that
+/// takes `--quick` and `--json PATH`: its name, its package, what it measures. The first is
+/// the default.
+const BENCHES: &[(&str, &str, &str)] = &[
+    (
+        "compare",
+        "quarry-bench",
+        "Quarry against raw rusqlite/postgres/mysql, Diesel and SeaQuery on Diesel's workloads",
+    ),
+    (
+        "pool",
+        "quarry",
+        "Quarry's pool against r2d2: ops/s and p99 checkout latency at 1, 4, 16, 64 threads",
+    ),
+];
 
 /// A database server the live tests use.
 struct Server {
@@ -72,7 +81,7 @@ fn main() -> Result<()> {
                  db [status|start]  the local PostgreSQL and MariaDB servers\n  \
                  bless              re-record UI .stderr files and insta snapshots\n  \
                  snapshots          list snapshots pending review\n  \
-                 bench <name>       a benchmark, in release mode (`--quick`: seconds): {}",
+                 bench [name]       a benchmark, in release mode (default compare; `--quick`): {}",
                 bench_names()
             );
             bail!("unknown command {:?}", args.join(" "))
@@ -370,36 +379,42 @@ fn pg_ctlcluster(action: &str) -> Result<()> {
 fn bench_names() -> String {
     BENCHES
         .iter()
-        .map(|(name, _)| *name)
+        .map(|(name, _, _)| *name)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Run one benchmark in release mode (`cargo bench`), its JSON next to Cargo's build output.
+/// Run one benchmark in release mode (`cargo bench`), its JSON next to Cargo's build output:
+/// `compare` (the default, without a name) writes `bench/summary.json`, the others
+/// `bench/<name>.json`.
 fn bench(args: &[&str]) -> Result<()> {
-    let Some((name, rest)) = args
-        .split_first()
-        .filter(|(name, _)| BENCHES.iter().any(|(known, _)| known == *name))
-    else {
+    let (name, rest) = match args.split_first() {
+        Some((name, rest)) if !name.starts_with('-') => (*name, rest),
+        _ => ("compare", args),
+    };
+    let Some((_, package, _)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
         eprintln!(
-            "usage: cargo xtask bench <name> [--quick] [args…]\n\n\
-             `--quick` runs for a few seconds instead of about a minute; other args go to the\n\
-             benchmark (`cargo xtask bench <name> --help` lists them).\n\nbenchmarks:"
+            "usage: cargo xtask bench [name] [--quick] [args…]\n\n\
+             `--quick` runs for a few seconds (compare: under a minute once built) instead of\n\
+             about a minute; other args go to the benchmark (`cargo xtask bench <name> --help`\n\
+             lists them).\n\nbenchmarks:"
         );
-        for (name, what) in BENCHES {
+        for (name, _, what) in BENCHES {
             eprintln!("  {name:<8} {what}");
         }
-        match args.first() {
-            Some(name) => bail!("no benchmark named {name:?}"),
-            None => bail!("name a benchmark"),
-        }
+        bail!("no benchmark named {name:?}");
     };
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
-    let json = target.join("bench").join(format!("{name}.json"));
+    let file = if name == "compare" {
+        "summary.json".to_owned()
+    } else {
+        format!("{name}.json")
+    };
+    let json = target.join("bench").join(file);
     let json = json.to_string_lossy();
     let mut cargs = vec![
-        "bench", "-p", "quarry", "--bench", name, "--", "--json", &json,
+        "bench", "-p", package, "--bench", name, "--", "--json", &json,
     ];
     cargs.extend_from_slice(rest);
     cargo(&cargs)

@@ -154,7 +154,8 @@ impl DriverConnection for SqliteConnection {
             // SQLite has no statement timeout; interrupt from the progress handler instead.
             let deadline = Instant::now() + timeout;
             self.conn
-                .progress_handler(1000, Some(move || Instant::now() > deadline));
+                .progress_handler(1000, Some(move || Instant::now() > deadline))
+                .map_err(fail)?;
         }
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let expected = stmt.parameter_count();
@@ -231,7 +232,9 @@ impl DriverConnection for SqliteConnection {
     fn set_statement_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.timeout = timeout;
         if timeout.is_none() {
-            self.conn.progress_handler(0, None::<fn() -> bool>);
+            self.conn
+                .progress_handler(0, None::<fn() -> bool>)
+                .map_err(|e| Error::from(convert(e, None, &[])))?;
         }
         Ok(())
     }
