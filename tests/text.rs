@@ -230,3 +230,34 @@ fn a_text_can_be_executed_again_by_reference() -> quarry::Result<()> {
     assert_eq!(conn.execute(&bound)?.one()?, "wendy");
     Ok(())
 }
+
+/// A connection reuses the column names of recent results (up to four statements): the keys
+/// of each result are still its own, whatever ran before and in whatever order.
+#[test]
+fn keys_are_each_results_own_across_reused_statements() -> quarry::Result<()> {
+    let mut conn = setup()?;
+    let statements: [(&str, &[&str]); 6] = [
+        ("SELECT id FROM users", &["id"]),
+        ("SELECT id, name FROM users", &["id", "name"]),
+        ("SELECT name, id FROM users", &["name", "id"]),
+        ("SELECT name AS id FROM users", &["id"]),
+        (
+            "SELECT hair_color, name, id FROM users",
+            &["hair_color", "name", "id"],
+        ),
+        ("SELECT id AS name FROM users", &["name"]),
+    ];
+    for round in 0..3 {
+        for (i, (sql, keys)) in statements.iter().enumerate() {
+            // Shuffle the order from round to round: hits, misses and evictions of the cache.
+            let (sql, keys) = if round == 1 {
+                statements[5 - i]
+            } else {
+                (*sql, *keys)
+            };
+            let rows = conn.execute(text(sql))?;
+            assert_eq!(rows.keys(), keys, "{sql} in round {round}");
+        }
+    }
+    Ok(())
+}

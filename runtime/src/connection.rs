@@ -138,7 +138,13 @@ pub(crate) struct State {
     changed_isolation: bool,
     changed_timeout: bool,
     autocommit: bool,
+    /// The column names of recent results, most recent first: a statement run again (the
+    /// common case) shares its `Rows::keys` instead of allocating them per execution.
+    recent_keys: Vec<Arc<[String]>>,
 }
+
+/// How many results' column names a connection keeps for reuse.
+const RECENT_KEYS: usize = 4;
 
 /// Lock a shared state; a panic while it was locked leaves nothing half-written that the
 /// transaction stack cannot recover from, so a poisoned lock is used as is.
@@ -432,6 +438,7 @@ impl State {
             changed_isolation: false,
             changed_timeout: false,
             autocommit: false,
+            recent_keys: Vec::new(),
         }
     }
 
@@ -460,14 +467,16 @@ impl State {
         let mut sink = Collect::<R> {
             rows: Vec::new(),
             keys: None,
+            recent: std::mem::take(&mut self.recent_keys),
             key_only: compiled.returns_key,
             key: None,
         };
         let hide = self.engine.hide_parameters();
-        let outcome: Outcome = self
-            .driver()?
-            .run(compiled.sql(), compiled.params(), &mut sink)
-            .map_err(|e| self.after_error(e, hide))?;
+        let ran = self
+            .driver()
+            .and_then(|d| d.run(compiled.sql(), compiled.params(), &mut sink));
+        self.recent_keys = std::mem::take(&mut sink.recent);
+        let outcome: Outcome = ran.map_err(|e| self.after_error(e, hide))?;
         if compiled.returns_key {
             return Ok(Rows::new(
                 Vec::new(),
@@ -678,6 +687,8 @@ pub use crate::transaction::Transaction;
 struct Collect<R> {
     rows: Vec<R>,
     keys: Option<Arc<[String]>>,
+    /// The connection's recent column names (`State::recent_keys`), lent for the run.
+    recent: Vec<Arc<[String]>>,
     /// The statement's one result value is an inserted key (see `Compiled::returns_key`).
     key_only: bool,
     key: Option<i64>,
@@ -685,7 +696,16 @@ struct Collect<R> {
 
 impl<R: FromRow> RowSink for Collect<R> {
     fn columns(&mut self, names: &[&str]) {
-        self.keys = Some(names.iter().map(|n| (*n).to_owned()).collect());
+        let same = |keys: &Arc<[String]>| keys.iter().map(String::as_str).eq(names.iter().copied());
+        let keys = match self.recent.iter().position(same) {
+            Some(at) => self.recent.remove(at),
+            None => names.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        if self.recent.len() == RECENT_KEYS {
+            self.recent.pop();
+        }
+        self.recent.insert(0, Arc::clone(&keys));
+        self.keys = Some(keys);
     }
 
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{Dialect, Placeholder};
+use super::{Dialect, Placeholder, ReservedWords};
 use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::SqlType;
@@ -36,7 +36,11 @@ impl Dialect for Postgres {
     }
 
     fn reserved_words(&self) -> &'static [&'static str] {
-        RESERVED
+        RESERVED_WORDS.words()
+    }
+
+    fn is_reserved(&self, ident: &str) -> bool {
+        RESERVED_WORDS.contains(ident)
     }
 
     fn placeholder(&self) -> Placeholder {
@@ -69,6 +73,8 @@ impl Dialect for Postgres {
 }
 
 /// PostgreSQL's reserved words, as SQLAlchemy's PostgreSQL dialect lists them.
+static RESERVED_WORDS: ReservedWords = ReservedWords::new(RESERVED);
+
 const RESERVED: &[&str] = &[
     "all",
     "analyse",

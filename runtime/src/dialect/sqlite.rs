@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::Dialect;
+use super::{Dialect, ReservedWords};
 use crate::error::Result;
 use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
@@ -35,7 +35,11 @@ impl Dialect for Sqlite {
     }
 
     fn reserved_words(&self) -> &'static [&'static str] {
-        RESERVED
+        RESERVED_WORDS.words()
+    }
+
+    fn is_reserved(&self, ident: &str) -> bool {
+        RESERVED_WORDS.contains(ident)
     }
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
@@ -101,6 +105,8 @@ impl Dialect for Sqlite {
 }
 
 /// SQLite's reserved words, as SQLAlchemy's SQLite dialect lists them.
+static RESERVED_WORDS: ReservedWords = ReservedWords::new(RESERVED);
+
 const RESERVED: &[&str] = &[
     "add",
     "after",

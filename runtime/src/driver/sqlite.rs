@@ -174,8 +174,20 @@ impl DriverConnection for SqliteConnection {
             sink.columns(&[]);
             stmt.raw_execute().map_err(fail)?;
         } else {
-            let names: Vec<&str> = stmt.column_names();
-            sink.columns(&names);
+            // The names without a `Vec` per execution for the usual handful of columns.
+            let count = stmt.column_count();
+            let mut few = [""; 16];
+            let many: Vec<&str>;
+            let names: &[&str] = if count <= few.len() {
+                for (i, slot) in few.iter_mut().take(count).enumerate() {
+                    *slot = stmt.column_name(i).map_err(fail)?;
+                }
+                &few[..count]
+            } else {
+                many = stmt.column_names();
+                &many
+            };
+            sink.columns(names);
             let mut rows = stmt.raw_query();
             while let Some(row) = rows.next().map_err(fail)? {
                 fetched += 1;
