@@ -708,6 +708,12 @@ impl<R: FromRow> RowSink for Collect<R> {
         self.keys = Some(keys);
     }
 
+    fn expect_rows(&mut self, rows: usize) {
+        if !self.key_only {
+            self.rows.reserve_exact(rows);
+        }
+    }
+
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {
         if self.key_only {
             self.key = row.get_i64(0)?;

@@ -63,6 +63,11 @@ pub trait RowSink {
     fn columns(&mut self, names: &[&str]);
     /// Called once per row; an error stops the query and is returned from `run`.
     fn row(&mut self, row: &dyn RawRow) -> Result<()>;
+    /// Called before the rows by a driver that knows how many will come (one that read the
+    /// whole result), so that the sink can allocate once. Default: nothing.
+    fn expect_rows(&mut self, rows: usize) {
+        let _ = rows;
+    }
 }
 
 /// What running a statement did.

@@ -270,6 +270,7 @@ impl PgConnection {
         // client's runtime and polls the connection once per row, which cost more client CPU
         // than reading and decoding the row itself (twice the raw crate's time on 10 000 rows).
         let rows = self.client.query(&stmt, binds).map_err(Failure::Pg)?;
+        sink.expect_rows(rows.len());
         // Each cell is located once per row: a decoder asks for some twice (`Option<T>` checks
         // for NULL first, `Option<Post>` of a LEFT JOIN checks every column of the post), and
         // each `try_get` checks the index and the type again.
