@@ -473,8 +473,8 @@ impl State {
         };
         let hide = self.engine.hide_parameters();
         let ran = self
-            .driver()
-            .and_then(|d| d.run(compiled.sql(), compiled.params(), &mut sink));
+            .driver()?
+            .run(compiled.sql(), compiled.params(), &mut sink);
         self.recent_keys = std::mem::take(&mut sink.recent);
         let outcome: Outcome = ran.map_err(|e| self.after_error(e, hide))?;
         if compiled.returns_key {

@@ -404,8 +404,10 @@ fn bench(args: &[&str]) -> Result<()> {
         }
         bail!("no benchmark named {name:?}");
     };
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    // Absolute: `cargo bench` runs the binary in its package's directory.
+    let root = std::env::current_dir().context("cannot read the current directory")?;
+    let target = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from));
     let file = if name == "compare" {
         "summary.json".to_owned()
     } else {
