@@ -41,10 +41,9 @@ pub struct Comment {
     pub text: String,
 }
 
+/// One explicit connection; it keeps its engine alive.
 pub struct Quarry {
     conn: Connection,
-    /// Kept so the engine outlives the connection's use (the connection holds it too).
-    _engine: Engine,
 }
 
 /// `url` as Quarry spells it: `sqlite://` (memory), `postgresql://…`, `mysql://…`. PostgreSQL
@@ -58,10 +57,7 @@ pub fn new(url: &str) -> Result<Box<dyn Contender>> {
     };
     let engine = create_engine(&url).with_context(|| format!("quarry: engine for {url}"))?;
     let conn = engine.connect().context("quarry: connect")?;
-    Ok(Box::new(Quarry {
-        conn,
-        _engine: engine,
-    }))
+    Ok(Box::new(Quarry { conn }))
 }
 
 impl Contender for Quarry {
