@@ -254,18 +254,13 @@ impl PgConnection {
                 last_insert_id: None,
             });
         }
-        let mut inline_names = [""; INLINE];
-        let heap_names: Vec<&str>;
-        let names: &[&str] = if stmt.columns().len() <= INLINE {
-            for (slot, c) in inline_names.iter_mut().zip(stmt.columns()) {
-                *slot = c.name();
-            }
-            &inline_names[..stmt.columns().len()]
-        } else {
-            heap_names = stmt.columns().iter().map(|c| c.name()).collect();
-            &heap_names
-        };
-        sink.columns(names);
+        let columns = stmt.columns();
+        super::send_column_names(
+            columns.len(),
+            |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
+            sink,
+        )
+        .unwrap_or_else(|never| match never {});
         // The whole result in one call, as libpq reads it: `query_raw`'s iterator enters the
         // client's runtime and polls the connection once per row, which cost more client CPU
         // than reading and decoding the row itself (twice the raw crate's time on 10 000 rows).

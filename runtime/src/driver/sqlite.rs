@@ -174,20 +174,8 @@ impl DriverConnection for SqliteConnection {
             sink.columns(&[]);
             stmt.raw_execute().map_err(fail)?;
         } else {
-            // The names without a `Vec` per execution for the usual handful of columns.
-            let count = stmt.column_count();
-            let mut few = [""; 16];
-            let many: Vec<&str>;
-            let names: &[&str] = if count <= few.len() {
-                for (i, slot) in few.iter_mut().take(count).enumerate() {
-                    *slot = stmt.column_name(i).map_err(fail)?;
-                }
-                &few[..count]
-            } else {
-                many = stmt.column_names();
-                &many
-            };
-            sink.columns(names);
+            super::send_column_names(stmt.column_count(), |i| stmt.column_name(i), sink)
+                .map_err(fail)?;
             let mut rows = stmt.raw_query();
             while let Some(row) = rows.next().map_err(fail)? {
                 fetched += 1;
