@@ -4,7 +4,9 @@
 //!   example (`EXAMPLES`) on SQLite, PostgreSQL and MariaDB, check formatting and clippy.
 //! - `examples`: just the examples part of `ci`.
 //! - `test`: the test command of README.md (`cargo test --workspace`), after reporting which
-//!   database servers are up. With `CI=true` a server that is down is a failure.
+//!   database servers are up and enabling PostgreSQL's prepared transactions (a fresh server
+//!   has them off; the two-phase tests need them). With `CI=true` a server that is down is a
+//!   failure.
 //! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
 //! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
@@ -252,6 +254,16 @@ fn test(extra: &[&str]) -> Result<()> {
     let down = status();
     if in_ci() && !down.is_empty() {
         bail!("CI=true and these servers are down: {}", down.join(", "));
+    }
+    // A fresh machine runs PostgreSQL with prepared transactions off; the two-phase tests need
+    // them, so the test command prepares the server (once: later runs find the setting).
+    if is_up("127.0.0.1:5432")
+        && let Err(e) = enable_prepared_transactions()
+    {
+        if in_ci() {
+            return Err(e.context("enabling PostgreSQL prepared transactions"));
+        }
+        eprintln!("could not enable PostgreSQL prepared transactions: {e:#}");
     }
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
