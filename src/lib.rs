@@ -124,16 +124,26 @@
 //! [`Row`]s read by column name or index, or typed with `.columns::<(i64, String)>()`.
 #![warn(missing_docs)]
 
+pub use quarry_core::*;
 pub use quarry_macros::{Table, delete, insert, select, update};
 pub use quarry_runtime::*;
 
+/// SQL dialects (from `quarry-core`: pure, no I/O) and the registry through which third-party
+/// dialects and drivers join in-process (from the engine, `quarry-runtime`).
+pub mod dialect {
+    pub use quarry_core::dialect::*;
+    pub use quarry_runtime::registry::{DriverFactory, register, registered, unregister};
+}
+
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
+    pub use quarry_core::{
+        Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, Insert, MetaData,
+        Row, Select, Table, Update, Upsert, all, excluded, exists, func, nullable, select, text,
+    };
     pub use quarry_macros::{Table, delete, insert, select, update};
     pub use quarry_runtime::{
-        Alias, Compile, Compound, Connection, DEFAULT_METADATA, Delete, Engine, Error, Execute,
-        Expression, Insert, MetaData, PoolClass, Row, Rows, Select, Session, Strategy, Table,
-        Update, Upsert, all, create_engine, excluded, exists, func, nullable, select, sessionmaker,
-        text,
+        BoundMetaData, Connection, Engine, Execute, MetaDataDdl, PoolClass, Rows, Session,
+        Strategy, TableDdl, create_engine, sessionmaker,
     };
 }

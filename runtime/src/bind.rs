@@ -2,17 +2,35 @@
 //! `statement.execute()`): a [`MetaData`] bound to an [`Engine`] lets the statements over its
 //! tables run without naming a connection, and `create_all(None)` find its database.
 
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::rows::Rows;
 use crate::schema::{MetaData, TableDef};
 use crate::sql::Statement;
 
-impl MetaData {
+/// The binds: which engine each bound `MetaData` runs on. A side table of the engine crate,
+/// keyed by the `MetaData`'s address (a `MetaData` is a `static`, never zero-sized), so that
+/// the schema model in `quarry-core` knows no engine. A handful of entries: looked up by a
+/// linear scan under a read lock, once per implicit execution.
+static BINDS: RwLock<Vec<(&'static MetaData, Engine)>> = RwLock::new(Vec::new());
+
+fn binds() -> RwLockReadGuard<'static, Vec<(&'static MetaData, Engine)>> {
+    BINDS.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn binds_mut() -> RwLockWriteGuard<'static, Vec<(&'static MetaData, Engine)>> {
+    BINDS.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Bound metadata: a [`MetaData`] bound to an [`Engine`] (SQLAlchemy 1.x's `metadata.bind`).
+/// Implemented for `MetaData`; in the prelude.
+pub trait BoundMetaData {
     /// Bind this `MetaData` to `engine`: statements over its tables gain
     /// [`.execute()`](Execute::execute) (implicit execution), and `create_all(None)`,
     /// `drop_all(None)` and the tables' `create(None)` / `drop(None)` / `exists(None)` run on
-    /// it. Binding again replaces the engine (re-bind); [`MetaData::unbind`] removes it.
+    /// it. Binding again replaces the engine (re-bind); [`BoundMetaData::unbind`] removes it.
     ///
     /// Several `MetaData` bound to different engines route each statement to its own engine
     /// (vertical sharding); a statement over tables of two differently-bound `MetaData` is an
@@ -41,63 +59,71 @@ impl MetaData {
     /// assert!(select!(User).execute().is_err());
     /// # Ok::<(), quarry::Error>(())
     /// ```
-    pub fn bind(&self, engine: &Engine) {
-        *self.write_bind() = Some(engine.clone());
-    }
+    fn bind(&'static self, engine: &Engine);
 
     /// Remove the bind; implicit execution over this `MetaData`'s tables fails again.
-    pub fn unbind(&self) {
-        *self.write_bind() = None;
-    }
+    fn unbind(&'static self);
 
     /// The engine this `MetaData` is bound to, if any.
-    pub fn get_bind(&self) -> Option<Engine> {
-        self.bind
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
+    fn get_bind(&'static self) -> Option<Engine>;
 
     /// True while bound to an engine.
-    pub fn is_bound(&self) -> bool {
+    fn is_bound(&'static self) -> bool {
         self.get_bind().is_some()
-    }
-
-    fn write_bind(&self) -> std::sync::RwLockWriteGuard<'_, Option<Engine>> {
-        self.bind
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// `given`, else the bind; an error saying how to bind when neither is there.
-    pub(crate) fn engine_or_bind(&'static self, given: Option<&Engine>) -> Result<Engine> {
-        if let Some(engine) = given {
-            return Ok(engine.clone());
-        }
-        self.get_bind().ok_or_else(|| {
-            let name = self
-                .tables()
-                .first()
-                .map_or("this MetaData", |t| t.metadata_name());
-            Error::Unbound(format!(
-                "MetaData {name} is not bound to an engine; call {name}.bind(&engine) first, \
-                 or pass the engine: {name}.create_all(&engine)"
-            ))
-        })
     }
 }
 
-impl TableDef {
-    /// `given`, else the bind of the table's `MetaData`; an error naming the table when neither
-    /// is there.
-    pub(crate) fn engine_or_bind(&'static self, given: Option<&Engine>) -> Result<Engine> {
-        if let Some(engine) = given {
-            return Ok(engine.clone());
+impl BoundMetaData for MetaData {
+    fn bind(&'static self, engine: &Engine) {
+        let mut binds = binds_mut();
+        match binds.iter_mut().find(|(m, _)| std::ptr::eq(*m, self)) {
+            Some((_, bound)) => *bound = engine.clone(),
+            None => binds.push((self, engine.clone())),
         }
-        self.metadata()
-            .get_bind()
-            .ok_or_else(|| unbound_table(self, "pass the engine instead of None"))
     }
+
+    fn unbind(&'static self) {
+        binds_mut().retain(|(m, _)| !std::ptr::eq(*m, self));
+    }
+
+    fn get_bind(&'static self) -> Option<Engine> {
+        binds()
+            .iter()
+            .find(|(m, _)| std::ptr::eq(*m, self))
+            .map(|(_, engine)| engine.clone())
+    }
+}
+
+/// `given`, else the bind of `meta`; an error saying how to bind when neither is there.
+pub(crate) fn engine_or_bind(meta: &'static MetaData, given: Option<&Engine>) -> Result<Engine> {
+    if let Some(engine) = given {
+        return Ok(engine.clone());
+    }
+    meta.get_bind().ok_or_else(|| {
+        let name = meta
+            .tables()
+            .first()
+            .map_or("this MetaData", |t| t.metadata_name());
+        Error::Unbound(format!(
+            "MetaData {name} is not bound to an engine; call {name}.bind(&engine) first, \
+             or pass the engine: {name}.create_all(&engine)"
+        ))
+    })
+}
+
+/// `given`, else the bind of the table's `MetaData`; an error naming the table when neither
+/// is there.
+pub(crate) fn table_engine_or_bind(
+    table: &'static TableDef,
+    given: Option<&Engine>,
+) -> Result<Engine> {
+    if let Some(engine) = given {
+        return Ok(engine.clone());
+    }
+    table
+        .metadata()
+        .get_bind()
+        .ok_or_else(|| unbound_table(table, "pass the engine instead of None"))
 }
 
 fn unbound_table(table: &TableDef, otherwise: &str) -> Error {
@@ -114,7 +140,7 @@ fn unbound_table(table: &TableDef, otherwise: &str) -> Error {
 /// connection until exhausted or dropped. Under
 /// [`Strategy::ThreadLocal`](crate::Strategy::ThreadLocal) it joins the thread's transaction.
 ///
-/// Implemented for every [`Statement`]; in the prelude. See [`MetaData::bind`] for an example.
+/// Implemented for every [`Statement`]; in the prelude. See [`BoundMetaData::bind`] for an example.
 pub trait Execute: Statement + Sized {
     /// The engine the statement's tables are bound to.
     ///

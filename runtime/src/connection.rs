@@ -9,42 +9,13 @@ use std::time::Duration;
 use crate::driver::{DriverConnection, Outcome, RowSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+pub use crate::isolation::IsolationLevel;
 use crate::pool::PooledConnection;
 use crate::rows::Rows;
 use crate::schema::FromRow;
 use crate::sql::{Compiled, Statement};
 use crate::transaction::{TxKind, TxState};
 use crate::value::RawRow;
-
-/// How isolated a transaction is from concurrent ones (`SET TRANSACTION ISOLATION LEVEL …`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IsolationLevel {
-    /// `READ UNCOMMITTED` (SQLite: `PRAGMA read_uncommitted = 1`, shared-cache only).
-    ReadUncommitted,
-    /// `READ COMMITTED`.
-    ReadCommitted,
-    /// `REPEATABLE READ`.
-    RepeatableRead,
-    /// `SERIALIZABLE` (SQLite's only real level).
-    Serializable,
-    /// No transaction block around statements: each one commits at once. This is what a Quarry
-    /// connection does anyway outside `begin()`, so this level changes nothing on the server.
-    Autocommit,
-}
-
-impl IsolationLevel {
-    /// The SQL spelling, `READ COMMITTED`.
-    pub fn as_sql(self) -> &'static str {
-        match self {
-            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
-            IsolationLevel::ReadCommitted => "READ COMMITTED",
-            IsolationLevel::RepeatableRead => "REPEATABLE READ",
-            IsolationLevel::Serializable => "SERIALIZABLE",
-            IsolationLevel::Autocommit => "AUTOCOMMIT",
-        }
-    }
-}
 
 /// Per-connection execution options (SQLAlchemy's `Connection.execution_options`).
 ///
@@ -586,9 +557,12 @@ impl State {
             Some(x) => crate::transaction::check_xid(x)?,
             None => crate::transaction::generate_xid(),
         };
-        match style {
-            crate::dialect::TwoPhase::PrepareTransaction => self.begin_driver()?,
-            crate::dialect::TwoPhase::Xa => self.batch(&format!("XA START '{xid}'"))?,
+        let steps = style.begin_sql(&xid);
+        if steps.is_empty() {
+            self.begin_driver()?;
+        }
+        for sql in &steps {
+            self.batch(sql)?;
         }
         let kind = TxKind::TwoPhase { xid, style };
         self.tx.push(kind.clone());

@@ -1,5 +1,6 @@
 //! Running DDL: `create_all`, `drop_all`, and per-table `create` / `drop`.
 
+use crate::bind::{engine_or_bind, table_engine_or_bind};
 use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -8,17 +9,30 @@ use crate::schema::{MetaData, TableDef};
 use crate::sql::Compiled;
 use crate::value::Value;
 
-impl MetaData {
+/// DDL for a whole [`MetaData`]: `create_all`, `drop_all`. Implemented for `MetaData`; in the
+/// prelude.
+pub trait MetaDataDdl {
     /// Create every table that does not exist yet, parents first, in one transaction where the
     /// database has transactional DDL. `bind` is the engine, or `None` for the one this
-    /// `MetaData` is bound to ([`MetaData::bind`]).
+    /// `MetaData` is bound to ([`BoundMetaData::bind`](crate::BoundMetaData::bind)).
     ///
     /// # Errors
     /// A database error naming the failed `CREATE` statement; [`crate::Error::Config`] when a
     /// column cannot be created on this database as declared; [`crate::Error::Unbound`] for
     /// `None` on an unbound `MetaData`.
-    pub fn create_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
-        let engine = self.engine_or_bind(bind.into())?;
+    fn create_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+
+    /// Drop every table that exists, children first. `bind` as for [`MetaDataDdl::create_all`].
+    ///
+    /// # Errors
+    /// A database error naming the failed `DROP` statement; [`crate::Error::Unbound`] as for
+    /// [`MetaDataDdl::create_all`].
+    fn drop_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+}
+
+impl MetaDataDdl for MetaData {
+    fn create_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = engine_or_bind(self, bind.into())?;
         let tables = self.tables();
         in_transaction(&engine, |conn| {
             for table in tables {
@@ -28,13 +42,8 @@ impl MetaData {
         })
     }
 
-    /// Drop every table that exists, children first. `bind` as for [`MetaData::create_all`].
-    ///
-    /// # Errors
-    /// A database error naming the failed `DROP` statement; [`crate::Error::Unbound`] as for
-    /// [`MetaData::create_all`].
-    pub fn drop_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
-        let engine = self.engine_or_bind(bind.into())?;
+    fn drop_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = engine_or_bind(self, bind.into())?;
         let tables = self.tables();
         in_transaction(&engine, |conn| {
             for table in tables.into_iter().rev() {
@@ -45,32 +54,41 @@ impl MetaData {
     }
 }
 
-impl TableDef {
+/// DDL for one table: `create`, `drop`, `exists`. Implemented for `TableDef`; in the prelude.
+pub trait TableDdl {
     /// `CREATE TABLE` (and its indexes) unless the table exists. `bind` is the engine, or
     /// `None` for the one the table's `MetaData` is bound to.
     ///
     /// # Errors
-    /// As [`MetaData::create_all`]; the unbound error names the table.
-    pub fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
-        let engine = self.engine_or_bind(bind.into())?;
+    /// As [`MetaDataDdl::create_all`]; the unbound error names the table.
+    fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+
+    /// `DROP TABLE` if the table exists. `bind` as for [`TableDdl::create`].
+    ///
+    /// # Errors
+    /// As [`MetaDataDdl::drop_all`]; the unbound error names the table.
+    fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+
+    /// True when the table exists in the database. `bind` as for [`TableDdl::create`].
+    ///
+    /// # Errors
+    /// A database error; [`crate::Error::Unbound`] as for [`TableDdl::create`].
+    fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool>;
+}
+
+impl TableDdl for TableDef {
+    fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = table_engine_or_bind(self, bind.into())?;
         in_transaction(&engine, |conn| create_if_missing(conn, self))
     }
 
-    /// `DROP TABLE` if the table exists. `bind` as for [`TableDef::create`].
-    ///
-    /// # Errors
-    /// As [`MetaData::drop_all`]; the unbound error names the table.
-    pub fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
-        let engine = self.engine_or_bind(bind.into())?;
+    fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        let engine = table_engine_or_bind(self, bind.into())?;
         in_transaction(&engine, |conn| drop_if_present(conn, self))
     }
 
-    /// True when the table exists in the database. `bind` as for [`TableDef::create`].
-    ///
-    /// # Errors
-    /// A database error; [`crate::Error::Unbound`] as for [`TableDef::create`].
-    pub fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
-        let engine = self.engine_or_bind(bind.into())?;
+    fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
+        let engine = table_engine_or_bind(self, bind.into())?;
         has_table(&mut engine.connect()?, self)
     }
 }

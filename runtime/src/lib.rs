@@ -1,55 +1,39 @@
-//! The runtime of [Quarry](https://docs.rs/quarry): statement model, dialects, drivers, pool,
-//! engine and connections.
+//! The blocking engine of [Quarry](https://docs.rs/quarry): drivers, the connection pool,
+//! engines, connections, transactions, results, bound metadata and the `Session`.
 //!
-//! Use it through the `quarry` crate, which adds the derive and the statement macros and
-//! re-exports everything here.
+//! It runs what `quarry-core` describes: statements compile there (pure, no I/O) and run here
+//! on a driver connection checked out of the pool. Use it through the `quarry` crate, which
+//! adds the derive and the statement macros and re-exports both crates.
 #![warn(missing_docs, missing_debug_implementations)]
 
-pub mod dialect;
+// The core's modules under the names this crate's code has always used (`crate::sql::…`).
+use quarry_core::{dialect, error, isolation, key, render, schema, sink, sql, url, value};
+// Names the engine's code and docs say as `crate::Error` & co.
+#[allow(unused_imports)]
+use quarry_core::{ColumnDef, DEFAULT_METADATA, Error, IsolationLevel, MetaData, Row, Statement};
+
 pub mod driver;
-mod error;
-mod render;
-mod row;
-mod rows;
-mod schema;
-pub mod sql;
-mod url;
-mod value;
 
 mod bind;
 mod connection;
 mod ddl;
 mod engine;
 pub mod pool;
+mod rows;
 mod session;
 mod transaction;
 
-#[doc(hidden)]
-pub mod __private;
-
-pub use bind::Execute;
-pub use connection::{Connection, ExecutionOptions, IsolationLevel};
+pub use bind::{BoundMetaData, Execute};
+pub use connection::{Connection, ExecutionOptions};
+pub use ddl::{MetaDataDdl, TableDdl};
 pub use engine::{Engine, EngineBuilder, RawConnection, Strategy, create_engine};
-pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
-pub use render::Renderer;
-pub use row::{ColumnIndex, Row};
 pub use rows::Rows;
-pub use schema::{
-    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Identity, Insertable, MetaData,
-    Table, TableDef,
-};
-pub use session::{Added, PrimaryKey, Session, SessionBuilder, SessionMaker, sessionmaker};
-pub use sql::{
-    Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Insert, Select,
-    SqlCache, Statement, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,
-    select, text,
-};
+pub use session::{Added, Session, SessionBuilder, SessionMaker, sessionmaker};
 pub use transaction::{EngineTransaction, Transaction};
-pub use url::Url;
-pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 
-/// DDL text for a table, for inspection and snapshots.
-pub mod schema_sql {
-    pub use crate::render::{create_indexes, create_table, drop_table, index_name};
+/// The driver registry: third-party dialects and drivers joining in-process. Users reach it
+/// as `quarry::dialect::{register, unregister, registered}`.
+pub mod registry {
+    pub use crate::driver::registry::{DriverFactory, register, registered, unregister};
 }

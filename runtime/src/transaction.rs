@@ -159,15 +159,13 @@ fn commit_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
         TxKind::Root => conn.commit_driver(),
         TxKind::Marker => Ok(()),
         TxKind::Savepoint(name) => conn.batch(&format!("RELEASE SAVEPOINT {name}")),
-        TxKind::TwoPhase { xid, style } => match (style, conn.tx.prepared) {
-            (TwoPhase::PrepareTransaction, true) => conn.batch(&format!("COMMIT PREPARED '{xid}'")),
-            (TwoPhase::PrepareTransaction, false) => conn.commit_driver(),
-            (TwoPhase::Xa, true) => conn.batch(&format!("XA COMMIT '{xid}'")),
-            (TwoPhase::Xa, false) => {
-                conn.batch(&format!("XA END '{xid}'"))?;
-                conn.batch(&format!("XA COMMIT '{xid}' ONE PHASE"))
+        TxKind::TwoPhase { xid, style } => {
+            let steps = style.commit_sql(xid, conn.tx.prepared);
+            if steps.is_empty() {
+                return conn.commit_driver();
             }
-        },
+            steps.iter().try_for_each(|sql| conn.batch(sql))
+        }
     }
 }
 
@@ -177,17 +175,13 @@ fn rollback_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
         // Inside a transaction that is already gone the savepoint went with it.
         TxKind::Savepoint(_) if conn.tx.inactive => Ok(()),
         TxKind::Savepoint(name) => conn.batch(&format!("ROLLBACK TO SAVEPOINT {name}")),
-        TxKind::TwoPhase { xid, style } => match (style, conn.tx.prepared) {
-            (TwoPhase::PrepareTransaction, true) => {
-                conn.batch(&format!("ROLLBACK PREPARED '{xid}'"))
+        TxKind::TwoPhase { xid, style } => {
+            let steps = style.rollback_sql(xid, conn.tx.prepared);
+            if steps.is_empty() {
+                return conn.rollback_driver();
             }
-            (TwoPhase::PrepareTransaction, false) => conn.rollback_driver(),
-            (TwoPhase::Xa, true) => conn.batch(&format!("XA ROLLBACK '{xid}'")),
-            (TwoPhase::Xa, false) => {
-                conn.batch(&format!("XA END '{xid}'"))?;
-                conn.batch(&format!("XA ROLLBACK '{xid}'"))
-            }
-        },
+            steps.iter().try_for_each(|sql| conn.batch(sql))
+        }
     }
 }
 
@@ -203,16 +197,11 @@ fn prepare(conn: &mut State, kind: &TxKind) -> Result<()> {
             "two-phase transaction {xid:?} is already prepared"
         )));
     }
-    match style {
-        TwoPhase::PrepareTransaction => {
-            conn.batch(&format!("PREPARE TRANSACTION '{xid}'"))?;
-            // The session is no longer in a transaction; the prepared one lives on the server.
-            conn.driver()?.forget_transaction();
-        }
-        TwoPhase::Xa => {
-            conn.batch(&format!("XA END '{xid}'"))?;
-            conn.batch(&format!("XA PREPARE '{xid}'"))?;
-        }
+    for sql in style.prepare_sql(xid) {
+        conn.batch(&sql)?;
+    }
+    if style.prepare_ends_session_transaction() {
+        conn.driver()?.forget_transaction();
     }
     conn.tx.prepared = true;
     Ok(())

@@ -1,7 +1,7 @@
 //! Drivers: the only place where database client crates are used.
 //!
 //! A [`Driver`] opens [`DriverConnection`]s for one URL. A connection runs SQL with bound
-//! [`Value`]s and hands each result row, as a [`RawRow`], to a [`RowSink`] — so rows are decoded
+//! [`Value`]s and hands each result row, as a [`RawRow`](crate::value::RawRow), to a [`RowSink`] — so rows are decoded
 //! by index straight from the driver's buffers into the caller's type.
 
 #[cfg(feature = "mysql")]
@@ -24,6 +24,8 @@ pub mod native {
     pub use ::rusqlite;
 }
 
+pub use crate::sink::{Outcome, RowSink, send_column_names};
+
 use std::any::Any;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -31,7 +33,7 @@ use std::sync::Arc;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::url::Url;
-use crate::value::{RawRow, Value};
+use crate::value::Value;
 
 /// Opens connections to one database.
 pub trait Driver: Debug + Send + Sync + 'static {
@@ -55,51 +57,6 @@ pub trait Driver: Debug + Send + Sync + 'static {
     fn each_connection_is_a_new_database(&self) -> bool {
         false
     }
-}
-
-/// Receives result rows one at a time.
-pub trait RowSink {
-    /// Called with the column names before the first row (also when there are no rows).
-    fn columns(&mut self, names: &[&str]);
-    /// Called once per row; an error stops the query and is returned from `run`.
-    fn row(&mut self, row: &dyn RawRow) -> Result<()>;
-    /// Called before the rows by a driver that knows how many will come (one that read the
-    /// whole result), so that the sink can allocate once. Default: nothing.
-    fn expect_rows(&mut self, rows: usize) {
-        let _ = rows;
-    }
-}
-
-/// Hand a result's `count` column names to `sink`, read by `name(i)`: on the stack for up to
-/// 16 columns (a `Vec` beyond), since a `Vec` per execution showed in the profile of
-/// single-row lookups.
-pub(crate) fn send_column_names<'a, E>(
-    count: usize,
-    mut name: impl FnMut(usize) -> std::result::Result<&'a str, E>,
-    sink: &mut dyn RowSink,
-) -> std::result::Result<(), E> {
-    let mut few = [""; 16];
-    if count <= few.len() {
-        for (i, slot) in few.iter_mut().take(count).enumerate() {
-            *slot = name(i)?;
-        }
-        sink.columns(&few[..count]);
-    } else {
-        let many = (0..count)
-            .map(name)
-            .collect::<std::result::Result<Vec<_>, E>>()?;
-        sink.columns(&many);
-    }
-    Ok(())
-}
-
-/// What running a statement did.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// Rows inserted, updated or deleted; rows returned for a `SELECT`.
-    pub rows_affected: u64,
-    /// The key the database assigned to the last inserted row, where it tells.
-    pub last_insert_id: Option<i64>,
 }
 
 /// One open connection of a driver.

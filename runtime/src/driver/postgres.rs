@@ -617,6 +617,7 @@ impl ToSql for Param<'_> {
                 }
                 _ => return Err(self.refuse(ty)),
             },
+            _ => return Err(self.refuse(ty)),
         }
         Ok(IsNull::No)
     }

@@ -276,6 +276,11 @@ impl rusqlite::ToSql for Bind<'_> {
                     temporal::uuid_hex(u),
                 )));
             }
+            other => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    format!("the SQLite driver cannot bind {other:?}").into(),
+                ));
+            }
         }))
     }
 }

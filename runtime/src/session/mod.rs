@@ -68,15 +68,16 @@ use crate::rows::Rows;
 use crate::schema::{Identity, Insertable, MetaData, Table, TableDef, sort_by_dependency};
 use crate::sql::{BinOp, Delete, Expr, Insert, SqlExpr, Statement, TableRef};
 use crate::transaction::EngineTransaction;
-use crate::value::{ToSql, Value};
+use crate::value::Value;
 
 mod maker;
 mod unit;
 
+pub use crate::key::PrimaryKey;
 use maker::Binds;
 pub use maker::{SessionBuilder, SessionMaker, sessionmaker};
+pub use unit::Added;
 use unit::*;
-pub use unit::{Added, PrimaryKey};
 
 /// A unit of work: pending inserts and deletes, an identity map, and a transaction per engine.
 ///

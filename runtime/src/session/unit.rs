@@ -119,37 +119,6 @@ impl KeySlot {
     }
 }
 
-/// A primary key for [`Session::get`]: one value, a tuple of values for a composite key (in
-/// the order of [`TableDef::primary_key`]), a `Vec<Value>`, or an [`Added`] handle. Integer
-/// widths do not matter: `1` (an `i32`) finds the `i64` key 1.
-///
-/// ```
-/// use quarry::{PrimaryKey, Value};
-///
-/// assert_eq!(7.into_key()?, [Value::I32(7)]);
-/// assert_eq!(("ed", 2i64).into_key()?, [Value::Text("ed".into()), Value::I64(2)]);
-/// # Ok::<(), quarry::Error>(())
-/// ```
-pub trait PrimaryKey {
-    /// The key's values.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for an [`Added`] object that has no key (it was rolled back).
-    fn into_key(self) -> Result<Vec<Value>>;
-}
-
-impl<T: ToSql> PrimaryKey for T {
-    fn into_key(self) -> Result<Vec<Value>> {
-        Ok(vec![self.to_value()])
-    }
-}
-
-impl PrimaryKey for Vec<Value> {
-    fn into_key(self) -> Result<Vec<Value>> {
-        Ok(self)
-    }
-}
-
 impl<T: Table> PrimaryKey for &Added<T> {
     fn into_key(self) -> Result<Vec<Value>> {
         self.slot.get().ok_or_else(|| {
@@ -160,21 +129,6 @@ impl<T: Table> PrimaryKey for &Added<T> {
         })
     }
 }
-
-macro_rules! tuple_keys {
-    ($($name:ident)+) => {
-        impl<$($name: ToSql),+> PrimaryKey for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn into_key(self) -> Result<Vec<Value>> {
-                let ($($name,)+) = self;
-                Ok(vec![$($name.to_value()),+])
-            }
-        }
-    };
-}
-tuple_keys!(A B);
-tuple_keys!(A B C);
-tuple_keys!(A B C D);
 
 /// An object of some table, queued for insertion.
 pub(super) trait PendingRow: Send {
@@ -272,6 +226,8 @@ impl From<&Value> for KeyPart {
             Value::Uuid(u) => KeyPart::Bytes(u.to_vec()),
             Value::Date(d) => KeyPart::Int(i64::from(*d)),
             Value::Time(t) | Value::Timestamp(t) | Value::TimestampTz(t) => KeyPart::Int(*t),
+            // A kind of value newer than this map: its debug form is as stable an identity.
+            other => KeyPart::Text(format!("{other:?}")),
         }
     }
 }

@@ -20,7 +20,7 @@ impl Dialect for Postgres {
         Some(super::TwoPhase::PrepareTransaction)
     }
 
-    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+    fn isolation_level_sql(&self, level: crate::isolation::IsolationLevel) -> Result<String> {
         Ok(format!(
             "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
             level.as_sql()

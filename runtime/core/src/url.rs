@@ -148,7 +148,8 @@ impl Url {
     }
 
     /// Set a query argument, replacing one of the same name (the engine's `connect_arg`).
-    pub(crate) fn set_query_arg(&mut self, key: String, value: String) {
+    #[doc(hidden)]
+    pub fn set_query_arg(&mut self, key: String, value: String) {
         match self.query.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
             None => self.query.push((key, value)),
@@ -156,7 +157,8 @@ impl Url {
     }
 
     /// An [`Error::Url`] about this URL.
-    pub(crate) fn error(&self, message: impl Into<String>) -> Error {
+    #[doc(hidden)]
+    pub fn error(&self, message: impl Into<String>) -> Error {
         Error::Url {
             url: self.to_string(),
             message: message.into(),
@@ -217,7 +219,8 @@ impl fmt::Debug for Url {
 }
 
 /// A dialect's one spelling: `postgres` is `postgresql`.
-pub(crate) fn canonical_dialect(dialect: &str) -> &str {
+#[doc(hidden)]
+pub fn canonical_dialect(dialect: &str) -> &str {
     match dialect {
         "postgres" => "postgresql",
         d => d,
@@ -225,7 +228,8 @@ pub(crate) fn canonical_dialect(dialect: &str) -> &str {
 }
 
 /// A dialect or driver name: `[A-Za-z][A-Za-z0-9_]*`.
-pub(crate) fn is_name(s: &str) -> bool {
+#[doc(hidden)]
+pub fn is_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -5,9 +5,7 @@
 //! program without any call at start-up.
 
 use std::fmt;
-use std::sync::RwLock;
 
-use crate::engine::Engine;
 use crate::error::Result;
 use crate::sql::{Alias, Delete, Insert, Select, Update};
 use crate::value::{RawRow, SqlType, Value};
@@ -519,19 +517,19 @@ impl Eq for TableDef {}
 /// ```
 ///
 /// A `MetaData` is identified by its address (it is never zero-sized, so no two `static`s
-/// share one). It may be *bound* to an engine ([`MetaData::bind`]) for implicit execution.
+/// share one). An engine may *bind* it (`META.bind(&engine)`, in the engine crate) for
+/// implicit execution.
 #[derive(Debug)]
 pub struct MetaData {
-    /// The engine of implicit execution, if bound.
-    pub(crate) bind: RwLock<Option<Engine>>,
+    /// Keeps the type from being zero-sized: two `static`s of a zero-sized type may share an
+    /// address, and a `MetaData` is known by its address.
+    _not_zero_sized: u8,
 }
 
 impl MetaData {
     /// An empty `MetaData`; tables join it through `#[table(metadata = …)]`.
     pub const fn new() -> Self {
-        MetaData {
-            bind: RwLock::new(None),
-        }
+        MetaData { _not_zero_sized: 0 }
     }
 
     /// The tables of this `MetaData`, parents before the children that reference them; tables
@@ -573,7 +571,7 @@ inventory::collect!(TableRegistration);
 
 /// Kahn's algorithm over foreign keys, always taking the first ready table in name order.
 /// `tables` must be sorted by name.
-pub(crate) fn sort_by_dependency(tables: Vec<&'static TableDef>) -> Vec<&'static TableDef> {
+pub fn sort_by_dependency(tables: Vec<&'static TableDef>) -> Vec<&'static TableDef> {
     let mut remaining = tables;
     let mut out = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {

@@ -46,11 +46,13 @@ pub struct Compiled {
     params: Vec<Value>,
     /// The SQL ends in `RETURNING <autoincrement key>` added for execution: the one result
     /// value is the inserted key, not a row of the statement.
-    pub(crate) returns_key: bool,
+    #[doc(hidden)]
+    pub returns_key: bool,
 }
 
 impl Compiled {
-    pub(crate) fn new(sql: String, params: Vec<Value>) -> Self {
+    /// SQL text and its parameters, as given (DDL, SQL a dialect prescribes).
+    pub fn new(sql: String, params: Vec<Value>) -> Self {
         Compiled {
             sql: Cow::Owned(sql),
             params,

@@ -98,7 +98,9 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(message: impl Into<String>) -> Self {
+    /// A configuration error ([`Error::Config`]): something set up or written so that it
+    /// cannot work, said in `message`.
+    pub fn config(message: impl Into<String>) -> Self {
         Error::Config(message.into())
     }
 }
@@ -129,18 +131,28 @@ pub enum DatabaseErrorKind {
 /// secrets. They are reachable through [`DatabaseError::params`].
 #[derive(Debug)]
 pub struct DatabaseError {
-    pub(crate) kind: DatabaseErrorKind,
-    pub(crate) code: Option<String>,
-    pub(crate) sqlstate: Option<String>,
-    pub(crate) message: String,
-    pub(crate) constraint: Option<String>,
-    pub(crate) sql: Option<String>,
-    pub(crate) params: Vec<Value>,
-    pub(crate) disconnect: bool,
+    #[doc(hidden)]
+    pub kind: DatabaseErrorKind,
+    #[doc(hidden)]
+    pub code: Option<String>,
+    #[doc(hidden)]
+    pub sqlstate: Option<String>,
+    #[doc(hidden)]
+    pub message: String,
+    #[doc(hidden)]
+    pub constraint: Option<String>,
+    #[doc(hidden)]
+    pub sql: Option<String>,
+    #[doc(hidden)]
+    pub params: Vec<Value>,
+    #[doc(hidden)]
+    pub disconnect: bool,
 }
 
 impl DatabaseError {
-    pub(crate) fn new(kind: DatabaseErrorKind, message: impl Into<String>) -> Self {
+    /// A database error of `kind` saying `message`; drivers fill in the rest (code, SQL,
+    /// parameters, whether the connection was lost).
+    pub fn new(kind: DatabaseErrorKind, message: impl Into<String>) -> Self {
         DatabaseError {
             kind,
             code: None,
@@ -261,7 +273,8 @@ impl From<DecodeError> for Error {
 /// The candidate closest to `name` within edit distance 2, for "did you mean" hints (the
 /// runtime's twin of the one in `quarry-macros`, which the runtime cannot depend on). A
 /// candidate is never suggested when every one of its characters would have to change.
-pub(crate) fn did_you_mean<'a>(
+#[doc(hidden)]
+pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

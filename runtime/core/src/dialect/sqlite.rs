@@ -14,11 +14,15 @@ use crate::value::SqlType;
 pub struct Sqlite;
 
 impl Dialect for Sqlite {
-    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+    fn isolation_level_sql(&self, level: crate::isolation::IsolationLevel) -> Result<String> {
         // SQLite transactions are serializable; READ UNCOMMITTED exists for shared caches.
         match level {
-            crate::IsolationLevel::Serializable => Ok("PRAGMA read_uncommitted = 0".into()),
-            crate::IsolationLevel::ReadUncommitted => Ok("PRAGMA read_uncommitted = 1".into()),
+            crate::isolation::IsolationLevel::Serializable => {
+                Ok("PRAGMA read_uncommitted = 0".into())
+            }
+            crate::isolation::IsolationLevel::ReadUncommitted => {
+                Ok("PRAGMA read_uncommitted = 1".into())
+            }
             other => Err(crate::Error::Unsupported {
                 feature: format!("isolation level {}", other.as_sql()),
                 dialect: "sqlite",

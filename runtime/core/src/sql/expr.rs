@@ -313,7 +313,8 @@ impl SqlExpr {
         }
     }
 
-    pub(crate) fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
+    /// `left op right`.
+    pub fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
         SqlExpr::Binary(Box::new(left), op, Box::new(right))
     }
 

@@ -5,9 +5,9 @@
 //! no driver types. Where a dialect lacks a feature, the hook returns [`Error::Unsupported`]
 //! rather than different SQL.
 //!
-//! Third-party dialects and drivers join in-process through the registry: [`register`] a
-//! factory under `"name"` or `"name+driver"`, and `create_engine("name+driver://…")` uses it
-//! (see `examples/custom_dialect.rs`).
+//! Third-party dialects and drivers join in-process through the engine's registry:
+//! `quarry::dialect::register` a factory under `"name"` or `"name+driver"`, and
+//! `create_engine("name+driver://…")` uses it (see `examples/custom_dialect.rs`).
 
 mod mysql;
 mod postgres;
@@ -19,8 +19,6 @@ use std::fmt::Debug;
 pub use mysql::Mysql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
-
-pub use crate::driver::registry::{DriverFactory, register, registered, unregister};
 
 use crate::error::Result;
 use crate::render::Renderer;
@@ -56,6 +54,58 @@ pub enum TwoPhase {
     PrepareTransaction,
     /// `XA START 'xid'` … `XA END` / `XA PREPARE` … `XA COMMIT 'xid'` (MySQL, MariaDB).
     Xa,
+}
+
+/// The SQL of each step of a two-phase transaction, for transaction id `xid` (already
+/// checked: no quote inside). An empty list means "the driver's own `BEGIN` / `COMMIT` /
+/// `ROLLBACK`". Engines run these; the steps themselves are pure.
+impl TwoPhase {
+    /// Starting the transaction.
+    pub fn begin_sql(self, xid: &str) -> Vec<String> {
+        match self {
+            TwoPhase::PrepareTransaction => Vec::new(),
+            TwoPhase::Xa => vec![format!("XA START '{xid}'")],
+        }
+    }
+
+    /// Preparing it (phase one).
+    pub fn prepare_sql(self, xid: &str) -> Vec<String> {
+        match self {
+            TwoPhase::PrepareTransaction => vec![format!("PREPARE TRANSACTION '{xid}'")],
+            TwoPhase::Xa => vec![format!("XA END '{xid}'"), format!("XA PREPARE '{xid}'")],
+        }
+    }
+
+    /// Whether, once prepared, the session is no longer in a transaction (the prepared one
+    /// lives on the server, as with PostgreSQL's `PREPARE TRANSACTION`).
+    pub fn prepare_ends_session_transaction(self) -> bool {
+        matches!(self, TwoPhase::PrepareTransaction)
+    }
+
+    /// Committing it, `prepared` or not (then in one phase).
+    pub fn commit_sql(self, xid: &str, prepared: bool) -> Vec<String> {
+        match (self, prepared) {
+            (TwoPhase::PrepareTransaction, true) => vec![format!("COMMIT PREPARED '{xid}'")],
+            (TwoPhase::PrepareTransaction, false) => Vec::new(),
+            (TwoPhase::Xa, true) => vec![format!("XA COMMIT '{xid}'")],
+            (TwoPhase::Xa, false) => vec![
+                format!("XA END '{xid}'"),
+                format!("XA COMMIT '{xid}' ONE PHASE"),
+            ],
+        }
+    }
+
+    /// Rolling it back, `prepared` or not.
+    pub fn rollback_sql(self, xid: &str, prepared: bool) -> Vec<String> {
+        match (self, prepared) {
+            (TwoPhase::PrepareTransaction, true) => vec![format!("ROLLBACK PREPARED '{xid}'")],
+            (TwoPhase::PrepareTransaction, false) => Vec::new(),
+            (TwoPhase::Xa, true) => vec![format!("XA ROLLBACK '{xid}'")],
+            (TwoPhase::Xa, false) => {
+                vec![format!("XA END '{xid}'"), format!("XA ROLLBACK '{xid}'")]
+            }
+        }
+    }
 }
 
 /// Every built-in dialect; tests iterate over this.
@@ -232,7 +282,7 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a level the database lacks.
-    fn isolation_level_sql(&self, level: crate::IsolationLevel) -> Result<String> {
+    fn isolation_level_sql(&self, level: crate::isolation::IsolationLevel) -> Result<String> {
         Ok(format!(
             "SET SESSION TRANSACTION ISOLATION LEVEL {}",
             level.as_sql()

@@ -9,11 +9,11 @@ use std::fmt;
 use super::{RawRow, Value};
 use crate::error::{DecodeError, Result};
 
-pub(crate) const MICROS_PER_SEC: i64 = 1_000_000;
-pub(crate) const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
+pub const MICROS_PER_SEC: i64 = 1_000_000;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
 
 /// Days since 1970-01-01 of a civil date.
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -24,7 +24,7 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// The civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -38,7 +38,7 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Split microseconds since the epoch into (days, microseconds into the day).
-pub(crate) fn split_timestamp(micros: i64) -> (i64, i64) {
+pub fn split_timestamp(micros: i64) -> (i64, i64) {
     (
         micros.div_euclid(MICROS_PER_DAY),
         micros.rem_euclid(MICROS_PER_DAY),
@@ -46,13 +46,12 @@ pub(crate) fn split_timestamp(micros: i64) -> (i64, i64) {
 }
 
 /// Microseconds since the epoch of a day count and a time of day.
-#[cfg(feature = "postgres")]
-pub(crate) fn join_timestamp(days: i64, time_micros: i64) -> i64 {
+pub fn join_timestamp(days: i64, time_micros: i64) -> i64 {
     days * MICROS_PER_DAY + time_micros
 }
 
 /// (hour, minute, second, microsecond) of microseconds since midnight.
-pub(crate) fn hms(micros: i64) -> (u32, u32, u32, u32) {
+pub fn hms(micros: i64) -> (u32, u32, u32, u32) {
     let secs = micros.div_euclid(MICROS_PER_SEC);
     (
         (secs / 3600) as u32,
@@ -63,7 +62,8 @@ pub(crate) fn hms(micros: i64) -> (u32, u32, u32, u32) {
 }
 
 /// `YYYY-MM-DD`.
-pub(crate) struct Date(pub(crate) i32);
+#[derive(Debug)]
+pub struct Date(pub i32);
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -73,7 +73,8 @@ impl fmt::Display for Date {
 }
 
 /// `HH:MM:SS[.ffffff]`.
-pub(crate) struct Time(pub(crate) i64);
+#[derive(Debug)]
+pub struct Time(pub i64);
 
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -87,7 +88,8 @@ impl fmt::Display for Time {
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]`.
-pub(crate) struct Timestamp(pub(crate) i64);
+#[derive(Debug)]
+pub struct Timestamp(pub i64);
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,7 +101,8 @@ impl fmt::Display for Timestamp {
 }
 
 /// A UUID as `8-4-4-4-12` lower-case hex.
-pub(crate) struct Hyphenated<'a>(pub(crate) &'a [u8; 16]);
+#[derive(Debug)]
+pub struct Hyphenated<'a>(pub &'a [u8; 16]);
 
 impl fmt::Display for Hyphenated<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,7 +117,7 @@ impl fmt::Display for Hyphenated<'_> {
 }
 
 /// A UUID as 32 lower-case hex digits (SQLAlchemy's `CHAR(32)` storage).
-pub(crate) fn uuid_hex(u: &[u8; 16]) -> String {
+pub fn uuid_hex(u: &[u8; 16]) -> String {
     let mut s = String::with_capacity(32);
     for b in u {
         s.push_str(&format!("{b:02x}"));
@@ -130,7 +133,7 @@ fn digits(s: &str) -> Option<i64> {
 }
 
 /// Parse `YYYY-MM-DD` into days since the epoch.
-pub(crate) fn parse_date(s: &str) -> Option<i32> {
+pub fn parse_date(s: &str) -> Option<i32> {
     let (neg, s) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s),
@@ -156,7 +159,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Parse `HH:MM[:SS[.f…]]` into microseconds since midnight.
-pub(crate) fn parse_time(s: &str) -> Option<i64> {
+pub fn parse_time(s: &str) -> Option<i64> {
     let (hms, frac) = match s.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
@@ -184,7 +187,7 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
 
 /// Parse `YYYY-MM-DD[ T]HH:MM[:SS[.f]][Z|±HH[:MM]]` into microseconds since the epoch, in UTC
 /// when an offset is given.
-pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
+pub fn parse_timestamp(s: &str) -> Option<i64> {
     let s = s.trim();
     let split = s.find([' ', 'T'])?;
     let days = parse_date(&s[..split])?;
@@ -216,7 +219,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 /// Parse hex with or without hyphens (and optional braces) into UUID bytes.
-pub(crate) fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
     let hex: Vec<u8> = s
         .trim_matches(|c| c == '{' || c == '}')
         .bytes()
@@ -234,7 +237,7 @@ pub(crate) fn parse_uuid(s: &str) -> Option<[u8; 16]> {
 }
 
 /// True for `-?digits[.digits]`.
-pub(crate) fn is_decimal_text(s: &str) -> bool {
+pub fn is_decimal_text(s: &str) -> bool {
     let s = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),

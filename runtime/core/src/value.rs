@@ -47,7 +47,8 @@ macro_rules! feature_types {
     };
 }
 pub(crate) use feature_types;
-pub(crate) mod temporal;
+#[doc(hidden)]
+pub mod temporal;
 
 /// A bound parameter or a dynamically decoded column value.
 #[derive(Clone, PartialEq)]
