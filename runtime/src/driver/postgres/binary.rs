@@ -18,6 +18,8 @@ use types::Type;
 mod decode;
 mod encode;
 mod numeric;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use decode::{BinaryRow, PgRow};
 pub(crate) use encode::Param;

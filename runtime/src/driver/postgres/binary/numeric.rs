@@ -159,4 +159,120 @@ mod tests {
         assert_eq!(to_i64("42.000"), Some(42));
         assert_eq!(to_i64("42.5"), None);
     }
+
+    fn encoded(text: &str) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        encode(text, &mut buf).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        buf.to_vec()
+    }
+
+    /// `numeric_send(x)` as PostgreSQL 15 answers it, as words: ndigits, weight, sign, dscale,
+    /// then the base-10000 digits.
+    fn wire(words: &[u16]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn numeric_encodes_as_postgresql_sends_it() {
+        for (text, words) in [
+            ("12.340", &[2, 0, 0, 3, 12, 3400][..]),
+            ("0", &[0, 0, 0, 0]),
+            ("0.00", &[0, 0, 0, 2]),
+            ("-5", &[1, 0, NEG, 0, 5]),
+            ("10000", &[1, 1, 0, 0, 1]),
+            ("-0.0001", &[1, 0xffff, NEG, 4, 1]),
+            ("100000000000000000000", &[1, 5, 0, 0, 1]),
+            ("123456789.000001", &[5, 2, 0, 6, 1, 2345, 6789, 0, 100]),
+            ("NaN", &[0, 0, NAN, 0]),
+        ] {
+            assert_eq!(encoded(text), wire(words), "{text}");
+            assert_eq!(decode(&wire(words)).as_deref(), Some(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn negative_zero_encodes_without_its_sign() {
+        assert_eq!(encoded("-0"), encoded("0"));
+        assert_eq!(round_trip("-0.00"), "0.00");
+    }
+
+    #[test]
+    fn small_fractions_keep_their_leading_zero_groups_as_weight() {
+        assert_eq!(encoded("0.00012345"), wire(&[2, 0xffff, 0, 8, 1, 2345]));
+        assert_eq!(round_trip("0.00012345"), "0.00012345");
+        assert_eq!(round_trip("-0.000000001"), "-0.000000001");
+        assert_eq!(round_trip("1.00000001"), "1.00000001");
+    }
+
+    #[test]
+    fn infinities_and_nan_decode_to_their_names() {
+        assert_eq!(
+            decode(&wire(&[0, 0, 0xD000, 32])).as_deref(),
+            Some("Infinity")
+        );
+        assert_eq!(
+            decode(&wire(&[0, 0, 0xF000, 32])).as_deref(),
+            Some("-Infinity")
+        );
+        assert_eq!(decode(&wire(&[0, 0, NAN, 0])).as_deref(), Some("NaN"));
+    }
+
+    #[test]
+    fn the_display_scale_cuts_or_pads_the_fraction() {
+        // 1.2345 sent with scale 2 (never by the server, but the scale governs) and 1 with 6.
+        assert_eq!(
+            decode(&wire(&[2, 0, 0, 2, 1, 2345])).as_deref(),
+            Some("1.23")
+        );
+        assert_eq!(decode(&wire(&[1, 0, 0, 6, 1])).as_deref(), Some("1.000000"));
+    }
+
+    #[test]
+    fn exponents_from_floats_become_plain_decimals() {
+        assert_eq!(round_trip("1e3"), "1000");
+        assert_eq!(round_trip("1.5E-3"), "0.0015");
+        assert_eq!(round_trip("-2.5e2"), "-250");
+        assert_eq!(round_trip(" 1.5 "), "1.5");
+    }
+
+    #[test]
+    fn text_that_is_not_a_decimal_is_refused() {
+        for text in [
+            "", "abc", "1.2.3", "1.", ".5", "+1", "--1", "1e", "Infinity", "inf",
+        ] {
+            let mut buf = BytesMut::new();
+            let err = encode(text, &mut buf).expect_err(text).to_string();
+            assert!(err.ends_with("is not a decimal number"), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_weight_beyond_numeric_range_is_refused() {
+        let huge = format!("1{}", "0".repeat(4 * 40_000));
+        let mut buf = BytesMut::new();
+        let err = encode(&huge, &mut buf).unwrap_err().to_string();
+        assert!(
+            err.ends_with("has too many digits for NUMERIC"),
+            "{err:.40}"
+        );
+    }
+
+    #[test]
+    fn truncated_bytes_decode_to_nothing() {
+        assert_eq!(decode(&[]), None);
+        assert_eq!(decode(&[0, 1, 0, 0, 0, 0]), None);
+        // Two digits announced, one sent.
+        assert_eq!(decode(&wire(&[2, 0, 0, 0, 1])), None);
+    }
+
+    #[test]
+    fn only_integral_decimals_in_range_are_integers() {
+        assert_eq!(to_i64("-0.000"), Some(0));
+        assert_eq!(to_i64("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(to_i64("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(to_i64("9223372036854775808"), None);
+        assert_eq!(to_i64("1.0001"), None);
+        assert_eq!(to_i64("NaN"), None);
+        assert_eq!(to_i64("Infinity"), None);
+    }
 }
