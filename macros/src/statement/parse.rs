@@ -1,12 +1,15 @@
-//! Parsing `select!`, `update!` and `delete!`: clauses are found by their upper-case (or lower-case) keywords at the
-//! top level of the input, and each clause's tokens are parsed as Rust.
+//! Parsing `select!`, `update!`, `delete!` and `insert!`: clauses are found by their upper-case
+//! (or lower-case) keywords at the top level of the input, and each clause's tokens are parsed
+//! as Rust. Only the syntax is checked here; a clause that does not parse is reported and left
+//! out, and the next one is read all the same.
 
 use proc_macro2::{Ident, Spacing, Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Path};
+use syn::{Expr, ExprStruct, Path};
 
-use crate::ctxt::hint;
+use super::ast::{Assignment, Delete, JoinClause, Select, Update};
+use crate::ctxt::{Ctxt, hint};
 
 /// Clause keywords of `select!` after the select list, in the order they may appear; the
 /// joins (`JOIN`, `LEFT [OUTER] JOIN`, `INNER JOIN`) may repeat after `FROM`.
@@ -36,29 +39,6 @@ const KEYWORDS: &[&str] = &[
 /// The hidden prefix by which an enclosing statement tells a nested `select!` which tables it
 /// may correlate to: `select!(__correlate(User, manager) Post WHERE …)`.
 pub(crate) const CORRELATE: &str = "__correlate";
-
-pub(crate) struct Select {
-    /// Tables (type names) and aliases of enclosing statements.
-    pub(crate) correlate: Vec<Ident>,
-    pub(crate) distinct: bool,
-    pub(crate) items: Vec<Expr>,
-    /// `FROM a, b`; joins attach to the last.
-    pub(crate) from: Vec<Expr>,
-    pub(crate) joins: Vec<JoinClause>,
-    pub(crate) filter: Option<Expr>,
-    pub(crate) group_by: Vec<Expr>,
-    pub(crate) having: Option<Expr>,
-    pub(crate) order_by: Vec<(Expr, Option<Ident>)>,
-    pub(crate) limit: Option<Expr>,
-    pub(crate) offset: Option<Expr>,
-}
-
-pub(crate) struct JoinClause {
-    pub(crate) keyword: Ident,
-    pub(crate) outer: bool,
-    pub(crate) table: Expr,
-    pub(crate) on: Expr,
-}
 
 /// A top-level keyword and the tokens after it up to the next keyword.
 struct Clause {
@@ -110,130 +90,153 @@ fn split_clauses(all: TokenStream) -> (TokenStream, Vec<Clause>) {
 }
 
 /// The table path at the head of an `update!` or `delete!`.
-fn table_path(head: TokenStream, usage: &str) -> syn::Result<Path> {
+fn table_path(cx: &mut Ctxt, head: TokenStream, usage: &str) -> Option<Path> {
     if head.is_empty() {
-        return Err(syn::Error::new(
+        cx.push(syn::Error::new(
             Span::call_site(),
             format!("expected a table: {usage}"),
         ));
+        return None;
     }
     syn::parse2(head.clone())
-        .map_err(|_| syn::Error::new_spanned(&head, format!("expected a table type: {usage}")))
+        .map_err(|_| cx.error_spanned_by(&head, format!("expected a table type: {usage}")))
+        .ok()
 }
 
 const SELECT_USAGE: &str = "select!(User WHERE User::id == 5) or \
                             select!(User::id, User::name FROM User WHERE …)";
 
-impl Parse for Select {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let all = star_arguments(input.parse()?);
-        let (correlate, all) = correlation_prefix(all)?;
-        let (mut head, mut clauses) = split_clauses(all);
-        let mut distinct = false;
-        if head.is_empty()
-            && clauses
-                .first()
-                .is_some_and(|c| c.keyword.to_string().eq_ignore_ascii_case("DISTINCT"))
-        {
-            distinct = true;
-            head = clauses.remove(0).tokens;
-        }
-        if head.is_empty() {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                format!("select! needs a select list: {SELECT_USAGE}"),
-            ));
-        }
-        let items = Punctuated::<Expr, syn::Token![,]>::parse_terminated
-            .parse2(head.clone())
+/// Read `select!`'s input. Every mistake is recorded in `cx`; what did not parse is left out.
+pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
+    let all = star_arguments(input);
+    let (correlate, all) = correlation_prefix(cx, all);
+    let (mut head, mut clauses) = split_clauses(all);
+    let mut distinct = false;
+    if head.is_empty()
+        && clauses
+            .first()
+            .is_some_and(|c| c.keyword.to_string().eq_ignore_ascii_case("DISTINCT"))
+    {
+        distinct = true;
+        head = clauses.remove(0).tokens;
+    }
+    let items = if head.is_empty() {
+        cx.push(syn::Error::new(
+            Span::call_site(),
+            format!("select! needs a select list: {SELECT_USAGE}"),
+        ));
+        None
+    } else {
+        Punctuated::<Expr, syn::Token![,]>::parse_terminated
+            .parse2(head)
             .map_err(|e| {
-                syn::Error::new(
+                cx.push(syn::Error::new(
                     e.span(),
                     format!("{e}; expected a select list: {SELECT_USAGE}"),
-                )
-            })?;
-        let mut select = Select {
-            correlate,
-            distinct,
-            items: items.into_iter().collect(),
-            from: Vec::new(),
-            joins: Vec::new(),
-            filter: None,
-            group_by: Vec::new(),
-            having: None,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
+                ));
+            })
+            .ok()
+            .map(|items| items.into_iter().collect())
+    };
+    let mut select = Select {
+        correlate,
+        distinct,
+        tables_complete: false,
+        items,
+        from: None,
+        joins: Vec::new(),
+        filter: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+    };
+    let mut from_complete = true;
+    let mut seen = [false; CLAUSES.len()];
+    let mut last_position = 0;
+    for clause in merge_joins(clauses) {
+        let upper = clause.keyword.to_string().to_ascii_uppercase();
+        let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER");
+        let name = if is_join { "JOIN" } else { upper.as_str() };
+        let Some(position) = CLAUSES.iter().position(|c| *c == name) else {
+            cx.push(syn::Error::new(
+                clause.keyword.span(),
+                format!(
+                    "`{}` is not valid in select!{}",
+                    clause.keyword,
+                    if upper == "UNION" {
+                        ": combine two selects with .union(…) or .union_all(…)"
+                    } else if upper == "DISTINCT" {
+                        ": DISTINCT goes first, select!(DISTINCT User::name FROM User)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            if upper == "UNION" {
+                // What follows is another select: its clauses are not this one's.
+                break;
+            }
+            continue;
         };
-        let mut seen = [false; CLAUSES.len()];
-        let mut last_position = 0;
-        for clause in merge_joins(clauses) {
-            let upper = clause.keyword.to_string().to_ascii_uppercase();
-            let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER");
-            let name = if is_join { "JOIN" } else { upper.as_str() };
-            let Some(position) = CLAUSES.iter().position(|c| *c == name) else {
-                return Err(syn::Error::new(
-                    clause.keyword.span(),
-                    format!(
-                        "`{}` is not valid in select!{}",
-                        clause.keyword,
-                        if upper == "UNION" {
-                            ": combine two selects with .union(…) or .union_all(…)"
-                        } else if upper == "DISTINCT" {
-                            ": DISTINCT goes first, select!(DISTINCT User::name FROM User)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            };
-            if seen[position] && !is_join {
-                return Err(syn::Error::new(
-                    clause.keyword.span(),
-                    format!("`{}` appears twice", clause.keyword),
-                ));
-            }
-            if position < last_position {
-                return Err(syn::Error::new(
-                    clause.keyword.span(),
-                    format!(
-                        "`{}` is out of place: clauses go in the order {CLAUSE_ORDER}",
-                        clause.keyword
-                    ),
-                ));
-            }
-            seen[position] = true;
-            last_position = position;
-            let span = clause.keyword.span();
-            match name {
-                "FROM" => {
-                    let tables = Punctuated::<Expr, syn::Token![,]>::parse_terminated
-                        .parse2(clause.tokens)?;
-                    if tables.is_empty() {
-                        return Err(syn::Error::new(span, "FROM needs a table after it"));
-                    }
-                    select.from = tables.into_iter().collect();
-                }
-                "JOIN" => {
-                    if select.from.is_empty() {
-                        return Err(syn::Error::new(
-                            span,
-                            "a join needs a FROM first: FROM User JOIN Post ON …",
-                        ));
-                    }
-                    select.joins.push(join(clause)?);
-                }
-                "WHERE" => select.filter = Some(expr(clause.tokens, span, "WHERE")?),
-                "GROUP" => select.group_by = group_by(clause.tokens, span)?,
-                "HAVING" => select.having = Some(expr(clause.tokens, span, "HAVING")?),
-                "ORDER" => select.order_by = order_by(clause.tokens, span)?,
-                "LIMIT" => select.limit = Some(expr(clause.tokens, span, "LIMIT")?),
-                "OFFSET" => select.offset = Some(expr(clause.tokens, span, "OFFSET")?),
-                _ => unreachable!("every clause keyword is handled"),
-            }
+        if seen[position] && !is_join {
+            cx.push(syn::Error::new(
+                clause.keyword.span(),
+                format!("`{}` appears twice", clause.keyword),
+            ));
+            continue;
         }
-        Ok(select)
+        if position < last_position {
+            cx.push(syn::Error::new(
+                clause.keyword.span(),
+                format!(
+                    "`{}` is out of place: clauses go in the order {CLAUSE_ORDER}",
+                    clause.keyword
+                ),
+            ));
+        }
+        seen[position] = true;
+        last_position = last_position.max(position);
+        let span = clause.keyword.span();
+        match name {
+            "FROM" => {
+                let parsed = Punctuated::<Expr, syn::Token![,]>::parse_terminated
+                    .parse2(clause.tokens)
+                    .map_err(|e| cx.push(e));
+                if parsed.as_ref().is_ok_and(Punctuated::is_empty) {
+                    cx.push(syn::Error::new(span, "FROM needs a table after it"));
+                }
+                let tables: Vec<Expr> = parsed.into_iter().flatten().collect();
+                from_complete = !tables.is_empty();
+                select.from = Some(tables);
+            }
+            "JOIN" => select.joins.push(join(cx, clause)),
+            "WHERE" => select.filter = expr(cx, clause.tokens, span, "WHERE"),
+            "GROUP" => {
+                select.group_by = group_by(clause.tokens, span).unwrap_or_else(|e| {
+                    cx.push(e);
+                    Vec::new()
+                })
+            }
+            "HAVING" => select.having = expr(cx, clause.tokens, span, "HAVING"),
+            "ORDER" => {
+                select.order_by = order_by(clause.tokens, span).unwrap_or_else(|e| {
+                    cx.push(e);
+                    Vec::new()
+                })
+            }
+            "LIMIT" => select.limit = expr(cx, clause.tokens, span, "LIMIT"),
+            "OFFSET" => select.offset = expr(cx, clause.tokens, span, "OFFSET"),
+            _ => unreachable!("every clause keyword is handled"),
+        }
     }
+    let named = match select.from {
+        Some(_) => from_complete,
+        None => select.items.is_some(),
+    };
+    select.tables_complete = named && select.joins.iter().all(|j| j.table.is_some());
+    select
 }
 
 /// `LEFT [OUTER] JOIN` and `INNER JOIN` arrive as two clauses, since `JOIN` is a keyword of
@@ -286,19 +289,23 @@ fn star_arguments(tokens: TokenStream) -> TokenStream {
 }
 
 /// Split off `__correlate(A, b)`, which only an enclosing statement macro writes.
-fn correlation_prefix(tokens: TokenStream) -> syn::Result<(Vec<Ident>, TokenStream)> {
+fn correlation_prefix(cx: &mut Ctxt, tokens: TokenStream) -> (Vec<Ident>, TokenStream) {
     let mut iter = tokens.clone().into_iter();
     match (iter.next(), iter.next()) {
         (Some(TokenTree::Ident(id)), Some(TokenTree::Group(g))) if id == CORRELATE => {
-            let names = Punctuated::<Ident, syn::Token![,]>::parse_terminated.parse2(g.stream())?;
-            Ok((names.into_iter().collect(), iter.collect()))
+            let names = Punctuated::<Ident, syn::Token![,]>::parse_terminated
+                .parse2(g.stream())
+                .map_err(|e| cx.push(e))
+                .unwrap_or_default();
+            (names.into_iter().collect(), iter.collect())
         }
-        _ => Ok((Vec::new(), tokens)),
+        _ => (Vec::new(), tokens),
     }
 }
 
-/// `JOIN T ON c`, `LEFT [OUTER] JOIN T ON c`, `INNER JOIN T ON c`.
-fn join(clause: Clause) -> syn::Result<JoinClause> {
+/// `JOIN T ON c`, `LEFT [OUTER] JOIN T ON c`, `INNER JOIN T ON c`. A missing `JOIN` after
+/// `LEFT`/`INNER` or a missing `ON` is reported, and the rest is read as if it were there.
+fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
     let keyword = clause.keyword;
     let upper = keyword.to_string().to_ascii_uppercase();
     let mut tokens = clause.tokens.into_iter().peekable();
@@ -311,10 +318,12 @@ fn join(clause: Clause) -> syn::Result<JoinClause> {
                 tokens.next();
             }
         }
-        match tokens.next() {
-            Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("JOIN") => {}
+        match tokens.peek() {
+            Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("JOIN") => {
+                tokens.next();
+            }
             _ => {
-                return Err(syn::Error::new(
+                cx.push(syn::Error::new(
                     keyword.span(),
                     format!(
                         "expected JOIN after {keyword}: {} Post ON Post::user_id == User::id",
@@ -342,19 +351,23 @@ fn join(clause: Clause) -> syn::Result<JoinClause> {
             None => table.extend([tt]),
         }
     }
-    let usage = "JOIN Post ON Post::user_id == User::id";
-    let Some(on) = on else {
-        return Err(syn::Error::new(
-            keyword.span(),
-            format!("a join needs ON and a condition: {usage}"),
-        ));
+    let table = expr(cx, table, keyword.span(), "JOIN");
+    let on = match on {
+        Some(on) => expr(cx, on, keyword.span(), "ON"),
+        None => {
+            cx.push(syn::Error::new(
+                keyword.span(),
+                "a join needs ON and a condition: JOIN Post ON Post::user_id == User::id",
+            ));
+            None
+        }
     };
-    Ok(JoinClause {
-        table: expr(table, keyword.span(), "JOIN")?,
-        on: expr(on, keyword.span(), "ON")?,
+    JoinClause {
         keyword,
         outer,
-    })
+        table,
+        on,
+    }
 }
 
 fn group_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<Expr>> {
@@ -373,12 +386,6 @@ fn group_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<Expr>> {
         return Err(syn::Error::new(span, "GROUP BY needs a column after it"));
     }
     Ok(terms.into_iter().collect())
-}
-
-/// `column = value` in `update!`'s SET clause.
-pub(crate) struct Assignment {
-    pub(crate) column: Ident,
-    pub(crate) value: Expr,
 }
 
 impl Parse for Assignment {
@@ -402,94 +409,81 @@ impl Parse for Assignment {
     }
 }
 
-pub(crate) struct Update {
-    pub(crate) table: Path,
-    pub(crate) assignments: Vec<Assignment>,
-    pub(crate) filter: Option<Expr>,
-}
+pub(crate) const UPDATE_USAGE: &str = "update!(User SET name = \"ed\" WHERE User::id == 5)";
 
-const UPDATE_USAGE: &str = "update!(User SET name = \"ed\" WHERE User::id == 5)";
-
-impl Parse for Update {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let (head, clauses) = split_clauses(input.parse()?);
-        let table = table_path(head, UPDATE_USAGE)?;
-        let mut assignments = None;
-        let mut filter = None;
-        for clause in clauses {
-            let span = clause.keyword.span();
-            match clause.keyword.to_string().to_ascii_uppercase().as_str() {
-                "SET" if assignments.is_none() && filter.is_none() => {
-                    let parser = Punctuated::<Assignment, syn::Token![,]>::parse_terminated;
-                    let list = parser.parse2(clause.tokens)?;
-                    if list.is_empty() {
-                        return Err(syn::Error::new(
-                            span,
-                            format!("SET needs at least one column: {UPDATE_USAGE}"),
-                        ));
-                    }
-                    assignments = Some(list.into_iter().collect());
-                }
-                "WHERE" if filter.is_none() => filter = Some(expr(clause.tokens, span, "WHERE")?),
-                _ => {
-                    return Err(misplaced(
-                        &clause.keyword,
-                        "update!",
-                        "SET …, then optionally WHERE …",
+/// Read `update!`'s input; a missing SET clause is for `check` to report.
+pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
+    let (head, clauses) = split_clauses(input);
+    let table = table_path(cx, head, UPDATE_USAGE);
+    let mut assignments: Option<Vec<Assignment>> = None;
+    let mut filter = None;
+    let mut seen_where = false;
+    for clause in clauses {
+        let span = clause.keyword.span();
+        match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+            "SET" if assignments.is_none() && !seen_where => {
+                let parser = Punctuated::<Assignment, syn::Token![,]>::parse_terminated;
+                let list = parser.parse2(clause.tokens).map_err(|e| cx.push(e));
+                if list.as_ref().is_ok_and(Punctuated::is_empty) {
+                    cx.push(syn::Error::new(
+                        span,
+                        format!("SET needs at least one column: {UPDATE_USAGE}"),
                     ));
                 }
+                let list = list.unwrap_or_default();
+                assignments = Some(list.into_iter().collect());
             }
+            "WHERE" if !seen_where => {
+                seen_where = true;
+                filter = expr(cx, clause.tokens, span, "WHERE");
+            }
+            _ => cx.push(misplaced(
+                &clause.keyword,
+                "update!",
+                "SET …, then optionally WHERE …",
+            )),
         }
-        let assignments = assignments.ok_or_else(|| {
-            syn::Error::new(
-                Span::call_site(),
-                format!("update! needs a SET clause: {UPDATE_USAGE}"),
-            )
-        })?;
-        Ok(Update {
-            table,
-            assignments,
-            filter,
-        })
+    }
+    Update {
+        table,
+        assignments,
+        filter,
     }
 }
 
-pub(crate) struct Delete {
-    pub(crate) table: Path,
-    pub(crate) filter: Option<Expr>,
-}
-
-impl Parse for Delete {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let (head, clauses) = split_clauses(input.parse()?);
-        let table = table_path(head, "delete!(User WHERE User::id == 5)")?;
-        let mut filter = None;
-        for clause in clauses {
-            let span = clause.keyword.span();
-            match clause.keyword.to_string().to_ascii_uppercase().as_str() {
-                "WHERE" if filter.is_none() => filter = Some(expr(clause.tokens, span, "WHERE")?),
-                _ => return Err(misplaced(&clause.keyword, "delete!", "optionally WHERE …")),
+/// Read `delete!`'s input.
+pub(crate) fn delete(cx: &mut Ctxt, input: TokenStream) -> Delete {
+    let (head, clauses) = split_clauses(input);
+    let table = table_path(cx, head, "delete!(User WHERE User::id == 5)");
+    let mut filter = None;
+    let mut seen_where = false;
+    for clause in clauses {
+        let span = clause.keyword.span();
+        match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+            "WHERE" if !seen_where => {
+                seen_where = true;
+                filter = expr(cx, clause.tokens, span, "WHERE");
             }
+            _ => cx.push(misplaced(&clause.keyword, "delete!", "optionally WHERE …")),
         }
-        Ok(Delete { table, filter })
     }
+    Delete { table, filter }
 }
 
-/// `insert!`'s input: a struct expression, with the macro's form in the error when it is not one.
-pub(crate) struct Insert(pub(crate) syn::ExprStruct);
-
-impl Parse for Insert {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        input.parse().map(Insert).map_err(|e| {
-            syn::Error::new(
+/// Read `insert!`'s input: a struct expression, with the macro's form in the error when it is
+/// not one.
+pub(crate) fn insert(cx: &mut Ctxt, input: TokenStream) -> Option<ExprStruct> {
+    syn::parse2(input)
+        .map_err(|e| {
+            cx.push(syn::Error::new(
                 e.span(),
                 format!(
                     "{e}; insert! takes a table and its values: \
                      insert!(User {{ name: \"ed\", hair_color: None }})"
                 ),
-            )
+            ));
         })
-    }
+        .ok()
 }
 
 fn misplaced(keyword: &Ident, mac: &str, form: &str) -> syn::Error {
@@ -499,14 +493,16 @@ fn misplaced(keyword: &Ident, mac: &str, form: &str) -> syn::Error {
     )
 }
 
-fn expr(tokens: TokenStream, span: Span, keyword: &str) -> syn::Result<Expr> {
+/// A clause's expression; `None` (and an error) when it is missing or does not parse.
+fn expr(cx: &mut Ctxt, tokens: TokenStream, span: Span, keyword: &str) -> Option<Expr> {
     if tokens.is_empty() {
-        return Err(syn::Error::new(
+        cx.push(syn::Error::new(
             span,
             format!("{keyword} needs an expression after it"),
         ));
+        return None;
     }
-    syn::parse2(tokens)
+    syn::parse2(tokens).map_err(|e| cx.push(e)).ok()
 }
 
 fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Ident>)>> {
