@@ -11,7 +11,7 @@ pub use crate::sql::{
 pub use crate::value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
 
 use crate::error::Result;
-use crate::schema::Table;
+use crate::sql::Table;
 
 /// Decode one field. Bound by `ColumnType` (not just `FromSql`) so that an unsupported field
 /// type gets the one message `ColumnType` explains.

@@ -37,14 +37,13 @@ pub use key::PrimaryKey;
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
 pub use schema::{
-    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Identity, Insertable, MetaData,
-    Table, TableDef,
+    ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, TableDef,
 };
 pub use sink::{Outcome, RowSink};
 pub use sql::{
-    Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Insert, Select,
-    SqlCache, Statement, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,
-    select, text,
+    Alias, AsExpr, Column, Compile, Compiled, Compound, Delete, Expr, Expression, Identity, Insert,
+    Select, SqlCache, Statement, Table, Text, TypedText, Update, Upsert, all, excluded, exists,
+    func, nullable, select, text,
 };
 pub use url::Url;
 pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};

@@ -7,50 +7,7 @@
 use std::fmt;
 
 use crate::error::Result;
-use crate::sql::{Alias, Delete, Insert, Select, Update};
 use crate::value::{RawRow, SqlType, Value};
-
-/// A table declared with `#[derive(Table)]`.
-pub trait Table: FromRow + Sized + 'static {
-    /// The table's definition.
-    fn table() -> &'static TableDef;
-
-    /// `SELECT` every column of the table.
-    fn select() -> Select<Self> {
-        Select::from_table(Self::table())
-    }
-
-    /// The table under another name, for self-joins: `User::alias("manager")`.
-    fn alias(name: &'static str) -> Alias<Self> {
-        Alias::new(name)
-    }
-
-    /// `UPDATE` the table; add `.set(column, value)` and `.filter(condition)`.
-    fn update() -> Update<()> {
-        Update::table(Self::table())
-    }
-
-    /// `DELETE FROM` the table; add `.filter(condition)`, or every row goes.
-    fn delete() -> Delete<()> {
-        Delete::from_table(Self::table())
-    }
-
-    /// `INSERT` one row.
-    fn insert(row: &Self) -> Insert<()>
-    where
-        Self: Insertable,
-    {
-        Insert::from_rows(Self::table(), std::slice::from_ref(row))
-    }
-
-    /// `INSERT` many rows in one multi-row `VALUES`.
-    fn insert_many(rows: &[Self]) -> Insert<()>
-    where
-        Self: Insertable,
-    {
-        Insert::from_rows(Self::table(), rows)
-    }
-}
 
 /// Decodes a Rust value from consecutive columns of a row, starting at `start`.
 pub trait FromRow: Sized {
@@ -153,41 +110,6 @@ pub trait Insertable {
     /// Append the row's `(column index, value)` pairs. An autoincrement primary key whose value is
     /// `0` is left out, so that the database assigns it (as MySQL does with `0`).
     fn values(&self, out: &mut Vec<(usize, Value)>);
-}
-
-/// A row's identity: its primary key, and where a key the database assigned goes.
-///
-/// `#[derive(Table)]` implements it for every table; a [`Session`](crate::Session) uses it to
-/// keep its identity map, to delete by key and to fill autoincrement keys in after a flush.
-///
-/// ```
-/// use quarry::prelude::*;
-/// use quarry::{Identity, Value};
-///
-/// #[derive(Table)]
-/// struct User {
-///     #[column(primary_key)]
-///     id: i64,
-///     name: String,
-/// }
-///
-/// let mut ed = User { id: 0, name: "ed".into() };
-/// ed.set_autoincrement_key(7)?;
-/// assert_eq!(ed.primary_key(), [Value::I64(7)]);
-/// # Ok::<(), quarry::Error>(())
-/// ```
-pub trait Identity: Table {
-    /// The primary key's values, in the order of [`TableDef::primary_key`] (declaration
-    /// order); empty for a table without a primary key.
-    fn primary_key(&self) -> Vec<Value>;
-
-    /// Store `key`, assigned by the database, in the autoincrement primary key column. Does
-    /// nothing for a table without one.
-    ///
-    /// # Errors
-    /// [`crate::Error::Decode`] when `key` does not fit the field's type (an `i16` key above
-    /// 32767).
-    fn set_autoincrement_key(&mut self, key: i64) -> Result<()>;
 }
 
 /// `key` as the field type `T` of the autoincrement column `column`; what the derive's

@@ -65,8 +65,9 @@ use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::rows::Rows;
-use crate::schema::{Identity, Insertable, MetaData, Table, TableDef, sort_by_dependency};
+use crate::schema::{Insertable, MetaData, TableDef, sort_by_dependency};
 use crate::sql::{BinOp, Delete, Expr, Insert, SqlExpr, Statement, TableRef};
+use crate::sql::{Identity, Table};
 use crate::transaction::EngineTransaction;
 use crate::value::Value;
 

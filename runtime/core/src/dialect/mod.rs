@@ -21,10 +21,30 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 use crate::error::Result;
-use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
-use crate::sql::SqlExpr;
 use crate::value::SqlType;
+
+/// Where a dialect hook writes its part of a statement: SQL text it spells, and the operands
+/// the statement holds, written by the renderer behind this small interface — so a dialect
+/// knows neither the renderer nor the statement model.
+pub trait LimitOffsetWriter {
+    /// Append SQL text.
+    fn push(&mut self, sql: &str);
+    /// Whether the statement has a `LIMIT`.
+    fn has_limit(&self) -> bool;
+    /// Whether the statement has an `OFFSET`.
+    fn has_offset(&self) -> bool;
+    /// Write the `LIMIT` operand (a bound parameter).
+    ///
+    /// # Errors
+    /// When the operand cannot be rendered.
+    fn limit(&mut self) -> Result<()>;
+    /// Write the `OFFSET` operand.
+    ///
+    /// # Errors
+    /// When the operand cannot be rendered.
+    fn offset(&mut self) -> Result<()>;
+}
 
 /// How a dialect writes bound parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,20 +266,18 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         " DEFAULT VALUES"
     }
 
-    /// Append `LIMIT`/`OFFSET`; at least one of them is present.
-    fn limit_offset(
-        &self,
-        r: &mut Renderer<'_>,
-        limit: Option<&SqlExpr>,
-        offset: Option<&SqlExpr>,
-    ) -> Result<()> {
-        if let Some(l) = limit {
-            r.push(" LIMIT ");
-            r.expr(l)?;
+    /// Append `LIMIT`/`OFFSET` through `w`; at least one of them is present.
+    ///
+    /// # Errors
+    /// As the writer's operands, or [`crate::Error::Unsupported`].
+    fn limit_offset(&self, w: &mut dyn LimitOffsetWriter) -> Result<()> {
+        if w.has_limit() {
+            w.push(" LIMIT ");
+            w.limit()?;
         }
-        if let Some(o) = offset {
-            r.push(" OFFSET ");
-            r.expr(o)?;
+        if w.has_offset() {
+            w.push(" OFFSET ");
+            w.offset()?;
         }
         Ok(())
     }

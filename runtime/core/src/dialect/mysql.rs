@@ -2,11 +2,9 @@
 
 use std::borrow::Cow;
 
-use super::{Dialect, ReservedWords, UpsertStyle};
+use super::{Dialect, LimitOffsetWriter, ReservedWords, UpsertStyle};
 use crate::error::{Error, Result};
-use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
-use crate::sql::SqlExpr;
 use crate::value::SqlType;
 
 /// The MySQL / MariaDB dialect.
@@ -87,25 +85,20 @@ impl Dialect for Mysql {
         " () VALUES ()"
     }
 
-    fn limit_offset(
-        &self,
-        r: &mut Renderer<'_>,
-        limit: Option<&SqlExpr>,
-        offset: Option<&SqlExpr>,
-    ) -> Result<()> {
-        r.push(" LIMIT ");
-        match (limit, offset) {
-            (Some(l), None) => r.expr(l)?,
-            (Some(l), Some(o)) => {
-                r.expr(o)?;
-                r.push(", ");
-                r.expr(l)?;
+    fn limit_offset(&self, w: &mut dyn LimitOffsetWriter) -> Result<()> {
+        w.push(" LIMIT ");
+        match (w.has_limit(), w.has_offset()) {
+            (true, false) => w.limit()?,
+            (true, true) => {
+                w.offset()?;
+                w.push(", ");
+                w.limit()?;
             }
-            (None, Some(o)) => {
-                r.expr(o)?;
-                r.push(", 18446744073709551615");
+            (false, true) => {
+                w.offset()?;
+                w.push(", 18446744073709551615");
             }
-            (None, None) => {}
+            (false, false) => {}
         }
         Ok(())
     }

@@ -2,11 +2,9 @@
 
 use std::borrow::Cow;
 
-use super::{Dialect, ReservedWords};
+use super::{Dialect, LimitOffsetWriter, ReservedWords};
 use crate::error::Result;
-use crate::render::Renderer;
 use crate::schema::{ColumnDef, TableDef};
-use crate::sql::SqlExpr;
 use crate::value::SqlType;
 
 /// The SQLite dialect.
@@ -70,27 +68,23 @@ impl Dialect for Sqlite {
         if v { "1" } else { "0" }
     }
 
-    fn limit_offset(
-        &self,
-        r: &mut Renderer<'_>,
-        limit: Option<&SqlExpr>,
-        offset: Option<&SqlExpr>,
-    ) -> Result<()> {
-        match (limit, offset) {
-            (Some(l), None) => {
-                r.push(" LIMIT ");
-                r.expr(l)?;
+    fn limit_offset(&self, w: &mut dyn LimitOffsetWriter) -> Result<()> {
+        match (w.has_limit(), w.has_offset()) {
+            (true, false) => {
+                w.push(" LIMIT ");
+                w.limit()?;
             }
-            (l, Some(o)) => {
-                r.push(" LIMIT ");
-                match l {
-                    Some(l) => r.expr(l)?,
-                    None => r.push("-1"),
+            (has_limit, true) => {
+                w.push(" LIMIT ");
+                if has_limit {
+                    w.limit()?;
+                } else {
+                    w.push("-1");
                 }
-                r.push(" OFFSET ");
-                r.expr(o)?;
+                w.push(" OFFSET ");
+                w.offset()?;
             }
-            (None, None) => {}
+            (false, false) => {}
         }
         Ok(())
     }

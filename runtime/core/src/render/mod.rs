@@ -10,6 +10,7 @@
 //! SQL kept by a call site's [`SqlCache`](crate::sql::SqlCache) while it collects the bound
 //! values: the same code path decides both, so the two cannot drift apart.
 
+mod compile;
 mod ddl;
 pub(crate) mod query;
 

@@ -2,7 +2,7 @@
 //! selects, `INSERT` (upserts, `RETURNING`), `UPDATE`, `DELETE`.
 
 use super::{Against, Renderer};
-use crate::dialect::UpsertStyle;
+use crate::dialect::{LimitOffsetWriter, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 use crate::sql::{
@@ -203,9 +203,35 @@ fn limit_offset(
     offset: Option<&SqlExpr>,
 ) -> Result<()> {
     if limit.is_some() || offset.is_some() {
-        r.dialect().limit_offset(r, limit, offset)?;
+        let dialect = r.dialect();
+        dialect.limit_offset(&mut LimitOffset { r, limit, offset })?;
     }
     Ok(())
+}
+
+/// The renderer as a dialect's [`LimitOffsetWriter`], holding the statement's operands.
+struct LimitOffset<'a, 'r> {
+    r: &'a mut Renderer<'r>,
+    limit: Option<&'a SqlExpr>,
+    offset: Option<&'a SqlExpr>,
+}
+
+impl LimitOffsetWriter for LimitOffset<'_, '_> {
+    fn push(&mut self, sql: &str) {
+        self.r.push(sql);
+    }
+    fn has_limit(&self) -> bool {
+        self.limit.is_some()
+    }
+    fn has_offset(&self) -> bool {
+        self.offset.is_some()
+    }
+    fn limit(&mut self) -> Result<()> {
+        self.limit.map_or(Ok(()), |e| self.r.expr(e))
+    }
+    fn offset(&mut self) -> Result<()> {
+        self.offset.map_or(Ok(()), |e| self.r.expr(e))
+    }
 }
 
 /// `SELECT … UNION [ALL] SELECT …`. A member with its own `ORDER BY`/`LIMIT` is parenthesized

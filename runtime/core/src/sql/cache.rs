@@ -2,30 +2,51 @@
 //!
 //! `select!`, `insert!`, `update!` and `delete!` each expand to a builder chain ending in
 //! `.cached(&CACHE)`, where `CACHE` is a `static SqlCache` private to that call site. The first
-//! time the statement is compiled for a dialect the SQL text is rendered and kept (one slot per
-//! dialect, lock-free after the first write). Every later compile walks the statement once more
-//! in *verify* mode: the renderer writes nothing, it compares each fragment it would write with
-//! the kept text and collects the bound values. If the text matches (the values changed, the
-//! shape did not) the kept `&'static str` is used as is; if not (a value spliced into the macro
-//! was itself an expression of a different shape, an `in_` list changed length) the statement
-//! is rendered afresh. So the cache can never hand out SQL that does not belong to the
-//! statement, and [`SqlCache::renders`] counts the full renders.
+//! time the statement is compiled for a dialect the SQL text is rendered and kept, keyed by the
+//! dialect's name and the statement's [`Form`]; later compiles check the kept text and collect
+//! the values (`crate::render::compile` does both). This module is only the storage: a
+//! lock-free, append-only list of texts whose first entry sits in the `static` itself, so any
+//! number of dialects — the built-in ones and every registered one — are cached, and a lookup
+//! takes no lock and allocates nothing.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::Compiled;
-use crate::dialect::Dialect;
-use crate::error::Result;
-use crate::render::Renderer;
+/// Which text of a statement an entry is: the statement as written, or a variant the engine
+/// asks for on execution.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// The statement's own SQL.
+    Plain,
+    /// A single-row `INSERT` with `RETURNING` its autoincrement key appended (PostgreSQL).
+    ReturningKey,
+}
 
-const SLOTS: usize = 4;
+/// A (dialect name, form) pair.
+type Key = (&'static str, Form);
 
 /// SQL text of one statement call site, per dialect. See the [module docs](self).
 #[derive(Debug)]
 pub struct SqlCache {
-    slots: [OnceLock<(&'static str, Box<str>)>; SLOTS],
+    head: Slot,
     renders: AtomicUsize,
+}
+
+/// One entry of the list, and the way to the next.
+#[derive(Debug)]
+struct Slot {
+    entry: OnceLock<(Key, Box<str>)>,
+    next: OnceLock<Box<Slot>>,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Slot {
+            entry: OnceLock::new(),
+            next: OnceLock::new(),
+        }
+    }
 }
 
 impl Default for SqlCache {
@@ -38,7 +59,7 @@ impl SqlCache {
     /// An empty cache, for a `static`.
     pub const fn new() -> Self {
         SqlCache {
-            slots: [const { OnceLock::new() }; SLOTS],
+            head: Slot::new(),
             renders: AtomicUsize::new(0),
         }
     }
@@ -49,67 +70,99 @@ impl SqlCache {
         self.renders.load(Ordering::Relaxed)
     }
 
-    fn get(&'static self, dialect: &str) -> Option<&'static str> {
-        for slot in &self.slots {
-            match slot.get() {
-                Some((name, sql)) if *name == dialect => return Some(sql),
-                Some(_) => {}
-                None => return None,
-            }
-        }
-        None
+    pub(crate) fn count_render(&self) {
+        self.renders.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn store(&self, dialect: &'static str, sql: &str) {
-        for slot in &self.slots {
-            match slot.get() {
-                Some((name, _)) if *name == dialect => return,
+    /// The text kept under `key`, if any.
+    pub(crate) fn get(&'static self, key: Key) -> Option<&'static str> {
+        let mut slot = &self.head;
+        loop {
+            let (k, sql) = slot.entry.get()?;
+            if *k == key {
+                return Some(sql);
+            }
+            slot = slot.next.get()?;
+        }
+    }
+
+    /// Keep `sql` under `key` unless a text is kept there already (a thread that lost a race
+    /// to store the same key stored the same text).
+    pub(crate) fn store(&self, key: Key, sql: &str) {
+        let mut slot = &self.head;
+        loop {
+            match slot.entry.get() {
+                Some((k, _)) if *k == key => return,
                 Some(_) => {}
                 None => {
-                    // Losing a race to another thread storing the same text is fine.
-                    if slot.set((dialect, sql.into())).is_ok() {
+                    if slot.entry.set((key, sql.into())).is_ok() {
                         return;
                     }
+                    // Another thread filled this slot first: look at what it stored.
+                    continue;
                 }
             }
+            slot = slot.next.get_or_init(|| Box::new(Slot::new()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_number_of_dialects_and_forms_are_kept() {
+        static CACHE: SqlCache = SqlCache::new();
+        let names = ["sqlite", "postgresql", "mysql", "fourth", "fifth", "sixth"];
+        for name in names {
+            assert_eq!(CACHE.get((name, Form::Plain)), None);
+            CACHE.store((name, Form::Plain), &format!("SELECT '{name}'"));
+            CACHE.store((name, Form::ReturningKey), &format!("INSERT '{name}'"));
+        }
+        for name in names {
+            assert_eq!(
+                CACHE.get((name, Form::Plain)),
+                Some(format!("SELECT '{name}'").as_str())
+            );
+            assert_eq!(
+                CACHE.get((name, Form::ReturningKey)),
+                Some(format!("INSERT '{name}'").as_str())
+            );
         }
     }
 
-    /// Compile through `cache` when there is one: the kept text if the statement still renders
-    /// to it, else a full render (kept for next time if the dialect has no text yet).
-    pub(crate) fn compile(
-        cache: Option<&'static SqlCache>,
-        dialect: &dyn Dialect,
-        render: impl Fn(&mut Renderer<'_>) -> Result<()>,
-    ) -> Result<Compiled> {
-        SqlCache::compile_keyed(cache, dialect.name(), dialect, render)
+    #[test]
+    fn the_first_text_stored_under_a_key_stays() {
+        static CACHE: SqlCache = SqlCache::new();
+        CACHE.store(("sqlite", Form::Plain), "first");
+        CACHE.store(("sqlite", Form::Plain), "second");
+        assert_eq!(CACHE.get(("sqlite", Form::Plain)), Some("first"));
     }
 
-    /// As [`SqlCache::compile`], keeping the text under `key` rather than the dialect's name
-    /// (for a second form of the statement on one dialect).
-    pub(crate) fn compile_keyed(
-        cache: Option<&'static SqlCache>,
-        key: &'static str,
-        dialect: &dyn Dialect,
-        render: impl Fn(&mut Renderer<'_>) -> Result<()>,
-    ) -> Result<Compiled> {
-        let Some(cache) = cache else {
-            let mut r = Renderer::new(dialect);
-            render(&mut r)?;
-            return Ok(r.finish());
-        };
-        if let Some(sql) = cache.get(key) {
-            let mut r = Renderer::verifying(dialect, sql);
-            render(&mut r)?;
-            if let Some(params) = r.finish_verified() {
-                return Ok(Compiled::cached(sql, params));
+    #[test]
+    fn threads_storing_at_once_lose_nothing() {
+        static CACHE: SqlCache = SqlCache::new();
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                s.spawn(move || {
+                    for d in 0..16 {
+                        let name: &'static str = ["a", "b", "c", "d", "e", "f", "g", "h"][d % 8];
+                        let form = if d < 8 {
+                            Form::Plain
+                        } else {
+                            Form::ReturningKey
+                        };
+                        CACHE.store((name, form), &format!("{name} {form:?} from {t}"));
+                    }
+                });
+            }
+        });
+        for name in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            for form in [Form::Plain, Form::ReturningKey] {
+                let sql = CACHE.get((name, form)).expect("stored");
+                assert!(sql.starts_with(&format!("{name} {form:?} from ")), "{sql}");
             }
         }
-        cache.renders.fetch_add(1, Ordering::Relaxed);
-        let mut r = Renderer::new(dialect);
-        render(&mut r)?;
-        let compiled = r.finish();
-        cache.store(key, compiled.sql());
-        Ok(compiled)
     }
 }

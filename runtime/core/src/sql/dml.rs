@@ -3,12 +3,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::cache::SqlCache;
+use super::Table;
 use super::select::{SelectItem, SelectItems, typed_statement};
-use super::{AsExpr, Column, Compile, Compiled, Expr, SqlExpr, Statement, TableRef, and_where};
-use crate::dialect::Dialect;
-use crate::error::{Error, Result};
-use crate::schema::{FromRow, Insertable, Table, TableDef};
+use super::{AsExpr, Column, Expr, SqlExpr, and_where};
+use crate::schema::{Insertable, TableDef};
 use crate::value::{ColumnType, Value};
 
 /// What an upsert does on a conflict.
@@ -211,53 +209,6 @@ impl<R> Insert<R> {
     }
 }
 
-impl<R> Compile for Insert<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        if let Some(message) = &self.stmt.error {
-            return Err(Error::config(message.clone()));
-        }
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::insert(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Insert<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
-    }
-
-    fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let stmt = &self.stmt;
-        let key = stmt
-            .table
-            .columns()
-            .iter()
-            .position(|c| c.is_autoincrement());
-        let wants_key = dialect.returning_for_inserted_key()
-            && stmt.returning.is_empty()
-            && stmt.rows.len() == 1
-            && key.is_some_and(|k| !stmt.columns.contains(&k));
-        let Some(key) = key.filter(|_| wants_key) else {
-            return self.compile(dialect);
-        };
-        if let Some(message) = &stmt.error {
-            return Err(Error::config(message.clone()));
-        }
-        let returning = [SelectItem::Expr(SqlExpr::Column {
-            table: TableRef::new(stmt.table),
-            index: key,
-        })];
-        let mut compiled = SqlCache::compile_keyed(self.cache, "returning-key", dialect, |r| {
-            crate::render::query::insert_returning(r, stmt, &returning)
-        })?;
-        compiled.returns_key = true;
-        Ok(compiled)
-    }
-}
-
 /// The columns of an `ON CONFLICT` target: a column or a tuple of columns.
 pub trait ConflictTarget {
     /// Append `(table, column index)` pairs.
@@ -382,37 +333,6 @@ impl<R> Upsert<R> {
     }
 }
 
-impl<R> Compile for Upsert<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        if let Some(message) = &self.stmt.error {
-            return Err(Error::config(message.clone()));
-        }
-        if let Some(OnConflictClause {
-            action: ConflictAction::Update(a),
-            ..
-        }) = &self.stmt.on_conflict
-            && a.is_empty()
-        {
-            return Err(Error::config(format!(
-                "upsert into \"{}\": DO UPDATE sets no column; add .set(column, value) or \
-                 .set_excluded(column), or use .do_nothing()",
-                self.stmt.table.name()
-            )));
-        }
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::insert(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Upsert<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
-    }
-}
-
 /// In an upsert's `DO UPDATE`, the value the conflicting row was to get: `excluded.name`
 /// (`VALUES(name)` on MySQL).
 pub fn excluded<T: Table, V: ColumnType>(column: Column<T, V>) -> Expr<V> {
@@ -525,31 +445,6 @@ impl<R> Update<R> {
     }
 }
 
-impl<R> Compile for Update<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        if let Some(message) = &self.stmt.error {
-            return Err(Error::config(message.clone()));
-        }
-        if self.stmt.assignments.is_empty() {
-            return Err(Error::config(format!(
-                "UPDATE of \"{}\" sets no column; add .set(column, value)",
-                self.stmt.table.name()
-            )));
-        }
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::update(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Update<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
-    }
-}
-
 /// An untyped `DELETE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteStmt {
@@ -591,21 +486,5 @@ impl<R> Delete<R> {
         stmt.returning.clear();
         items.push_items(&mut stmt.returning);
         Delete::wrap(stmt, None)
-    }
-}
-
-impl<R> Compile for Delete<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::delete(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Delete<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
     }
 }

@@ -8,7 +8,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::schema::{ColumnDef, ColumnRef, Table, TableDef};
+use super::Table;
+use crate::schema::{ColumnDef, ColumnRef, TableDef};
 use crate::sql::SelectStmt;
 use crate::value::{ColumnType, ToSql, Value};
 

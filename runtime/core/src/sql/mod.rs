@@ -12,13 +12,14 @@ mod expr;
 pub mod func;
 mod ops;
 mod select;
+mod table;
 mod tables;
 mod text;
 
 use std::borrow::Cow;
 use std::fmt;
 
-pub use cache::SqlCache;
+pub use cache::{Form, SqlCache};
 pub use dml::{
     ConflictAction, ConflictTarget, Delete, DeleteStmt, Insert, InsertStmt, OnConflict,
     OnConflictClause, Update, UpdateStmt, Upsert, excluded,
@@ -32,6 +33,7 @@ pub use select::{
     Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, NullableItem, NullableRow,
     Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
 };
+pub use table::{Identity, Table};
 pub use text::{Text, TypedText, text};
 
 use crate::dialect::Dialect;

@@ -6,8 +6,8 @@
 
 use std::ops;
 
+use super::Table;
 use super::{AsExpr, BinOp, Column, Expr, Expression, SqlExpr};
-use crate::schema::Table;
 use crate::value::ColumnType;
 
 /// Number types: integers and floats, and their `Option`s.

@@ -4,14 +4,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::cache::SqlCache;
+use super::Table;
 use super::{
-    AsExpr, Column, Compile, Compiled, Expr, Expression, InOperand, IntoOrderBy, OrderBy, SqlExpr,
-    Statement, TableRef, and_where,
+    AsExpr, Column, Expr, Expression, InOperand, IntoOrderBy, OrderBy, SqlExpr, TableRef, and_where,
 };
-use crate::dialect::Dialect;
-use crate::error::Result;
-use crate::schema::{FromRow, Table, TableDef};
+use crate::schema::{FromRow, TableDef};
 use crate::value::{ColumnType, Value};
 
 /// One item of a select list.
@@ -361,22 +358,6 @@ impl<R> Select<R> {
 
 fn count_param(n: u64) -> SqlExpr {
     SqlExpr::Param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)))
-}
-
-impl<R> Compile for Select<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::select(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Select<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static crate::schema::TableDef>) {
-        self.stmt.collect_tables(out);
-    }
 }
 
 /// `EXISTS (SELECT …)`: true when the subquery has a row. A subquery that uses a table of the
@@ -731,21 +712,5 @@ impl<R> Compound<R> {
     pub fn offset(mut self, n: u64) -> Self {
         self.edit().offset = Some(count_param(n));
         self
-    }
-}
-
-impl<R> Compile for Compound<R> {
-    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        SqlCache::compile(self.cache, dialect, |r| {
-            crate::render::query::compound(r, &self.stmt)
-        })
-    }
-}
-
-impl<R: FromRow> Statement for Compound<R> {
-    type Row = R;
-
-    fn tables(&self, out: &mut Vec<&'static crate::schema::TableDef>) {
-        self.stmt.collect_tables(out);
     }
 }

@@ -1,0 +1,195 @@
+//! Compilation: every statement of the model becomes SQL here, through its call site's
+//! [`SqlCache`] when it has one. The model (`crate::sql`) never calls the renderer; the
+//! renderer implements the model's [`Compile`] and [`Statement`] traits.
+//!
+//! A statement with a cache is rendered in full once per dialect and form; every later
+//! compile walks it in *verify* mode (see [`Renderer`]), which writes nothing, compares each
+//! fragment with the kept text and collects the values. A match hands out the kept
+//! `&'static str`; a mismatch (the shape changed) renders afresh.
+
+use super::{Renderer, query};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::schema::{FromRow, TableDef};
+use crate::sql::{
+    Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, OnConflictClause, Select,
+    SelectItem, SqlCache, SqlExpr, Statement, TableRef, Update, Upsert,
+};
+
+/// Compile through `cache` when there is one: the kept text if the statement still renders
+/// to it, else a full render (kept for next time if the dialect has no text yet).
+pub(crate) fn cached(
+    cache: Option<&'static SqlCache>,
+    dialect: &dyn Dialect,
+    render: impl Fn(&mut Renderer<'_>) -> Result<()>,
+) -> Result<Compiled> {
+    cached_as(cache, Form::Plain, dialect, render)
+}
+
+/// As [`cached`], keeping the text under `form` beside the dialect's name (for a second form
+/// of the statement on one dialect).
+pub(crate) fn cached_as(
+    cache: Option<&'static SqlCache>,
+    form: Form,
+    dialect: &dyn Dialect,
+    render: impl Fn(&mut Renderer<'_>) -> Result<()>,
+) -> Result<Compiled> {
+    let Some(cache) = cache else {
+        let mut r = Renderer::new(dialect);
+        render(&mut r)?;
+        return Ok(r.finish());
+    };
+    let key = (dialect.name(), form);
+    if let Some(sql) = cache.get(key) {
+        let mut r = Renderer::verifying(dialect, sql);
+        render(&mut r)?;
+        if let Some(params) = r.finish_verified() {
+            return Ok(Compiled::cached(sql, params));
+        }
+    }
+    cache.count_render();
+    let mut r = Renderer::new(dialect);
+    render(&mut r)?;
+    let compiled = r.finish();
+    cache.store(key, compiled.sql());
+    Ok(compiled)
+}
+
+impl<R> Compile for Select<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        cached(self.cache, dialect, |r| query::select(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Select<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+}
+
+impl<R> Compile for Compound<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        cached(self.cache, dialect, |r| query::compound(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Compound<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+}
+
+impl<R> Compile for Insert<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        cached(self.cache, dialect, |r| query::insert(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Insert<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+
+    fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        let stmt = &self.stmt;
+        let key = stmt
+            .table
+            .columns()
+            .iter()
+            .position(|c| c.is_autoincrement());
+        let wants_key = dialect.returning_for_inserted_key()
+            && stmt.returning.is_empty()
+            && stmt.rows.len() == 1
+            && key.is_some_and(|k| !stmt.columns.contains(&k));
+        let Some(key) = key.filter(|_| wants_key) else {
+            return self.compile(dialect);
+        };
+        if let Some(message) = &stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        let returning = [SelectItem::Expr(SqlExpr::Column {
+            table: TableRef::new(stmt.table),
+            index: key,
+        })];
+        let mut compiled = cached_as(self.cache, Form::ReturningKey, dialect, |r| {
+            query::insert_returning(r, stmt, &returning)
+        })?;
+        compiled.returns_key = true;
+        Ok(compiled)
+    }
+}
+
+impl<R> Compile for Upsert<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        if let Some(OnConflictClause {
+            action: ConflictAction::Update(a),
+            ..
+        }) = &self.stmt.on_conflict
+            && a.is_empty()
+        {
+            return Err(Error::config(format!(
+                "upsert into \"{}\": DO UPDATE sets no column; add .set(column, value) or \
+                 .set_excluded(column), or use .do_nothing()",
+                self.stmt.table.name()
+            )));
+        }
+        cached(self.cache, dialect, |r| query::insert(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Upsert<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+}
+
+impl<R> Compile for Update<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if let Some(message) = &self.stmt.error {
+            return Err(Error::config(message.clone()));
+        }
+        if self.stmt.assignments.is_empty() {
+            return Err(Error::config(format!(
+                "UPDATE of \"{}\" sets no column; add .set(column, value)",
+                self.stmt.table.name()
+            )));
+        }
+        cached(self.cache, dialect, |r| query::update(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Update<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+}
+
+impl<R> Compile for Delete<R> {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        cached(self.cache, dialect, |r| query::delete(r, &self.stmt))
+    }
+}
+
+impl<R: FromRow> Statement for Delete<R> {
+    type Row = R;
+
+    fn tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.stmt.collect_tables(out);
+    }
+}
