@@ -269,11 +269,13 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
     Some(out)
 }
 
-/// A `FROM`/`JOIN` table: `::quarry::all::<User>()` or an alias variable.
+/// A `FROM`/`JOIN` table: `::quarry::all::<User>()`, or a variable — an alias, a subquery
+/// (derived table), a table defined at run time — borrowed, so that its columns can still be
+/// named after it (`named.col(User::id)`).
 fn from_table(e: &syn::Expr) -> TokenStream {
     match table_path(e) {
         Some(path) => quote_spanned!(path.span()=> ::quarry::all::<#path>()),
-        None => e.to_token_stream(),
+        None => quote_spanned!(e.span()=> &#e),
     }
 }
 

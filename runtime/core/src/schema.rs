@@ -4,7 +4,9 @@
 //! and registers it with its [`MetaData`] at link time, so `META.tables()` knows every table of the
 //! program without any call at start-up.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::Result;
 use crate::value::{RawRow, SqlType, Value};
@@ -207,11 +209,12 @@ impl fmt::Debug for ColumnRef {
     }
 }
 
-/// The definition of one column.
-#[derive(Debug)]
+/// The definition of one column. Built in a `static` by the derive (`const` constructors), or
+/// at run time for a table defined by code ([`ColumnDef::named`]).
+#[derive(Debug, Clone)]
 pub struct ColumnDef {
-    name: &'static str,
-    field: &'static str,
+    name: Cow<'static, str>,
+    field: Cow<'static, str>,
     sql_type: SqlType,
     custom_type: Option<&'static str>,
     nullable: bool,
@@ -233,8 +236,8 @@ impl ColumnDef {
         nullable: bool,
     ) -> Self {
         ColumnDef {
-            name,
-            field,
+            name: Cow::Borrowed(name),
+            field: Cow::Borrowed(field),
             sql_type,
             custom_type: None,
             nullable,
@@ -246,6 +249,26 @@ impl ColumnDef {
             default: None,
             references: None,
         }
+    }
+    /// A column defined at run time, named `name` (its Rust field name too): for tables built
+    /// by code (reflection, migrations, a schema read from configuration).
+    ///
+    /// ```
+    /// use quarry::{ColumnDef, SqlType};
+    ///
+    /// let id = ColumnDef::named("id", SqlType::BigInt, false).primary_key().autoincrement();
+    /// assert_eq!(id.name(), "id");
+    /// ```
+    pub fn named(name: impl Into<String>, sql_type: SqlType, nullable: bool) -> Self {
+        let name: String = name.into();
+        ColumnDef {
+            field: Cow::Owned(name.clone()),
+            ..ColumnDef::new("", "", sql_type, nullable).renamed(name)
+        }
+    }
+    fn renamed(mut self, name: String) -> Self {
+        self.name = Cow::Owned(name);
+        self
     }
     /// Mark as (part of) the primary key.
     pub const fn primary_key(mut self) -> Self {
@@ -299,12 +322,12 @@ impl ColumnDef {
     }
 
     /// SQL name.
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
     }
     /// Rust field name.
-    pub fn field(&self) -> &'static str {
-        self.field
+    pub fn field(&self) -> &str {
+        &self.field
     }
     /// SQL type.
     pub fn sql_type(&self) -> SqlType {
@@ -348,11 +371,13 @@ impl ColumnDef {
     }
 }
 
-/// The definition of a table: its name, columns and metadata.
+/// The definition of a table: its name, columns and metadata. The derive builds one in a
+/// `static` ([`TableDef::new`]); code builds one at run time ([`TableDef::build`]) and
+/// registers it with [`MetaData::define`].
 #[derive(Debug)]
 pub struct TableDef {
-    name: &'static str,
-    columns: &'static [ColumnDef],
+    name: Cow<'static, str>,
+    columns: Cow<'static, [ColumnDef]>,
     metadata: &'static MetaData,
     /// How the source names `metadata` (`META`, `crate::db::META`), for messages.
     metadata_path: &'static str,
@@ -366,8 +391,37 @@ impl TableDef {
         metadata: &'static MetaData,
     ) -> Self {
         TableDef {
-            name,
-            columns,
+            name: Cow::Borrowed(name),
+            columns: Cow::Borrowed(columns),
+            metadata,
+            metadata_path: "MetaData",
+        }
+    }
+    /// A table defined at run time, named `name`, with `columns`, in `metadata`: pass it to
+    /// [`MetaData::define`] to use it in statements. A foreign key may reference a declared
+    /// table (`#[derive(Table)]`); nothing can reference a table defined at run time.
+    ///
+    /// ```
+    /// use quarry::{ColumnDef, DEFAULT_METADATA, SqlType, TableDef};
+    ///
+    /// let events = TableDef::build(
+    ///     "events",
+    ///     vec![
+    ///         ColumnDef::named("id", SqlType::BigInt, false).primary_key().autoincrement(),
+    ///         ColumnDef::named("kind", SqlType::Text, false),
+    ///     ],
+    ///     &DEFAULT_METADATA,
+    /// );
+    /// assert_eq!(events.column("kind").map(|c| c.is_nullable()), Some(false));
+    /// ```
+    pub fn build(
+        name: impl Into<String>,
+        columns: Vec<ColumnDef>,
+        metadata: &'static MetaData,
+    ) -> Self {
+        TableDef {
+            name: Cow::Owned(name.into()),
+            columns: Cow::Owned(columns),
             metadata,
             metadata_path: "MetaData",
         }
@@ -379,23 +433,23 @@ impl TableDef {
         self
     }
     /// SQL name.
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
     }
     /// Columns in declaration order.
-    pub fn columns(&self) -> &'static [ColumnDef] {
-        self.columns
+    pub fn columns(&self) -> &[ColumnDef] {
+        &self.columns
     }
     /// The column with this SQL name.
-    pub fn column(&self, name: &str) -> Option<&'static ColumnDef> {
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
     }
     /// Primary key columns, in declaration order.
-    pub fn primary_key(&self) -> impl Iterator<Item = &'static ColumnDef> {
+    pub fn primary_key(&self) -> impl Iterator<Item = &ColumnDef> {
         self.columns.iter().filter(|c| c.primary_key)
     }
     /// Columns with a foreign key, with the column each references.
-    pub fn foreign_keys(&self) -> impl Iterator<Item = (&'static ColumnDef, ColumnRef)> {
+    pub fn foreign_keys(&self) -> impl Iterator<Item = (&ColumnDef, ColumnRef)> {
         self.columns
             .iter()
             .filter_map(|c| c.references.map(|r| (c, r)))
@@ -443,15 +497,18 @@ impl Eq for TableDef {}
 /// implicit execution.
 #[derive(Debug)]
 pub struct MetaData {
-    /// Keeps the type from being zero-sized: two `static`s of a zero-sized type may share an
-    /// address, and a `MetaData` is known by its address.
-    _not_zero_sized: u8,
+    /// Tables defined at run time ([`MetaData::define`]), in definition order. Also keeps the
+    /// type from being zero-sized: two `static`s of a zero-sized type may share an address,
+    /// and a `MetaData` is known by its address.
+    defined: RwLock<Vec<Arc<TableDef>>>,
 }
 
 impl MetaData {
     /// An empty `MetaData`; tables join it through `#[table(metadata = …)]`.
     pub const fn new() -> Self {
-        MetaData { _not_zero_sized: 0 }
+        MetaData {
+            defined: RwLock::new(Vec::new()),
+        }
     }
 
     /// The tables of this `MetaData`, parents before the children that reference them; tables
@@ -462,8 +519,53 @@ impl MetaData {
             .map(|reg| (reg.table)())
             .filter(|t| std::ptr::eq(t.metadata, self))
             .collect();
-        tables.sort_by_key(|t| t.name);
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
         sort_by_dependency(tables)
+    }
+
+    /// Register a table defined at run time ([`TableDef::build`]); its statements then run
+    /// like any other's (rows come as [`Row`](crate::Row)s), and `create_all` / `drop_all`
+    /// include it, after (before, for drops) the declared tables it may reference.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] when the table belongs to another `MetaData`, or when this one
+    /// already has a table of that name (declared or defined).
+    pub fn define(&'static self, table: TableDef) -> Result<Arc<TableDef>> {
+        if !std::ptr::eq(table.metadata, self) {
+            return Err(crate::Error::config(format!(
+                "table \"{}\" was built for another MetaData; build it with this one",
+                table.name
+            )));
+        }
+        let mut defined = self.defined.write().unwrap_or_else(PoisonError::into_inner);
+        let taken = self.tables().iter().any(|t| t.name == table.name)
+            || defined.iter().any(|t| t.name == table.name);
+        if taken {
+            return Err(crate::Error::config(format!(
+                "this MetaData already has a table named \"{}\"",
+                table.name
+            )));
+        }
+        let table = Arc::new(table);
+        defined.push(Arc::clone(&table));
+        Ok(table)
+    }
+
+    /// The tables defined at run time, in definition order.
+    pub fn defined_tables(&self) -> Vec<Arc<TableDef>> {
+        self.defined
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forget the run-time table named `name`; statements that hold it keep working. True
+    /// when there was one.
+    pub fn undefine(&self, name: &str) -> bool {
+        let mut defined = self.defined.write().unwrap_or_else(PoisonError::into_inner);
+        let before = defined.len();
+        defined.retain(|t| t.name != name);
+        defined.len() != before
     }
 }
 

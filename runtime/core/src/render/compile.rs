@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::schema::{FromRow, TableDef};
 use crate::sql::{
     Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, OnConflictClause, Select,
-    SelectItem, SqlCache, SqlExpr, Statement, TableRef, Update, Upsert,
+    SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
 };
 
 /// Compile through `cache` when there is one: the kept text if the statement still renders
@@ -103,6 +103,7 @@ impl<R: FromRow> Statement for Insert<R> {
         let stmt = &self.stmt;
         let key = stmt
             .table
+            .def()
             .columns()
             .iter()
             .position(|c| c.is_autoincrement());
@@ -117,7 +118,7 @@ impl<R: FromRow> Statement for Insert<R> {
             return Err(Error::config(message.clone()));
         }
         let returning = [SelectItem::Expr(SqlExpr::Column {
-            table: TableRef::new(stmt.table),
+            table: stmt.table.clone(),
             index: key,
         })];
         let mut compiled = cached_as(self.cache, Form::ReturningKey, dialect, |r| {

@@ -221,6 +221,16 @@ impl<'d> Renderer<'d> {
         self.decimal(n as usize);
     }
 
+    /// Append column `index` of `table`: `users.name`, `u2.name`, `recent.count_1` (bare
+    /// where the dialect wants it: `RETURNING id` on SQLite).
+    pub(crate) fn column(&mut self, table: &TableRef, index: usize) {
+        if !self.bare_columns {
+            self.ident(table.name());
+            self.push(".");
+        }
+        self.ident(table.def().columns()[index].name());
+    }
+
     /// Append an expression.
     ///
     /// # Errors
@@ -231,13 +241,8 @@ impl<'d> Renderer<'d> {
 
     pub(crate) fn expr_in(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
         match e {
-            SqlExpr::Column { table, index } => {
-                if !self.bare_columns {
-                    self.ident(table.name());
-                    self.push(".");
-                }
-                self.ident(table.def().columns()[*index].name());
-            }
+            SqlExpr::Column { table, index } => self.column(table, *index),
+            SqlExpr::Invalid(message) => return Err(crate::Error::config(message.to_string())),
             SqlExpr::Param(v) => self.param(v.clone()),
             SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
             SqlExpr::Not(inner) => self.wrap(NOT.wrapped_in(against), |this| {

@@ -5,6 +5,7 @@ use super::{Against, Renderer};
 use crate::dialect::{LimitOffsetWriter, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+use crate::sql::FromSource;
 use crate::sql::{
     CompoundStmt, ConflictAction, DeleteStmt, FromItem, InsertStmt, OnConflictClause, OrderBy,
     SelectItem, SelectStmt, SqlExpr, TableRef, UpdateStmt,
@@ -40,8 +41,8 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
     // SQLAlchemy's implicit correlation looks one level up.
     let mut own = Vec::with_capacity(froms.len());
     for f in &froms {
-        own.push(f.table);
-        own.extend(f.joins.iter().map(|j| j.table));
+        own.push(f.table.clone());
+        own.extend(f.joins.iter().map(|j| j.table.clone()));
     }
     let outer = std::mem::replace(&mut r.enclosing, own);
     r.push("SELECT ");
@@ -74,41 +75,62 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
 }
 
 fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
-    table_ref(r, f.table);
+    table_ref(r, &f.table)?;
     for join in &f.joins {
         r.push(if join.outer {
             " LEFT OUTER JOIN "
         } else {
             r.dialect().inner_join()
         });
-        table_ref(r, join.table);
+        table_ref(r, &join.table)?;
         r.push(" ON ");
         r.expr(&join.on)?;
     }
     Ok(())
 }
 
-fn table_ref(r: &mut Renderer<'_>, t: TableRef) {
+/// A `FROM` item: `users`, `users AS u2`, or a derived table `(SELECT …) AS name`.
+fn table_ref(r: &mut Renderer<'_>, t: &TableRef) -> Result<()> {
+    if let FromSource::Derived(derived) = t.source() {
+        r.push("(");
+        select(r, derived.select())?;
+        r.push(") AS ");
+        r.ident(t.name());
+        return Ok(());
+    }
     r.ident(t.def().name());
-    if let Some(alias) = t.alias {
+    if let Some(alias) = t.alias() {
         r.push(" AS ");
         r.ident(alias);
+    }
+    Ok(())
+}
+
+/// The table a DML statement writes to: declared or defined, never derived.
+fn dml_target<'t>(t: &'t TableRef, verb: &str) -> Result<&'t str> {
+    match t.source() {
+        FromSource::Derived(_) => Err(Error::config(format!(
+            "cannot {verb} subquery \"{}\": it is a derived table, not a table",
+            t.name()
+        ))),
+        _ => Ok(t.def().name()),
     }
 }
 
 /// The select list, labelled as SQLAlchemy labels it: a column whose name an earlier column
 /// already took gets `AS name_1` (`AS name__1` when it is the very same column again), a
 /// function `AS count_1`, any other expression `AS anon_1`.
-fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
-    let mut taken: Vec<(&'static str, TableRef, usize)> = Vec::new();
-    let mut other: Vec<(&'static str, u32)> = Vec::new();
-    let mut same: Vec<(&'static str, u32)> = Vec::new();
+fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> {
+    // Names taken so far, with the column that took each (none for a label).
+    let mut taken: Vec<(&'i str, Option<(&'i TableRef, usize)>)> = Vec::new();
+    let mut other: Vec<(&'i str, u32)> = Vec::new();
+    let mut same: Vec<(&'i str, u32)> = Vec::new();
     let mut first = true;
-    let mut column = |r: &mut Renderer<'_>, table: TableRef, index: usize| {
+    let mut column = |r: &mut Renderer<'_>, table: &'i TableRef, index: usize| {
         let name = table.def().columns()[index].name();
-        r.expr(&SqlExpr::Column { table, index })?;
-        if taken.iter().any(|(n, _, _)| *n == name) {
-            let repeat = taken.iter().any(|(_, t, i)| *t == table && *i == index);
+        r.column(table, index);
+        if taken.iter().any(|(n, _)| *n == name) {
+            let repeat = taken.iter().any(|(_, c)| *c == Some((table, index)));
             let counters = if repeat { &mut same } else { &mut other };
             let k = bump(counters, name);
             r.push(" AS ");
@@ -116,8 +138,7 @@ fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
             r.push(if repeat { "__" } else { "_" });
             r.number(k);
         }
-        taken.push((name, table, index));
-        Ok::<(), Error>(())
+        taken.push((name, Some((table, index))));
     };
     for item in items {
         match item {
@@ -127,8 +148,17 @@ fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
                         r.push(", ");
                     }
                     first = false;
-                    column(r, *table, index)?;
+                    column(r, table, index);
                 }
+            }
+            SelectItem::Labeled { expr, label } => {
+                if !first {
+                    r.push(", ");
+                }
+                first = false;
+                r.expr(expr)?;
+                r.push(" AS ");
+                r.ident(label);
             }
             SelectItem::Expr(e) => {
                 if !first {
@@ -136,7 +166,7 @@ fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
                 }
                 first = false;
                 match e {
-                    SqlExpr::Column { table, index } => column(r, *table, *index)?,
+                    SqlExpr::Column { table, index } => column(r, table, *index),
                     _ => {
                         r.expr(e)?;
                         let label = match e {
@@ -156,7 +186,7 @@ fn select_list(r: &mut Renderer<'_>, items: &[SelectItem]) -> Result<()> {
     Ok(())
 }
 
-fn bump(counters: &mut Vec<(&'static str, u32)>, name: &'static str) -> u32 {
+fn bump<'a>(counters: &mut Vec<(&'a str, u32)>, name: &'a str) -> u32 {
     match counters.iter_mut().find(|(n, _)| *n == name) {
         Some((_, k)) => {
             *k += 1;
@@ -251,7 +281,7 @@ pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
         let listed = c.first.items.iter().any(|item| match item {
             SelectItem::Table(t) => t == table,
             SelectItem::Expr(SqlExpr::Column { table: t, index: i }) => t == table && i == index,
-            SelectItem::Expr(_) => false,
+            SelectItem::Expr(_) | SelectItem::Labeled { .. } => false,
         });
         if !listed {
             return Err(Error::config(format!(
@@ -292,10 +322,11 @@ pub(crate) fn insert_returning(
     stmt: &InsertStmt,
     returning_items: &[SelectItem],
 ) -> Result<()> {
-    let table = stmt.table;
-    r.enclosing.push(TableRef::new(table));
+    let name = dml_target(&stmt.table, "INSERT INTO")?;
+    let table = stmt.table.def();
+    r.enclosing.push(stmt.table.clone());
     r.push("INSERT INTO ");
-    r.ident(table.name());
+    r.ident(name);
     if stmt.columns.is_empty() {
         r.push(r.dialect().insert_default_values());
     } else {
@@ -386,7 +417,7 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
 }
 
 /// ` RETURNING …`, or [`Error::Unsupported`] where the dialect has none.
-fn returning(r: &mut Renderer<'_>, table: &'static TableDef, items: &[SelectItem]) -> Result<()> {
+fn returning(r: &mut Renderer<'_>, table: &TableDef, items: &[SelectItem]) -> Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -396,23 +427,24 @@ fn returning(r: &mut Renderer<'_>, table: &'static TableDef, items: &[SelectItem
             dialect: r.dialect().name(),
         });
     }
-    let mut foreign = None;
+    let mut foreign: Option<String> = None;
     for item in items {
         match item {
-            SelectItem::Table(t) if t.def() != table => foreign = Some(*t),
+            SelectItem::Table(t) if t.def() != table => foreign = Some(t.name().to_owned()),
             SelectItem::Table(_) => {}
-            SelectItem::Expr(e) => e.for_each_table(&mut |t| {
-                if t.def() != table {
-                    foreign = Some(t);
-                }
-            }),
+            SelectItem::Expr(e) | SelectItem::Labeled { expr: e, .. } => {
+                e.for_each_table(&mut |t| {
+                    if t.def() != table {
+                        foreign = Some(t.name().to_owned());
+                    }
+                })
+            }
         }
     }
     if let Some(t) = foreign {
         return Err(Error::config(format!(
-            "RETURNING from \"{}\" names a column of \"{}\"; it can return only the table's own",
+            "RETURNING from \"{}\" names a column of \"{t}\"; it can return only the table's own",
             table.name(),
-            t.name()
         )));
     }
     r.push(" RETURNING ");
@@ -424,53 +456,56 @@ fn returning(r: &mut Renderer<'_>, table: &'static TableDef, items: &[SelectItem
 }
 
 /// An `UPDATE` or `DELETE` condition may use other tables only inside subqueries.
-fn own_table_only(table: &'static TableDef, stmt: &str, e: Option<&SqlExpr>) -> Result<()> {
-    let mut foreign = None;
+fn own_table_only(table: &TableDef, stmt: &str, e: Option<&SqlExpr>) -> Result<()> {
+    let mut foreign: Option<String> = None;
     if let Some(e) = e {
         e.for_each_table(&mut |t| {
-            if t.def() != table || t.alias.is_some() {
-                foreign = Some(t);
+            if t.def() != table || t.alias().is_some() {
+                foreign = Some(t.name().to_owned());
             }
         });
     }
     match foreign {
         None => Ok(()),
         Some(t) => Err(Error::config(format!(
-            "{stmt} \"{}\" uses a column of \"{}\" outside a subquery; multi-table {stmt} is \
+            "{stmt} \"{}\" uses a column of \"{t}\" outside a subquery; multi-table {stmt} is \
              not supported: filter through a subquery, e.g. `.in_(select!(…))` or `exists(…)`",
             table.name(),
-            t.name()
         ))),
     }
 }
 
 pub(crate) fn update(r: &mut Renderer<'_>, stmt: &UpdateStmt) -> Result<()> {
-    own_table_only(stmt.table, "UPDATE", stmt.where_.as_ref())?;
+    let name = dml_target(&stmt.table, "UPDATE")?;
+    let table = stmt.table.def();
+    own_table_only(table, "UPDATE", stmt.where_.as_ref())?;
     for (_, value) in &stmt.assignments {
-        own_table_only(stmt.table, "UPDATE", Some(value))?;
+        own_table_only(table, "UPDATE", Some(value))?;
     }
-    r.enclosing.push(TableRef::new(stmt.table));
+    r.enclosing.push(stmt.table.clone());
     r.push("UPDATE ");
-    r.ident(stmt.table.name());
+    r.ident(name);
     r.push(" SET ");
     for (i, (column, value)) in stmt.assignments.iter().enumerate() {
         if i > 0 {
             r.push(", ");
         }
         // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses.
-        r.ident(stmt.table.columns()[*column].name());
+        r.ident(table.columns()[*column].name());
         r.push("=");
         r.expr_in(value, Against::Grouped)?;
     }
     where_clause(r, stmt.where_.as_ref())?;
-    returning(r, stmt.table, &stmt.returning)
+    returning(r, table, &stmt.returning)
 }
 
 pub(crate) fn delete(r: &mut Renderer<'_>, stmt: &DeleteStmt) -> Result<()> {
-    own_table_only(stmt.table, "DELETE", stmt.where_.as_ref())?;
-    r.enclosing.push(TableRef::new(stmt.table));
+    let name = dml_target(&stmt.table, "DELETE FROM")?;
+    let table = stmt.table.def();
+    own_table_only(table, "DELETE", stmt.where_.as_ref())?;
+    r.enclosing.push(stmt.table.clone());
     r.push("DELETE FROM ");
-    r.ident(stmt.table.name());
+    r.ident(name);
     where_clause(r, stmt.where_.as_ref())?;
-    returning(r, stmt.table, &stmt.returning)
+    returning(r, table, &stmt.returning)
 }

@@ -5,9 +5,9 @@ use std::marker::PhantomData;
 
 use super::Table;
 use super::select::{SelectItem, SelectItems, typed_statement};
-use super::{AsExpr, Column, Expr, SqlExpr, and_where};
+use super::{AsExpr, Column, Expr, SqlExpr, TableRef, and_where};
 use crate::schema::{Insertable, TableDef};
-use crate::value::{ColumnType, Value};
+use crate::value::{ColumnType, ToSql, Value};
 
 /// What an upsert does on a conflict.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,8 @@ pub struct OnConflictClause {
 /// An untyped `INSERT`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsertStmt {
-    pub(crate) table: &'static TableDef,
+    /// The table inserted into: declared or defined at run time, never aliased or derived.
+    pub(crate) table: TableRef,
     pub(crate) columns: Vec<usize>,
     pub(crate) rows: Vec<Vec<SqlExpr>>,
     pub(crate) on_conflict: Option<OnConflictClause>,
@@ -46,9 +47,9 @@ impl InsertStmt {
     }
 
     /// Record an error unless `table` is the one inserted into.
-    fn check_table(&mut self, table: &'static TableDef, column: usize, what: &str) {
-        if table != self.table {
-            let target = self.table.name();
+    fn check_table(&mut self, table: &TableDef, column: usize, what: &str) {
+        if !std::ptr::eq(table, self.table.def()) {
+            let target = self.table.name().to_owned();
             self.note_error(|| {
                 format!(
                     "{what} {}.{}: a column of another table than \"{target}\"",
@@ -89,6 +90,11 @@ typed_statement! {
 impl Insert<()> {
     /// `INSERT INTO table` with no values yet; add them with [`Insert::value`].
     pub fn into_table(table: &'static TableDef) -> Self {
+        Insert::into_source(TableRef::new(table))
+    }
+
+    /// `INSERT INTO` a declared or defined table with no values yet.
+    pub(crate) fn into_source(table: TableRef) -> Self {
         Insert::wrap(
             InsertStmt {
                 table,
@@ -142,6 +148,24 @@ impl Insert<()> {
     }
 }
 
+/// The position of the column named `name`, or the message naming it (with a did-you-mean).
+fn column_index(table: &TableDef, name: &str) -> Result<usize, String> {
+    let columns = table.columns();
+    columns
+        .iter()
+        .position(|c| c.name() == name)
+        .ok_or_else(|| {
+            let names = columns.iter().map(|c| c.name());
+            let hint = crate::error::did_you_mean(name, names)
+                .map(|m| format!("; did you mean \"{m}\"?"))
+                .unwrap_or_default();
+            format!(
+                "no column named \"{name}\" in table \"{}\"{hint}",
+                table.name()
+            )
+        })
+}
+
 fn is_zero(v: &Value) -> bool {
     matches!(v, Value::I16(0) | Value::I32(0) | Value::I64(0))
 }
@@ -157,6 +181,19 @@ impl<R> Insert<R> {
         self.edit()
             .check_table(T::table(), column.index(), "insert value for");
         self.value_expr(column.index(), value.into_expr())
+    }
+
+    /// Set the column named `name` to `value`: for tables defined at run time, whose columns
+    /// have no typed handles. An unknown name is an error when the statement compiles, with
+    /// a did-you-mean.
+    pub fn value_named(mut self, name: &str, value: impl ToSql) -> Self {
+        match column_index(self.stmt.table.def(), name) {
+            Ok(index) => self.value_expr(index, SqlExpr::Param(value.to_value())),
+            Err(message) => {
+                self.edit().note_error(|| message);
+                self
+            }
+        }
     }
 
     /// Set the column at `index` to an untyped expression; used by `insert!` for `None`.
@@ -355,7 +392,8 @@ fn assign_in_table_order(assignments: &mut Vec<(usize, SqlExpr)>, column: usize,
 /// An untyped `UPDATE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateStmt {
-    pub(crate) table: &'static TableDef,
+    /// The table updated: declared or defined at run time.
+    pub(crate) table: TableRef,
     pub(crate) assignments: Vec<(usize, SqlExpr)>,
     pub(crate) where_: Option<SqlExpr>,
     pub(crate) returning: Vec<SelectItem>,
@@ -394,6 +432,11 @@ typed_statement! {
 impl Update<()> {
     /// `UPDATE table` with nothing set yet.
     pub fn table(table: &'static TableDef) -> Self {
+        Update::of_source(TableRef::new(table))
+    }
+
+    /// `UPDATE` a declared or defined table with nothing set yet.
+    pub(crate) fn of_source(table: TableRef) -> Self {
         Update::wrap(
             UpdateStmt {
                 table,
@@ -412,7 +455,7 @@ impl<R> Update<R> {
     /// type, such as `User::visits + 1`. Setting a column twice keeps the last value.
     pub fn set<T: Table, V, X: AsExpr<V>>(mut self, column: Column<T, V>, value: X) -> Self {
         let stmt = self.edit();
-        if T::table() != stmt.table && stmt.error.is_none() {
+        if !std::ptr::eq(T::table(), stmt.table.def()) && stmt.error.is_none() {
             stmt.error = Some(format!(
                 "UPDATE \"{}\" SET {}.{}: a column of another table",
                 stmt.table.name(),
@@ -421,6 +464,18 @@ impl<R> Update<R> {
             ));
         }
         self.set_expr(column.index(), value.into_expr())
+    }
+
+    /// `SET` the column named `name` to `value`, as [`Insert::value_named`].
+    pub fn set_named(mut self, name: &str, value: impl ToSql) -> Self {
+        match column_index(self.stmt.table.def(), name) {
+            Ok(index) => self.set_expr(index, SqlExpr::Param(value.to_value())),
+            Err(message) => {
+                let stmt = self.edit();
+                stmt.error.get_or_insert(message);
+                self
+            }
+        }
     }
 
     /// `SET` the column at `index` to an untyped expression; used by `update!` for `None`.
@@ -448,7 +503,8 @@ impl<R> Update<R> {
 /// An untyped `DELETE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteStmt {
-    pub(crate) table: &'static TableDef,
+    /// The table deleted from: declared or defined at run time.
+    pub(crate) table: TableRef,
     pub(crate) where_: Option<SqlExpr>,
     pub(crate) returning: Vec<SelectItem>,
 }
@@ -461,6 +517,11 @@ typed_statement! {
 impl Delete<()> {
     /// `DELETE FROM table`: every row, until a filter is added.
     pub fn from_table(table: &'static TableDef) -> Self {
+        Delete::from_source(TableRef::new(table))
+    }
+
+    /// `DELETE FROM` a declared or defined table.
+    pub(crate) fn from_source(table: TableRef) -> Self {
         Delete::wrap(
             DeleteStmt {
                 table,

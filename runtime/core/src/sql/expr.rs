@@ -8,7 +8,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::Table;
+use super::{Table, TableRef};
 use crate::schema::{ColumnDef, ColumnRef, TableDef};
 use crate::sql::SelectStmt;
 use crate::value::{ColumnType, ToSql, Value};
@@ -186,6 +186,9 @@ pub enum SqlExpr {
     },
     /// `*`, as in `count(*)`.
     Star,
+    /// A mistake found while the expression was built (a subquery's column that it does not
+    /// select), reported with this message when the statement compiles.
+    Invalid(std::sync::Arc<str>),
     /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
     Excluded {
         /// The table inserted into.
@@ -199,7 +202,12 @@ impl fmt::Debug for SqlExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SqlExpr::Column { table, index } => {
-                write!(f, "{}.{}", table.name(), table.def.columns()[*index].name())
+                write!(
+                    f,
+                    "{}.{}",
+                    table.name(),
+                    table.def().columns()[*index].name()
+                )
             }
             SqlExpr::Param(v) => write!(f, "{v:?}"),
             SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
@@ -248,6 +256,7 @@ impl fmt::Debug for SqlExpr {
                 f.write_str(")")
             }
             SqlExpr::Star => f.write_str("*"),
+            SqlExpr::Invalid(message) => write!(f, "<invalid: {message}>"),
             SqlExpr::Excluded { table, index } => {
                 write!(f, "excluded.{}", table.columns()[*index].name())
             }
@@ -321,10 +330,11 @@ impl SqlExpr {
 
     /// Call `f` with every table this expression takes columns from, in order, without looking
     /// into subqueries (their tables are their own, as in SQLAlchemy).
-    pub(crate) fn for_each_table(&self, f: &mut dyn FnMut(TableRef)) {
+    pub(crate) fn for_each_table(&self, f: &mut dyn FnMut(&TableRef)) {
         match self {
-            SqlExpr::Column { table, .. } => f(*table),
+            SqlExpr::Column { table, .. } => f(table),
             SqlExpr::Param(_)
+            | SqlExpr::Invalid(_)
             | SqlExpr::Star
             | SqlExpr::Exists(_)
             | SqlExpr::Subquery(_)
@@ -351,44 +361,6 @@ impl SqlExpr {
                 high.for_each_table(f);
             }
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.for_each_table(f)),
-        }
-    }
-}
-
-/// A table in a statement, under its own name or an alias (`users AS u2`).
-#[derive(Clone, Copy, PartialEq)]
-pub struct TableRef {
-    pub(crate) def: &'static TableDef,
-    pub(crate) alias: Option<&'static str>,
-}
-
-impl TableRef {
-    /// The table under its own name.
-    pub const fn new(def: &'static TableDef) -> Self {
-        TableRef { def, alias: None }
-    }
-    /// The table under `alias`.
-    pub const fn aliased(def: &'static TableDef, alias: &'static str) -> Self {
-        TableRef {
-            def,
-            alias: Some(alias),
-        }
-    }
-    /// The table's definition.
-    pub fn def(&self) -> &'static TableDef {
-        self.def
-    }
-    /// The name columns are qualified with: the alias if any, else the table's name.
-    pub fn name(&self) -> &'static str {
-        self.alias.unwrap_or_else(|| self.def.name())
-    }
-}
-
-impl fmt::Debug for TableRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.alias {
-            Some(a) => write!(f, "{} AS {a}", self.def.name()),
-            None => f.write_str(self.def.name()),
         }
     }
 }
@@ -449,9 +421,9 @@ impl<T: Table, V> Column<T, V> {
     }
     /// The table the column is read from, alias included.
     pub fn table_ref(self) -> TableRef {
-        TableRef {
-            def: T::table(),
-            alias: self.alias,
+        match self.alias {
+            Some(alias) => TableRef::aliased(T::table(), alias),
+            None => TableRef::new(T::table()),
         }
     }
 }
@@ -619,6 +591,14 @@ pub trait Expression: Sized {
     /// `self DESC` in `ORDER BY`.
     fn desc(self) -> crate::sql::OrderBy {
         crate::sql::OrderBy::new(self.into_sql(), true)
+    }
+    /// `self AS name` in a select list (SQLAlchemy's `label()`): the name a subquery's column
+    /// takes, and the key of a result column.
+    fn label(
+        self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> crate::sql::Labeled<Self::SqlType> {
+        crate::sql::Labeled::new(self.into_sql(), name.into())
     }
 }
 

@@ -12,6 +12,7 @@ mod expr;
 pub mod func;
 mod ops;
 mod select;
+mod source;
 mod table;
 mod tables;
 mod text;
@@ -25,14 +26,14 @@ pub use dml::{
     OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
-    AsExpr, BinOp, Column, Expr, Expression, InOperand, Nullable, SqlExpr, TableRef, Textual,
-    null_of,
+    AsExpr, BinOp, Column, Expr, Expression, InOperand, Nullable, SqlExpr, Textual, null_of,
 };
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{
-    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, NullableItem, NullableRow,
-    Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
+    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, Labeled, NullableItem,
+    NullableRow, Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
 };
+pub use source::{DefinedTable, DerivedTable, FromSource, Subquery, TableRef};
 pub use table::{Identity, Table};
 pub use text::{Text, TypedText, text};
 

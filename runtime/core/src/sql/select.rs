@@ -1,13 +1,14 @@
 //! `SELECT`: the untyped [`SelectStmt`], the typed [`Select<R>`] and its select lists, joins,
 //! aliases, subqueries and compound selects (`UNION`, …).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::Table;
 use super::{
     AsExpr, Column, Expr, Expression, InOperand, IntoOrderBy, OrderBy, SqlExpr, TableRef, and_where,
 };
+use super::{Subquery, Table};
 use crate::schema::{FromRow, TableDef};
 use crate::value::{ColumnType, Value};
 
@@ -19,6 +20,53 @@ pub enum SelectItem {
     Table(TableRef),
     /// One expression.
     Expr(SqlExpr),
+    /// An expression under a name of its own: `count(posts.id) AS n`.
+    Labeled {
+        /// The expression.
+        expr: SqlExpr,
+        /// Its name in the result.
+        label: Cow<'static, str>,
+    },
+}
+
+/// A typed expression with a name: `count(Post::id).label("n")` selects `count(posts.id) AS n`,
+/// decoded as `V`.
+pub struct Labeled<V> {
+    expr: SqlExpr,
+    label: Cow<'static, str>,
+    _marker: PhantomData<fn() -> V>,
+}
+
+impl<V> Labeled<V> {
+    pub(crate) fn new(expr: SqlExpr, label: Cow<'static, str>) -> Self {
+        Labeled {
+            expr,
+            label,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<V> Clone for Labeled<V> {
+    fn clone(&self) -> Self {
+        Labeled::new(self.expr.clone(), self.label.clone())
+    }
+}
+
+impl<V> fmt::Debug for Labeled<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} AS {}", self.expr, self.label)
+    }
+}
+
+impl<V: ColumnType + FromRow> SelectItems for Labeled<V> {
+    type Row = V;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Labeled {
+            expr: self.expr,
+            label: self.label,
+        });
+    }
 }
 
 /// A table in `FROM` with the tables joined to it.
@@ -30,8 +78,8 @@ pub struct FromItem {
 
 impl FromItem {
     /// Whether `t` is this item's table or one joined to it.
-    pub(crate) fn covers(&self, t: TableRef) -> bool {
-        self.table == t || self.joins.iter().any(|j| j.table == t)
+    pub(crate) fn covers(&self, t: &TableRef) -> bool {
+        self.table == *t || self.joins.iter().any(|j| j.table == *t)
     }
 }
 
@@ -78,18 +126,20 @@ impl SelectStmt {
     /// each table the select list and then `WHERE` use that no explicit item covers.
     pub(crate) fn froms(&self) -> Vec<FromItem> {
         let mut froms = self.from.clone();
-        let mut add = |t: TableRef| {
+        let mut add = |t: &TableRef| {
             if !froms.iter().any(|f| f.covers(t)) {
                 froms.push(FromItem {
-                    table: t,
+                    table: t.clone(),
                     joins: Vec::new(),
                 });
             }
         };
         for item in &self.items {
             match item {
-                SelectItem::Table(t) => add(*t),
-                SelectItem::Expr(e) => e.for_each_table(&mut add),
+                SelectItem::Table(t) => add(t),
+                SelectItem::Expr(e) | SelectItem::Labeled { expr: e, .. } => {
+                    e.for_each_table(&mut add)
+                }
             }
         }
         if let Some(w) = &self.where_ {
@@ -229,7 +279,7 @@ impl<R> Select<R> {
     pub fn from<F: IntoFrom>(mut self, table: F) -> Self {
         let table = table.into_from();
         let stmt = self.edit();
-        if !stmt.from.iter().any(|f| f.covers(table)) {
+        if !stmt.from.iter().any(|f| f.covers(&table)) {
             stmt.from.push(FromItem {
                 table,
                 joins: Vec::new(),
@@ -258,19 +308,24 @@ impl<R> Select<R> {
                 stmt.from.push(first);
             }
         }
-        let join = Join { table, on, outer };
         match stmt.from.last_mut() {
-            Some(last) => last.joins.push(join),
+            Some(last) => last.joins.push(Join { table, on, outer }),
             // Nothing to join to: the table becomes the FROM and the condition a filter.
             None => {
                 stmt.from.push(FromItem {
                     table,
                     joins: Vec::new(),
                 });
-                stmt.where_ = Some(and_where(stmt.where_.take(), join.on));
+                stmt.where_ = Some(and_where(stmt.where_.take(), on));
             }
         }
         self
+    }
+
+    /// This select as a table named `name` (a derived table), usable in `FROM` and `JOIN` of
+    /// macros and builders: SQLAlchemy's `select(…).subquery("name")`. See [`Subquery`].
+    pub fn subquery(self, name: impl Into<String>) -> Subquery<R> {
+        Subquery::new(name.into(), self.stmt)
     }
 
     /// `SELECT DISTINCT`.
@@ -613,6 +668,30 @@ impl<T: Table> IntoFrom for All<T> {
 impl<T: Table> IntoFrom for Alias<T> {
     fn into_from(self) -> TableRef {
         TableRef::aliased(T::table(), self.name)
+    }
+}
+
+impl<T: Table> IntoFrom for &Alias<T> {
+    fn into_from(self) -> TableRef {
+        TableRef::aliased(T::table(), self.name)
+    }
+}
+
+impl IntoFrom for TableRef {
+    fn into_from(self) -> TableRef {
+        self
+    }
+}
+
+impl<R> IntoFrom for &super::Subquery<R> {
+    fn into_from(self) -> TableRef {
+        self.table_ref()
+    }
+}
+
+impl IntoFrom for &super::DefinedTable {
+    fn into_from(self) -> TableRef {
+        self.table_ref()
     }
 }
 

@@ -5,6 +5,7 @@ use super::OrderBy;
 use super::dml::{ConflictAction, DeleteStmt, InsertStmt, UpdateStmt};
 use super::expr::SqlExpr;
 use super::select::{CompoundStmt, SelectItem, SelectStmt};
+use super::{FromSource, TableRef};
 use crate::schema::TableDef;
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
@@ -14,12 +15,22 @@ fn push(out: &mut Vec<&'static TableDef>, table: &'static TableDef) {
     }
 }
 
+/// The tables behind a `FROM` item: a declared table itself, a derived table's own tables. A
+/// table defined at run time is not collected (implicit execution knows declared tables).
+fn push_ref(out: &mut Vec<&'static TableDef>, table: &TableRef) {
+    match table.source() {
+        FromSource::Declared(def) => push(out, def),
+        FromSource::Derived(derived) => derived.select().collect_tables(out),
+        _ => {}
+    }
+}
+
 impl SqlExpr {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
         match self {
-            SqlExpr::Column { table, .. } => push(out, table.def()),
+            SqlExpr::Column { table, .. } => push_ref(out, table),
             SqlExpr::Excluded { table, .. } => push(out, table),
-            SqlExpr::Param(_) | SqlExpr::Star => {}
+            SqlExpr::Param(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
             SqlExpr::Binary(l, _, r) => {
                 l.collect_tables(out);
                 r.collect_tables(out);
@@ -55,8 +66,8 @@ impl SqlExpr {
 fn items(items: &[SelectItem], out: &mut Vec<&'static TableDef>) {
     for item in items {
         match item {
-            SelectItem::Table(t) => push(out, t.def()),
-            SelectItem::Expr(e) => e.collect_tables(out),
+            SelectItem::Table(t) => push_ref(out, t),
+            SelectItem::Expr(e) | SelectItem::Labeled { expr: e, .. } => e.collect_tables(out),
         }
     }
 }
@@ -75,9 +86,9 @@ impl SelectStmt {
     /// `FROM` and its joins first, then the select list, then every other clause.
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
         for from in &self.from {
-            push(out, from.table.def());
+            push_ref(out, &from.table);
             for join in &from.joins {
-                push(out, join.table.def());
+                push_ref(out, &join.table);
                 join.on.collect_tables(out);
             }
         }
@@ -103,7 +114,7 @@ impl CompoundStmt {
 
 impl InsertStmt {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
-        push(out, self.table);
+        push_ref(out, &self.table);
         self.rows
             .iter()
             .flatten()
@@ -119,7 +130,7 @@ impl InsertStmt {
 
 impl UpdateStmt {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
-        push(out, self.table);
+        push_ref(out, &self.table);
         self.assignments
             .iter()
             .for_each(|(_, e)| e.collect_tables(out));
@@ -130,7 +141,7 @@ impl UpdateStmt {
 
 impl DeleteStmt {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
-        push(out, self.table);
+        push_ref(out, &self.table);
         optional(self.where_.as_ref(), out);
         items(&self.returning, out);
     }
