@@ -74,7 +74,7 @@ macro_rules! pool_setters {
         fn $name:ident $([$($generic:tt)*])? ($b:ident $(, $arg:ident: $ty:ty)*)
             $(where [$($bound:tt)*])? $body:block
     )*) => {
-        impl $crate::pool::PoolBuilder {$(
+        impl PoolBuilder {$(
             $(#[$attr])*
             pub fn $name $(<$($generic)*>)? (mut self $(, $arg: $ty)*) -> Self
             $(where $($bound)*)?
