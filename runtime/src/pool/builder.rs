@@ -179,7 +179,7 @@ macro_rules! pool_setters {
             F: Fn(
                     &mut dyn $crate::driver::DriverConnection,
                     &$crate::pool::ConnectionInfo,
-                ) -> $crate::Result<()>
+                ) -> $crate::error::Result<()>
                 + Send
                 + Sync
                 + 'static,
@@ -195,7 +195,7 @@ macro_rules! pool_setters {
             F: Fn(
                     &mut dyn $crate::driver::DriverConnection,
                     &$crate::pool::ConnectionInfo,
-                ) -> $crate::Result<()>
+                ) -> $crate::error::Result<()>
                 + Send
                 + Sync
                 + 'static,
@@ -227,7 +227,7 @@ macro_rules! pool_setters {
         /// Run `f` when a connection is invalidated — explicitly, after a disconnect error, or
         /// by a failed pre-ping — with the error that caused it, if any. Default none.
         fn on_invalidate[F](b, f: F) where [
-            F: Fn(&$crate::pool::ConnectionInfo, ::core::option::Option<&$crate::Error>)
+            F: Fn(&$crate::pool::ConnectionInfo, ::core::option::Option<&$crate::error::Error>)
                 + Send
                 + Sync
                 + 'static,
