@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::ThreadId;
-use std::time::Duration;
 
 use crate::connection::{self, Connection, IsolationLevel, State};
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver, DriverConnection, NativeConnection};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
-use crate::pool::{ConnectionInfo, Pool, PoolBuilder, PoolClass, PooledConnection, ResetOnReturn};
+use crate::pool::{ConnectionInfo, Pool, PoolBuilder, PoolClass, PooledConnection};
 use crate::rows::Rows;
 use crate::sql::Statement;
 use crate::transaction::EngineTransaction;
@@ -91,7 +90,6 @@ impl Engine {
         EngineBuilder {
             url: url.into(),
             pool: PoolBuilder::default(),
-            poolclass: None,
             echo: false,
             hide_parameters: false,
             isolation_level: None,
@@ -383,9 +381,8 @@ type Creator = Arc<dyn Fn() -> Result<Box<dyn DriverConnection>> + Send + Sync>;
 #[must_use = "call .build() to get the engine"]
 pub struct EngineBuilder {
     url: String,
+    /// The pool's settings; its class, unless set, is chosen by URL in `build`.
     pool: PoolBuilder,
-    /// Set explicitly (else chosen by URL).
-    poolclass: Option<PoolClass>,
     echo: bool,
     hide_parameters: bool,
     isolation_level: Option<IsolationLevel>,
@@ -407,126 +404,11 @@ impl fmt::Debug for EngineBuilder {
     }
 }
 
+// `poolclass`, `pool_size`, … `on_invalidate`: the pool's setters, declared once in
+// `pool::builder`, passed on to the `PoolBuilder` in `pool`.
+crate::pool::pool_setters!(EngineBuilder.pool);
+
 impl EngineBuilder {
-    /// The pool implementation (SQLAlchemy's `poolclass`). Default [`PoolClass::Queue`], and
-    /// [`PoolClass::SingletonThread`] for `sqlite://` memory databases (each connection to one
-    /// is a database of its own; `Static` shares one between threads).
-    pub fn poolclass(mut self, class: PoolClass) -> Self {
-        self.poolclass = Some(class);
-        self
-    }
-
-    /// Idle connections the pool keeps ([`PoolBuilder::pool_size`]). Default 5.
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool = self.pool.pool_size(n);
-        self
-    }
-
-    /// Connections opened beyond `pool_size` under load, closed on return; `-1` = unbounded
-    /// ([`PoolBuilder::max_overflow`]). Default 10.
-    pub fn max_overflow(mut self, n: isize) -> Self {
-        self.pool = self.pool.max_overflow(n);
-        self
-    }
-
-    /// How long a checkout may wait for a connection, opening included
-    /// ([`PoolBuilder::pool_timeout`]). Default 30 s.
-    pub fn pool_timeout(mut self, timeout: Duration) -> Self {
-        self.pool = self.pool.pool_timeout(timeout);
-        self
-    }
-
-    /// Replace connections older than `age` at checkout ([`PoolBuilder::pool_recycle`]).
-    /// Default: never.
-    pub fn pool_recycle(mut self, age: Duration) -> Self {
-        self.pool = self.pool.pool_recycle(age);
-        self
-    }
-
-    /// Test reused connections with a round trip at checkout, replacing dead ones
-    /// ([`PoolBuilder::pool_pre_ping`]). Default off.
-    pub fn pool_pre_ping(mut self, on: bool) -> Self {
-        self.pool = self.pool.pool_pre_ping(on);
-        self
-    }
-
-    /// Hand out the most recently returned connection first ([`PoolBuilder::pool_use_lifo`]).
-    /// Default off (FIFO).
-    pub fn pool_use_lifo(mut self, on: bool) -> Self {
-        self.pool = self.pool.pool_use_lifo(on);
-        self
-    }
-
-    /// What happens to a returned connection's open transaction
-    /// ([`PoolBuilder::reset_on_return`]). Default [`ResetOnReturn::Rollback`].
-    pub fn reset_on_return(mut self, reset: ResetOnReturn) -> Self {
-        self.pool = self.pool.reset_on_return(reset);
-        self
-    }
-
-    /// Warn, naming the checkout's source line, about connections held longer than
-    /// `threshold` ([`PoolBuilder::leak_detection_threshold`]). Default off.
-    pub fn leak_detection_threshold(mut self, threshold: Duration) -> Self {
-        self.pool = self.pool.leak_detection_threshold(threshold);
-        self
-    }
-
-    /// Run `f` on every new connection ([`PoolBuilder::on_connect`]):
-    ///
-    /// ```
-    /// use quarry::prelude::*;
-    ///
-    /// let engine = Engine::builder("sqlite://")
-    ///     .on_connect(|conn, _info| conn.batch("PRAGMA foreign_keys=ON"))
-    ///     .build()?;
-    /// let on: i64 = engine.execute(text("PRAGMA foreign_keys").columns::<i64>())?.scalar()?;
-    /// assert_eq!(on, 1);
-    /// # Ok::<(), quarry::Error>(())
-    /// ```
-    pub fn on_connect<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
-    {
-        self.pool = self.pool.on_connect(f);
-        self
-    }
-
-    /// Run `f` on every checkout ([`PoolBuilder::on_checkout`]).
-    pub fn on_checkout<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
-    {
-        self.pool = self.pool.on_checkout(f);
-        self
-    }
-
-    /// Run `f` on every connection coming back, after its reset ([`PoolBuilder::on_checkin`]).
-    pub fn on_checkin<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
-    {
-        self.pool = self.pool.on_checkin(f);
-        self
-    }
-
-    /// Run `f` before a returned connection is reset ([`PoolBuilder::on_reset`]).
-    pub fn on_reset<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
-    {
-        self.pool = self.pool.on_reset(f);
-        self
-    }
-
-    /// Run `f` when a connection is invalidated ([`PoolBuilder::on_invalidate`]).
-    pub fn on_invalidate<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&ConnectionInfo, Option<&Error>) + Send + Sync + 'static,
-    {
-        self.pool = self.pool.on_invalidate(f);
-        self
-    }
-
     /// Print every statement and its parameters to stdout (besides the `tracing` events on target
     /// `quarry::engine`, which are always emitted). Default off.
     pub fn echo(mut self, on: bool) -> Self {
@@ -633,7 +515,7 @@ impl EngineBuilder {
         } else {
             base
         };
-        let class = match self.poolclass {
+        let class = match self.pool.chosen_class() {
             Some(class @ (PoolClass::Queue | PoolClass::Null)) if memory => {
                 return Err(Error::config(format!(
                     "poolclass {class:?} cannot serve {url}, a memory database: each \

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use super::{Entry, Shared, Store, close_entry, lock};
+use super::{Entry, Shared, lock};
 use crate::error::Result;
 
 /// Why no connection was opened.
@@ -120,16 +120,5 @@ pub(super) fn open_within(
 /// A connect finished after its checkout gave up: the connection joins the pool (or is
 /// closed), and a failure frees the slot.
 fn opened_late(shared: &Shared, result: Result<Entry>) {
-    match (&shared.store, result) {
-        (Store::Queue(q), Ok(entry)) => q.checkin(entry),
-        (Store::Queue(q), Err(_)) => q.release(1),
-        (Store::Null(open), result) => {
-            if let Ok(entry) = result {
-                close_entry(entry);
-            }
-            open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        (Store::Shared(_), Ok(entry)) => close_entry(entry),
-        (Store::Shared(_), Err(_)) => {}
-    }
+    shared.store.opened_late(shared, result);
 }

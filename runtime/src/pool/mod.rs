@@ -33,26 +33,32 @@
 //! # Ok::<(), quarry::Error>(())
 //! ```
 
+mod builder;
 mod connect;
 mod leak;
+mod null;
+mod policy;
 mod queue;
 mod shared;
+mod singleton_thread;
+mod static_;
 #[cfg(test)]
 mod tests;
 
-use std::cell::OnceCell;
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::driver::{Driver, DriverConnection};
 use crate::error::{Error, Result};
 
+pub use builder::PoolBuilder;
+pub(crate) use builder::pool_setters;
+pub use policy::ResetOnReturn;
+
 use leak::LeakDetector;
-use queue::QueueStore;
-use shared::SharedStore;
+use policy::{Generations, Replace, ResetAction, Screen};
 
 /// Which pool implementation an engine uses (SQLAlchemy's `poolclass`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,17 +75,6 @@ pub enum PoolClass {
     /// One connection per thread, shared by the checkouts of that thread; at most `pool_size`
     /// connections of finished or idle threads are kept. The default for `sqlite://` memory.
     SingletonThread,
-}
-
-/// What the pool does to a connection coming back (SQLAlchemy's `reset_on_return`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResetOnReturn {
-    /// Roll back whatever transaction is open. The default.
-    Rollback,
-    /// Commit whatever transaction is open.
-    Commit,
-    /// Nothing: the next user inherits any open transaction.
-    None,
 }
 
 /// What the pool knows of one connection; passed to the event hooks.
@@ -110,232 +105,44 @@ pub(crate) struct Entry {
     holder: Option<Arc<shared::Holder>>,
 }
 
-type ConnectHook =
-    Arc<dyn Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync>;
-type NotifyHook = Arc<dyn Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync>;
-type InvalidateHook = Arc<dyn Fn(&ConnectionInfo, Option<&Error>) + Send + Sync>;
+/// One pool class: where its connections are between checkouts, and how a checkout gets one.
+/// What every class shares — screening at checkout, reset on return, pool-wide invalidation,
+/// hooks — is [`Pool`]'s and [`Shared`]'s, for the class to call.
+///
+/// A new class is a file implementing this and an arm in [`PoolBuilder::build`].
+pub(crate) trait PoolStore: Send + Sync {
+    /// Hand out a connection, ready for use: screened (stale, recycle, pre-ping) if it was
+    /// open already, `on_checkout` hooks run (see [`Pool::run_checkout_hooks`]).
+    fn checkout(&self, pool: &Pool) -> Result<PooledConnection>;
 
-#[derive(Clone, Default)]
-struct Events {
-    connect: Vec<ConnectHook>,
-    checkout: Vec<ConnectHook>,
-    checkin: Vec<NotifyHook>,
-    reset: Vec<NotifyHook>,
-    invalidate: Vec<InvalidateHook>,
-}
+    /// Take back a connection its user returned: reset it (see [`Shared::reset`]), then keep
+    /// it or close it.
+    fn checkin(&self, pool: &Shared, entry: Entry);
 
-/// Settings for a [`Pool`]; every setter states its default. [`crate::EngineBuilder`] has the
-/// same setters and passes them on.
-#[derive(Clone)]
-#[must_use = "call .build(driver) to get the pool"]
-pub struct PoolBuilder {
-    class: PoolClass,
-    size: usize,
-    max_overflow: isize,
-    timeout: Duration,
-    recycle: Option<Duration>,
-    pre_ping: bool,
-    use_lifo: bool,
-    reset_on_return: ResetOnReturn,
-    leak_threshold: Option<Duration>,
-    events: Events,
-}
+    /// Close a connection that was invalidated (the hooks have run), freeing its place.
+    fn discard(&self, pool: &Shared, entry: Entry);
 
-impl fmt::Debug for PoolBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolBuilder")
-            .field("poolclass", &self.class)
-            .field("pool_size", &self.size)
-            .field("max_overflow", &self.max_overflow)
-            .field("pool_timeout", &self.timeout)
-            .field("pool_recycle", &self.recycle)
-            .field("pool_pre_ping", &self.pre_ping)
-            .field("pool_use_lifo", &self.use_lifo)
-            .field("reset_on_return", &self.reset_on_return)
-            .field("leak_detection_threshold", &self.leak_threshold)
-            .finish_non_exhaustive()
-    }
-}
+    /// A connect that its checkout stopped waiting for (at its deadline) finished: the place
+    /// reserved for it is the store's again.
+    fn opened_late(&self, pool: &Shared, result: Result<Entry>);
 
-impl Default for PoolBuilder {
-    fn default() -> Self {
-        PoolBuilder {
-            class: PoolClass::Queue,
-            size: 5,
-            max_overflow: 10,
-            timeout: Duration::from_secs(30),
-            recycle: None,
-            pre_ping: false,
-            use_lifo: false,
-            reset_on_return: ResetOnReturn::Rollback,
-            leak_threshold: None,
-            events: Events::default(),
-        }
-    }
-}
+    /// `dispose()`: close the idle connections now (every connection is stale already);
+    /// returns how many.
+    fn close_idle(&self, pool: &Shared) -> usize;
 
-impl PoolBuilder {
-    /// The pool implementation. Default [`PoolClass::Queue`] (an engine picks
-    /// [`PoolClass::SingletonThread`] for `sqlite://` memory databases unless told otherwise).
-    pub fn poolclass(mut self, class: PoolClass) -> Self {
-        self.class = class;
-        self
+    /// A disconnect marked every connection open now stale. The default does nothing: stale
+    /// connections are replaced at checkout and closed on return anyway.
+    fn stale_marked(&self, pool: &Shared) {
+        let _ = pool;
     }
 
-    /// Idle connections a `Queue` pool keeps; connections of other threads a `SingletonThread`
-    /// pool keeps. Default 5.
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.size = n;
-        self
-    }
+    /// The counters now, for a pool of `pool_size` `size`.
+    fn status(&self, size: usize) -> PoolStatus;
 
-    /// Connections a `Queue` pool opens beyond `pool_size` under load, closed on return;
-    /// `-1` = unbounded. Default 10.
-    pub fn max_overflow(mut self, n: isize) -> Self {
-        self.max_overflow = n;
-        self
-    }
-
-    /// How long a checkout may take in all — waiting for a free connection and opening a new
-    /// one — before it fails. Default 30 s.
-    pub fn pool_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Replace connections older than this at checkout (never while in use), e.g. below a
-    /// server's idle-connection timeout. Default: never.
-    pub fn pool_recycle(mut self, age: Duration) -> Self {
-        self.recycle = Some(age);
-        self
-    }
-
-    /// Test every reused connection with a round trip at checkout and replace it if it is gone;
-    /// a dead one also marks every older connection for replacement. Bounded by the time left
-    /// of `pool_timeout` (MySQL/MariaDB: by the URL's `read_timeout`). Default off.
-    pub fn pool_pre_ping(mut self, on: bool) -> Self {
-        self.pre_ping = on;
-        self
-    }
-
-    /// Hand out the most recently returned idle connection first (so that the ones beyond
-    /// need stay idle and may time out server-side) instead of the least recently returned.
-    /// Default off (FIFO).
-    pub fn pool_use_lifo(mut self, on: bool) -> Self {
-        self.use_lifo = on;
-        self
-    }
-
-    /// What to do with a connection's open transaction when it comes back. Default
-    /// [`ResetOnReturn::Rollback`].
-    pub fn reset_on_return(mut self, reset: ResetOnReturn) -> Self {
-        self.reset_on_return = reset;
-        self
-    }
-
-    /// Log (a `tracing` warning on target `quarry::pool`) every connection held longer than
-    /// `threshold`, naming the source line that checked it out; once more when it comes back.
-    /// Default off. With it on, the pool runs one watchdog thread.
-    pub fn leak_detection_threshold(mut self, threshold: Duration) -> Self {
-        self.leak_threshold = Some(threshold);
-        self
-    }
-
-    /// Run `f` on every new connection before its first use — e.g.
-    /// `|c, _| c.batch("PRAGMA foreign_keys=ON")`. An error fails the checkout and closes the
-    /// connection. Hooks run in the order they were added.
-    pub fn on_connect<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
-    {
-        self.events.connect.push(Arc::new(f));
-        self
-    }
-
-    /// Run `f` on every checkout, after pre-ping. An error invalidates the connection; a
-    /// disconnect error ([`Error::is_disconnect`]) makes the pool try another connection (up to
-    /// three times), any other error fails the checkout.
-    pub fn on_checkout<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) -> Result<()> + Send + Sync + 'static,
-    {
-        self.events.checkout.push(Arc::new(f));
-        self
-    }
-
-    /// Run `f` on every connection coming back, after its reset.
-    pub fn on_checkin<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
-    {
-        self.events.checkin.push(Arc::new(f));
-        self
-    }
-
-    /// Run `f` just before a returned connection is reset (rolled back or committed).
-    pub fn on_reset<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&mut dyn DriverConnection, &ConnectionInfo) + Send + Sync + 'static,
-    {
-        self.events.reset.push(Arc::new(f));
-        self
-    }
-
-    /// Run `f` when a connection is invalidated — explicitly, after a disconnect error, or by
-    /// a failed pre-ping — with the error that caused it, if any.
-    pub fn on_invalidate<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&ConnectionInfo, Option<&Error>) + Send + Sync + 'static,
-    {
-        self.events.invalidate.push(Arc::new(f));
-        self
-    }
-
-    /// Build the pool. No connection is opened until the first checkout.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a `max_overflow` below -1, a `Queue` pool that could never hold a
-    /// connection, or a zero leak-detection threshold.
-    pub fn build(self, driver: Arc<dyn Driver>) -> Result<Pool> {
-        if self.max_overflow < -1 {
-            return Err(Error::config(format!(
-                "max_overflow must be -1 (unbounded) or at least 0, got {}",
-                self.max_overflow
-            )));
-        }
-        if self.class == PoolClass::Queue && self.size == 0 && self.max_overflow == 0 {
-            return Err(Error::config(
-                "a Queue pool of pool_size 0 and max_overflow 0 can never hand out a connection",
-            ));
-        }
-        if self.leak_threshold == Some(Duration::ZERO) {
-            return Err(Error::config(
-                "leak_detection_threshold must be longer than zero",
-            ));
-        }
-        let store = match self.class {
-            PoolClass::Queue => Store::Queue(QueueStore::new(
-                self.size,
-                usize::try_from(self.max_overflow)
-                    .ok()
-                    .map(|o| self.size.saturating_add(o)),
-                self.use_lifo,
-            )),
-            PoolClass::Null => Store::Null(AtomicUsize::new(0)),
-            PoolClass::Static => Store::Shared(SharedStore::new_static()),
-            PoolClass::SingletonThread => Store::Shared(SharedStore::new_per_thread(self.size)),
-        };
-        Ok(Pool {
-            shared: Arc::new(Shared {
-                driver,
-                store,
-                next_id: AtomicU64::new(1),
-                stale_below: AtomicU64::new(0),
-                last_connect_error: Mutex::new(None),
-                leaks: self.leak_threshold.map(LeakDetector::start),
-                options: self,
-            }),
-        })
+    /// Checkouts queued for a connection now.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        0
     }
 }
 
@@ -345,31 +152,24 @@ pub struct Pool {
     shared: Arc<Shared>,
 }
 
+/// What every class shares; the store keeps the class's own state.
 pub(crate) struct Shared {
     driver: Arc<dyn Driver>,
     options: PoolBuilder,
-    store: Store,
-    /// The id of the next connection opened.
-    next_id: AtomicU64,
-    /// Connections whose id is below this are replaced at checkout and closed on return:
-    /// raised by a disconnect (pool-wide invalidation) and by `dispose()`.
-    stale_below: AtomicU64,
+    class: PoolClass,
+    store: Box<dyn PoolStore>,
+    /// Connection ids and the pool-wide invalidation mark: connections older than a
+    /// disconnect, or than `dispose()`, are replaced at checkout and closed on return.
+    generations: Generations,
     /// The last failure to open a connection, cleared by a success: carried by pool timeouts.
     last_connect_error: Mutex<Option<String>>,
     leaks: Option<LeakDetector>,
 }
 
-enum Store {
-    Queue(QueueStore),
-    /// Connections open (all checked out).
-    Null(AtomicUsize),
-    Shared(SharedStore),
-}
-
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            .field("poolclass", &self.shared.options.class)
+            .field("poolclass", &self.shared.class)
             .field("status", &self.status())
             .finish()
     }
@@ -378,8 +178,8 @@ impl fmt::Debug for Pool {
 /// The outcome of trying to hand out a connection that was already open.
 enum Prepared {
     Ready(Entry),
-    /// The connection was discarded (stale, too old, dead, or refused by a checkout hook);
-    /// its slot is kept for a replacement.
+    /// The connection was discarded (stale, too old, or dead); its place is kept for a
+    /// replacement.
     Replace,
 }
 
@@ -400,31 +200,17 @@ impl Pool {
     #[track_caller]
     pub fn get(&self) -> Result<PooledConnection> {
         let site = Location::caller();
-        let deadline = || Instant::now().checked_add(self.shared.options.timeout);
-        let mut conn = match &self.shared.store {
-            Store::Queue(q) => self.checkout_queue(q, deadline)?,
-            Store::Null(open) => {
-                open.fetch_add(1, Ordering::Relaxed);
-                match connect::open_within(&self.shared, deadline()) {
-                    Ok(entry) => self.wrap(entry),
-                    Err(connect::Failed::Error(e)) => {
-                        open.fetch_sub(1, Ordering::Relaxed);
-                        return Err(e);
-                    }
-                    Err(connect::Failed::TimedOut) => return Err(self.timeout_error()),
-                }
-            }
-            Store::Shared(s) => s.checkout(self, deadline())?,
-        };
-        if !matches!(self.shared.store, Store::Queue(_)) {
-            // (The queue runs them itself, retrying on a disconnect.)
-            conn = self.run_checkout_hooks(conn)?;
-        }
+        let mut conn = self.shared.store.checkout(self)?;
         if let Some(leaks) = &self.shared.leaks {
             conn.leak = Some(leaks.register(site));
         }
         tracing::debug!(target: "quarry::pool", id = conn.info().id, "checkout");
         Ok(conn)
+    }
+
+    /// The deadline of a checkout starting now (`None`: none).
+    fn deadline(&self) -> Option<Instant> {
+        self.shared.options.settings.deadline(Instant::now())
     }
 
     fn wrap(&self, entry: Entry) -> PooledConnection {
@@ -435,83 +221,48 @@ impl Pool {
         }
     }
 
-    fn checkout_queue(
-        &self,
-        q: &QueueStore,
-        deadline: impl Fn() -> Option<Instant>,
-    ) -> Result<PooledConnection> {
-        // The clock is read when the checkout first waits, connects or pre-pings: taking an
-        // idle connection reads none.
-        let start = OnceCell::new();
-        let deadline = || *start.get_or_init(&deadline);
-        let mut disconnects = 0;
-        loop {
-            let entry = match q.acquire(deadline) {
-                queue::Acquired::Idle(entry) => {
-                    let ping_by = if self.shared.options.pre_ping {
-                        deadline()
-                    } else {
-                        None
-                    };
-                    match self.prepare(entry, ping_by) {
-                        Prepared::Ready(entry) => Some(entry),
-                        Prepared::Replace => None,
+    /// Screen an idle connection about to be handed out: replace it if it is stale or too
+    /// old, pre-ping it (within the time left until `deadline()`) if configured.
+    fn prepare(&self, mut entry: Entry, deadline: impl FnOnce() -> Option<Instant>) -> Prepared {
+        let shared = &self.shared;
+        let info = entry.info;
+        let screen = shared.options.settings.screen(
+            info.id,
+            info.created,
+            shared.generations.stale_below(),
+            Instant::now,
+        );
+        match screen {
+            Screen::Ready => Prepared::Ready(entry),
+            Screen::Replace(why) => {
+                match why {
+                    Replace::Stale => {
+                        tracing::debug!(target: "quarry::pool", id = info.id, "replacing a connection older than an invalidation");
+                    }
+                    Replace::Recycle => {
+                        tracing::debug!(target: "quarry::pool", id = info.id, "recycle: replacing a connection older than pool_recycle");
                     }
                 }
-                queue::Acquired::Reserved => None,
-                queue::Acquired::TimedOut => return Err(self.timeout_error()),
-            };
-            let entry = match entry {
-                Some(entry) => entry,
-                None => match connect::open_within(&self.shared, deadline()) {
-                    Ok(entry) => entry,
-                    Err(connect::Failed::Error(e)) => {
-                        q.release(1);
-                        return Err(e);
-                    }
-                    Err(connect::Failed::TimedOut) => return Err(self.timeout_error()),
-                },
-            };
-            match self.run_checkout_hooks(self.wrap(entry)) {
-                Ok(conn) => return Ok(conn),
-                Err(e) if e.is_disconnect() && disconnects < 2 => disconnects += 1,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Apply staleness, recycle and pre-ping to an idle connection about to be handed out.
-    fn prepare(&self, mut entry: Entry, deadline: Option<Instant>) -> Prepared {
-        let shared = &self.shared;
-        if entry.info.id < shared.stale_below.load(Ordering::Acquire) {
-            tracing::debug!(target: "quarry::pool", id = entry.info.id, "replacing a connection older than an invalidation");
-            close_entry(entry);
-            return Prepared::Replace;
-        }
-        if let Some(recycle) = shared.options.recycle
-            && entry.info.created.elapsed() >= recycle
-        {
-            tracing::debug!(target: "quarry::pool", id = entry.info.id, "recycle: replacing a connection older than pool_recycle");
-            close_entry(entry);
-            return Prepared::Replace;
-        }
-        if shared.options.pre_ping {
-            let budget = deadline.map_or(Duration::from_secs(30), |d| {
-                d.saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1))
-            });
-            if let Err(e) = entry.conn.ping_within(budget) {
-                tracing::info!(target: "quarry::pool", id = entry.info.id, error = %e, "pre-ping failed; replacing the connection");
-                self.shared.invalidated(&entry.info, Some(&e));
                 close_entry(entry);
-                return Prepared::Replace;
+                Prepared::Replace
+            }
+            Screen::Ping => {
+                let budget = policy::ping_budget(deadline(), Instant::now());
+                match entry.conn.ping_within(budget) {
+                    Ok(()) => Prepared::Ready(entry),
+                    Err(e) => {
+                        tracing::info!(target: "quarry::pool", id = info.id, error = %e, "pre-ping failed; replacing the connection");
+                        shared.invalidated(&info, Some(&e));
+                        close_entry(entry);
+                        Prepared::Replace
+                    }
+                }
             }
         }
-        Prepared::Ready(entry)
     }
 
     /// Run the `on_checkout` hooks; the first error invalidates the connection (freeing its
-    /// slot) and is returned.
+    /// place) and is returned.
     fn run_checkout_hooks(&self, mut conn: PooledConnection) -> Result<PooledConnection> {
         let info = conn.info();
         for hook in &self.shared.options.events.checkout {
@@ -524,28 +275,18 @@ impl Pool {
     }
 
     fn timeout_error(&self) -> Error {
-        let o = &self.shared.options;
+        let s = &self.shared.options.settings;
         Error::PoolTimeout {
-            size: o.size,
-            overflow: o.max_overflow,
-            timeout: o.timeout,
+            size: s.size,
+            overflow: s.max_overflow,
+            timeout: s.timeout,
             last_connect_error: lock(&self.shared.last_connect_error).clone(),
         }
     }
 
     /// The pool's counters now.
     pub fn status(&self) -> PoolStatus {
-        let size = self.shared.options.size;
-        match &self.shared.store {
-            Store::Queue(q) => q.status(size),
-            Store::Null(open) => PoolStatus {
-                size: 0,
-                checked_in: 0,
-                checked_out: open.load(Ordering::Relaxed),
-                overflow: 0,
-            },
-            Store::Shared(s) => s.status(size),
-        }
+        self.shared.store.status(self.shared.options.settings.size)
     }
 
     /// Close every idle connection now and retire every checked-out one: they keep working
@@ -553,20 +294,14 @@ impl Pool {
     /// means a new, empty database. The pool stays usable.
     pub fn dispose(&self) {
         let shared = &self.shared;
-        shared
-            .stale_below
-            .store(shared.next_id.load(Ordering::Acquire), Ordering::Release);
-        let closed = match &shared.store {
-            Store::Queue(q) => q.close_idle(&shared.stale_below),
-            Store::Null(_) => 0,
-            Store::Shared(s) => s.close_idle(),
-        };
+        shared.generations.retire_all();
+        let closed = shared.store.close_idle(shared);
         tracing::debug!(target: "quarry::pool", closed, "dispose");
     }
 
     /// The class of this pool.
     pub fn poolclass(&self) -> PoolClass {
-        self.shared.options.class
+        self.shared.class
     }
 }
 
@@ -578,33 +313,33 @@ impl Shared {
         for hook in &self.options.events.invalidate {
             hook(info, error);
         }
-        if error.is_some_and(Error::is_disconnect) {
-            let now = self.next_id.load(Ordering::Acquire);
-            let before = self.stale_below.fetch_max(now, Ordering::AcqRel);
-            if before < now {
-                tracing::info!(target: "quarry::pool", id = info.id, "disconnect: replacing every connection older than this one");
-                if let Store::Queue(q) = &self.store {
-                    q.close_idle(&self.stale_below);
-                }
-            }
+        if error.is_some_and(Error::is_disconnect) && self.generations.invalidate_all() {
+            tracing::info!(target: "quarry::pool", id = info.id, "disconnect: replacing every connection older than this one");
+            self.store.stale_marked(self);
         }
     }
 
     fn is_stale(&self, info: &ConnectionInfo) -> bool {
-        info.id < self.stale_below.load(Ordering::Acquire)
+        self.generations.is_stale(info.id)
     }
 
-    /// Reset a returned connection as configured. On an error close it: a disconnect (the
-    /// driver knows its connection was lost) then also invalidates it, pool-wide.
+    /// Reset a returned connection as configured. On an error the caller closes it; a
+    /// disconnect (the driver knows its connection was lost) then also invalidates it,
+    /// pool-wide.
     fn reset(&self, entry: &mut Entry) -> Result<()> {
         let conn = entry.conn.as_mut();
         for hook in &self.options.events.reset {
             hook(conn, &entry.info);
         }
-        let result = match self.options.reset_on_return {
-            ResetOnReturn::Rollback => conn.rollback(),
-            ResetOnReturn::Commit if conn.in_transaction() => conn.commit(),
-            ResetOnReturn::Commit | ResetOnReturn::None => Ok(()),
+        let action = self
+            .options
+            .settings
+            .reset_on_return
+            .action(|| conn.in_transaction());
+        let result = match action {
+            ResetAction::Rollback => conn.rollback(),
+            ResetAction::Commit => conn.commit(),
+            ResetAction::Nothing => Ok(()),
         };
         match &result {
             Ok(()) => {
@@ -620,50 +355,21 @@ impl Shared {
     }
 
     /// Take back a connection (see `PooledConnection`'s drop).
-    fn checkin(&self, mut entry: Entry) {
+    fn checkin(&self, entry: Entry) {
         tracing::debug!(target: "quarry::pool", id = entry.info.id, "checkin");
-        match &self.store {
-            Store::Queue(q) => match self.reset(&mut entry) {
-                Ok(()) if !self.is_stale(&entry.info) => q.checkin(entry),
-                result => {
-                    if let Err(e) = &result
-                        && e.is_disconnect()
-                    {
-                        self.invalidated(&entry.info, Some(e));
-                    }
-                    close_entry(entry);
-                    q.release(1);
-                }
-            },
-            Store::Null(open) => {
-                let _ = self.reset(&mut entry);
-                close_entry(entry);
-                open.fetch_sub(1, Ordering::Relaxed);
-            }
-            Store::Shared(s) => s.checkin(self, entry),
-        }
+        self.store.checkin(self, entry);
     }
 
-    /// Close a connection that is not coming back, freeing its slot.
+    /// Close a connection that is not coming back, freeing its place.
     fn discard(&self, entry: Entry, error: Option<&Error>) {
         tracing::debug!(target: "quarry::pool", id = entry.info.id, "invalidate: connection closed");
         self.invalidated(&entry.info, error);
-        match &self.store {
-            Store::Queue(q) => {
-                close_entry(entry);
-                q.release(1);
-            }
-            Store::Null(open) => {
-                close_entry(entry);
-                open.fetch_sub(1, Ordering::Relaxed);
-            }
-            Store::Shared(s) => s.discard(entry),
-        }
+        self.store.discard(self, entry);
     }
 
     fn new_info(&self) -> ConnectionInfo {
         ConnectionInfo {
-            id: self.next_id.fetch_add(1, Ordering::AcqRel),
+            id: self.generations.next_id(),
             created: Instant::now(),
         }
     }

@@ -1,5 +1,6 @@
-//! The store of a `Queue` pool: idle connections in return order, a count of open ones, and
-//! the checkouts waiting for one, served first come first served.
+//! The `Queue` class: idle connections in return order, a count of open ones, and the
+//! checkouts waiting for one, served first come first served. Who gets what is decided by
+//! [`policy::Queue`]; this file adds the lock, the parked threads and the checkout loop.
 //!
 //! Hot path: a checkout that finds an idle connection, and a checkin that no one waits for,
 //! each take the lock once for a push or a pop — no allocation (the idle queue is allocated
@@ -11,15 +12,19 @@
 //! newcomer cannot overtake a queued waiter. A checkout still yielding is not queued yet: one
 //! that arrives after it may be served first, during those few yields only.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::OnceCell;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::{self, Thread};
 use std::time::Instant;
 
-use super::{Entry, PoolStatus, close_entry, lock};
+use super::policy::{self, CHECKOUT_ATTEMPTS, Returned, Settings, Take, Wait};
+use super::{
+    Entry, Pool, PoolStatus, PoolStore, PooledConnection, Prepared, Shared, close_entry, connect,
+    lock,
+};
+use crate::error::Result;
 
-pub(super) enum Acquired {
+enum Acquired {
     /// An idle connection, to prepare (pre-ping, recycle) before use.
     Idle(Entry),
     /// Room for one more connection, counted as open: the caller opens it, or calls `release`.
@@ -27,23 +32,14 @@ pub(super) enum Acquired {
     TimedOut,
 }
 
-struct State {
-    idle: VecDeque<Entry>,
-    /// Connections open or being opened, idle or checked out.
-    open: usize,
-    waiters: VecDeque<Arc<Waiter>>,
-}
-
-/// What is handed to a waiter.
-enum Gift {
-    Conn(Entry),
-    /// Room for a new connection, already counted as open.
-    Room,
-}
+/// The bookkeeping of [`policy::Queue`], with parked threads as its waiters.
+type State = policy::Queue<Entry, Arc<Waiter>>;
 
 struct Waiter {
     thread: Thread,
-    gift: Mutex<Option<Gift>>,
+    /// What is handed to the waiter: a connection, or room for a new one (already counted as
+    /// open).
+    gift: Mutex<Option<Take<Entry>>>,
 }
 
 /// How many times a checkout that finds no connection yields its core before it queues. On a
@@ -78,79 +74,69 @@ const BACKOFF_SPINS: usize = 256;
 
 pub(super) struct QueueStore {
     state: Mutex<State>,
-    size: usize,
-    /// `None`: unbounded overflow.
-    capacity: Option<usize>,
-    lifo: bool,
 }
 
 impl QueueStore {
-    pub(super) fn new(size: usize, capacity: Option<usize>, lifo: bool) -> Self {
-        QueueStore {
-            state: Mutex::new(State {
-                idle: VecDeque::with_capacity(size),
-                open: 0,
-                waiters: VecDeque::new(),
-            }),
-            size,
-            capacity,
-            lifo,
-        }
+    /// # Errors
+    /// As [`policy::Queue::new`].
+    pub(super) fn new(settings: &Settings) -> Result<Self> {
+        Ok(QueueStore {
+            state: Mutex::new(State::new(settings)?),
+        })
     }
 
     /// An idle connection, or room for a new one, or — after waiting until `deadline()`
     /// (`None`: forever), called only if there is none at once — a timeout.
-    pub(super) fn acquire(&self, deadline: impl Fn() -> Option<Instant>) -> Acquired {
+    fn acquire(&self, deadline: impl Fn() -> Option<Instant>) -> Acquired {
         if let Some(got) = self.try_take() {
-            return got;
+            return got.into();
         }
         let deadline = deadline();
         for _ in 0..YIELDS {
-            if deadline.is_some_and(|d| d <= Instant::now()) {
+            if policy::expired(deadline, Instant::now()) {
                 return Acquired::TimedOut;
             }
             thread::yield_now();
             if let Some(got) = self.try_take() {
-                return got;
+                return got.into();
             }
         }
         let mut state = lock(&self.state);
-        if let Some(got) = self.take(&mut state) {
-            return got;
+        if let Some(got) = state.take() {
+            return got.into();
         }
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if policy::expired(deadline, Instant::now()) {
             return Acquired::TimedOut;
         }
         let me = Arc::new(Waiter {
             thread: thread::current(),
             gift: Mutex::new(None),
         });
-        state.waiters.push_back(Arc::clone(&me));
+        state.wait(Arc::clone(&me));
         drop(state);
         loop {
             if let Some(gift) = lock(&me.gift).take() {
                 return gift.into();
             }
-            let now = Instant::now();
-            match deadline {
-                Some(d) if now >= d => {
+            match policy::wait(deadline, Instant::now()) {
+                Wait::Expired => {
                     let mut state = lock(&self.state);
                     // A giver pops the waiter and fills its gift under the pool lock: either it
                     // did so before we took the lock, or we leave the queue now.
                     if let Some(gift) = lock(&me.gift).take() {
                         return gift.into();
                     }
-                    state.waiters.retain(|w| !Arc::ptr_eq(w, &me));
+                    state.give_up(|w| Arc::ptr_eq(w, &me));
                     return Acquired::TimedOut;
                 }
-                Some(d) => thread::park_timeout(d - now),
-                None => thread::park(),
+                Wait::For(left) => thread::park_timeout(left),
+                Wait::Forever => thread::park(),
             }
         }
     }
 
-    fn try_take(&self) -> Option<Acquired> {
-        self.take(&mut self.lock_hot())
+    fn try_take(&self) -> Option<Take<Entry>> {
+        self.lock_hot().take()
     }
 
     /// The lock, for the hot path: backing off while another thread holds it (see
@@ -176,54 +162,33 @@ impl QueueStore {
         }
     }
 
-    /// An idle connection or room for a new one, if there is one.
-    fn take(&self, state: &mut State) -> Option<Acquired> {
-        // Invariant: while waiters queue there is no idle connection and no room (whatever
-        // comes back goes to them), so a newcomer finds neither and queues behind them.
-        let idle = if self.lifo {
-            state.idle.pop_back()
-        } else {
-            state.idle.pop_front()
-        };
-        if let Some(entry) = idle {
-            return Some(Acquired::Idle(entry));
-        }
-        if self.capacity.is_none_or(|cap| state.open < cap) {
-            state.open += 1;
-            return Some(Acquired::Reserved);
-        }
-        None
-    }
-
     /// Take back a healthy connection: to the first waiter, else idle, else (the pool being
     /// full) close it.
-    pub(super) fn checkin(&self, entry: Entry) {
+    fn put(&self, entry: Entry) {
         let mut state = self.lock_hot();
-        if let Some(waiter) = state.waiters.pop_front() {
-            *lock(&waiter.gift) = Some(Gift::Conn(entry));
-            drop(state);
-            waiter.thread.unpark();
-        } else if state.idle.len() < self.size {
-            state.idle.push_back(entry);
-        } else {
-            state.open -= 1;
-            drop(state);
-            tracing::debug!(target: "quarry::pool", "closing an overflow connection on return");
-            close_entry(entry);
+        match state.checkin(entry) {
+            Returned::Waiter(waiter, entry) => {
+                *lock(&waiter.gift) = Some(Take::Idle(entry));
+                drop(state);
+                waiter.thread.unpark();
+            }
+            Returned::Kept => {}
+            Returned::Close(entry) => {
+                drop(state);
+                tracing::debug!(target: "quarry::pool", "closing an overflow connection on return");
+                close_entry(entry);
+            }
         }
     }
 
     /// `n` connections were closed or failed to open: hand their room to waiters, or free it.
-    pub(super) fn release(&self, n: usize) {
+    fn release(&self, n: usize) {
         let mut woken = Vec::new();
         let mut state = lock(&self.state);
         for _ in 0..n {
-            match state.waiters.pop_front() {
-                Some(waiter) => {
-                    *lock(&waiter.gift) = Some(Gift::Room);
-                    woken.push(waiter);
-                }
-                None => state.open -= 1,
+            if let Some(waiter) = state.release() {
+                *lock(&waiter.gift) = Some(Take::Room);
+                woken.push(waiter);
             }
         }
         drop(state);
@@ -232,14 +197,11 @@ impl QueueStore {
         }
     }
 
-    /// Close the idle connections whose id is below `stale_below`; returns how many.
-    pub(super) fn close_idle(&self, stale_below: &AtomicU64) -> usize {
+    /// Close the idle connections older than the pool's invalidation mark; returns how many.
+    fn close_stale(&self, pool: &Shared) -> usize {
         let mut state = lock(&self.state);
-        let below = stale_below.load(Ordering::Acquire);
-        let (stale, keep): (VecDeque<Entry>, VecDeque<Entry>) =
-            state.idle.drain(..).partition(|e| e.info.id < below);
-        state.idle = keep;
-        state.idle.reserve(self.size);
+        let below = pool.generations.stale_below();
+        let stale = state.remove_idle(|e| policy::is_stale(e.info.id, below));
         drop(state);
         let n = stale.len();
         for entry in stale {
@@ -250,28 +212,101 @@ impl QueueStore {
         }
         n
     }
+}
 
-    #[cfg(test)]
-    pub(super) fn waiting(&self) -> usize {
-        lock(&self.state).waiters.len()
+impl PoolStore for QueueStore {
+    fn checkout(&self, pool: &Pool) -> Result<PooledConnection> {
+        // The clock is read when the checkout first waits, connects or pre-pings: taking an
+        // idle connection reads none.
+        let start = OnceCell::new();
+        let deadline = || *start.get_or_init(|| pool.deadline());
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let entry = match self.acquire(deadline) {
+                Acquired::Idle(entry) => match pool.prepare(entry, deadline) {
+                    Prepared::Ready(entry) => Some(entry),
+                    Prepared::Replace => None,
+                },
+                Acquired::Reserved => None,
+                Acquired::TimedOut => return Err(pool.timeout_error()),
+            };
+            let entry = match entry {
+                Some(entry) => entry,
+                None => match connect::open_within(&pool.shared, deadline()) {
+                    Ok(entry) => entry,
+                    Err(connect::Failed::Error(e)) => {
+                        self.release(1);
+                        return Err(e);
+                    }
+                    Err(connect::Failed::TimedOut) => return Err(pool.timeout_error()),
+                },
+            };
+            // A checkout hook that finds the connection gone makes the checkout try another.
+            match pool.run_checkout_hooks(pool.wrap(entry)) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if e.is_disconnect() && attempts < CHECKOUT_ATTEMPTS => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
-    pub(super) fn status(&self, size: usize) -> PoolStatus {
+    fn checkin(&self, pool: &Shared, mut entry: Entry) {
+        match pool.reset(&mut entry) {
+            Ok(()) if !pool.is_stale(&entry.info) => self.put(entry),
+            result => {
+                if let Err(e) = &result
+                    && e.is_disconnect()
+                {
+                    pool.invalidated(&entry.info, Some(e));
+                }
+                close_entry(entry);
+                self.release(1);
+            }
+        }
+    }
+
+    fn discard(&self, _: &Shared, entry: Entry) {
+        close_entry(entry);
+        self.release(1);
+    }
+
+    fn opened_late(&self, _: &Shared, result: Result<Entry>) {
+        match result {
+            Ok(entry) => self.put(entry),
+            Err(_) => self.release(1),
+        }
+    }
+
+    fn close_idle(&self, pool: &Shared) -> usize {
+        self.close_stale(pool)
+    }
+
+    fn stale_marked(&self, pool: &Shared) {
+        self.close_stale(pool);
+    }
+
+    fn status(&self, size: usize) -> PoolStatus {
         let state = lock(&self.state);
         PoolStatus {
             size,
-            checked_in: state.idle.len(),
-            checked_out: state.open - state.idle.len(),
-            overflow: state.open.saturating_sub(size),
+            checked_in: state.idle(),
+            checked_out: state.open() - state.idle(),
+            overflow: state.open().saturating_sub(size),
         }
+    }
+
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        lock(&self.state).waiting()
     }
 }
 
-impl From<Gift> for Acquired {
-    fn from(gift: Gift) -> Self {
-        match gift {
-            Gift::Conn(entry) => Acquired::Idle(entry),
-            Gift::Room => Acquired::Reserved,
+impl From<Take<Entry>> for Acquired {
+    fn from(take: Take<Entry>) -> Self {
+        match take {
+            Take::Idle(entry) => Acquired::Idle(entry),
+            Take::Room => Acquired::Reserved,
         }
     }
 }
@@ -282,9 +317,18 @@ mod tests {
 
     use super::*;
 
+    fn one_connection() -> QueueStore {
+        QueueStore::new(&Settings {
+            size: 1,
+            max_overflow: 0,
+            ..Settings::default()
+        })
+        .unwrap()
+    }
+
     #[test]
     fn a_checkout_past_its_deadline_gives_up_without_yielding_or_queuing() {
-        let q = QueueStore::new(1, Some(1), false);
+        let q = one_connection();
         assert!(matches!(q.acquire(|| None), Acquired::Reserved));
         let start = Instant::now();
         assert!(matches!(q.acquire(|| Some(start)), Acquired::TimedOut));
@@ -294,7 +338,7 @@ mod tests {
 
     #[test]
     fn room_freed_while_a_checkout_yields_or_waits_goes_to_it() {
-        let q = QueueStore::new(1, Some(1), false);
+        let q = one_connection();
         assert!(matches!(q.acquire(|| None), Acquired::Reserved));
         thread::scope(|s| {
             let waiter = s.spawn(|| q.acquire(|| Some(Instant::now() + Duration::from_secs(10))));

@@ -1,17 +1,17 @@
-//! The stores of the shared classes: `Static` (one connection for every checkout) and
-//! `SingletonThread` (one connection per thread). A checkout holds a [`SharedConn`], which
-//! locks the connection for each call, so checkouts sharing it never hold it at the same time;
-//! the connection is reset when the last of them comes back.
+//! What the shared classes — `Static` (one connection for every checkout) and
+//! `SingletonThread` (one connection per thread) — have in common: a [`Holder`] per shared
+//! connection, [`Slots`] listing them with their owner and users, and [`SharedConn`], a
+//! checkout's handle, which locks the connection for each call, so checkouts sharing it never
+//! hold it at the same time. The connection is reset when the last of them comes back.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, ThreadId};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use super::{
-    ConnectionInfo, Entry, Pool, PoolStatus, PooledConnection, Prepared, Shared, close_entry,
-    connect, lock,
+    ConnectionInfo, Entry, Pool, PoolStatus, PooledConnection, Prepared, Shared, close_entry, lock,
 };
 use crate::driver::{DriverConnection, RowSink};
 use crate::error::{Error, Result};
@@ -25,121 +25,40 @@ pub(crate) struct Holder {
     discarded: AtomicBool,
 }
 
-struct Slot {
-    /// The thread of a `SingletonThread` connection; `None` for `Static`.
-    owner: Option<ThreadId>,
+/// Whose a shared connection is: a thread's (`SingletonThread`), or everyone's (`Static`).
+pub(super) type Owner = Option<ThreadId>;
+
+pub(super) struct Slot {
+    owner: Owner,
     holder: Arc<Holder>,
     /// Checkouts sharing the connection now.
     users: usize,
 }
 
-pub(super) struct SharedStore {
-    per_thread: bool,
-    /// `SingletonThread`: connections of other threads kept when not in use.
-    keep: usize,
-    slots: Mutex<Vec<Slot>>,
-}
+/// The shared connections of a pool.
+pub(super) struct Slots(Mutex<Vec<Slot>>);
 
-impl SharedStore {
-    pub(super) fn new_static() -> Self {
-        SharedStore {
-            per_thread: false,
-            keep: 1,
-            slots: Mutex::new(Vec::with_capacity(1)),
-        }
+/// [`Slots`], locked.
+pub(super) struct Locked<'a>(MutexGuard<'a, Vec<Slot>>);
+
+impl Slots {
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Slots(Mutex::new(Vec::with_capacity(n)))
     }
 
-    pub(super) fn new_per_thread(keep: usize) -> Self {
-        SharedStore {
-            per_thread: true,
-            keep: keep.max(1),
-            slots: Mutex::new(Vec::new()),
-        }
+    pub(super) fn lock(&self) -> Locked<'_> {
+        Locked(lock(&self.0))
     }
 
-    pub(super) fn checkout(
-        &self,
-        pool: &Pool,
-        deadline: Option<Instant>,
-    ) -> Result<PooledConnection> {
-        let owner = self.per_thread.then(|| thread::current().id());
-        let mut slots = lock(&self.slots);
-        if let Some(i) = slots.iter().position(|s| s.owner == owner) {
-            if slots[i].users == 0 {
-                // Not in use: stale, too old or dead connections may be replaced now.
-                let holder = Arc::clone(&slots[i].holder);
-                let taken = lock(&holder.entry).take();
-                let ready = match taken {
-                    Some(entry) => match pool.prepare(entry, deadline) {
-                        Prepared::Ready(entry) => Some(entry),
-                        Prepared::Replace => None,
-                    },
-                    None => None,
-                };
-                match ready {
-                    Some(entry) => *lock(&holder.entry) = Some(entry),
-                    None => {
-                        holder.discarded.store(true, Ordering::Release);
-                        slots.remove(i);
-                    }
-                }
-            }
-            if let Some(slot) = slots.iter_mut().find(|s| s.owner == owner) {
-                slot.users += 1;
-                return Ok(shared_checkout(pool, &slot.holder));
-            }
-        }
-        // A new connection. `Static`: the other checkouts need this one connection, so they
-        // wait for it on the lock. `SingletonThread`: other threads go on meanwhile.
-        let entry = if self.per_thread {
-            drop(slots);
-            let entry = connect::open(&pool.shared)?;
-            slots = lock(&self.slots);
-            entry
-        } else {
-            connect::open(&pool.shared)?
-        };
-        let holder = Arc::new(Holder {
-            info: entry.info,
-            entry: Mutex::new(Some(entry)),
-            discarded: AtomicBool::new(false),
-        });
-        let conn = shared_checkout(pool, &holder);
-        slots.push(Slot {
-            owner,
-            holder,
-            users: 1,
-        });
-        let evicted = self.evict(&mut slots);
-        drop(slots);
-        for holder in evicted {
-            close_holder(&holder);
-        }
-        Ok(conn)
-    }
-
-    /// `SingletonThread`: beyond `keep` connections, drop those of other threads not in use,
-    /// oldest first.
-    fn evict(&self, slots: &mut Vec<Slot>) -> Vec<Arc<Holder>> {
-        let mut evicted = Vec::new();
-        let mut i = 0;
-        while slots.len() > self.keep && i < slots.len() {
-            if slots[i].users == 0 {
-                evicted.push(slots.remove(i).holder);
-            } else {
-                i += 1;
-            }
-        }
-        evicted
-    }
-
+    /// Take back a checkout; when it was the connection's last user, reset the connection
+    /// and keep it, or close it if the reset failed or it is stale.
     pub(super) fn checkin(&self, shared: &Shared, mut entry: Entry) {
         let Some(holder) = entry.holder.take() else {
             return close_entry(entry);
         };
         // Dropping the `SharedConn` puts back a connection it held for native use.
         drop(entry);
-        let mut slots = lock(&self.slots);
+        let mut slots = lock(&self.0);
         let Some(i) = slots.iter().position(|s| Arc::ptr_eq(&s.holder, &holder)) else {
             // Discarded or disposed meanwhile.
             drop(slots);
@@ -169,7 +88,7 @@ impl SharedStore {
             return close_entry(entry);
         };
         drop(entry);
-        let mut slots = lock(&self.slots);
+        let mut slots = lock(&self.0);
         slots.retain(|s| !Arc::ptr_eq(&s.holder, &holder));
         drop(slots);
         close_holder(&holder);
@@ -178,7 +97,7 @@ impl SharedStore {
     /// `dispose()`: close the connections not in use now; those in use are stale and closed
     /// when their last user returns.
     pub(super) fn close_idle(&self) -> usize {
-        let mut slots = lock(&self.slots);
+        let mut slots = lock(&self.0);
         let mut idle = Vec::new();
         slots.retain(|s| {
             if s.users == 0 {
@@ -196,13 +115,81 @@ impl SharedStore {
     }
 
     pub(super) fn status(&self, size: usize) -> PoolStatus {
-        let slots = lock(&self.slots);
+        let slots = lock(&self.0);
         PoolStatus {
-            size: if self.per_thread { size } else { 1 },
+            size,
             checked_in: slots.iter().filter(|s| s.users == 0).count(),
             checked_out: slots.iter().map(|s| s.users).sum(),
             overflow: 0,
         }
+    }
+}
+
+impl Locked<'_> {
+    /// One more checkout of `owner`'s connection, if it has one. Not in use, it is screened
+    /// first: a stale, too old or dead one is dropped, and there is none.
+    pub(super) fn share(
+        &mut self,
+        owner: Owner,
+        pool: &Pool,
+        deadline: Option<Instant>,
+    ) -> Option<PooledConnection> {
+        let slots = &mut self.0;
+        let i = slots.iter().position(|s| s.owner == owner)?;
+        if slots[i].users == 0 {
+            let holder = Arc::clone(&slots[i].holder);
+            let taken = lock(&holder.entry).take();
+            let ready = match taken {
+                Some(entry) => match pool.prepare(entry, || deadline) {
+                    Prepared::Ready(entry) => Some(entry),
+                    Prepared::Replace => None,
+                },
+                None => None,
+            };
+            match ready {
+                Some(entry) => *lock(&holder.entry) = Some(entry),
+                None => {
+                    holder.discarded.store(true, Ordering::Release);
+                    slots.remove(i);
+                    return None;
+                }
+            }
+        }
+        let slot = &mut slots[i];
+        slot.users += 1;
+        Some(shared_checkout(pool, &slot.holder))
+    }
+
+    /// A new connection, `owner`'s from now on, checked out once.
+    pub(super) fn adopt(&mut self, owner: Owner, entry: Entry, pool: &Pool) -> PooledConnection {
+        let holder = Arc::new(Holder {
+            info: entry.info,
+            entry: Mutex::new(Some(entry)),
+            discarded: AtomicBool::new(false),
+        });
+        let conn = shared_checkout(pool, &holder);
+        self.0.push(Slot {
+            owner,
+            holder,
+            users: 1,
+        });
+        conn
+    }
+
+    /// Beyond `keep` connections, remove those not in use, oldest first; the caller closes
+    /// them (with [`close_holder`], after unlocking).
+    pub(super) fn evict(&mut self, keep: usize) -> Vec<Arc<Holder>> {
+        let slots = &mut self.0;
+        let mut evicted = Vec::new();
+        let mut i = 0;
+        while slots.len() > keep && i < slots.len() {
+            if slots[i].users == 0 {
+                evicted.push(slots.remove(i).holder);
+            } else {
+                i += 1;
+            }
+        }
+        evicted
     }
 }
 
@@ -217,7 +204,7 @@ fn shared_checkout(pool: &Pool, holder: &Arc<Holder>) -> PooledConnection {
     })
 }
 
-fn close_holder(holder: &Holder) {
+pub(super) fn close_holder(holder: &Holder) {
     holder.discarded.store(true, Ordering::Release);
     if let Some(entry) = lock(&holder.entry).take() {
         close_entry(entry);

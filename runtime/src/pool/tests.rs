@@ -324,10 +324,7 @@ fn waiters_are_served_in_fifo_order() {
 }
 
 fn waiting(pool: &Pool) -> usize {
-    match &pool.shared.store {
-        Store::Queue(q) => q.waiting(),
-        _ => 0,
-    }
+    pool.shared.store.waiting()
 }
 
 #[test]
