@@ -65,11 +65,14 @@ use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::rows::Rows;
-use crate::schema::{Insertable, MetaData, TableDef, sort_by_dependency};
-use crate::sql::{BinOp, Delete, Expr, Insert, SqlExpr, Statement, TableRef};
-use crate::sql::{Identity, Table};
+use crate::schema::{Insertable, MetaData, TableDef};
+use crate::sql::{Identity, Insert, Statement, Table};
 use crate::transaction::EngineTransaction;
 use crate::value::Value;
+use quarry_core::rules::flush::{
+    FlushPlan, FlushStep, IdentityKey, QueuedDelete, QueuedRow, check_arity, first_refused,
+    key_condition,
+};
 
 mod maker;
 mod unit;
@@ -114,7 +117,7 @@ pub struct Session {
     /// One transaction per bind engine (index as in `Binds::engines`), begun on first use.
     txs: Vec<Option<EngineTransaction>>,
     pending: Vec<PendingInsert>,
-    deleted: Vec<PendingDelete>,
+    deleted: Vec<QueuedDelete>,
     identity: HashMap<IdentityKey, Box<dyn Any + Send>>,
     /// Keys handed out through `Added` in the current transactions: unset again when the
     /// transactions roll back.
@@ -291,7 +294,7 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn delete<T: Identity>(&mut self, obj: &T) {
-        self.deleted.push(PendingDelete {
+        self.deleted.push(QueuedDelete {
             table: T::table(),
             key: obj.primary_key(),
         });
@@ -339,7 +342,7 @@ impl Session {
         if self.pending.is_empty() && self.deleted.is_empty() {
             return Ok(());
         }
-        if let Some(i) = self.deleted.iter().position(|d| d.check().is_err()) {
+        if let Some(i) = first_refused(&self.deleted) {
             let bad = self.deleted.remove(i);
             return bad.check();
         }
@@ -368,56 +371,46 @@ impl Session {
         }
     }
 
-    /// Run the inserts and deletes; the keys for the `Added` handles once all succeeded.
+    /// Run the flush plan; the keys for the `Added` handles once all succeeded.
     fn write(
         &mut self,
-        mut pending: Vec<PendingInsert>,
-        mut deleted: Vec<PendingDelete>,
+        pending: Vec<PendingInsert>,
+        deleted: Vec<QueuedDelete>,
     ) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
-        let order = dependency_order(
-            pending
-                .iter()
-                .map(|p| p.row.table())
-                .chain(deleted.iter().map(|d| d.table)),
-        );
-        let rank = |t: &'static TableDef| order.iter().position(|o| *o == t).unwrap_or(0);
-        // Stable sorts: add order within a table is kept.
-        pending.sort_by_key(|p| rank(p.row.table()));
-        deleted.sort_by_key(|d| std::cmp::Reverse(rank(d.table)));
-
-        let mut keys = Vec::with_capacity(pending.len());
-        for PendingInsert { mut row, slot } in pending {
-            let table = row.table();
-            let unset = autoincrement_column(table).is_some() && is_unset(&row.primary_key());
-            let rows = self.connection_for_table(table)?.execute(row.insert())?;
-            if unset {
-                let id = rows.last_insert_id().ok_or_else(|| {
-                    Error::config(format!(
-                        "the database did not report the key it assigned to the new {} row",
-                        table.name()
-                    ))
-                })?;
-                row.set_autoincrement_key(id)?;
+        let plan = FlushPlan::new(pending, deleted);
+        let mut keys = Vec::new();
+        for step in plan {
+            match step {
+                FlushStep::Insert(mut step) => {
+                    let rows = self
+                        .connection_for_table(step.table)?
+                        .execute(step.row.row.insert())?;
+                    if let Some(id) = step.assigned_key(rows.last_insert_id())? {
+                        step.row.row.set_autoincrement_key(id)?;
+                    }
+                    let key = step.row.row.primary_key();
+                    let identity = step.identity(&key);
+                    let PendingInsert { row, slot } = step.row;
+                    if let Some(identity) = identity {
+                        self.identity.insert(identity, row.into_any());
+                    }
+                    keys.push((slot, key));
+                }
+                FlushStep::Delete(step) => {
+                    let rows = self
+                        .connection_for_table(step.table)?
+                        .execute(step.statement())?;
+                    if !step.matched(rows.rowcount()) {
+                        tracing::warn!(
+                            target: "quarry::session",
+                            table = step.table.name(),
+                            key = ?step.key,
+                            "DELETE expected to delete 1 row; 0 were matched"
+                        );
+                    }
+                    self.identity.remove(&step.identity());
+                }
             }
-            let key = row.primary_key();
-            if !key.is_empty() {
-                self.identity
-                    .insert(IdentityKey::new(table, &key), row.into_any());
-            }
-            keys.push((slot, key));
-        }
-        for d in deleted {
-            let stmt = Delete::from_table(d.table).filter(key_condition(d.table, &d.key));
-            let rows = self.connection_for_table(d.table)?.execute(stmt)?;
-            if rows.rowcount() == 0 {
-                tracing::warn!(
-                    target: "quarry::session",
-                    table = d.table.name(),
-                    key = ?d.key,
-                    "DELETE expected to delete 1 row; 0 were matched"
-                );
-            }
-            self.identity.remove(&IdentityKey::new(d.table, &d.key));
         }
         Ok(keys)
     }
@@ -825,28 +818,5 @@ mod tests {
         send::<SessionMaker>();
         fn sync<T: Sync>() {}
         sync::<SessionMaker>();
-    }
-
-    #[test]
-    fn integer_keys_of_any_width_are_one_identity() {
-        static COLUMNS: [crate::ColumnDef; 0] = [];
-        static T: TableDef = TableDef::new("t", &COLUMNS, &crate::DEFAULT_METADATA);
-        assert_eq!(
-            IdentityKey::new(&T, &[Value::I32(1)]),
-            IdentityKey::new(&T, &[Value::I64(1)])
-        );
-        assert_ne!(
-            IdentityKey::new(&T, &[Value::I64(1)]),
-            IdentityKey::new(&T, &[Value::Text("1".into())])
-        );
-    }
-
-    #[test]
-    fn only_a_zero_integer_key_is_unset() {
-        assert!(is_unset(&[Value::I64(0)]));
-        assert!(is_unset(&[Value::I16(0)]));
-        assert!(!is_unset(&[Value::I64(3)]));
-        assert!(!is_unset(&[Value::I64(0), Value::I64(0)]));
-        assert!(!is_unset(&[Value::Text("0".into())]));
     }
 }
