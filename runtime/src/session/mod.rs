@@ -56,7 +56,6 @@
 //! there).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -70,9 +69,9 @@ use crate::sql::{Identity, Insert, Statement, Table};
 use crate::transaction::EngineTransaction;
 use crate::value::Value;
 use quarry_core::rules::flush::{
-    FlushPlan, FlushStep, IdentityKey, QueuedDelete, QueuedRow, check_arity, first_refused,
-    key_condition,
+    FlushPlan, FlushStep, IdentityKey, QueuedDelete, QueuedRow, check_arity, key_condition,
 };
+use quarry_core::rules::unit::UnitOfWork;
 
 mod maker;
 mod unit;
@@ -116,12 +115,9 @@ pub struct Session {
     binds: Arc<Binds>,
     /// One transaction per bind engine (index as in `Binds::engines`), begun on first use.
     txs: Vec<Option<EngineTransaction>>,
-    pending: Vec<PendingInsert>,
-    deleted: Vec<QueuedDelete>,
-    identity: HashMap<IdentityKey, Box<dyn Any + Send>>,
-    /// Keys handed out through `Added` in the current transactions: unset again when the
-    /// transactions roll back.
-    flushed: Vec<Arc<KeySlot>>,
+    /// Pending inserts and deletes, the identity map, and the key slots of `Added` handles
+    /// filled in the current transactions (unset again when the transactions roll back).
+    work: UnitOfWork<PendingInsert, Box<dyn Any + Send>, Arc<KeySlot>>,
 }
 
 impl fmt::Debug for Session {
@@ -129,9 +125,9 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("engines", &self.binds.engines)
             .field("in_transaction", &self.in_transaction())
-            .field("pending", &self.pending.len())
-            .field("deleted", &self.deleted.len())
-            .field("identity_map", &self.identity.len())
+            .field("pending", &self.work.pending())
+            .field("deleted", &self.work.deleted())
+            .field("identity_map", &self.work.identities())
             .finish()
     }
 }
@@ -183,10 +179,7 @@ impl Session {
         Session {
             binds,
             txs,
-            pending: Vec::new(),
-            deleted: Vec::new(),
-            identity: HashMap::new(),
-            flushed: Vec::new(),
+            work: UnitOfWork::default(),
         }
     }
 
@@ -218,7 +211,7 @@ impl Session {
     /// ```
     pub fn add<T: Identity + Insertable + Send>(&mut self, obj: T) -> Added<T> {
         let slot = Arc::new(KeySlot::default());
-        self.pending.push(PendingInsert {
+        self.work.add(PendingInsert {
             row: Box::new(obj),
             slot: Arc::clone(&slot),
         });
@@ -294,7 +287,7 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn delete<T: Identity>(&mut self, obj: &T) {
-        self.deleted.push(QueuedDelete {
+        self.work.delete(QueuedDelete {
             table: T::table(),
             key: obj.primary_key(),
         });
@@ -339,28 +332,23 @@ impl Session {
     /// table without a primary key), which is dropped from the queue, the rest of the work
     /// staying queued.
     pub fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() && self.deleted.is_empty() {
+        let Some(plan) = self.work.flush()? else {
             return Ok(());
-        }
-        if let Some(i) = first_refused(&self.deleted) {
-            let bad = self.deleted.remove(i);
-            return bad.check();
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let deleted = std::mem::take(&mut self.deleted);
+        };
         let _span = tracing::debug_span!(
             target: "quarry::session",
             "flush",
-            inserts = pending.len(),
-            deletes = deleted.len()
+            inserts = plan.inserts(),
+            deletes = plan.deletes()
         )
         .entered();
-        match self.write(pending, deleted) {
+        match self.write(plan) {
             Ok(keys) => {
-                for (slot, key) in keys {
+                let slots = keys.into_iter().map(|(slot, key)| {
                     slot.set(Some(key));
-                    self.flushed.push(slot);
-                }
+                    slot
+                });
+                self.work.flushed(slots);
                 Ok(())
             }
             Err(e) => {
@@ -372,12 +360,7 @@ impl Session {
     }
 
     /// Run the flush plan; the keys for the `Added` handles once all succeeded.
-    fn write(
-        &mut self,
-        pending: Vec<PendingInsert>,
-        deleted: Vec<QueuedDelete>,
-    ) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
-        let plan = FlushPlan::new(pending, deleted);
+    fn write(&mut self, plan: FlushPlan<PendingInsert>) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
         let mut keys = Vec::new();
         for step in plan {
             match step {
@@ -392,7 +375,7 @@ impl Session {
                     let identity = step.identity(&key);
                     let PendingInsert { row, slot } = step.row;
                     if let Some(identity) = identity {
-                        self.identity.insert(identity, row.into_any());
+                        self.work.remember(identity, row.into_any());
                     }
                     keys.push((slot, key));
                 }
@@ -408,7 +391,7 @@ impl Session {
                             "DELETE expected to delete 1 row; 0 were matched"
                         );
                     }
-                    self.identity.remove(&step.identity());
+                    self.work.forget(&step.identity());
                 }
             }
         }
@@ -454,7 +437,7 @@ impl Session {
         let key = key.into_key()?;
         check_arity(table, &key)?;
         if let Some(obj) = self
-            .identity
+            .work
             .get(&IdentityKey::new(table, &key))
             .and_then(|obj| obj.downcast_ref::<T>())
         {
@@ -466,7 +449,7 @@ impl Session {
             .execute(stmt)?
             .one_or_none()?;
         if let Some(obj) = &found {
-            self.identity.insert(
+            self.work.remember(
                 IdentityKey::new(table, &obj.primary_key()),
                 Box::new(obj.clone()),
             );
@@ -670,7 +653,7 @@ impl Session {
     /// A flush error (nothing is committed), or the first database error from a `COMMIT`.
     pub fn commit(&mut self) -> Result<()> {
         self.flush()?;
-        self.identity.clear();
+        self.work.expire();
         let mut result = Ok(());
         for tx in self.txs.iter_mut().filter_map(Option::take) {
             if result.is_ok() {
@@ -680,9 +663,9 @@ impl Session {
             }
         }
         if result.is_ok() {
-            self.flushed.clear();
+            self.work.committed();
         } else {
-            self.unset_flushed_keys();
+            unset(self.work.rolled_back());
         }
         result
     }
@@ -775,9 +758,7 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn expunge_all(&mut self) {
-        self.pending.clear();
-        self.deleted.clear();
-        self.identity.clear();
+        self.work.expunge_all();
     }
 
     /// Drop the work and the transactions (their guards roll back on drop, discarding a
@@ -790,14 +771,14 @@ impl Session {
     }
 
     fn forget_work(&mut self) {
-        self.expunge_all();
-        self.unset_flushed_keys();
+        unset(self.work.discard());
     }
+}
 
-    fn unset_flushed_keys(&mut self) {
-        for slot in self.flushed.drain(..) {
-            slot.set(None);
-        }
+/// The keys of rows rolled back: their `Added` handles no longer have one.
+fn unset(slots: Vec<Arc<KeySlot>>) {
+    for slot in slots {
+        slot.set(None);
     }
 }
 

@@ -195,6 +195,19 @@ impl<R> FlushPlan<R> {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
+
+    /// The inserts planned.
+    pub fn inserts(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, FlushStep::Insert(_)))
+            .count()
+    }
+
+    /// The deletes planned.
+    pub fn deletes(&self) -> usize {
+        self.steps.len() - self.inserts()
+    }
 }
 
 impl<R> IntoIterator for FlushPlan<R> {

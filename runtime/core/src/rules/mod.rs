@@ -1,5 +1,5 @@
-//! The rules engines share, as plain state machines: the transaction stack of a connection
-//! and the flush plan of a session.
+//! The rules engines share, as plain state machines: the transaction stack of a connection,
+//! and a session's unit of work and flush plan.
 //!
 //! They decide and never act: each returns what to run, an engine runs it on its own
 //! connections (blocking or not) and reports back. So the blocking engine and a non-blocking
@@ -7,3 +7,4 @@
 
 pub mod flush;
 pub mod transaction;
+pub mod unit;
