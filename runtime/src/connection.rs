@@ -520,25 +520,16 @@ impl State {
 
     /// `BEGIN`, or a nesting marker inside an open transaction; the guard's kind.
     pub(crate) fn begin(&mut self) -> Result<TxKind> {
-        let kind = self.tx.begin_kind()?;
-        if kind == TxKind::Root {
-            self.begin_driver()?;
-        }
-        self.tx.push(kind.clone());
-        Ok(kind)
+        let step = self.tx.begin()?;
+        let ran = crate::transaction::run(self, step.actions());
+        self.tx.begun(step, ran)
     }
 
     /// `SAVEPOINT`, or `BEGIN` with no transaction open; the guard's kind.
     pub(crate) fn begin_nested(&mut self) -> Result<TxKind> {
-        if !self.tx.is_open() {
-            return self.begin();
-        }
-        self.tx.check_active()?;
-        let name = self.tx.next_savepoint_name();
-        self.batch(&format!("SAVEPOINT {name}"))?;
-        let kind = TxKind::Savepoint(name);
-        self.tx.push(kind.clone());
-        Ok(kind)
+        let step = self.tx.begin_nested()?;
+        let ran = crate::transaction::run(self, step.actions());
+        self.tx.begun(step, ran)
     }
 
     fn begin_twophase(&mut self, xid: Option<&str>) -> Result<TxKind> {
@@ -547,26 +538,11 @@ impl State {
             feature: "two-phase commit".into(),
             dialect: dialect.name(),
         })?;
-        if self.tx.is_open() {
-            return Err(Error::config(
-                "begin_twophase() cannot start inside another transaction; commit or roll it \
-                 back first",
-            ));
-        }
-        let xid = match xid {
-            Some(x) => crate::transaction::check_xid(x)?,
-            None => crate::transaction::generate_xid(),
-        };
-        let steps = style.begin_sql(&xid);
-        if steps.is_empty() {
-            self.begin_driver()?;
-        }
-        for sql in &steps {
-            self.batch(sql)?;
-        }
-        let kind = TxKind::TwoPhase { xid, style };
-        self.tx.push(kind.clone());
-        Ok(kind)
+        let step = self
+            .tx
+            .begin_twophase(style, xid, crate::transaction::generate_xid)?;
+        let ran = crate::transaction::run(self, step.actions());
+        self.tx.begun(step, ran)
     }
 
     fn execution_options(&mut self, options: ExecutionOptions) -> Result<()> {

@@ -5,98 +5,19 @@
 //! nothing and whose rollback rolls back the real transaction at once and marks it inactive;
 //! `begin_nested()` pushes a savepoint. Borrowing makes the stack discipline a compile-time
 //! fact: an inner guard borrows the outer one, so it ends first.
+//!
+//! The rules are the core's (`quarry_core::rules::transaction`): the stack decides what each
+//! begin, commit, rollback and prepare takes as a list of actions; this module runs them on
+//! the connection ([`run`]) and reports the result back to the stack.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::connection::{Connection, State};
-use crate::dialect::TwoPhase;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TxKind {
-    /// The real transaction: `BEGIN` … `COMMIT` / `ROLLBACK`.
-    Root,
-    /// A `begin()` inside an open transaction.
-    Marker,
-    /// `SAVEPOINT name`.
-    Savepoint(String),
-    /// A two-phase transaction with its global id.
-    TwoPhase { xid: String, style: TwoPhase },
-}
-
-/// The transaction guards open on one connection, outermost first.
-#[derive(Debug, Default)]
-pub(crate) struct TxState {
-    stack: Vec<TxKind>,
-    /// An inner `begin()` rolled back: the real transaction is gone, and only a rollback of the
-    /// outer guards may follow.
-    inactive: bool,
-    savepoint_seq: u32,
-    prepared: bool,
-}
-
-const INACTIVE: &str = "an inner transaction was rolled back, which rolled back the whole \
-                        transaction; roll back the outer transaction before running more statements";
-
-impl TxState {
-    pub(crate) fn is_open(&self) -> bool {
-        !self.stack.is_empty()
-    }
-
-    pub(crate) fn savepoints(&self) -> usize {
-        self.stack
-            .iter()
-            .filter(|k| matches!(k, TxKind::Savepoint(_)))
-            .count()
-    }
-
-    pub(crate) fn check_active(&self) -> Result<()> {
-        if self.inactive {
-            Err(Error::InactiveTransaction(INACTIVE.into()))
-        } else {
-            Ok(())
-        }
-    }
-
-    pub(crate) fn begin_kind(&self) -> Result<TxKind> {
-        if self.stack.is_empty() {
-            return Ok(TxKind::Root);
-        }
-        self.check_active()?;
-        if self.prepared {
-            return Err(Error::InactiveTransaction(
-                "the two-phase transaction is prepared; only commit or rollback may follow".into(),
-            ));
-        }
-        Ok(TxKind::Marker)
-    }
-
-    pub(crate) fn push(&mut self, kind: TxKind) {
-        self.stack.push(kind);
-    }
-
-    fn pop(&mut self) {
-        self.stack.pop();
-        if self.stack.is_empty() {
-            self.inactive = false;
-            self.prepared = false;
-        }
-    }
-
-    pub(crate) fn next_savepoint_name(&mut self) -> String {
-        self.savepoint_seq += 1;
-        format!("sa_savepoint_{}", self.savepoint_seq)
-    }
-
-    /// The driver connection was discarded: any open transaction is gone with it.
-    pub(crate) fn invalidate(&mut self) {
-        if self.is_open() {
-            self.inactive = true;
-        }
-    }
-}
+use quarry_core::rules::transaction::{End, TxAction};
+pub(crate) use quarry_core::rules::transaction::{TxKind, TxState};
 
 /// A transaction-id for `begin_twophase(None)`: unique within the process and across runs.
 pub(crate) fn generate_xid() -> String {
@@ -112,105 +33,39 @@ pub(crate) fn generate_xid() -> String {
     )
 }
 
-/// A caller's xid goes into SQL as a string literal: allow only characters that need no quoting.
-pub(crate) fn check_xid(xid: &str) -> Result<String> {
-    if xid.is_empty()
-        || xid.len() > 64
-        || !xid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
-    {
-        return Err(Error::config(format!(
-            "two-phase transaction id {xid:?} must be 1 to 64 characters of letters, digits, \
-             '_', '-', '.' or ':'"
-        )));
-    }
-    Ok(xid.to_owned())
+/// Carry out the transaction stack's actions on `conn`, in order, stopping at the first
+/// failure. The stack still holds the guard meanwhile (a disconnect marks it inactive, and an
+/// invalidated connection refuses SQL inside it); the caller reports the result to the stack.
+pub(crate) fn run(conn: &mut State, actions: &[TxAction]) -> Result<()> {
+    actions.iter().try_for_each(|action| match action {
+        TxAction::Begin => conn.begin_driver(),
+        TxAction::Commit => conn.commit_driver(),
+        TxAction::Rollback => conn.rollback_driver(),
+        TxAction::Sql(sql) => conn.batch(sql),
+        TxAction::ForgetTransaction => {
+            conn.driver()?.forget_transaction();
+            Ok(())
+        }
+    })
 }
 
 /// End the transaction `kind` on `conn`, committing or rolling back.
-fn finish(conn: &mut State, kind: &TxKind, commit: bool) -> Result<()> {
-    let result = if commit {
-        commit_kind(conn, kind)
-    } else {
-        rollback_kind(conn, kind)
-    };
-    let was_marker = *kind == TxKind::Marker;
-    conn.tx.pop();
-    if was_marker && !commit && conn.tx.is_open() {
-        conn.tx.inactive = true;
-    }
-    result
-}
-
-fn commit_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
-    if conn.tx.inactive {
-        if *kind == TxKind::Root {
-            // Nothing is left to commit; make sure the server agrees, then say why.
-            conn.rollback_driver()?;
-        }
-        return Err(Error::InactiveTransaction(
-            "an inner transaction was rolled back, so nothing \
-             can be committed"
-                .into(),
-        ));
-    }
-    match kind {
-        TxKind::Root => conn.commit_driver(),
-        TxKind::Marker => Ok(()),
-        TxKind::Savepoint(name) => conn.batch(&format!("RELEASE SAVEPOINT {name}")),
-        TxKind::TwoPhase { xid, style } => {
-            let steps = style.commit_sql(xid, conn.tx.prepared);
-            if steps.is_empty() {
-                return conn.commit_driver();
-            }
-            steps.iter().try_for_each(|sql| conn.batch(sql))
-        }
-    }
-}
-
-fn rollback_kind(conn: &mut State, kind: &TxKind) -> Result<()> {
-    match kind {
-        TxKind::Root | TxKind::Marker => conn.rollback_driver(),
-        // Inside a transaction that is already gone the savepoint went with it.
-        TxKind::Savepoint(_) if conn.tx.inactive => Ok(()),
-        TxKind::Savepoint(name) => conn.batch(&format!("ROLLBACK TO SAVEPOINT {name}")),
-        TxKind::TwoPhase { xid, style } => {
-            let steps = style.rollback_sql(xid, conn.tx.prepared);
-            if steps.is_empty() {
-                return conn.rollback_driver();
-            }
-            steps.iter().try_for_each(|sql| conn.batch(sql))
-        }
-    }
+fn finish(conn: &mut State, kind: &TxKind, end: End) -> Result<()> {
+    let ending = conn.tx.end(kind, end);
+    let ran = run(conn, ending.actions());
+    conn.tx.ended(ending, ran)
 }
 
 fn prepare(conn: &mut State, kind: &TxKind) -> Result<()> {
-    let TxKind::TwoPhase { xid, style } = kind else {
-        return Err(Error::config(
-            "prepare() is only for transactions begun with begin_twophase()",
-        ));
-    };
-    conn.tx.check_active()?;
-    if conn.tx.prepared {
-        return Err(Error::config(format!(
-            "two-phase transaction {xid:?} is already prepared"
-        )));
-    }
-    for sql in style.prepare_sql(xid) {
-        conn.batch(&sql)?;
-    }
-    if style.prepare_ends_session_transaction() {
-        conn.driver()?.forget_transaction();
-    }
-    conn.tx.prepared = true;
-    Ok(())
+    let step = conn.tx.prepare(kind)?;
+    let ran = run(conn, step.actions());
+    conn.tx.prepared(step, ran)
 }
 
 /// A guard dropped without commit or rollback: roll back; if even that fails, the connection's
 /// state is unknown, so it is discarded rather than returned to the pool.
 fn rollback_dropped(conn: &mut State, kind: &TxKind) {
-    if let Err(e) = finish(conn, kind, false) {
+    if let Err(e) = finish(conn, kind, End::Rollback) {
         tracing::warn!(target: "quarry::engine", error = %e, "rollback of a dropped transaction failed");
         conn.invalidate();
     }
@@ -219,8 +74,8 @@ fn rollback_dropped(conn: &mut State, kind: &TxKind) {
 /// Called when a connection is dropped with guards still open (a guard was leaked): end them
 /// all, innermost first.
 pub(crate) fn abandon(conn: &mut State) -> Result<()> {
-    while let Some(kind) = conn.tx.stack.last().cloned() {
-        finish(conn, &kind, false)?;
+    while let Some(kind) = conn.tx.innermost().cloned() {
+        finish(conn, &kind, End::Rollback)?;
     }
     Ok(())
 }
@@ -262,7 +117,7 @@ impl<'c> Transaction<'c> {
     /// database error (the transaction is over either way).
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn.state(), &self.kind, true)
+        finish(&mut self.conn.state(), &self.kind, End::Commit)
     }
 
     /// Roll back. For a nested `begin()` this rolls back the whole transaction and makes the
@@ -272,7 +127,7 @@ impl<'c> Transaction<'c> {
     /// A database error.
     pub fn rollback(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn.state(), &self.kind, false)
+        finish(&mut self.conn.state(), &self.kind, End::Rollback)
     }
 
     /// First phase of a two-phase commit: `PREPARE TRANSACTION 'xid'` / `XA PREPARE 'xid'`.
@@ -379,7 +234,7 @@ impl EngineTransaction {
     /// As [`Transaction::commit`].
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn.state(), &self.kind, true)
+        finish(&mut self.conn.state(), &self.kind, End::Commit)
     }
 
     /// Roll back and return the connection to the pool.
@@ -388,7 +243,7 @@ impl EngineTransaction {
     /// A database error.
     pub fn rollback(mut self) -> Result<()> {
         self.done = true;
-        finish(&mut self.conn.state(), &self.kind, false)
+        finish(&mut self.conn.state(), &self.kind, End::Rollback)
     }
 
     /// True until an inner transaction rolls back the whole.

@@ -18,6 +18,7 @@ pub mod key;
 pub mod render;
 #[doc(hidden)]
 pub mod row;
+pub mod rules;
 #[doc(hidden)]
 pub mod schema;
 #[doc(hidden)]

@@ -56,7 +56,6 @@
 //! there).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -65,11 +64,14 @@ use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::rows::Rows;
-use crate::schema::{Insertable, MetaData, TableDef, sort_by_dependency};
-use crate::sql::{BinOp, Delete, Expr, Insert, SqlExpr, Statement, TableRef};
-use crate::sql::{Identity, Table};
+use crate::schema::{Insertable, MetaData, TableDef};
+use crate::sql::{Identity, Insert, Statement, Table};
 use crate::transaction::EngineTransaction;
 use crate::value::Value;
+use quarry_core::rules::flush::{
+    FlushPlan, FlushStep, IdentityKey, QueuedDelete, QueuedRow, check_arity, key_condition,
+};
+use quarry_core::rules::unit::UnitOfWork;
 
 mod maker;
 mod unit;
@@ -113,12 +115,9 @@ pub struct Session {
     binds: Arc<Binds>,
     /// One transaction per bind engine (index as in `Binds::engines`), begun on first use.
     txs: Vec<Option<EngineTransaction>>,
-    pending: Vec<PendingInsert>,
-    deleted: Vec<PendingDelete>,
-    identity: HashMap<IdentityKey, Box<dyn Any + Send>>,
-    /// Keys handed out through `Added` in the current transactions: unset again when the
-    /// transactions roll back.
-    flushed: Vec<Arc<KeySlot>>,
+    /// Pending inserts and deletes, the identity map, and the key slots of `Added` handles
+    /// filled in the current transactions (unset again when the transactions roll back).
+    work: UnitOfWork<PendingInsert, Box<dyn Any + Send>, Arc<KeySlot>>,
 }
 
 impl fmt::Debug for Session {
@@ -126,9 +125,9 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("engines", &self.binds.engines)
             .field("in_transaction", &self.in_transaction())
-            .field("pending", &self.pending.len())
-            .field("deleted", &self.deleted.len())
-            .field("identity_map", &self.identity.len())
+            .field("pending", &self.work.pending())
+            .field("deleted", &self.work.deleted())
+            .field("identity_map", &self.work.identities())
             .finish()
     }
 }
@@ -180,10 +179,7 @@ impl Session {
         Session {
             binds,
             txs,
-            pending: Vec::new(),
-            deleted: Vec::new(),
-            identity: HashMap::new(),
-            flushed: Vec::new(),
+            work: UnitOfWork::default(),
         }
     }
 
@@ -215,7 +211,7 @@ impl Session {
     /// ```
     pub fn add<T: Identity + Insertable + Send>(&mut self, obj: T) -> Added<T> {
         let slot = Arc::new(KeySlot::default());
-        self.pending.push(PendingInsert {
+        self.work.add(PendingInsert {
             row: Box::new(obj),
             slot: Arc::clone(&slot),
         });
@@ -291,7 +287,7 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn delete<T: Identity>(&mut self, obj: &T) {
-        self.deleted.push(PendingDelete {
+        self.work.delete(QueuedDelete {
             table: T::table(),
             key: obj.primary_key(),
         });
@@ -336,28 +332,23 @@ impl Session {
     /// table without a primary key), which is dropped from the queue, the rest of the work
     /// staying queued.
     pub fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() && self.deleted.is_empty() {
+        let Some(plan) = self.work.flush()? else {
             return Ok(());
-        }
-        if let Some(i) = self.deleted.iter().position(|d| d.check().is_err()) {
-            let bad = self.deleted.remove(i);
-            return bad.check();
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let deleted = std::mem::take(&mut self.deleted);
+        };
         let _span = tracing::debug_span!(
             target: "quarry::session",
             "flush",
-            inserts = pending.len(),
-            deletes = deleted.len()
+            inserts = plan.inserts(),
+            deletes = plan.deletes()
         )
         .entered();
-        match self.write(pending, deleted) {
+        match self.write(plan) {
             Ok(keys) => {
-                for (slot, key) in keys {
+                let slots = keys.into_iter().map(|(slot, key)| {
                     slot.set(Some(key));
-                    self.flushed.push(slot);
-                }
+                    slot
+                });
+                self.work.flushed(slots);
                 Ok(())
             }
             Err(e) => {
@@ -368,56 +359,41 @@ impl Session {
         }
     }
 
-    /// Run the inserts and deletes; the keys for the `Added` handles once all succeeded.
-    fn write(
-        &mut self,
-        mut pending: Vec<PendingInsert>,
-        mut deleted: Vec<PendingDelete>,
-    ) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
-        let order = dependency_order(
-            pending
-                .iter()
-                .map(|p| p.row.table())
-                .chain(deleted.iter().map(|d| d.table)),
-        );
-        let rank = |t: &'static TableDef| order.iter().position(|o| *o == t).unwrap_or(0);
-        // Stable sorts: add order within a table is kept.
-        pending.sort_by_key(|p| rank(p.row.table()));
-        deleted.sort_by_key(|d| std::cmp::Reverse(rank(d.table)));
-
-        let mut keys = Vec::with_capacity(pending.len());
-        for PendingInsert { mut row, slot } in pending {
-            let table = row.table();
-            let unset = autoincrement_column(table).is_some() && is_unset(&row.primary_key());
-            let rows = self.connection_for_table(table)?.execute(row.insert())?;
-            if unset {
-                let id = rows.last_insert_id().ok_or_else(|| {
-                    Error::config(format!(
-                        "the database did not report the key it assigned to the new {} row",
-                        table.name()
-                    ))
-                })?;
-                row.set_autoincrement_key(id)?;
+    /// Run the flush plan; the keys for the `Added` handles once all succeeded.
+    fn write(&mut self, plan: FlushPlan<PendingInsert>) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
+        let mut keys = Vec::new();
+        for step in plan {
+            match step {
+                FlushStep::Insert(mut step) => {
+                    let rows = self
+                        .connection_for_table(step.table)?
+                        .execute(step.row.row.insert())?;
+                    if let Some(id) = step.assigned_key(rows.last_insert_id())? {
+                        step.row.row.set_autoincrement_key(id)?;
+                    }
+                    let key = step.row.row.primary_key();
+                    let identity = step.identity(&key);
+                    let PendingInsert { row, slot } = step.row;
+                    if let Some(identity) = identity {
+                        self.work.remember(identity, row.into_any());
+                    }
+                    keys.push((slot, key));
+                }
+                FlushStep::Delete(step) => {
+                    let rows = self
+                        .connection_for_table(step.table)?
+                        .execute(step.statement())?;
+                    if !step.matched(rows.rowcount()) {
+                        tracing::warn!(
+                            target: "quarry::session",
+                            table = step.table.name(),
+                            key = ?step.key,
+                            "DELETE expected to delete 1 row; 0 were matched"
+                        );
+                    }
+                    self.work.forget(&step.identity());
+                }
             }
-            let key = row.primary_key();
-            if !key.is_empty() {
-                self.identity
-                    .insert(IdentityKey::new(table, &key), row.into_any());
-            }
-            keys.push((slot, key));
-        }
-        for d in deleted {
-            let stmt = Delete::from_table(d.table).filter(key_condition(d.table, &d.key));
-            let rows = self.connection_for_table(d.table)?.execute(stmt)?;
-            if rows.rowcount() == 0 {
-                tracing::warn!(
-                    target: "quarry::session",
-                    table = d.table.name(),
-                    key = ?d.key,
-                    "DELETE expected to delete 1 row; 0 were matched"
-                );
-            }
-            self.identity.remove(&IdentityKey::new(d.table, &d.key));
         }
         Ok(keys)
     }
@@ -461,7 +437,7 @@ impl Session {
         let key = key.into_key()?;
         check_arity(table, &key)?;
         if let Some(obj) = self
-            .identity
+            .work
             .get(&IdentityKey::new(table, &key))
             .and_then(|obj| obj.downcast_ref::<T>())
         {
@@ -473,7 +449,7 @@ impl Session {
             .execute(stmt)?
             .one_or_none()?;
         if let Some(obj) = &found {
-            self.identity.insert(
+            self.work.remember(
                 IdentityKey::new(table, &obj.primary_key()),
                 Box::new(obj.clone()),
             );
@@ -677,7 +653,7 @@ impl Session {
     /// A flush error (nothing is committed), or the first database error from a `COMMIT`.
     pub fn commit(&mut self) -> Result<()> {
         self.flush()?;
-        self.identity.clear();
+        self.work.expire();
         let mut result = Ok(());
         for tx in self.txs.iter_mut().filter_map(Option::take) {
             if result.is_ok() {
@@ -687,9 +663,9 @@ impl Session {
             }
         }
         if result.is_ok() {
-            self.flushed.clear();
+            self.work.committed();
         } else {
-            self.unset_flushed_keys();
+            unset(self.work.rolled_back());
         }
         result
     }
@@ -782,9 +758,7 @@ impl Session {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn expunge_all(&mut self) {
-        self.pending.clear();
-        self.deleted.clear();
-        self.identity.clear();
+        self.work.expunge_all();
     }
 
     /// Drop the work and the transactions (their guards roll back on drop, discarding a
@@ -797,14 +771,14 @@ impl Session {
     }
 
     fn forget_work(&mut self) {
-        self.expunge_all();
-        self.unset_flushed_keys();
+        unset(self.work.discard());
     }
+}
 
-    fn unset_flushed_keys(&mut self) {
-        for slot in self.flushed.drain(..) {
-            slot.set(None);
-        }
+/// The keys of rows rolled back: their `Added` handles no longer have one.
+fn unset(slots: Vec<Arc<KeySlot>>) {
+    for slot in slots {
+        slot.set(None);
     }
 }
 
@@ -825,28 +799,5 @@ mod tests {
         send::<SessionMaker>();
         fn sync<T: Sync>() {}
         sync::<SessionMaker>();
-    }
-
-    #[test]
-    fn integer_keys_of_any_width_are_one_identity() {
-        static COLUMNS: [crate::ColumnDef; 0] = [];
-        static T: TableDef = TableDef::new("t", &COLUMNS, &crate::DEFAULT_METADATA);
-        assert_eq!(
-            IdentityKey::new(&T, &[Value::I32(1)]),
-            IdentityKey::new(&T, &[Value::I64(1)])
-        );
-        assert_ne!(
-            IdentityKey::new(&T, &[Value::I64(1)]),
-            IdentityKey::new(&T, &[Value::Text("1".into())])
-        );
-    }
-
-    #[test]
-    fn only_a_zero_integer_key_is_unset() {
-        assert!(is_unset(&[Value::I64(0)]));
-        assert!(is_unset(&[Value::I16(0)]));
-        assert!(!is_unset(&[Value::I64(3)]));
-        assert!(!is_unset(&[Value::I64(0), Value::I64(0)]));
-        assert!(!is_unset(&[Value::Text("0".into())]));
     }
 }

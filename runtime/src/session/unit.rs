@@ -1,5 +1,6 @@
-//! The pieces of a unit of work: `Added` handles and their key slots, the keys `get`
-//! accepts, pending inserts and deletes, identity-map keys.
+//! The pieces of a unit of work the engine keeps: `Added` handles and their key slots, the
+//! keys `get` accepts, pending inserts (deletes, identity keys and the flush plan are the
+//! core's: `quarry_core::rules::flush`).
 
 use super::*;
 
@@ -162,137 +163,11 @@ pub(super) struct PendingInsert {
     pub(super) slot: Arc<KeySlot>,
 }
 
-pub(super) struct PendingDelete {
-    pub(super) table: &'static TableDef,
-    pub(super) key: Vec<Value>,
-}
-
-impl PendingDelete {
-    pub(super) fn check(&self) -> Result<()> {
-        let name = self.table.name();
-        if self.key.is_empty() {
-            return Err(Error::config(format!(
-                "cannot delete a {name} row: the table has no primary key to find it by"
-            )));
-        }
-        if autoincrement_column(self.table).is_some() && is_unset(&self.key) {
-            return Err(Error::config(format!(
-                "cannot delete the {name} row with primary key 0: it was never flushed, so the \
-                 database has no row for it"
-            )));
-        }
-        Ok(())
+impl QueuedRow for PendingInsert {
+    fn table(&self) -> &'static TableDef {
+        self.row.table()
     }
-}
-
-/// The identity map's key: the table (by address) and the primary key's values, with the
-/// integer widths made one (so `get::<User>(1)` finds the `i64` key 1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct IdentityKey {
-    pub(super) table: usize,
-    pub(super) key: Vec<KeyPart>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum KeyPart {
-    Null,
-    Int(i64),
-    Float(u64),
-    Text(String),
-    Bytes(Vec<u8>),
-}
-
-impl IdentityKey {
-    pub(super) fn new(table: &'static TableDef, key: &[Value]) -> Self {
-        IdentityKey {
-            table: std::ptr::from_ref(table) as usize,
-            key: key.iter().map(KeyPart::from).collect(),
-        }
+    fn primary_key(&self) -> Vec<Value> {
+        self.row.primary_key()
     }
-}
-
-impl From<&Value> for KeyPart {
-    fn from(v: &Value) -> Self {
-        match v {
-            Value::Null => KeyPart::Null,
-            Value::Bool(b) => KeyPart::Int(i64::from(*b)),
-            Value::I16(i) => KeyPart::Int(i64::from(*i)),
-            Value::I32(i) => KeyPart::Int(i64::from(*i)),
-            Value::I64(i) => KeyPart::Int(*i),
-            Value::F32(f) => KeyPart::Float(f64::from(*f).to_bits()),
-            Value::F64(f) => KeyPart::Float(f.to_bits()),
-            Value::Text(s) | Value::Json(s) | Value::Decimal(s) => KeyPart::Text(s.clone()),
-            Value::Blob(b) => KeyPart::Bytes(b.clone()),
-            Value::Uuid(u) => KeyPart::Bytes(u.to_vec()),
-            Value::Date(d) => KeyPart::Int(i64::from(*d)),
-            Value::Time(t) | Value::Timestamp(t) | Value::TimestampTz(t) => KeyPart::Int(*t),
-            // A kind of value newer than this map: its debug form is as stable an identity.
-            other => KeyPart::Text(format!("{other:?}")),
-        }
-    }
-}
-
-/// The table's autoincrement primary key column, when its key is that one column.
-pub(super) fn autoincrement_column(table: &'static TableDef) -> Option<&'static crate::ColumnDef> {
-    let mut pk = table.primary_key();
-    let column = pk.next()?;
-    (pk.next().is_none() && column.is_autoincrement()).then_some(column)
-}
-
-/// An autoincrement key still `0`: the database has not assigned it.
-pub(super) fn is_unset(key: &[Value]) -> bool {
-    matches!(key, [Value::I16(0) | Value::I32(0) | Value::I64(0)])
-}
-
-pub(super) fn check_arity(table: &'static TableDef, key: &[Value]) -> Result<()> {
-    let columns: Vec<&str> = table.primary_key().map(|c| c.name()).collect();
-    if columns.is_empty() {
-        return Err(Error::config(format!(
-            "table {} has no primary key to look rows up by",
-            table.name()
-        )));
-    }
-    if columns.len() != key.len() {
-        return Err(Error::config(format!(
-            "table {} has a primary key of {} column(s) ({}), but {} value(s) were given",
-            table.name(),
-            columns.len(),
-            columns.join(", "),
-            key.len()
-        )));
-    }
-    Ok(())
-}
-
-/// `pk1 = ? AND pk2 = ? …` for the table's primary key columns and `key`'s values.
-pub(super) fn key_condition(table: &'static TableDef, key: &[Value]) -> Expr<bool> {
-    let columns = table
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.is_primary_key())
-        .map(|(index, _)| SqlExpr::Column {
-            table: TableRef::new(table),
-            index,
-        });
-    let condition = columns
-        .zip(key)
-        .map(|(column, value)| SqlExpr::binary(column, BinOp::Eq, SqlExpr::Param(value.clone())))
-        .reduce(|a, b| SqlExpr::binary(a, BinOp::And, b));
-    // `check_arity` / `PendingDelete::check` rule out an empty key before this is called.
-    Expr::new(condition.unwrap_or(SqlExpr::Param(Value::Bool(false))))
-}
-
-/// The distinct tables of `tables`, parents before children by foreign key (ties by name).
-pub(super) fn dependency_order(
-    tables: impl Iterator<Item = &'static TableDef>,
-) -> Vec<&'static TableDef> {
-    let mut distinct: Vec<&'static TableDef> = Vec::new();
-    for t in tables {
-        if !distinct.contains(&t) {
-            distinct.push(t);
-        }
-    }
-    distinct.sort_by_key(|t| t.name());
-    sort_by_dependency(distinct)
 }
