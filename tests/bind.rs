@@ -179,7 +179,7 @@ fn unbound_execution_names_the_table_and_how_to_bind_it() {
 
     let e = text("SELECT 1").execute().unwrap_err().to_string();
     assert!(
-        e.contains("names no table") && e.contains("engine.execute"),
+        e.contains("names no declared table") && e.contains("engine.execute"),
         "{e}"
     );
     // Nothing was lost: the statement still runs on an engine.

@@ -113,10 +113,7 @@ pub(crate) fn engine_or_bind(meta: &'static MetaData, given: Option<&Engine>) ->
 
 /// `given`, else the bind of the table's `MetaData`; an error naming the table when neither
 /// is there.
-pub(crate) fn table_engine_or_bind(
-    table: &'static TableDef,
-    given: Option<&Engine>,
-) -> Result<Engine> {
+pub(crate) fn table_engine_or_bind(table: &TableDef, given: Option<&Engine>) -> Result<Engine> {
     if let Some(engine) = given {
         return Ok(engine.clone());
     }
@@ -147,7 +144,8 @@ pub trait Execute: Statement + Sized {
     /// # Errors
     /// [`Error::Unbound`] when a table's `MetaData` is not bound (the message names the table
     /// and how to bind it), when the tables are bound to different engines (naming a table of
-    /// each), or when the statement names no table (`text()`).
+    /// each), or when the statement names no declared table (`text()`, or only tables
+    /// defined at run time, which implicit execution does not follow).
     fn get_bind(&self) -> Result<Engine> {
         let mut tables = Vec::new();
         self.tables(&mut tables);
@@ -204,8 +202,9 @@ fn engine_for(tables: &[&'static TableDef]) -> Result<Engine> {
             "run the statement with engine.execute(…) or conn.execute(…)",
         )),
         Ok(None) => Err(Error::Unbound(
-            "this statement names no table, so no MetaData bind applies (text() is never \
-             bound); run it with engine.execute(…) or conn.execute(…)"
+            "this statement names no declared table, so no MetaData bind applies (text() and \
+             tables defined at run time are never bound); run it with engine.execute(…) or \
+             conn.execute(…)"
                 .into(),
         )),
         Err(((Some(first), first_table), (Some(engine), table))) => Err(Error::Unbound(format!(

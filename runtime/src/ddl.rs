@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::render;
 use crate::schema::{MetaData, TableDef};
 use crate::sql::Compiled;
+use crate::sql::DefinedTable;
 use crate::value::Value;
 
 /// DDL for a whole [`MetaData`]: `create_all`, `drop_all`. Implemented for `MetaData`; in the
@@ -33,9 +34,11 @@ pub trait MetaDataDdl {
 impl MetaDataDdl for MetaData {
     fn create_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
         let engine = engine_or_bind(self, bind.into())?;
-        let tables = self.tables();
+        let declared = self.tables();
+        let defined = self.defined_tables();
         in_transaction(&engine, |conn| {
-            for table in tables {
+            // Tables defined at run time may reference declared ones, never the reverse.
+            for table in declared.into_iter().chain(defined.iter().map(|t| &**t)) {
                 create_if_missing(conn, table)?;
             }
             Ok(())
@@ -44,9 +47,14 @@ impl MetaDataDdl for MetaData {
 
     fn drop_all<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
         let engine = engine_or_bind(self, bind.into())?;
-        let tables = self.tables();
+        let declared = self.tables();
+        let defined = self.defined_tables();
         in_transaction(&engine, |conn| {
-            for table in tables.into_iter().rev() {
+            for table in declared
+                .into_iter()
+                .chain(defined.iter().map(|t| &**t))
+                .rev()
+            {
                 drop_if_present(conn, table)?;
             }
             Ok(())
@@ -54,42 +62,57 @@ impl MetaDataDdl for MetaData {
     }
 }
 
-/// DDL for one table: `create`, `drop`, `exists`. Implemented for `TableDef`; in the prelude.
+/// DDL for one table: `create`, `drop`, `exists`. Implemented for `TableDef` (a declared
+/// table's `static` or one built at run time) and [`DefinedTable`]; in the prelude.
 pub trait TableDdl {
     /// `CREATE TABLE` (and its indexes) unless the table exists. `bind` is the engine, or
     /// `None` for the one the table's `MetaData` is bound to.
     ///
     /// # Errors
     /// As [`MetaDataDdl::create_all`]; the unbound error names the table.
-    fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+    fn create<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
 
     /// `DROP TABLE` if the table exists. `bind` as for [`TableDdl::create`].
     ///
     /// # Errors
     /// As [`MetaDataDdl::drop_all`]; the unbound error names the table.
-    fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
+    fn drop<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()>;
 
     /// True when the table exists in the database. `bind` as for [`TableDdl::create`].
     ///
     /// # Errors
     /// A database error; [`crate::Error::Unbound`] as for [`TableDdl::create`].
-    fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool>;
+    fn exists<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<bool>;
 }
 
 impl TableDdl for TableDef {
-    fn create<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+    fn create<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
         let engine = table_engine_or_bind(self, bind.into())?;
         in_transaction(&engine, |conn| create_if_missing(conn, self))
     }
 
-    fn drop<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+    fn drop<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
         let engine = table_engine_or_bind(self, bind.into())?;
         in_transaction(&engine, |conn| drop_if_present(conn, self))
     }
 
-    fn exists<'e>(&'static self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
+    fn exists<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
         let engine = table_engine_or_bind(self, bind.into())?;
         has_table(&mut engine.connect()?, self)
+    }
+}
+
+impl TableDdl for DefinedTable {
+    fn create<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        self.def().create(bind)
+    }
+
+    fn drop<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<()> {
+        self.def().drop(bind)
+    }
+
+    fn exists<'e>(&self, bind: impl Into<Option<&'e Engine>>) -> Result<bool> {
+        self.def().exists(bind)
     }
 }
 
