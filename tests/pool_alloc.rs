@@ -1,6 +1,10 @@
 //! The pool's hot path allocates nothing: checking out an idle connection and checking it back
 //! in, over and over, on the trivial driver of the pool benchmark. A counting global allocator
 //! sees every allocation of the process, on any thread, while the loop runs.
+//!
+//! `harness = false` (Cargo.toml): libtest's own thread (timing, the "running for over 60
+//! seconds" notice on a loaded machine) allocates while a test runs, and the counter sees the
+//! whole process; here nothing else runs.
 
 #[path = "../benches/pool/trivial.rs"]
 mod trivial;
@@ -42,9 +46,23 @@ fn allocations(f: impl FnOnce()) -> (usize, usize) {
     (stats.allocations, stats.reallocations)
 }
 
-// One test, not several: the allocator counts for the whole process, so the scenarios must not
-// run in parallel with each other.
-#[test]
+fn main() {
+    // `cargo test -- <filter>` passes its arguments here: a filter that does not match the
+    // test's name skips it, as libtest would.
+    let name = "checkout_and_checkin_of_idle_connections_allocate_nothing";
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+        println!("pool_alloc: 0 tests run (filtered out)");
+        return;
+    }
+    checkout_and_checkin_of_idle_connections_allocate_nothing();
+    println!("test {name} ... ok");
+}
+
+/// The scenarios run one after another: the allocator counts for the whole process.
 fn checkout_and_checkin_of_idle_connections_allocate_nothing() {
     for lifo in [false, true] {
         let pool = pool(lifo);
