@@ -7,7 +7,8 @@
 //!   database servers are up and enabling PostgreSQL's prepared transactions (a fresh server
 //!   has them off; the two-phase tests need them). With `CI=true` a server that is down is a
 //!   failure.
-//! - `db [status|start]`: the local PostgreSQL and MariaDB servers.
+//! - `db [status|start]`: the local PostgreSQL and MariaDB servers; `db cluster
+//!   [status|start|stop]`: the topologies past one server (`cluster.rs`).
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
 //! - `snapshots`: list snapshot files that are pending review (`.snap.new`).
 //! - `bench [name] [--quick] [args…]`: run a benchmark of `BENCHES` in release mode (without a
@@ -20,6 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+mod cluster;
 
 /// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) that
 /// takes `--quick` and `--json PATH`: its name, its package, what it measures. The first is
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["db", "start"] => start_servers(),
+        ["db", "cluster", rest @ ..] => cluster::main(rest),
         ["bless"] => bless(),
         ["snapshots"] => snapshots(),
         ["bench", rest @ ..] => bench(rest),
@@ -81,6 +85,7 @@ fn main() -> Result<()> {
                  examples           run every example on SQLite, PostgreSQL and MariaDB\n  \
                  test [args…]       the README's test command; args go to cargo test\n  \
                  db [status|start]  the local PostgreSQL and MariaDB servers\n  \
+                 db cluster [status|start|stop]  standby 5433, pgbouncer 6432, Galera 3307-3309\n  \
                  bless              re-record UI .stderr files and insta snapshots\n  \
                  snapshots          list snapshots pending review\n  \
                  bench [name]       a benchmark, in release mode (default compare; `--quick`): {}",
@@ -379,13 +384,19 @@ fn start_postgres() -> Result<()> {
 }
 
 fn pg_ctlcluster(action: &str) -> Result<()> {
-    let version = std::fs::read_dir("/etc/postgresql")
+    let version = pg_version()?;
+    run(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", action]))
+}
+
+/// The installed PostgreSQL major version (the newest under `/etc/postgresql`).
+fn pg_version() -> Result<String> {
+    std::fs::read_dir("/etc/postgresql")
         .context("no /etc/postgresql: is PostgreSQL installed?")?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.chars().all(|c| c.is_ascii_digit()))
         .max()
-        .context("no cluster under /etc/postgresql")?;
-    run(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", action]))
+        .context("no cluster under /etc/postgresql")
 }
 
 fn bench_names() -> String {
