@@ -162,6 +162,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("implicit_execution", Runs::Everywhere),
     ("thread_local", Runs::Everywhere),
     ("session", Runs::Everywhere),
+    ("read_replicas", Runs::Everywhere),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features
