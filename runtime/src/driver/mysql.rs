@@ -15,9 +15,10 @@ use mysql::prelude::{Protocol, Queryable};
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Mysql};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::{Value, temporal};
 
+mod limits;
 mod row;
 use row::{MysqlRow, column_name};
 
@@ -39,6 +40,15 @@ const ALLOWED_KEYS: &[&str] = &[
     "ssl_mode",
     "write_timeout",
 ];
+
+/// `connect_timeout`, `read_timeout`, `write_timeout`: more than 0 (a zero socket timeout is
+/// refused by the OS) and at most a year (the server's own `connect_timeout` maximum).
+const TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: false,
+    max: 31_536_000.0,
+    whole: false,
+};
 
 /// What a MySQL URL asks for, before it becomes the crate's options.
 #[derive(Clone, PartialEq)]
@@ -88,22 +98,11 @@ impl Settings {
                 return Err(url.error(format!("query argument {key:?} is given twice")));
             }
             seen.push(key);
-            let seconds = || {
-                value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        url.error(format!(
-                            "{key} must be a positive number of seconds, not {value:?}"
-                        ))
-                    })
-            };
+            let seconds = || url.seconds_arg(key, value, TIMEOUT).map(Some);
             match key.as_str() {
-                "connect_timeout" => settings.connect_timeout = Some(seconds()?),
-                "read_timeout" => settings.read_timeout = Some(seconds()?),
-                "write_timeout" => settings.write_timeout = Some(seconds()?),
+                "connect_timeout" => settings.connect_timeout = seconds()?,
+                "read_timeout" => settings.read_timeout = seconds()?,
+                "write_timeout" => settings.write_timeout = seconds()?,
                 "charset" => {
                     if !matches!(value.to_ascii_lowercase().as_str(), "utf8mb4" | "utf8") {
                         return Err(url.error(format!(
@@ -116,11 +115,15 @@ impl Settings {
                 "program_name" => settings.program_name = Some(value.clone()),
                 "ssl_mode" if value.eq_ignore_ascii_case("disabled") => {}
                 k if k.starts_with("ssl") => {
-                    return Err(url.error(format!(
-                        "{k}={value} asks for TLS, which is not built into quarry's MySQL \
-                         driver; connect without TLS (omit {k}, or ssl_mode=DISABLED) or through \
-                         a TLS tunnel"
-                    )));
+                    return Err(url.arg_error(
+                        k,
+                        value,
+                        &format!(
+                            "asks for TLS, which is not built into quarry's MySQL driver; \
+                             connect without TLS (omit {k}, or ssl_mode=DISABLED) or through a \
+                             TLS tunnel"
+                        ),
+                    ));
                 }
                 other => {
                     return Err(url.error(format!(
@@ -245,6 +248,9 @@ pub(crate) struct MysqlConnection {
     /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
     /// that the pool discards it instead of keeping it.
     lost: bool,
+    /// The session's `max_allowed_packet`, asked for the first time a statement could exceed
+    /// the smallest value the server allows.
+    max_packet: Option<usize>,
 }
 
 impl MysqlConnection {
@@ -255,6 +261,7 @@ impl MysqlConnection {
             in_tx: false,
             tx_unknown: false,
             lost: false,
+            max_packet: None,
         }
     }
 
@@ -265,10 +272,12 @@ impl MysqlConnection {
         sink: &mut dyn RowSink,
     ) -> Result<Outcome> {
         let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), params));
+        Error::check_parameters(params.len(), limits::MAX_PARAMETERS, "mysql")?;
         let values = params
             .iter()
             .map(|v| to_mysql(v).map_err(|m| Error::from(value_error(m, sql, params))))
             .collect::<Result<Vec<_>>>()?;
+        limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &values)?;
         let stmt = match self.conn.prep(sql) {
             Ok(stmt) => stmt,
             Err(mysql::Error::MySqlError(e))
@@ -295,6 +304,7 @@ impl MysqlConnection {
 
     fn batch_inner(&mut self, sql: &str) -> Result<()> {
         let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), &[]));
+        limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &[])?;
         let mut result = self.conn.query_iter(sql).map_err(fail)?;
         // Dropping a result swallows the errors of later statements: read every set.
         while let Some(set) = result.iter() {

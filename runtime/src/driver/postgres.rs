@@ -16,7 +16,7 @@ use postgres::{Client, Config, NoTls, Statement};
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Postgres};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::Value;
 
 mod binary;
@@ -26,6 +26,9 @@ use error::convert;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
+
+/// The most parameters a Bind message can count (an Int16).
+const PG_MAX_PARAMETERS: usize = 65_535;
 
 /// Parameters and result columns up to this many are gathered on the stack for each call.
 const INLINE: usize = 16;
@@ -41,6 +44,14 @@ const QUERY_ARGS: &[&str] = &[
     "options",
     "sslmode",
 ];
+
+/// `connect_timeout`: whole seconds as libpq reads them, 0 for no limit, at most a year.
+const CONNECT_TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: true,
+    max: 31_536_000.0,
+    whole: true,
+};
 
 /// Opens PostgreSQL connections.
 #[derive(Debug)]
@@ -82,20 +93,21 @@ impl PgDriver {
                 }
                 "host" => host.clone_from(value),
                 "connect_timeout" => {
-                    let secs: u64 = value.parse().map_err(|_| {
-                        url.error(format!(
-                            "connect_timeout must be a whole number of seconds, got {value:?}"
-                        ))
-                    })?;
-                    config.connect_timeout(Duration::from_secs(secs));
+                    // libpq: 0 waits without a limit.
+                    let timeout = url.seconds_arg(key, value, CONNECT_TIMEOUT)?;
+                    if !timeout.is_zero() {
+                        config.connect_timeout(timeout);
+                    }
                 }
                 "sslmode" => match value.as_str() {
                     "disable" | "allow" | "prefer" => {}
                     other => {
-                        return Err(url.error(format!(
-                            "sslmode={other} needs TLS, which quarry's PostgreSQL driver does not \
-                             have; use sslmode=disable or prefer"
-                        )));
+                        return Err(url.arg_error(
+                            key,
+                            other,
+                            "needs TLS, which quarry's PostgreSQL driver does not have; use \
+                             sslmode=disable or prefer",
+                        ));
                     }
                 },
                 other => {
@@ -392,6 +404,9 @@ impl Drop for OwnedClient {
 
 impl DriverConnection for PgConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        // More would overflow the Bind message's Int16 count: the server could not read the
+        // stream any more, and the connection would be lost.
+        Error::check_parameters(params.len(), PG_MAX_PARAMETERS, "postgresql")?;
         let r = self.run_retrying(sql, params, sink);
         // Transaction control takes no parameters: a statement with some need not be parsed
         // for BEGIN or COMMIT on every call.

@@ -10,7 +10,7 @@ use rusqlite::{OpenFlags, ffi};
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Sqlite};
 use crate::error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::{RawRow, Value, temporal};
 
 /// Where a SQLite database lives.
@@ -31,6 +31,14 @@ pub(crate) struct SqliteDriver {
 
 /// URL query arguments this driver understands.
 const QUERY_ARGS: &[&str] = &["mode", "timeout"];
+
+/// `?timeout=`: SQLite takes its busy timeout in milliseconds as a C `int`.
+const BUSY_TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: true,
+    max: 2_147_483.0,
+    whole: false,
+};
 
 impl SqliteDriver {
     pub(crate) fn new(url: &Url) -> Result<Self> {
@@ -57,25 +65,17 @@ impl SqliteDriver {
                         "rw" => OpenFlags::SQLITE_OPEN_READ_WRITE,
                         "rwc" => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
                         other => {
-                            return Err(url.error(format!(
-                                "mode={other} is not a SQLite open mode; expected ro, rw or rwc"
-                            )));
+                            return Err(url.arg_error(
+                                key,
+                                other,
+                                "is not a SQLite open mode; expected ro, rw or rwc",
+                            ));
                         }
                     };
                     flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
                 }
                 "timeout" => {
-                    let secs: f64 =
-                        value
-                            .parse()
-                            .ok()
-                            .filter(|s: &f64| *s >= 0.0)
-                            .ok_or_else(|| {
-                                url.error(format!(
-                                    "timeout must be a number of seconds, got {value:?}"
-                                ))
-                            })?;
-                    busy_timeout = Some(Duration::from_secs_f64(secs));
+                    busy_timeout = Some(url.seconds_arg(key, value, BUSY_TIMEOUT)?);
                 }
                 other => {
                     return Err(url.error(format!(
@@ -135,14 +135,23 @@ impl Driver for SqliteDriver {
 pub(crate) struct SqliteConnection {
     conn: rusqlite::Connection,
     timeout: Option<Duration>,
+    /// The connection's `SQLITE_LIMIT_VARIABLE_NUMBER`: more parameters are refused unsent.
+    max_parameters: usize,
 }
 
 impl SqliteConnection {
     pub(crate) fn new(conn: rusqlite::Connection) -> Self {
         conn.set_prepared_statement_cache_capacity(64);
+        let max_parameters = conn
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_VARIABLE_NUMBER)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .or(Sqlite.max_parameters())
+            .unwrap_or(usize::MAX);
         SqliteConnection {
             conn,
             timeout: None,
+            max_parameters,
         }
     }
 }
@@ -150,6 +159,7 @@ impl SqliteConnection {
 impl DriverConnection for SqliteConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
+        Error::check_parameters(params.len(), self.max_parameters, "sqlite")?;
         if let Some(timeout) = self.timeout {
             // SQLite has no statement timeout; interrupt from the progress handler instead.
             let deadline = Instant::now() + timeout;

@@ -32,6 +32,16 @@ impl Dialect for Sqlite {
         &["PRAGMA read_uncommitted = 0"]
     }
 
+    fn max_parameters(&self) -> Option<usize> {
+        // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32, the bundled library's; the
+        // driver checks each connection's own `SQLITE_LIMIT_VARIABLE_NUMBER`.
+        Some(32_766)
+    }
+
+    fn text_syntax(&self) -> super::TextSyntax {
+        super::TextSyntax::SQLITE
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

@@ -1,0 +1,362 @@
+//! Hostile and oversized input (issue 18): URLs that once panicked or leaked their password,
+//! DDL string literals, statements over a database's limits, deep expressions, `text()` lexing
+//! on the server each rule concerns, and edge values — on every backend.
+
+use quarry::prelude::*;
+use quarry::{Error, Url};
+
+mod support;
+
+use support::backends;
+
+mod literals {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    /// Defaults holding every character a string literal must survive.
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "literal_defaults", metadata = META)]
+    pub struct LiteralDefaults {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(default = "x\\")]
+        pub backslash: String,
+        #[column(default = "it's 'quoted' ''twice''")]
+        pub quotes: String,
+        #[column(default = "\\' OR 1=1 -- \\\\n")]
+        pub injection: String,
+        #[column(default = "naïve ünïcödé ✓ 𝄞 \u{202e}")]
+        pub unicode: String,
+        #[column(default = "%_?$1:a")]
+        pub placeholders: String,
+    }
+
+    pub static NUL_META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "nul_default", metadata = NUL_META)]
+    pub struct NulDefault {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(default = "a\0b")]
+        pub nul: String,
+    }
+}
+
+mod numbers {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "numbers", metadata = META)]
+    pub struct Number {
+        #[column(primary_key)]
+        pub id: i64,
+        pub n: i64,
+    }
+}
+
+use literals::{LiteralDefaults, NulDefault};
+use numbers::Number;
+
+/// The text of an error, `Display` and `Debug`.
+fn texts(e: &Error) -> String {
+    format!("{e} | {e:?}")
+}
+
+// ---- 1. numeric URL arguments -------------------------------------------------------------
+
+#[test]
+fn numeric_url_arguments_out_of_range_are_errors_naming_argument_and_range() {
+    let cases: &[(&str, &str)] = &[
+        ("sqlite://?timeout=inf", "timeout"),
+        ("sqlite://?timeout=NaN", "timeout"),
+        ("sqlite://?timeout=-1", "timeout"),
+        ("sqlite://?timeout=1e300", "timeout"),
+        ("sqlite://?timeout=9999999999", "timeout"),
+        ("mysql://u@h/db?connect_timeout=1e300", "connect_timeout"),
+        ("mysql://u@h/db?read_timeout=inf", "read_timeout"),
+        ("mysql://u@h/db?write_timeout=NaN", "write_timeout"),
+        ("mysql://u@h/db?connect_timeout=-5", "connect_timeout"),
+        ("mysql://u@h/db?read_timeout=0", "read_timeout"),
+        (
+            "postgresql://u@h/db?connect_timeout=1e300",
+            "connect_timeout",
+        ),
+        ("postgresql://u@h/db?connect_timeout=-1", "connect_timeout"),
+        ("postgresql://u@h/db?connect_timeout=1.5", "connect_timeout"),
+        ("postgresql://u@h/db?connect_timeout=NaN", "connect_timeout"),
+    ];
+    for (url, arg) in cases {
+        let result = std::panic::catch_unwind(|| create_engine(url).map(|_| ()));
+        let err = match result {
+            Err(_) => panic!("{url} panicked"),
+            Ok(Ok(())) => panic!("{url} was accepted"),
+            Ok(Err(e)) => e,
+        };
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Url { .. }), "{url}: {msg}");
+        assert!(msg.contains(&format!("{arg}=")), "{url}: {msg}");
+        assert!(
+            msg.contains(" from ") || msg.contains("greater than"),
+            "{url}: {msg}"
+        );
+        assert!(
+            msg.contains(" to ") || msg.contains("at most"),
+            "{url}: {msg}"
+        );
+    }
+    // In range: accepted (nothing connects yet).
+    for url in [
+        "sqlite://?timeout=2.5",
+        "mysql://u@h/db?connect_timeout=0.5&read_timeout=30",
+        "postgresql://u@h/db?connect_timeout=0",
+    ] {
+        create_engine(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
+// ---- 2. passwords ---------------------------------------------------------------------------
+
+#[test]
+fn no_url_form_shows_its_password_in_display_debug_or_any_error() {
+    let forms = [
+        "postgresql://u:pa/sekrit@h/db",
+        "postgresql://u:12/sekrit@h/db",
+        "postgresql:/u:sekrit@h/db",
+        "postgresql://u:pa?sekrit@h/db",
+        "postgresql://u:sekrit@h:99999/db",
+        "postgresql://u:sekrit@h/db?nope=1",
+        "mysql://u:sekrit@h/db?connect_timeout=x",
+        "mysql://u@h/db?password=sekrit&bad",
+        "mysql://u@h/db?PASSWORD=sekrit&bad",
+        "mysql://u@h/db?ssl_password=sekrit",
+        "mysql://u@h/db?Ssl_Password=sekrit&charset=latin1",
+        "sqlite://?password=sekrit&timeout=inf",
+    ];
+    for form in forms {
+        let mut seen = String::new();
+        match Url::parse(form) {
+            Ok(url) => {
+                seen.push_str(&format!("{url} {url:?} "));
+                assert!(url.password().is_some() || url.query().iter().any(|(_, v)| v == "sekrit"));
+            }
+            Err(e) => seen.push_str(&texts(&e)),
+        }
+        match Engine::builder(form).build() {
+            Ok(engine) => seen.push_str(&format!("{:?} {} ", engine, engine.url())),
+            Err(e) => seen.push_str(&texts(&e)),
+        }
+        seen.push_str(&format!("{:?}", Engine::builder(form)));
+        seen.push_str(&quarry::url::mask(form));
+        assert!(!seen.contains("sekrit"), "{form}: {seen}");
+    }
+}
+
+#[test]
+fn url_display_round_trips() {
+    for text in [
+        "postgresql://app@h%40st:5433/my%2Fdb?application_name=a%26b",
+        "mysql://u%3Ax@[::1]:3306/shop?init_command=SET%20a%3D1",
+        "sqlite:////tmp/dir%20x/a%3Fb.db",
+    ] {
+        let url: Url = text.parse().unwrap();
+        let again: Url = url.to_string().parse().unwrap();
+        assert_eq!(again, url, "{text} -> {url}");
+    }
+}
+
+// ---- 3. DDL string literals -----------------------------------------------------------------
+
+#[test]
+fn ddl_string_literals_survive_quotes_backslashes_and_unicode_on_every_backend() {
+    for backend in backends("literals") {
+        let (name, engine) = (backend.name, backend.engine.clone());
+        literals::META
+            .create_all(&engine)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut conn = engine.connect().unwrap();
+        conn.execute(text("INSERT INTO literal_defaults (id) VALUES (1)"))
+            .unwrap();
+        let row: LiteralDefaults = conn
+            .execute(select!(LiteralDefaults))
+            .unwrap()
+            .one()
+            .unwrap();
+        assert_eq!(
+            row,
+            LiteralDefaults {
+                id: 1,
+                backslash: "x\\".into(),
+                quotes: "it's 'quoted' ''twice''".into(),
+                injection: "\\' OR 1=1 -- \\\\n".into(),
+                unicode: "naïve ünïcödé ✓ 𝄞 \u{202e}".into(),
+                placeholders: "%_?$1:a".into(),
+            },
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_nul_in_a_ddl_literal_is_escaped_on_mysql_and_refused_elsewhere() {
+    for backend in backends("nul_literal") {
+        let (name, engine) = (backend.name, backend.engine.clone());
+        let created = literals::NUL_META.create_all(&engine);
+        if backend.is_mysql() {
+            created.unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut conn = engine.connect().unwrap();
+            conn.execute(text("INSERT INTO nul_default (id) VALUES (1)"))
+                .unwrap();
+            let row: NulDefault = conn.execute(select!(NulDefault)).unwrap().one().unwrap();
+            assert_eq!(row.nul, "a\0b", "{name}");
+        } else {
+            let err = created.expect_err(name);
+            let msg = err.to_string();
+            assert!(matches!(err, Error::Unsupported { .. }), "{name}: {msg}");
+            assert!(
+                msg.contains("NUL") && msg.contains("nul_default"),
+                "{name}: {msg}"
+            );
+            assert!(!NulDefault::table().exists(&engine).unwrap(), "{name}");
+        }
+    }
+}
+
+// ---- 4. oversized statements ----------------------------------------------------------------
+
+/// Run `stmt` expecting [`Error::TooLarge`] naming `count` and `limit`; the pool keeps its
+/// idle connections and serves a query afterwards.
+fn assert_refused_and_pool_intact<S>(
+    backend: &support::Backend,
+    stmt: S,
+    count: usize,
+    limit: usize,
+) where
+    S: quarry::Statement,
+{
+    let name = backend.name;
+    let engine = &backend.engine;
+    // Warm the pool: one idle connection at least.
+    drop(engine.connect().unwrap());
+    let before = engine.pool().status();
+    let err = {
+        let mut conn = engine.connect().unwrap();
+        match conn.execute(stmt) {
+            Ok(_) => panic!("{name}: an oversized statement ran"),
+            Err(e) => e,
+        }
+    };
+    let msg = err.to_string();
+    assert!(matches!(err, Error::TooLarge { .. }), "{name}: {msg}");
+    assert!(!err.is_disconnect(), "{name}: {msg}");
+    assert!(msg.contains(&count.to_string()), "{name}: {msg}");
+    assert!(msg.contains(&limit.to_string()), "{name}: {msg}");
+    let after = engine.pool().status();
+    assert_eq!(
+        after.checked_in, before.checked_in,
+        "{name}: {before} -> {after}"
+    );
+    let n: i64 = engine
+        .connect()
+        .unwrap()
+        .execute(select!(count(Number::id) FROM Number))
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert_eq!(n, 1, "{name}");
+}
+
+#[test]
+fn more_binds_than_the_backend_takes_is_a_clear_error_and_the_pool_stays() {
+    for backend in backends("too_many_binds") {
+        numbers::META.create_all(&backend.engine).unwrap();
+        let mut conn = backend.engine.connect().unwrap();
+        conn.execute(insert!(Number { n: 1 })).unwrap();
+        drop(conn);
+        let limit = if backend.is_sqlite() { 32_766 } else { 65_535 };
+        let values: Vec<i64> = (0..=limit as i64).collect();
+        let stmt = select!(Number WHERE Number::n.in_(values));
+        assert_refused_and_pool_intact(&backend, stmt, limit + 1, limit);
+        // At the limit, the statement runs.
+        let values: Vec<i64> = (0..limit as i64).collect();
+        let rows = backend
+            .engine
+            .connect()
+            .unwrap()
+            .execute(select!(Number WHERE Number::n.in_(values)))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{}", backend.name);
+    }
+}
+
+#[test]
+fn a_value_over_max_allowed_packet_is_refused_before_mysql_drops_the_connection() {
+    for backend in backends("max_packet") {
+        if !backend.is_mysql() {
+            continue;
+        }
+        numbers::META.create_all(&backend.engine).unwrap();
+        let mut conn = backend.engine.connect().unwrap();
+        conn.execute(insert!(Number { n: 1 })).unwrap();
+        conn.execute(text(
+            "CREATE TABLE big (id INTEGER PRIMARY KEY, body LONGBLOB)",
+        ))
+        .unwrap();
+        let limit: i64 = conn
+            .execute(text("SELECT @@max_allowed_packet"))
+            .unwrap()
+            .one()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        drop(conn);
+        let limit = usize::try_from(limit).unwrap();
+        // Over the limit, on both of the crate's paths: one packet (under 16 MiB), long data.
+        for size in [limit + 1, (64 << 20).max(limit + 1)] {
+            let body = vec![b'x'; size];
+            let stmt = text("INSERT INTO big (id, body) VALUES (1, :body)").bind("body", body);
+            let err = {
+                let mut conn = backend.engine.connect().unwrap();
+                conn.execute(stmt).expect_err("over max_allowed_packet")
+            };
+            let msg = err.to_string();
+            assert!(matches!(err, Error::TooLarge { .. }), "{msg}");
+            assert!(!err.is_disconnect(), "{msg}");
+            assert!(msg.contains(&limit.to_string()), "{msg}");
+            assert!(msg.contains("max_allowed_packet"), "{msg}");
+        }
+        let stmt = text("INSERT INTO big (id, body) VALUES (1, :body)").bind("body", vec![0u8; 0]);
+        assert_refused_and_pool_intact_after(&backend, stmt);
+        // Under the limit, a large value goes through.
+        let body = vec![b'y'; limit / 2];
+        let mut conn = backend.engine.connect().unwrap();
+        conn.execute(
+            text("INSERT INTO big (id, body) VALUES (2, :body)").bind("body", body.clone()),
+        )
+        .unwrap();
+        let back: Vec<u8> = conn
+            .execute(text("SELECT body FROM big WHERE id = 2"))
+            .unwrap()
+            .one()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert!(back == body);
+    }
+}
+
+/// After refusals, a statement of ordinary size still runs on a pooled connection.
+fn assert_refused_and_pool_intact_after<S>(backend: &support::Backend, stmt: S)
+where
+    S: quarry::Statement,
+{
+    let before = backend.engine.pool().status();
+    backend.engine.connect().unwrap().execute(stmt).unwrap();
+    let after = backend.engine.pool().status();
+    assert_eq!(before.checked_in, after.checked_in, "{before} -> {after}");
+}
