@@ -33,7 +33,17 @@ pub struct Renderer<'d> {
     pub(crate) enclosing: Vec<TableRef>,
     /// Write columns without their table (`RETURNING id` on SQLite).
     pub(crate) bare_columns: bool,
+    /// How deeply the expression being written is nested (subqueries included), against
+    /// [`MAX_EXPR_DEPTH`].
+    depth: usize,
 }
+
+/// How deeply expressions may nest in one statement, subqueries included: deeper trees are
+/// refused with [`Error::TooLarge`](crate::Error::TooLarge) when the statement compiles,
+/// instead of overflowing the stack of the thread that renders them. Chains of `and` / `or`
+/// do not count their length (they are one flat list, [`SqlExpr::Clauses`]); only real
+/// nesting does, such as `a.and(b.or(c.and(…)))` or a subquery inside a subquery.
+pub const MAX_EXPR_DEPTH: usize = 200;
 
 struct Verify<'a> {
     expected: &'a str,
@@ -131,6 +141,7 @@ impl<'d> Renderer<'d> {
             labels: Vec::new(),
             enclosing: Vec::new(),
             bare_columns: false,
+            depth: 0,
         }
     }
 
@@ -240,11 +251,42 @@ impl<'d> Renderer<'d> {
     }
 
     pub(crate) fn expr_in(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Err(crate::Error::TooLarge {
+                what: "or more levels of nested expressions",
+                count: self.depth + 1,
+                limit: MAX_EXPR_DEPTH,
+                dialect: "quarry",
+                hint: "nest less: chains of and/or are flat at any length, an IN list takes \
+                       any number of values, and a deep tree can often be written as a chain",
+            });
+        }
+        self.depth += 1;
+        let result = self.expr_node(e, against);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_node(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
         match e {
             SqlExpr::Column { table, index } => self.column(table, *index),
             SqlExpr::Invalid(message) => return Err(crate::Error::config(message.to_string())),
             SqlExpr::Param(v) => self.param(v.clone()),
             SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
+            SqlExpr::Clauses(op, items) => {
+                let kind = OpKind::Bin(*op);
+                self.wrap(kind.wrapped_in(against), |this| {
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            this.push(" ");
+                            this.push(op.sql());
+                            this.push(" ");
+                        }
+                        this.expr_in(item, Against::Op(kind))?;
+                    }
+                    Ok(())
+                })?
+            }
             SqlExpr::Not(inner) => self.wrap(NOT.wrapped_in(against), |this| {
                 this.push("NOT ");
                 this.expr_in(inner, Against::Op(NOT))

@@ -124,6 +124,11 @@ pub enum SqlExpr {
     Param(Value),
     /// `left op right`.
     Binary(Box<SqlExpr>, BinOp, Box<SqlExpr>),
+    /// `a AND b AND c …` or `a OR b OR c …` (the operator is [`BinOp::And`] or
+    /// [`BinOp::Or`]; two items or more): a chain of one boolean operator kept flat, as
+    /// SQLAlchemy's `BooleanClauseList`, so that a chain's depth does not grow with its
+    /// length. [`SqlExpr::binary`] builds it.
+    Clauses(BinOp, Vec<SqlExpr>),
     /// `NOT expr`.
     Not(Box<SqlExpr>),
     /// `expr IS NULL` or, negated, `expr IS NOT NULL`.
@@ -211,6 +216,16 @@ impl fmt::Debug for SqlExpr {
             }
             SqlExpr::Param(v) => write!(f, "{v:?}"),
             SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
+            SqlExpr::Clauses(op, items) => {
+                f.write_str("(")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " {} ", op.sql())?;
+                    }
+                    write!(f, "{item:?}")?;
+                }
+                f.write_str(")")
+            }
             SqlExpr::Not(e) => write!(f, "NOT {e:?}"),
             SqlExpr::IsNull { expr, negated } => {
                 write!(f, "{expr:?} IS {}NULL", not(*negated))
@@ -323,9 +338,21 @@ impl SqlExpr {
         }
     }
 
-    /// `left op right`.
+    /// `left op right`; for `AND` / `OR`, one flat [`SqlExpr::Clauses`] that takes in the
+    /// items of either side's chain of the same operator.
     pub fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
-        SqlExpr::Binary(Box::new(left), op, Box::new(right))
+        if !matches!(op, BinOp::And | BinOp::Or) {
+            return SqlExpr::Binary(Box::new(left), op, Box::new(right));
+        }
+        let mut items = match left {
+            SqlExpr::Clauses(o, items) if o == op => items,
+            other => vec![other],
+        };
+        match right {
+            SqlExpr::Clauses(o, more) if o == op => items.extend(more),
+            other => items.push(other),
+        }
+        SqlExpr::Clauses(op, items)
     }
 
     /// Call `f` with every table this expression takes columns from, in order, without looking
@@ -343,6 +370,7 @@ impl SqlExpr {
                 l.for_each_table(f);
                 r.for_each_table(f);
             }
+            SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.for_each_table(f)),
             SqlExpr::Not(e) | SqlExpr::Neg(e) => e.for_each_table(f),
             SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => expr.for_each_table(f),
             SqlExpr::Like { expr, pattern, .. } => {

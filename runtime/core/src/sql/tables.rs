@@ -35,6 +35,7 @@ impl SqlExpr {
                 l.collect_tables(out);
                 r.collect_tables(out);
             }
+            SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.collect_tables(out)),
             SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::IsNull { expr: e, .. } => {
                 e.collect_tables(out);
             }
