@@ -37,6 +37,7 @@ pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
 pub use render::{MAX_EXPR_DEPTH, Renderer};
 pub use row::{ColumnIndex, Row};
+pub use rules::routing::Route;
 pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, TableDef,
 };
