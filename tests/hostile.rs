@@ -479,3 +479,68 @@ fn subqueries_nested_to_the_limit_render_in_a_2mb_thread() {
         }
     });
 }
+
+// ---- 6. text() lexing, on the server each rule concerns -------------------------------------
+
+/// Run `stmt` and read the first row's columns as text.
+fn texts_of(backend: &support::Backend, stmt: quarry::Text) -> Vec<String> {
+    let mut conn = backend.engine.connect().unwrap();
+    let row = conn
+        .execute(stmt)
+        .unwrap_or_else(|e| panic!("{}: {e}", backend.name))
+        .one()
+        .unwrap();
+    (0..row.len())
+        .map(|i| row.get::<String>(i).unwrap())
+        .collect()
+}
+
+#[test]
+fn text_scanning_follows_each_servers_lexical_rules() {
+    for backend in backends("text_lexing") {
+        let name = backend.name;
+        let got = if backend.is_postgres() {
+            let mut got = texts_of(
+                &backend,
+                text("SELECT /* /* :a */ :b */ :c::text AS c, $é$ :x $é$ AS d, E'it\\'s :y' AS e")
+                    .bind("c", "C"),
+            );
+            got.extend(texts_of(
+                &backend,
+                text("SELECT :idé::text AS v, 1 \\:\\: text AS w").bind("idé", "V"),
+            ));
+            got
+        } else if backend.is_mysql() {
+            let mut got = texts_of(
+                &backend,
+                text("SELECT 'it\\'s :a' AS s, \"say \\\":b\\\"\" AS t, CAST(:c AS CHAR) AS c # :d\n")
+                    .bind("c", "C"),
+            );
+            // Alone, `\:` sends `:` (once the backslash was sent).
+            let mut conn = backend.engine.connect().unwrap();
+            conn.execute(text(r"SET @v \:= 'V'")).unwrap();
+            let row = conn
+                .execute(text("SELECT @v, CAST(1--:n AS CHAR)").bind("n", 1))
+                .unwrap()
+                .one()
+                .unwrap();
+            got.push(row.get::<String>(0).unwrap());
+            got.push(row.get::<String>(1).unwrap());
+            got
+        } else {
+            texts_of(
+                &backend,
+                text("SELECT 'x' AS [a:b], :d AS d, :idé AS e /* :z */ -- :y")
+                    .bind_all([("d", "D"), ("idé", "E")]),
+            )
+        };
+        let want: &[&str] = if backend.is_postgres() {
+            &["C", " :x ", "it's :y", "V", "1"]
+        } else if backend.is_mysql() {
+            &["it's :a", "say \":b\"", "C", "V", "2"]
+        } else {
+            &["x", "D", "E"]
+        };
+        assert_eq!(got, want, "{name}");
+    }
+}
