@@ -544,3 +544,111 @@ fn text_scanning_follows_each_servers_lexical_rules() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+// ---- 7. values a backend would change silently ----------------------------------------------
+
+#[test]
+fn nan_is_refused_where_it_would_be_stored_as_something_else() {
+    for backend in backends("nan") {
+        let name = backend.name;
+        let mut conn = backend.engine.connect().unwrap();
+        let sql = if backend.is_postgres() {
+            "SELECT :x::float8 AS x"
+        } else {
+            "SELECT :x AS x"
+        };
+        let result = conn.execute(text(sql).bind("x", f64::NAN));
+        if backend.is_postgres() {
+            let row = result.unwrap().one().unwrap();
+            assert!(row.get::<f64>(0).unwrap().is_nan(), "{name}");
+        } else {
+            let err = result.map(|_| ()).expect_err(name);
+            let msg = err.to_string();
+            assert!(msg.contains("NaN"), "{name}: {msg}");
+            assert!(!err.is_disconnect(), "{name}: {msg}");
+        }
+        // Infinity: PostgreSQL and SQLite store it; MySQL has none.
+        let result = conn.execute(text(sql).bind("x", f64::INFINITY));
+        if backend.is_mysql() {
+            let msg = result.map(|_| ()).expect_err(name).to_string();
+            assert!(msg.contains("inf"), "{name}: {msg}");
+        } else {
+            let v: f64 = result.unwrap().one().unwrap().get(0).unwrap();
+            assert_eq!(v, f64::INFINITY, "{name}");
+        }
+    }
+}
+
+#[test]
+fn sqlite_refuses_decimals_it_would_round_and_keeps_the_rest() {
+    for backend in backends("decimals") {
+        if !backend.is_sqlite() {
+            continue;
+        }
+        let mut conn = backend.engine.connect().unwrap();
+        conn.execute(text("CREATE TABLE d (v DECIMAL(38, 10))"))
+            .unwrap();
+        let long = quarry::Value::Decimal("1234567890123456789.0123456789".into());
+        let err = conn
+            .execute(text("INSERT INTO d (v) VALUES (:v)").bind("v", long))
+            .map(|_| ())
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Unsupported { .. }), "{msg}");
+        assert!(
+            msg.contains("29 significant digits") && msg.contains("15"),
+            "{msg}"
+        );
+        let short = quarry::Value::Decimal("-0012.3400".into());
+        conn.execute(text("INSERT INTO d (v) VALUES (:v)").bind("v", short))
+            .unwrap();
+        let back: f64 = conn
+            .execute(text("SELECT v FROM d"))
+            .unwrap()
+            .one()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(back, -12.34);
+    }
+}
+
+#[test]
+fn postgres_infinite_dates_and_timestamps_read_as_values_and_go_back() {
+    for backend in backends("infinity") {
+        if !backend.is_postgres() {
+            continue;
+        }
+        let mut conn = backend.engine.connect().unwrap();
+        let row = conn
+            .execute(text(
+                "SELECT 'infinity'::date, '-infinity'::date, 'infinity'::timestamp, \
+                 '-infinity'::timestamptz, '2024-02-29'::date",
+            ))
+            .unwrap()
+            .one()
+            .unwrap();
+        let values: Vec<quarry::Value> = (0..5).map(|i| row.get(i).unwrap()).collect();
+        assert_eq!(
+            values[..4],
+            [
+                quarry::Value::Date(quarry::Value::DATE_INFINITY),
+                quarry::Value::Date(quarry::Value::DATE_NEG_INFINITY),
+                quarry::Value::Timestamp(quarry::Value::TIMESTAMP_INFINITY),
+                quarry::Value::TimestampTz(quarry::Value::TIMESTAMP_NEG_INFINITY),
+            ]
+        );
+        assert_eq!(format!("{:?}", values[0]), "infinity");
+        // Sent back as the infinities they are.
+        let back = conn
+            .execute(
+                text("SELECT (:d)::date = 'infinity'::date, (:t)::timestamp = '-infinity'::timestamp")
+                    .bind("d", values[0].clone())
+                    .bind("t", quarry::Value::Timestamp(quarry::Value::TIMESTAMP_NEG_INFINITY)),
+            )
+            .unwrap()
+            .one()
+            .unwrap();
+        assert!(back.get::<bool>(0).unwrap() && back.get::<bool>(1).unwrap());
+    }
+}

@@ -118,6 +118,18 @@ impl fmt::Debug for Value {
 }
 
 impl Value {
+    /// PostgreSQL's `'infinity'::date`, as the day count of a [`Value::Date`]: a date after
+    /// every other (decoded from PostgreSQL, sent back as `infinity`; the other backends and
+    /// the typed date columns refuse it). `Debug` shows `infinity`.
+    pub const DATE_INFINITY: i32 = i32::MAX;
+    /// `'-infinity'::date`: a [`Value::Date`] before every other.
+    pub const DATE_NEG_INFINITY: i32 = i32::MIN;
+    /// `'infinity'::timestamp` (or `timestamptz`), as the microseconds of a
+    /// [`Value::Timestamp`] / [`Value::TimestampTz`].
+    pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+    /// `'-infinity'::timestamp`.
+    pub const TIMESTAMP_NEG_INFINITY: i64 = i64::MIN;
+
     /// The name of the value's kind, for error messages.
     pub fn kind_name(&self) -> &'static str {
         match self {

@@ -477,6 +477,16 @@ fn to_mysql(v: &Value) -> Result<mysql::Value, String> {
         Value::I16(v) => mysql::Value::Int(i64::from(*v)),
         Value::I32(v) => mysql::Value::Int(i64::from(*v)),
         Value::I64(v) => mysql::Value::Int(*v),
+        Value::F32(v) if !v.is_finite() => {
+            return Err(format!(
+                "MySQL cannot store {v} in a FLOAT: it has no NaN or infinity"
+            ));
+        }
+        Value::F64(v) if !v.is_finite() => {
+            return Err(format!(
+                "MySQL cannot store {v} in a DOUBLE: it has no NaN or infinity"
+            ));
+        }
         Value::F32(v) => mysql::Value::Float(*v),
         Value::F64(v) => mysql::Value::Double(*v),
         Value::Text(s) | Value::Json(s) | Value::Decimal(s) => {

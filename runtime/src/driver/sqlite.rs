@@ -160,6 +160,7 @@ impl DriverConnection for SqliteConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
         Error::check_parameters(params.len(), self.max_parameters, "sqlite")?;
+        refuse_silent_changes(params)?;
         if let Some(timeout) = self.timeout {
             // SQLite has no statement timeout; interrupt from the progress handler instead.
             let deadline = Instant::now() + timeout;
@@ -256,6 +257,51 @@ impl DriverConnection for SqliteConnection {
     fn as_any(&self) -> &dyn Any {
         &self.conn
     }
+}
+
+/// Refuse the values SQLite would store as something else without a word: NaN (stored as
+/// NULL), and decimals of more significant digits than a NUMERIC column keeps (SQLite converts
+/// them to a 64-bit float, rounding `1234567890123456789.0123456789`).
+fn refuse_silent_changes(params: &[Value]) -> Result<()> {
+    for (i, v) in params.iter().enumerate() {
+        let feature = match v {
+            Value::F32(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
+            Value::F64(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
+            Value::Decimal(d) => {
+                let digits = significant_digits(d);
+                // An integer that fits 64 bits is kept exactly, as an INTEGER.
+                let integer = d.split_once('.').map_or(d.as_str(), |(int, frac)| {
+                    if frac.bytes().all(|b| b == b'0') {
+                        int
+                    } else {
+                        ""
+                    }
+                });
+                if digits <= SQLITE_DECIMAL_DIGITS || integer.parse::<i64>().is_ok() {
+                    continue;
+                }
+                format!(
+                    "a decimal of {digits} significant digits (SQLite keeps {SQLITE_DECIMAL_DIGITS} \
+                     in a NUMERIC column, as a float; bind it as text, a String, to keep it exact)"
+                )
+            }
+            _ => continue,
+        };
+        return Err(Error::Unsupported {
+            feature: format!("{feature}, in parameter {}", i + 1),
+            dialect: "sqlite",
+        });
+    }
+    Ok(())
+}
+
+/// The significant decimal digits a 64-bit float keeps exactly through text.
+const SQLITE_DECIMAL_DIGITS: usize = 15;
+
+/// The significant digits of a decimal's text: `-0012.3400` has 3, `1000` has 1.
+fn significant_digits(d: &str) -> usize {
+    let digits: String = d.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
 }
 
 /// Binds a [`Value`] without copying it.
