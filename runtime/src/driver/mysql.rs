@@ -18,6 +18,7 @@ use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
 use crate::url::{SecondsRange, Url};
 use crate::value::{Value, temporal};
 
+mod hosts;
 mod limits;
 mod row;
 use row::{MysqlRow, column_name};
@@ -36,8 +37,10 @@ const ALLOWED_KEYS: &[&str] = &[
     "connect_timeout",
     "init_command",
     "program_name",
+    "prepared_statements",
     "read_timeout",
     "ssl_mode",
+    "target_session_attrs",
     "write_timeout",
 ];
 
@@ -55,6 +58,11 @@ const TIMEOUT: SecondsRange = SecondsRange {
 struct Settings {
     host: String,
     port: u16,
+    /// The other hosts of a multi-host URL (`mysql://h1:3306,h2:3307/db`), tried in order
+    /// after the first.
+    fallbacks: Vec<(String, u16)>,
+    /// `target_session_attrs`, as libpq's (read from `@@global.read_only`).
+    session_attrs: hosts::SessionAttrs,
     user: Option<String>,
     password: Option<String>,
     database: Option<String>,
@@ -83,6 +91,12 @@ impl Settings {
         let mut settings = Settings {
             host: url.host().unwrap_or("127.0.0.1").to_owned(),
             port: url.port().unwrap_or(3306),
+            fallbacks: url
+                .hosts()
+                .skip(1)
+                .map(|(h, p)| (h.unwrap_or("127.0.0.1").to_owned(), p.unwrap_or(3306)))
+                .collect(),
+            session_attrs: hosts::SessionAttrs::Any,
             user: url.username().map(str::to_owned),
             password: url.password().map(str::to_owned),
             database: url.database().map(str::to_owned),
@@ -112,6 +126,26 @@ impl Settings {
                     }
                 }
                 "init_command" => settings.init_commands.push(value.clone()),
+                "target_session_attrs" => {
+                    settings.session_attrs =
+                        hosts::SessionAttrs::parse(value).ok_or_else(|| {
+                            url.arg_error(
+                                key,
+                                value,
+                                &format!("is not one of {}", hosts::SessionAttrs::NAMES.join(", ")),
+                            )
+                        })?;
+                }
+                "prepared_statements" if value == "true" => {}
+                "prepared_statements" => {
+                    return Err(url.arg_error(
+                        key,
+                        value,
+                        "is for PostgreSQL behind a transaction pooler (pgbouncer); quarry's \
+                         MySQL driver prepares every statement with parameters (connect to the \
+                         server, or through a proxy that keeps prepared statements)",
+                    ));
+                }
                 "program_name" => settings.program_name = Some(value.clone()),
                 "ssl_mode" if value.eq_ignore_ascii_case("disabled") => {}
                 k if k.starts_with("ssl") => {
@@ -136,10 +170,22 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The crate's options for the first host.
+    #[cfg(test)]
     fn opts(&self) -> mysql::Opts {
+        self.opts_at(&self.host, self.port)
+    }
+
+    /// Every `(host, port)` in the order they are tried.
+    fn hosts(&self) -> impl Iterator<Item = (&str, u16)> {
+        std::iter::once((self.host.as_str(), self.port))
+            .chain(self.fallbacks.iter().map(|(h, p)| (h.as_str(), *p)))
+    }
+
+    fn opts_at(&self, host: &str, port: u16) -> mysql::Opts {
         let mut builder = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.clone()))
-            .tcp_port(self.port)
+            .ip_or_hostname(Some(host.to_owned()))
+            .tcp_port(port)
             .user(self.user.clone())
             .pass(self.password.clone())
             .db_name(self.database.clone())
@@ -157,13 +203,12 @@ impl Settings {
         builder.into()
     }
 
-    /// `host:port`, for messages.
+    /// `host:port[,host:port…]`, for messages.
     fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        self.hosts()
+            .map(|(host, port)| hosts::address(host, port))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -173,6 +218,8 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("fallbacks", &self.fallbacks)
+            .field("session_attrs", &self.session_attrs)
             .field("user", &self.user)
             .field("database", &self.database)
             .field("connect_timeout", &self.connect_timeout)
@@ -214,7 +261,7 @@ impl Driver for MysqlDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {
-        let mut conn = mysql::Conn::new(self.settings.opts()).map_err(|e| self.connect_error(e))?;
+        let mut conn = hosts::connect(&self.settings)?;
         conn.query_drop("SET NAMES utf8mb4")
             .map_err(|e| self.connect_error(e))?;
         let mut conn = MysqlConnection::from_native(conn);

@@ -77,6 +77,15 @@ impl SqliteDriver {
                 "timeout" => {
                     busy_timeout = Some(url.seconds_arg(key, value, BUSY_TIMEOUT)?);
                 }
+                "prepared_statements" if value == "true" => {}
+                "prepared_statements" => {
+                    return Err(url.arg_error(
+                        key,
+                        value,
+                        "is for PostgreSQL behind a transaction pooler (pgbouncer); SQLite \
+                         prepares in-process, with nothing between it and its database",
+                    ));
+                }
                 other => {
                     return Err(url.error(format!(
                         "unknown query argument {other:?} for sqlite; expected one of {}",

@@ -42,8 +42,9 @@ pub struct Url {
     driver: Option<String>,
     username: Option<String>,
     password: Option<String>,
-    host: Option<String>,
-    port: Option<u16>,
+    /// `host[:port]` in order; several for a multi-host URL (`h1:5432,h2:5433`), none when
+    /// the URL names no host.
+    hosts: Vec<HostPort>,
     database: Option<String>,
     query: Vec<(String, String)>,
 }
@@ -108,7 +109,7 @@ impl Url {
             Some(q) => parse_query(q).map_err(&bad)?,
             None => Vec::new(),
         };
-        let (host, port) = split_host_port(parts.hostport).map_err(&bad)?;
+        let hosts = split_hosts(parts.hostport).map_err(&bad)?;
         let database = match parts.database {
             None | Some("") => None,
             Some(db) => Some(decode(db, "database").map_err(&bad)?),
@@ -118,8 +119,7 @@ impl Url {
             driver: driver.map(str::to_owned),
             username: username.filter(|u| !u.is_empty()),
             password,
-            host,
-            port,
+            hosts,
             database,
             query,
         })
@@ -142,13 +142,29 @@ impl Url {
     pub fn password(&self) -> Option<&str> {
         self.password.as_deref()
     }
-    /// The host, percent-decoded.
+    /// The host, percent-decoded (the first of a multi-host URL).
     pub fn host(&self) -> Option<&str> {
-        self.host.as_deref()
+        self.hosts.first().and_then(|(h, _)| h.as_deref())
     }
-    /// The port.
+    /// The port (the first host's, in a multi-host URL).
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.hosts.first().and_then(|(_, p)| *p)
+    }
+    /// Every `host[:port]` in order: one for `postgresql://h:5432/db`, several for a
+    /// multi-host URL as libpq reads it, `postgresql://h1:5432,h2:5433/db` (drivers try them
+    /// in order), none without a host.
+    ///
+    /// ```
+    /// use quarry::Url;
+    ///
+    /// let url: Url = "postgresql://app@h1:5432,h2,[::1]:5433/db".parse()?;
+    /// let hosts: Vec<_> = url.hosts().collect();
+    /// assert_eq!(hosts, [(Some("h1"), Some(5432)), (Some("h2"), None), (Some("::1"), Some(5433))]);
+    /// assert_eq!(url.to_string(), "postgresql://app@h1:5432,h2,[::1]:5433/db");
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn hosts(&self) -> impl Iterator<Item = (Option<&str>, Option<u16>)> {
+        self.hosts.iter().map(|(h, p)| (h.as_deref(), *p))
     }
     /// The database (for SQLite, the file path), percent-decoded.
     pub fn database(&self) -> Option<&str> {
@@ -196,18 +212,23 @@ impl Url {
             }
             out.push('@');
         }
-        if let Some(h) = &self.host {
-            if h.contains(':') {
-                out.push('[');
-                encode(out, h, Encode::Ipv6);
-                out.push(']');
-            } else {
-                encode(out, h, Encode::Part);
+        for (i, (host, port)) in self.hosts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-        }
-        if let Some(p) = self.port {
-            out.push(':');
-            out.push_str(&p.to_string());
+            match host {
+                Some(h) if h.contains(':') => {
+                    out.push('[');
+                    encode(out, h, Encode::Ipv6);
+                    out.push(']');
+                }
+                Some(h) => encode(out, h, Encode::Part),
+                None => {}
+            }
+            if let Some(p) = port {
+                out.push(':');
+                out.push_str(&p.to_string());
+            }
         }
         if let Some(db) = &self.database {
             out.push('/');
@@ -365,7 +386,27 @@ pub fn is_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn split_host_port(s: &str) -> std::result::Result<(Option<String>, Option<u16>), String> {
+/// `h1:5432,h2:5433` into its hosts; none for the empty text.
+fn split_hosts(s: &str) -> std::result::Result<Vec<HostPort>, String> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hosts = s
+        .split(',')
+        .map(split_host_port)
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    if hosts.len() > 1 && hosts.contains(&(None, None)) {
+        return Err(format!(
+            "the host list {s:?} has an empty entry; write host[:port] between the commas"
+        ));
+    }
+    Ok(hosts)
+}
+
+/// A host and its port, either left out.
+type HostPort = (Option<String>, Option<u16>);
+
+fn split_host_port(s: &str) -> std::result::Result<HostPort, String> {
     if s.is_empty() {
         return Ok((None, None));
     }

@@ -339,3 +339,35 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn multi_host_urls_list_their_hosts_in_order_and_round_trip() {
+    let u = parse("postgresql://app:pw@h1:5432,h2,[::1]:5433/db?target_session_attrs=read-write");
+    let hosts: Vec<_> = u.hosts().collect();
+    assert_eq!(
+        hosts,
+        [
+            (Some("h1"), Some(5432)),
+            (Some("h2"), None),
+            (Some("::1"), Some(5433))
+        ]
+    );
+    assert_eq!((u.host(), u.port()), (Some("h1"), Some(5432)));
+    assert_eq!(parse(&u.render_as_string(false)), u);
+    assert_eq!(
+        u.to_string(),
+        "postgresql://app:***@h1:5432,h2,[::1]:5433/db?target_session_attrs=read-write"
+    );
+    // A comma inside a host is encoded, so it stays one host.
+    let one = parse("postgresql://a%2Cb/db");
+    assert_eq!(one.hosts().count(), 1);
+    assert_eq!(parse(&one.to_string()), one);
+    let e = Url::parse("postgresql://h1,,h2/db")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("empty entry"), "{e}");
+    let e = Url::parse("postgresql://h1,h2:x/db")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("port \"x\""), "{e}");
+}

@@ -112,7 +112,8 @@ fn unknown_arguments_name_the_key_and_the_allowed_ones() {
     assert!(
         err.contains(
             "unknown query argument \"application_name\" for MySQL; allowed: charset, \
-             connect_timeout, init_command, program_name, read_timeout, ssl_mode, write_timeout"
+             connect_timeout, init_command, program_name, prepared_statements, read_timeout, \
+             ssl_mode, target_session_attrs, write_timeout"
         ),
         "{err}"
     );

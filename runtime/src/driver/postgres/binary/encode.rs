@@ -169,5 +169,15 @@ impl ToSql for Param<'_> {
         true
     }
 
+    fn encode_format(&self, ty: &Type) -> super::types::Format {
+        // A parameter declared `unknown` (no server-side statement inferred its type: a
+        // transaction pooler) is sent as text, which the server parses as the type it infers.
+        if *ty == Type::UNKNOWN {
+            super::types::Format::Text
+        } else {
+            super::types::Format::Binary
+        }
+    }
+
     to_sql_checked!();
 }
