@@ -20,9 +20,12 @@ pub(super) fn declared_type(v: &Value) -> Type {
     match v {
         Value::Null | Value::Text(_) => Type::UNKNOWN,
         Value::Bool(_) => Type::BOOL,
-        Value::I16(_) => Type::INT2,
-        Value::I32(_) => Type::INT4,
-        Value::I64(_) => Type::INT8,
+        // The smallest integer type that holds the value (as psycopg does): PostgreSQL widens
+        // int2 to int4 to int8 on its own, never back, so `pg_terminate_backend($1)` (an int4)
+        // takes an i64 that fits.
+        Value::I16(v) => int_type(i64::from(*v)),
+        Value::I32(v) => int_type(i64::from(*v)),
+        Value::I64(v) => int_type(*v),
         Value::F32(_) => Type::FLOAT4,
         Value::F64(_) => Type::FLOAT8,
         Value::Blob(_) => Type::BYTEA,
@@ -34,6 +37,16 @@ pub(super) fn declared_type(v: &Value) -> Type {
         Value::Json(_) => Type::JSONB,
         Value::Decimal(_) => Type::NUMERIC,
         _ => Type::UNKNOWN,
+    }
+}
+
+fn int_type(v: i64) -> Type {
+    if i16::try_from(v).is_ok() {
+        Type::INT2
+    } else if i32::try_from(v).is_ok() {
+        Type::INT4
+    } else {
+        Type::INT8
     }
 }
 
@@ -133,6 +146,17 @@ mod tests {
         }
         let e = refuse("LISTEN").to_string();
         assert!(e.contains("pgbouncer's transaction mode"), "{e}");
+    }
+
+    #[test]
+    fn parameters_are_declared_with_the_smallest_type_of_their_value() {
+        assert_eq!(declared_type(&Value::I64(7)), Type::INT2);
+        assert_eq!(declared_type(&Value::I64(70_000)), Type::INT4);
+        assert_eq!(declared_type(&Value::I64(1 << 40)), Type::INT8);
+        assert_eq!(declared_type(&Value::I32(-40_000)), Type::INT4);
+        assert_eq!(declared_type(&Value::Text("x".into())), Type::UNKNOWN);
+        assert_eq!(declared_type(&Value::Null), Type::UNKNOWN);
+        assert_eq!(declared_type(&Value::Decimal("1.5".into())), Type::NUMERIC);
     }
 
     #[test]
