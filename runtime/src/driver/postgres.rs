@@ -32,6 +32,46 @@ const STATEMENT_CACHE: usize = 256;
 /// The most parameters a Bind message can count (an Int16).
 const PG_MAX_PARAMETERS: usize = 65_535;
 
+/// The largest message the server reads (`PQ_LARGE_MESSAGE_LIMIT`, 1 GiB less a byte): a
+/// longer Bind is a protocol violation after which the server ends the connection.
+const PG_MAX_MESSAGE: usize = (1 << 30) - 1;
+
+/// Refuse a statement whose Parse or Bind message would exceed [`PG_MAX_MESSAGE`], before it
+/// is sent: the SQL text, and the parameters' bytes with their length words (a value's binary
+/// form is at most its text's length, or 16 bytes for fixed-width values and 4 for a NUMERIC
+/// digit group of each 4 characters; this counts each as its largest).
+fn check_message_size(sql: &str, params: &[Value]) -> Result<()> {
+    check_message_within(sql, params, PG_MAX_MESSAGE)
+}
+
+fn check_message_within(sql: &str, params: &[Value], limit: usize) -> Result<()> {
+    let value_bytes = |v: &Value| match v {
+        Value::Text(s) | Value::Json(s) | Value::Decimal(s) => s.len() + 1,
+        Value::Blob(b) => b.len(),
+        _ => 16,
+    };
+    let bind = params
+        .iter()
+        .map(|v| value_bytes(v).saturating_add(6))
+        .fold(sql.len() + 64, usize::saturating_add);
+    let (count, what) = if sql.len() + 64 > limit {
+        (sql.len(), "bytes of SQL text")
+    } else {
+        (bind, "bytes in one Bind message")
+    };
+    if count <= limit {
+        return Ok(());
+    }
+    Err(Error::TooLarge {
+        what,
+        count,
+        limit,
+        dialect: "postgresql",
+        hint: "send less in one statement: split the rows into batches, or stream a large \
+               value with COPY or large objects",
+    })
+}
+
 /// Parameters and result columns up to this many are gathered on the stack for each call.
 const INLINE: usize = 16;
 
@@ -537,6 +577,7 @@ impl DriverConnection for PgConnection {
         // More would overflow the Bind message's Int16 count: the server could not read the
         // stream any more, and the connection would be lost.
         Error::check_parameters(params.len(), PG_MAX_PARAMETERS, "postgresql")?;
+        check_message_size(sql, params)?;
         if self.pooled {
             if let Some(what) = pooler::session_state(sql) {
                 return Err(pooler::refuse(what));
@@ -667,5 +708,28 @@ impl BinaryRow for postgres::Row {
             .try_get(idx)
             .map_err(|e| Error::NoSuchColumn(format!("cannot read column {idx}: {e}")))?;
         Ok(raw.map(|r| r.0))
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn messages_over_the_server_limit_are_refused_before_sending() {
+        let small = [Value::Text("x".repeat(100)), Value::I64(1)];
+        assert!(check_message_within("SELECT $1, $2", &small, 1_000).is_ok());
+        let big = [Value::Blob(vec![0; 2_000])];
+        let e = check_message_within("INSERT INTO t VALUES ($1)", &big, 1_000).unwrap_err();
+        assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+        assert!(!e.is_disconnect());
+        let msg = e.to_string();
+        assert!(
+            msg.contains("Bind message") && msg.contains("1000"),
+            "{msg}"
+        );
+        let e = check_message_within(&"x".repeat(2_000), &[], 1_000).unwrap_err();
+        assert!(e.to_string().contains("2000 bytes of SQL text"), "{e}");
+        assert!(check_message_size("SELECT 1", &[]).is_ok());
     }
 }
