@@ -352,7 +352,7 @@ impl fmt::Display for Url {
 
 impl fmt::Debug for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Url({:?})", self.render_as_string(true))
+        write!(f, "Url({})", self.render_as_string(true))
     }
 }
 
