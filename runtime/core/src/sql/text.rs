@@ -588,6 +588,23 @@ mod tests {
         let t = text(sql).bind_all((0..n).map(|i| (format!("p{i}"), i)));
         let c = sqlite(&t);
         assert_eq!(c.params().len(), n as usize);
+        assert!(
+            c.params()
+                .iter()
+                .zip(0..n)
+                .all(|(p, i)| *p == Value::I32(i))
+        );
+        // A name used again past the first sixteen binds its value again.
+        let t = text(format!(
+            "{}, :p3, :p19",
+            (0..20)
+                .map(|i| format!(":p{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind_all((0..20).map(|i| (format!("p{i}"), i)));
+        let params = sqlite(&t).params().to_vec();
+        assert_eq!(params[20..], [Value::I32(3), Value::I32(19)]);
         // Quadratic lookups took seconds here; linear work is milliseconds, even unoptimized.
         assert!(
             started.elapsed() < std::time::Duration::from_secs(1),

@@ -27,6 +27,9 @@ pub(super) enum Piece {
     Bind(usize),
 }
 
+/// From this many distinct names on, a scan looks them up in a map.
+const INDEXED: usize = 16;
+
 /// A character that continues a bind name: SQLAlchemy's `\w`.
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -102,11 +105,28 @@ pub(super) fn scan(sql: &str, syntax: TextSyntax) -> Scan {
                         .find(|(_, c)| !is_word(*c))
                         .map_or(sql.len(), |(p, _)| start + p);
                     push_sql(&mut pieces, literal..i);
-                    let next_id = names.len();
-                    let id = *ids.entry(&sql[start..end]).or_insert(next_id);
-                    if id == next_id {
-                        names.push(start..end);
-                    }
+                    let name = &sql[start..end];
+                    // A handful of names are searched; past that, looked up (linear overall).
+                    let found = if names.len() < INDEXED {
+                        names.iter().position(|r| &sql[r.clone()] == name)
+                    } else {
+                        if ids.is_empty() {
+                            ids = (names.iter().enumerate())
+                                .map(|(i, r)| (&sql[r.clone()], i))
+                                .collect();
+                        }
+                        ids.get(name).copied()
+                    };
+                    let id = match found {
+                        Some(id) => id,
+                        None => {
+                            names.push(start..end);
+                            if !ids.is_empty() {
+                                ids.insert(name, names.len() - 1);
+                            }
+                            names.len() - 1
+                        }
+                    };
                     pieces.push(Piece::Bind(id));
                     literal = end;
                     end
