@@ -597,7 +597,8 @@ pub struct EngineBuilder {
 impl fmt::Debug for EngineBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineBuilder")
-            .field("url", &Url::parse(&self.url).map(|u| u.to_string()).ok())
+            // Masked as every URL error is, whether it parses or not.
+            .field("url", &crate::url::mask(&self.url))
             .field("pool", &self.pool)
             .field("echo", &self.echo)
             .field("isolation_level", &self.isolation_level)
@@ -608,7 +609,7 @@ impl fmt::Debug for EngineBuilder {
                 &self
                     .replicas
                     .iter()
-                    .map(|u| Url::parse(u).map(|u| u.to_string()).ok())
+                    .map(|u| crate::url::mask(u))
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
