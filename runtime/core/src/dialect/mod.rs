@@ -348,6 +348,13 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         None
     }
 
+    /// The longest AND/OR chain written flat (`a OR b OR c …`), where the database's parser
+    /// nests a chain as deep as it is long and has a depth limit; a longer one is written in
+    /// parenthesized groups. `None` (the default): any length, as SQLAlchemy writes it.
+    fn max_flat_chain(&self) -> Option<usize> {
+        None
+    }
+
     /// The lexical rules `text()` scans a statement by for this database: which quotes,
     /// comments and escapes hide a `:name` from being a bind.
     fn text_syntax(&self) -> TextSyntax {

@@ -42,6 +42,13 @@ impl Dialect for Sqlite {
         super::TextSyntax::SQLITE
     }
 
+    fn max_flat_chain(&self) -> Option<usize> {
+        // SQLITE_MAX_EXPR_DEPTH is 1000, and `a OR b OR c` is as deep as it is long: longer
+        // chains are grouped (SQLAlchemy's flat text fails there with "Expression tree is too
+        // large").
+        Some(500)
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

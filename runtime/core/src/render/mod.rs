@@ -275,14 +275,30 @@ impl<'d> Renderer<'d> {
             SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
             SqlExpr::Clauses(op, items) => {
                 let kind = OpKind::Bin(*op);
+                // A database whose parser nests a chain as deep as it is long gets a longer one
+                // in parenthesized groups of about √n: the same truth, a depth of about 2√n.
+                let group = match self.dialect.max_flat_chain() {
+                    Some(max) if items.len() > max => items.len().isqrt() + 1,
+                    _ => items.len(),
+                };
                 self.wrap(kind.wrapped_in(against), |this| {
-                    for (i, item) in items.iter().enumerate() {
-                        if i > 0 {
+                    for (g, chunk) in items.chunks(group.max(1)).enumerate() {
+                        if g > 0 {
                             this.push(" ");
                             this.push(op.sql());
                             this.push(" ");
                         }
-                        this.expr_in(item, Against::Op(kind))?;
+                        this.wrap(group < items.len(), |this| {
+                            for (i, item) in chunk.iter().enumerate() {
+                                if i > 0 {
+                                    this.push(" ");
+                                    this.push(op.sql());
+                                    this.push(" ");
+                                }
+                                this.expr_in(item, Against::Op(kind))?;
+                            }
+                            Ok(())
+                        })?;
                     }
                     Ok(())
                 })?
