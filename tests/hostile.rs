@@ -459,15 +459,20 @@ fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
                 .filter(nested(depth))
                 .compile(*dialect)
                 .unwrap();
-            // Far past it: refused, naming the limit.
+            // Far past it (5,000 levels: the walks before rendering stop at the limit too):
+            // refused, naming the limit.
             let err = Number::select()
-                .filter(nested(500))
+                .filter(nested(2_500))
                 .compile(*dialect)
                 .unwrap_err();
             let msg = err.to_string();
             assert!(matches!(err, Error::TooLarge { .. }), "{msg}");
             assert!(msg.contains("200") && msg.contains("nested"), "{msg}");
         }
+        // Implicit execution's walk for the statement's tables stops at the limit too.
+        let mut tables = Vec::new();
+        quarry::Statement::tables(&Number::select().filter(nested(2_500)), &mut tables);
+        assert!(tables.iter().all(|t| t.name() == "numbers"));
     });
 }
 

@@ -38,12 +38,7 @@ pub struct Renderer<'d> {
     depth: usize,
 }
 
-/// How deeply expressions may nest in one statement, subqueries included: deeper trees are
-/// refused with [`Error::TooLarge`](crate::Error::TooLarge) when the statement compiles,
-/// instead of overflowing the stack of the thread that renders them. Chains of `and` / `or`
-/// do not count their length (they are one flat list, [`SqlExpr::Clauses`]); only real
-/// nesting does, such as `a.and(b.or(c.and(…)))` or a subquery inside a subquery.
-pub const MAX_EXPR_DEPTH: usize = 200;
+pub use crate::sql::MAX_EXPR_DEPTH;
 
 struct Verify<'a> {
     expected: &'a str,
