@@ -661,4 +661,17 @@ fn postgres_infinite_dates_and_timestamps_read_as_values_and_go_back() {
             .unwrap();
         assert!(back.get::<bool>(0).unwrap() && back.get::<bool>(1).unwrap());
     }
+    // Where there is no infinity, it is refused rather than written as something else.
+    for backend in backends("no_infinity") {
+        if backend.is_postgres() {
+            continue;
+        }
+        let mut conn = backend.engine.connect().unwrap();
+        let inf = quarry::Value::Date(quarry::Value::DATE_INFINITY);
+        let err = conn
+            .execute(text("SELECT :d AS d").bind("d", inf))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(!err.is_disconnect(), "{}: {err}", backend.name);
+    }
 }

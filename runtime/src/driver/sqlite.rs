@@ -276,6 +276,12 @@ fn refuse_silent_changes(params: &[Value]) -> Result<()> {
         let feature = match v {
             Value::F32(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
             Value::F64(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
+            Value::Date(Value::DATE_INFINITY | Value::DATE_NEG_INFINITY)
+            | Value::Timestamp(Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY)
+            | Value::TimestampTz(Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY) => {
+                "an infinite date or timestamp (PostgreSQL's; SQLite's are ISO 8601 text)"
+                    .to_owned()
+            }
             Value::Decimal(d) => {
                 let digits = significant_digits(d);
                 // An integer that fits 64 bits is kept exactly, as an INTEGER.
