@@ -597,7 +597,8 @@ pub struct EngineBuilder {
 impl fmt::Debug for EngineBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineBuilder")
-            .field("url", &Url::parse(&self.url).map(|u| u.to_string()).ok())
+            // Masked as every URL error is, whether it parses or not.
+            .field("url", &crate::url::mask(&self.url))
             .field("pool", &self.pool)
             .field("echo", &self.echo)
             .field("isolation_level", &self.isolation_level)
@@ -608,7 +609,7 @@ impl fmt::Debug for EngineBuilder {
                 &self
                     .replicas
                     .iter()
-                    .map(|u| Url::parse(u).map(|u| u.to_string()).ok())
+                    .map(|u| crate::url::mask(u))
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
@@ -702,6 +703,28 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether statements are prepared once per connection and kept on the server (default
+    /// `true`). `false` for a transaction pooler such as pgbouncer with `pool_mode =
+    /// transaction`, which runs each transaction on whichever server connection is free:
+    /// every statement is then sent unnamed, in one round trip, its parameters typed by their
+    /// values (text and NULL left for the server to infer), and whatever would leave session
+    /// state behind — `SET`, `LISTEN`, `PREPARE`, a statement timeout, an engine-wide
+    /// isolation level — is refused with an error naming pgbouncer's transaction mode.
+    /// PostgreSQL only; the same as `?prepared_statements=false` in the URL.
+    ///
+    /// ```no_run
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = Engine::builder("postgresql://app@127.0.0.1:6432/test")  // pgbouncer
+    ///     .prepared_statements(false)
+    ///     .build()?;
+    /// let n: i64 = engine.execute(text("SELECT count(*) FROM users").columns::<i64>())?.scalar()?;
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn prepared_statements(self, on: bool) -> Self {
+        self.connect_arg("prepared_statements", if on { "true" } else { "false" })
+    }
+
     /// Open connections with `f` instead of from the URL, which then only picks the dialect
     /// (SQLAlchemy's `creator`). `f` returns the driver's own connection type.
     ///
@@ -754,6 +777,18 @@ impl EngineBuilder {
         }
         let base: Arc<dyn Driver> = driver::for_url(&url)?;
         let dialect = base.dialect();
+        let pooled = (url.query().iter()).any(|(k, v)| k == "prepared_statements" && v == "false");
+        if pooled
+            && self
+                .isolation_level
+                .is_some_and(|l| l != IsolationLevel::Autocommit)
+        {
+            return Err(Error::config(
+                "an engine-wide isolation_level is session state, which pgbouncer's transaction \
+                 mode (prepared_statements(false)) does not keep: give the level per \
+                 transaction, or set it on the role (ALTER ROLE … SET default_transaction_isolation)",
+            ));
+        }
         // The driver says (a registered one wrapping SQLite memory too), not the URL's name.
         let memory = base.each_connection_is_a_new_database();
         let mut init = Vec::new();

@@ -188,6 +188,9 @@ fn postgres(
     }
     let base = postgres_url();
     let admin = admin(&base)?;
+    if let Ok(pgbouncer) = std::env::var("QUARRY_VIA_PGBOUNCER") {
+        return postgres_via_pgbouncer(tag, configure, admin, &pgbouncer);
+    }
     let schema = unique(tag);
     admin
         .connect()
@@ -208,6 +211,36 @@ fn postgres(
         cleanup: Cleanup::Sql {
             admin,
             sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        },
+    })
+}
+
+/// With `QUARRY_VIA_PGBOUNCER=<url of pgbouncer in transaction mode>` (e.g.
+/// `postgresql://postgres@127.0.0.1:6432/test`): the PostgreSQL backend is a database of its own
+/// on the primary, reached through pgbouncer with `prepared_statements(false)` — a way to run a
+/// whole live suite through a transaction pooler (pgbouncer ignores `options`, so no schema).
+fn postgres_via_pgbouncer(
+    tag: &str,
+    configure: &impl Fn(quarry::EngineBuilder) -> quarry::EngineBuilder,
+    admin: Engine,
+    pgbouncer: &str,
+) -> Result<Backend, String> {
+    let db = unique(tag);
+    admin
+        .connect()
+        .and_then(|mut c| c.execute(text(format!("CREATE DATABASE {db}"))))
+        .map_err(|e| format!("creating {db}: {e}"))?;
+    let url = with_database(pgbouncer, &db);
+    let engine = configure(Engine::builder(&url).prepared_statements(false))
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(Backend {
+        name: "postgresql",
+        engine,
+        url: format!("{url}?prepared_statements=false"),
+        cleanup: Cleanup::Sql {
+            admin,
+            sql: format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
         },
     })
 }

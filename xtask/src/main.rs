@@ -78,6 +78,7 @@ fn main() -> Result<()> {
         ["bless"] => bless(),
         ["snapshots"] => snapshots(),
         ["bench", rest @ ..] => bench(rest),
+        ["fuzz", rest @ ..] => fuzz(rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -89,8 +90,10 @@ fn main() -> Result<()> {
                  db cluster [status|start|stop]  standby 5433, pgbouncer 6432, Galera 3307-3309\n  \
                  bless              re-record UI .stderr files and insta snapshots\n  \
                  snapshots          list snapshots pending review\n  \
-                 bench [name]       a benchmark, in release mode (default compare; `--quick`): {}",
-                bench_names()
+                 bench [name]       a benchmark, in release mode (default compare; `--quick`): {}\n  \
+                 fuzz <target> [--seconds N]  libFuzzer on a target of fuzz/ ({}), default 60 s",
+                bench_names(),
+                FUZZ_TARGETS.join(", ")
             );
             bail!("unknown command {:?}", args.join(" "))
         }
@@ -504,4 +507,86 @@ fn collect_pending(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The targets of `fuzz/fuzz_targets/`.
+const FUZZ_TARGETS: &[&str] = &["url", "text"];
+
+/// The coverage instrumentation cargo-fuzz asks rustc for, without a sanitizer: all of it
+/// stable, so libFuzzer runs on the pinned stable toolchain.
+const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module \
+    -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+    -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares \
+    --cfg fuzzing";
+
+/// `cargo xtask fuzz <target> [--seconds N]`: build `fuzz/` with coverage instrumentation (in
+/// `target/fuzz`, apart from the workspace's builds) and run libFuzzer on the target for N
+/// seconds (60 by default) over its corpus in `fuzz/corpus/<target>`, which it grows. A crash
+/// leaves its input in `fuzz/artifacts/<target>/` and fails the command.
+fn fuzz(args: &[&str]) -> Result<()> {
+    let (target, seconds) = match args {
+        [target] => (*target, 60),
+        [target, "--seconds", n] => (
+            *target,
+            n.parse::<u64>()
+                .with_context(|| format!("--seconds takes a whole number, not {n:?}"))?,
+        ),
+        _ => bail!(
+            "usage: cargo xtask fuzz <target> [--seconds N]; targets: {}",
+            FUZZ_TARGETS.join(", ")
+        ),
+    };
+    if !FUZZ_TARGETS.contains(&target) {
+        bail!(
+            "no fuzz target {target:?}; targets: {}",
+            FUZZ_TARGETS.join(", ")
+        );
+    }
+    let flags = FUZZ_RUSTFLAGS
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // An explicit --target keeps the flags off build scripts and proc macros, which have no
+    // libFuzzer to link against.
+    let host = host_triple()?;
+    run(Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--target-dir",
+            "target/fuzz",
+            "--target",
+            &host,
+            "--bin",
+            target,
+        ])
+        .env("RUSTFLAGS", flags))?;
+    let corpus = PathBuf::from("fuzz/corpus").join(target);
+    let artifacts = PathBuf::from("fuzz/artifacts").join(target);
+    std::fs::create_dir_all(&corpus)?;
+    std::fs::create_dir_all(&artifacts)?;
+    run(Command::new(
+        PathBuf::from("target/fuzz")
+            .join(&host)
+            .join("debug")
+            .join(target),
+    )
+    .arg(format!("-max_total_time={seconds}"))
+    .arg(format!("-artifact_prefix={}/", artifacts.display()))
+    .arg(&corpus))
+}
+
+/// The host's target triple, as rustc reports it.
+fn host_triple() -> Result<String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .context("rustc -vV names no host")
 }

@@ -77,6 +77,25 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// A statement exceeds a limit of the database — more bound parameters than one statement
+    /// may carry, or (MySQL) more bytes than the server's `max_allowed_packet` — and was
+    /// refused before it was sent: the connection is intact and is not a disconnect.
+    #[error(
+        "the statement has {count} {what}, over the {dialect} limit of {limit}; it was not sent: {hint}"
+    )]
+    TooLarge {
+        /// What was counted: `bound parameters`, `bytes`.
+        what: &'static str,
+        /// How many the statement has.
+        count: usize,
+        /// The most the database takes.
+        limit: usize,
+        /// The dialect's name.
+        dialect: &'static str,
+        /// What to do instead.
+        hint: &'static str,
+    },
+
     /// Implicit execution (`stmt.execute()`, `META.create_all(None)`) found no engine: the
     /// tables' `MetaData` is not bound (SQLAlchemy's `UnboundExecutionError`), or the tables
     /// of one statement are bound to different engines. Names the tables and how to bind them.
@@ -96,6 +115,25 @@ impl Error {
             Error::Database(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// Refuse a statement of `count` bound parameters where `dialect` takes at most `limit`
+    /// ([`Error::TooLarge`]); drivers call this before they send anything.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] naming the count and the limit when `count > limit`.
+    pub fn check_parameters(count: usize, limit: usize, dialect: &'static str) -> Result<()> {
+        if count <= limit {
+            return Ok(());
+        }
+        Err(Error::TooLarge {
+            what: "bound parameters",
+            count,
+            limit,
+            dialect,
+            hint: "split it into smaller statements (an IN list or insert_many in batches), or \
+                   pass the values through a temporary table",
+        })
     }
 
     /// A configuration error ([`Error::Config`]): something set up or written so that it

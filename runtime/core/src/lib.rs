@@ -35,7 +35,7 @@ pub mod __private;
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
-pub use render::Renderer;
+pub use render::{MAX_EXPR_DEPTH, Renderer};
 pub use row::{ColumnIndex, Row};
 pub use rules::routing::Route;
 pub use schema::{

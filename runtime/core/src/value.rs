@@ -66,7 +66,8 @@ pub enum Value {
     I64(i64),
     /// A single-precision float (`REAL`).
     F32(f32),
-    /// A double-precision float (`DOUBLE`).
+    /// A double-precision float (`DOUBLE`). NaN is refused where it would be stored as
+    /// something else (SQLite: NULL) or not at all (MySQL, which refuses infinities too).
     F64(f64),
     /// Text.
     Text(String),
@@ -84,7 +85,9 @@ pub enum Value {
     Uuid([u8; 16]),
     /// A JSON document, as its text.
     Json(String),
-    /// An exact decimal number, as its text (`-12.340`).
+    /// An exact decimal number, as its text (`-12.340`). SQLite keeps a NUMERIC value as a
+    /// 64-bit integer or float, so it refuses a decimal of more than 15 significant digits
+    /// that is not such an integer, rather than round it; bind it as text to keep it exact.
     Decimal(String),
 }
 
@@ -118,6 +121,18 @@ impl fmt::Debug for Value {
 }
 
 impl Value {
+    /// PostgreSQL's `'infinity'::date`, as the day count of a [`Value::Date`]: a date after
+    /// every other (decoded from PostgreSQL, sent back as `infinity`; the other backends and
+    /// the typed date columns refuse it). `Debug` shows `infinity`.
+    pub const DATE_INFINITY: i32 = i32::MAX;
+    /// `'-infinity'::date`: a [`Value::Date`] before every other.
+    pub const DATE_NEG_INFINITY: i32 = i32::MIN;
+    /// `'infinity'::timestamp` (or `timestamptz`), as the microseconds of a
+    /// [`Value::Timestamp`] / [`Value::TimestampTz`].
+    pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+    /// `'-infinity'::timestamp`.
+    pub const TIMESTAMP_NEG_INFINITY: i64 = i64::MIN;
+
     /// The name of the value's kind, for error messages.
     pub fn kind_name(&self) -> &'static str {
         match self {

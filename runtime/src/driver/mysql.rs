@@ -15,9 +15,11 @@ use mysql::prelude::{Protocol, Queryable};
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Mysql};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::{Value, temporal};
 
+mod hosts;
+mod limits;
 mod row;
 use row::{MysqlRow, column_name};
 
@@ -35,16 +37,32 @@ const ALLOWED_KEYS: &[&str] = &[
     "connect_timeout",
     "init_command",
     "program_name",
+    "prepared_statements",
     "read_timeout",
     "ssl_mode",
+    "target_session_attrs",
     "write_timeout",
 ];
+
+/// `connect_timeout`, `read_timeout`, `write_timeout`: more than 0 (a zero socket timeout is
+/// refused by the OS) and at most a year (the server's own `connect_timeout` maximum).
+const TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: false,
+    max: 31_536_000.0,
+    whole: false,
+};
 
 /// What a MySQL URL asks for, before it becomes the crate's options.
 #[derive(Clone, PartialEq)]
 struct Settings {
     host: String,
     port: u16,
+    /// The other hosts of a multi-host URL (`mysql://h1:3306,h2:3307/db`), tried in order
+    /// after the first.
+    fallbacks: Vec<(String, u16)>,
+    /// `target_session_attrs`, as libpq's (read from `@@global.read_only`).
+    session_attrs: hosts::SessionAttrs,
     user: Option<String>,
     password: Option<String>,
     database: Option<String>,
@@ -73,6 +91,12 @@ impl Settings {
         let mut settings = Settings {
             host: url.host().unwrap_or("127.0.0.1").to_owned(),
             port: url.port().unwrap_or(3306),
+            fallbacks: url
+                .hosts()
+                .skip(1)
+                .map(|(h, p)| (h.unwrap_or("127.0.0.1").to_owned(), p.unwrap_or(3306)))
+                .collect(),
+            session_attrs: hosts::SessionAttrs::Any,
             user: url.username().map(str::to_owned),
             password: url.password().map(str::to_owned),
             database: url.database().map(str::to_owned),
@@ -88,22 +112,11 @@ impl Settings {
                 return Err(url.error(format!("query argument {key:?} is given twice")));
             }
             seen.push(key);
-            let seconds = || {
-                value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        url.error(format!(
-                            "{key} must be a positive number of seconds, not {value:?}"
-                        ))
-                    })
-            };
+            let seconds = || url.seconds_arg(key, value, TIMEOUT).map(Some);
             match key.as_str() {
-                "connect_timeout" => settings.connect_timeout = Some(seconds()?),
-                "read_timeout" => settings.read_timeout = Some(seconds()?),
-                "write_timeout" => settings.write_timeout = Some(seconds()?),
+                "connect_timeout" => settings.connect_timeout = seconds()?,
+                "read_timeout" => settings.read_timeout = seconds()?,
+                "write_timeout" => settings.write_timeout = seconds()?,
                 "charset" => {
                     if !matches!(value.to_ascii_lowercase().as_str(), "utf8mb4" | "utf8") {
                         return Err(url.error(format!(
@@ -113,14 +126,38 @@ impl Settings {
                     }
                 }
                 "init_command" => settings.init_commands.push(value.clone()),
+                "target_session_attrs" => {
+                    settings.session_attrs =
+                        hosts::SessionAttrs::parse(value).ok_or_else(|| {
+                            url.arg_error(
+                                key,
+                                value,
+                                &format!("is not one of {}", hosts::SessionAttrs::NAMES.join(", ")),
+                            )
+                        })?;
+                }
+                "prepared_statements" if value == "true" => {}
+                "prepared_statements" => {
+                    return Err(url.arg_error(
+                        key,
+                        value,
+                        "is for PostgreSQL behind a transaction pooler (pgbouncer); quarry's \
+                         MySQL driver prepares every statement with parameters (connect to the \
+                         server, or through a proxy that keeps prepared statements)",
+                    ));
+                }
                 "program_name" => settings.program_name = Some(value.clone()),
                 "ssl_mode" if value.eq_ignore_ascii_case("disabled") => {}
                 k if k.starts_with("ssl") => {
-                    return Err(url.error(format!(
-                        "{k}={value} asks for TLS, which is not built into quarry's MySQL \
-                         driver; connect without TLS (omit {k}, or ssl_mode=DISABLED) or through \
-                         a TLS tunnel"
-                    )));
+                    return Err(url.arg_error(
+                        k,
+                        value,
+                        &format!(
+                            "asks for TLS, which is not built into quarry's MySQL driver; \
+                             connect without TLS (omit {k}, or ssl_mode=DISABLED) or through a \
+                             TLS tunnel"
+                        ),
+                    ));
                 }
                 other => {
                     return Err(url.error(format!(
@@ -133,10 +170,22 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The crate's options for the first host.
+    #[cfg(test)]
     fn opts(&self) -> mysql::Opts {
+        self.opts_at(&self.host, self.port)
+    }
+
+    /// Every `(host, port)` in the order they are tried.
+    fn hosts(&self) -> impl Iterator<Item = (&str, u16)> {
+        std::iter::once((self.host.as_str(), self.port))
+            .chain(self.fallbacks.iter().map(|(h, p)| (h.as_str(), *p)))
+    }
+
+    fn opts_at(&self, host: &str, port: u16) -> mysql::Opts {
         let mut builder = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.clone()))
-            .tcp_port(self.port)
+            .ip_or_hostname(Some(host.to_owned()))
+            .tcp_port(port)
             .user(self.user.clone())
             .pass(self.password.clone())
             .db_name(self.database.clone())
@@ -154,13 +203,12 @@ impl Settings {
         builder.into()
     }
 
-    /// `host:port`, for messages.
+    /// `host:port[,host:port…]`, for messages.
     fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        self.hosts()
+            .map(|(host, port)| hosts::address(host, port))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -170,6 +218,8 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("fallbacks", &self.fallbacks)
+            .field("session_attrs", &self.session_attrs)
             .field("user", &self.user)
             .field("database", &self.database)
             .field("connect_timeout", &self.connect_timeout)
@@ -211,7 +261,7 @@ impl Driver for MysqlDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {
-        let mut conn = mysql::Conn::new(self.settings.opts()).map_err(|e| self.connect_error(e))?;
+        let mut conn = hosts::connect(&self.settings)?;
         conn.query_drop("SET NAMES utf8mb4")
             .map_err(|e| self.connect_error(e))?;
         let mut conn = MysqlConnection::from_native(conn);
@@ -245,6 +295,9 @@ pub(crate) struct MysqlConnection {
     /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
     /// that the pool discards it instead of keeping it.
     lost: bool,
+    /// The session's `max_allowed_packet`, asked for the first time a statement could exceed
+    /// the smallest value the server allows.
+    max_packet: Option<usize>,
 }
 
 impl MysqlConnection {
@@ -255,6 +308,7 @@ impl MysqlConnection {
             in_tx: false,
             tx_unknown: false,
             lost: false,
+            max_packet: None,
         }
     }
 
@@ -265,10 +319,12 @@ impl MysqlConnection {
         sink: &mut dyn RowSink,
     ) -> Result<Outcome> {
         let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), params));
+        Error::check_parameters(params.len(), limits::MAX_PARAMETERS, "mysql")?;
         let values = params
             .iter()
             .map(|v| to_mysql(v).map_err(|m| Error::from(value_error(m, sql, params))))
             .collect::<Result<Vec<_>>>()?;
+        limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &values)?;
         let stmt = match self.conn.prep(sql) {
             Ok(stmt) => stmt,
             Err(mysql::Error::MySqlError(e))
@@ -295,6 +351,7 @@ impl MysqlConnection {
 
     fn batch_inner(&mut self, sql: &str) -> Result<()> {
         let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), &[]));
+        limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &[])?;
         let mut result = self.conn.query_iter(sql).map_err(fail)?;
         // Dropping a result swallows the errors of later statements: read every set.
         while let Some(set) = result.iter() {
@@ -467,6 +524,16 @@ fn to_mysql(v: &Value) -> Result<mysql::Value, String> {
         Value::I16(v) => mysql::Value::Int(i64::from(*v)),
         Value::I32(v) => mysql::Value::Int(i64::from(*v)),
         Value::I64(v) => mysql::Value::Int(*v),
+        Value::F32(v) if !v.is_finite() => {
+            return Err(format!(
+                "MySQL cannot store {v} in a FLOAT: it has no NaN or infinity"
+            ));
+        }
+        Value::F64(v) if !v.is_finite() => {
+            return Err(format!(
+                "MySQL cannot store {v} in a DOUBLE: it has no NaN or infinity"
+            ));
+        }
         Value::F32(v) => mysql::Value::Float(*v),
         Value::F64(v) => mysql::Value::Double(*v),
         Value::Text(s) | Value::Json(s) | Value::Decimal(s) => {

@@ -10,22 +10,67 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
+use postgres::config::TargetSessionAttrs;
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::{Client, Config, NoTls, Statement};
 
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Postgres};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::Value;
 
 mod binary;
 mod error;
+mod pooler;
 use binary::{BinaryRow, Param, PgRow};
 use error::convert;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
+
+/// The most parameters a Bind message can count (an Int16).
+const PG_MAX_PARAMETERS: usize = 65_535;
+
+/// The largest message the server reads (`PQ_LARGE_MESSAGE_LIMIT`, 1 GiB less a byte): a
+/// longer Bind is a protocol violation after which the server ends the connection.
+const PG_MAX_MESSAGE: usize = (1 << 30) - 1;
+
+/// Refuse a statement whose Parse or Bind message would exceed [`PG_MAX_MESSAGE`], before it
+/// is sent: the SQL text, and the parameters' bytes with their length words (a value's binary
+/// form is at most its text's length, or 16 bytes for fixed-width values and 4 for a NUMERIC
+/// digit group of each 4 characters; this counts each as its largest).
+fn check_message_size(sql: &str, params: &[Value]) -> Result<()> {
+    check_message_within(sql, params, PG_MAX_MESSAGE)
+}
+
+fn check_message_within(sql: &str, params: &[Value], limit: usize) -> Result<()> {
+    let value_bytes = |v: &Value| match v {
+        Value::Text(s) | Value::Json(s) | Value::Decimal(s) => s.len() + 1,
+        Value::Blob(b) => b.len(),
+        _ => 16,
+    };
+    let bind = params
+        .iter()
+        .map(|v| value_bytes(v).saturating_add(6))
+        .fold(sql.len() + 64, usize::saturating_add);
+    let (count, what) = if sql.len() + 64 > limit {
+        (sql.len(), "bytes of SQL text")
+    } else {
+        (bind, "bytes in one Bind message")
+    };
+    if count <= limit {
+        return Ok(());
+    }
+    Err(Error::TooLarge {
+        what,
+        count,
+        limit,
+        dialect: "postgresql",
+        hint: "send less in one statement: split the rows into batches, or stream a large \
+               value with COPY or large objects",
+    })
+}
 
 /// Parameters and result columns up to this many are gathered on the stack for each call.
 const INLINE: usize = 16;
@@ -39,16 +84,34 @@ const QUERY_ARGS: &[&str] = &[
     "connect_timeout",
     "host",
     "options",
+    "prepared_statements",
     "sslmode",
+    "target_session_attrs",
 ];
+
+/// `connect_timeout`: whole seconds as libpq reads them, 0 for no limit, at most a year.
+const CONNECT_TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: true,
+    max: 31_536_000.0,
+    whole: true,
+};
 
 /// Opens PostgreSQL connections.
 #[derive(Debug)]
 pub(crate) struct PgDriver {
     config: Config,
-    /// `host:port` for error messages (never the password).
+    /// `host:port[,host:port…]` for error messages (never the password).
     target: String,
+    /// `target_session_attrs=prefer-standby`: a read-only server first, else any.
+    prefer_standby: bool,
+    /// `prepared_statements=false`: no named prepared statement and no session state, for a
+    /// transaction pooler (pgbouncer in transaction mode).
+    pooled: bool,
 }
+
+/// `target_session_attrs` as libpq spells them; `prefer-standby` is tried as read-only first.
+const SESSION_ATTRS: &[&str] = &["any", "read-write", "read-only", "prefer-standby"];
 
 impl PgDriver {
     pub(crate) fn new(url: &Url) -> Result<Self> {
@@ -62,9 +125,14 @@ impl PgDriver {
             }
         }
         let mut config = Config::new();
-        let mut host = url.host().unwrap_or("localhost").to_owned();
-        let port = url.port().unwrap_or(5432);
-        config.port(port);
+        // libpq's defaults: localhost, 5432, for each host of a multi-host URL.
+        let mut hosts: Vec<(String, u16)> = url
+            .hosts()
+            .map(|(h, p)| (h.unwrap_or("localhost").to_owned(), p.unwrap_or(5432)))
+            .collect();
+        if hosts.is_empty() {
+            hosts.push(("localhost".to_owned(), 5432));
+        }
         config.user(url.username().unwrap_or("postgres"));
         if let Some(pw) = url.password() {
             config.password(pw);
@@ -72,6 +140,8 @@ impl PgDriver {
         if let Some(db) = url.database() {
             config.dbname(db);
         }
+        let mut prefer_standby = false;
+        let mut pooled = false;
         for (key, value) in url.query() {
             match key.as_str() {
                 "application_name" => {
@@ -80,22 +150,56 @@ impl PgDriver {
                 "options" => {
                     config.options(value);
                 }
-                "host" => host.clone_from(value),
+                // libpq's `host=`: replaces the URL's hosts (a comma-separated list too),
+                // keeping the first port.
+                "host" => {
+                    let port = hosts.first().map_or(5432, |h| h.1);
+                    hosts = value.split(',').map(|h| (h.to_owned(), port)).collect();
+                }
                 "connect_timeout" => {
-                    let secs: u64 = value.parse().map_err(|_| {
-                        url.error(format!(
-                            "connect_timeout must be a whole number of seconds, got {value:?}"
-                        ))
-                    })?;
-                    config.connect_timeout(Duration::from_secs(secs));
+                    // libpq: 0 waits without a limit.
+                    let timeout = url.seconds_arg(key, value, CONNECT_TIMEOUT)?;
+                    if !timeout.is_zero() {
+                        config.connect_timeout(timeout);
+                    }
+                }
+                "target_session_attrs" => {
+                    let attrs = match value.as_str() {
+                        "any" => TargetSessionAttrs::Any,
+                        "read-write" => TargetSessionAttrs::ReadWrite,
+                        "read-only" => TargetSessionAttrs::ReadOnly,
+                        "prefer-standby" => {
+                            prefer_standby = true;
+                            TargetSessionAttrs::ReadOnly
+                        }
+                        other => {
+                            return Err(url.arg_error(
+                                key,
+                                other,
+                                &format!("is not one of {}", SESSION_ATTRS.join(", ")),
+                            ));
+                        }
+                    };
+                    config.target_session_attrs(attrs);
+                }
+                "prepared_statements" => {
+                    pooled = match value.as_str() {
+                        "true" => false,
+                        "false" => true,
+                        other => {
+                            return Err(url.arg_error(key, other, "is not true or false"));
+                        }
+                    };
                 }
                 "sslmode" => match value.as_str() {
                     "disable" | "allow" | "prefer" => {}
                     other => {
-                        return Err(url.error(format!(
-                            "sslmode={other} needs TLS, which quarry's PostgreSQL driver does not \
-                             have; use sslmode=disable or prefer"
-                        )));
+                        return Err(url.arg_error(
+                            key,
+                            other,
+                            "needs TLS, which quarry's PostgreSQL driver does not have; use \
+                             sslmode=disable or prefer",
+                        ));
                     }
                 },
                 other => {
@@ -106,13 +210,29 @@ impl PgDriver {
                 }
             }
         }
-        config.host(&host);
-        let target = if host.starts_with('/') {
-            format!("{host}/.s.PGSQL.{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        Ok(PgDriver { config, target })
+        for (host, port) in &hosts {
+            config.host(host);
+            config.port(*port);
+        }
+        let target = hosts
+            .iter()
+            .map(|(host, port)| {
+                if host.starts_with('/') {
+                    format!("{host}/.s.PGSQL.{port}")
+                } else if host.contains(':') {
+                    format!("[{host}]:{port}")
+                } else {
+                    format!("{host}:{port}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(PgDriver {
+            config,
+            target,
+            prefer_standby,
+            pooled,
+        })
     }
 }
 
@@ -122,7 +242,14 @@ impl Driver for PgDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {
-        let client = self.config.connect(NoTls).map_err(|e| {
+        let mut connected = self.config.connect(NoTls);
+        if self.prefer_standby && connected.is_err() {
+            // libpq's prefer-standby: no standby among the hosts, so any server will do.
+            let mut any = self.config.clone();
+            any.target_session_attrs(TargetSessionAttrs::Any);
+            connected = any.connect(NoTls);
+        }
+        let client = connected.map_err(|e| {
             let mut err = convert(&e, None, &[]);
             err.kind = DatabaseErrorKind::Connection;
             err.disconnect = true;
@@ -132,7 +259,9 @@ impl Driver for PgDriver {
             );
             Error::from(err)
         })?;
-        Ok(Box::new(PgConnection::new(client)))
+        let mut conn = PgConnection::new(client);
+        conn.pooled = self.pooled;
+        Ok(Box::new(conn))
     }
 }
 
@@ -147,6 +276,8 @@ pub(crate) struct PgConnection {
     /// A call failed with a disconnect: the connection is gone, and `rollback` says so, so
     /// that the pool discards it instead of keeping it.
     lost: bool,
+    /// Through a transaction pooler: unnamed statements only, session state refused.
+    pooled: bool,
 }
 
 impl PgConnection {
@@ -160,7 +291,58 @@ impl PgConnection {
             in_tx: false,
             tx_unknown: false,
             lost: false,
+            pooled: false,
         }
+    }
+
+    /// Run `sql` as an unnamed statement in one round trip, each parameter declared with its
+    /// value's type ([`pooler::declared_type`]): nothing outlives the statement on the server.
+    fn run_unprepared(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> std::result::Result<Outcome, Failure> {
+        use postgres::fallible_iterator::FallibleIterator;
+
+        let binds: Vec<Param<'_>> = (params.iter().enumerate())
+            .map(|(i, v)| Param::new(v, i + 1))
+            .collect();
+        let typed = (binds.iter().zip(params))
+            .map(|(p, v)| (p as &(dyn ToSql + Sync), pooler::declared_type(v)));
+        let mut it = self
+            .client
+            .query_typed_raw(sql, typed)
+            .map_err(Failure::Pg)?;
+        let mut rows = Vec::new();
+        while let Some(row) = it.next().map_err(Failure::Pg)? {
+            rows.push(row);
+        }
+        let affected = it.rows_affected();
+        drop(it);
+        let Some(first) = rows.first() else {
+            // No row: the names of a query's columns are not known without a statement.
+            sink.columns(&[]);
+            return Ok(Outcome {
+                rows_affected: affected.unwrap_or(0),
+                last_insert_id: None,
+            });
+        };
+        let columns = first.columns();
+        super::send_column_names(
+            columns.len(),
+            |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
+            sink,
+        )
+        .unwrap_or_else(|never| match never {});
+        sink.expect_rows(rows.len());
+        for row in &rows {
+            sink.row(&PgRow::new(row, &[])).map_err(Failure::Quarry)?;
+        }
+        Ok(Outcome {
+            rows_affected: rows.len() as u64,
+            last_insert_id: None,
+        })
     }
 
     /// Keeps the transaction flag true to the server after transaction control sent as text
@@ -392,13 +574,30 @@ impl Drop for OwnedClient {
 
 impl DriverConnection for PgConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
-        let r = self.run_retrying(sql, params, sink);
+        // More would overflow the Bind message's Int16 count: the server could not read the
+        // stream any more, and the connection would be lost.
+        Error::check_parameters(params.len(), PG_MAX_PARAMETERS, "postgresql")?;
+        check_message_size(sql, params)?;
+        if self.pooled {
+            if let Some(what) = pooler::session_state(sql) {
+                return Err(pooler::refuse(what));
+            }
+            let r = self.run_unprepared(sql, params, sink).map_err(|f| match f {
+                Failure::Quarry(e) => e,
+                Failure::Pg(e) => Error::from(convert(&e, Some(sql), params)),
+            });
+            return self.note(r, if params.is_empty() { sql } else { "" });
+        }
+        let r = self.run_retrying(sql, params, sink).map_err(pooler::hint);
         // Transaction control takes no parameters: a statement with some need not be parsed
         // for BEGIN or COMMIT on every call.
         self.note(r, if params.is_empty() { sql } else { "" })
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
+        if let Some(what) = self.pooled.then(|| pooler::session_state(sql)).flatten() {
+            return Err(pooler::refuse(what));
+        }
         let r = self
             .client
             .batch_execute(sql)
@@ -460,6 +659,11 @@ impl DriverConnection for PgConnection {
     }
 
     fn set_statement_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.pooled {
+            return Err(pooler::refuse(
+                "a statement timeout (SET statement_timeout)",
+            ));
+        }
         let ms = timeout.map_or(0, |t| t.as_millis().max(1));
         self.batch(&format!("SET statement_timeout = {ms}"))
     }
@@ -504,5 +708,28 @@ impl BinaryRow for postgres::Row {
             .try_get(idx)
             .map_err(|e| Error::NoSuchColumn(format!("cannot read column {idx}: {e}")))?;
         Ok(raw.map(|r| r.0))
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn messages_over_the_server_limit_are_refused_before_sending() {
+        let small = [Value::Text("x".repeat(100)), Value::I64(1)];
+        assert!(check_message_within("SELECT $1, $2", &small, 1_000).is_ok());
+        let big = [Value::Blob(vec![0; 2_000])];
+        let e = check_message_within("INSERT INTO t VALUES ($1)", &big, 1_000).unwrap_err();
+        assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+        assert!(!e.is_disconnect());
+        let msg = e.to_string();
+        assert!(
+            msg.contains("Bind message") && msg.contains("1000"),
+            "{msg}"
+        );
+        let e = check_message_within(&"x".repeat(2_000), &[], 1_000).unwrap_err();
+        assert!(e.to_string().contains("2000 bytes of SQL text"), "{e}");
+        assert!(check_message_size("SELECT 1", &[]).is_ok());
     }
 }

@@ -10,7 +10,7 @@ use rusqlite::{OpenFlags, ffi};
 use super::{Driver, DriverConnection, Outcome, RowSink};
 use crate::dialect::{Dialect, Sqlite};
 use crate::error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
-use crate::url::Url;
+use crate::url::{SecondsRange, Url};
 use crate::value::{RawRow, Value, temporal};
 
 /// Where a SQLite database lives.
@@ -31,6 +31,14 @@ pub(crate) struct SqliteDriver {
 
 /// URL query arguments this driver understands.
 const QUERY_ARGS: &[&str] = &["mode", "timeout"];
+
+/// `?timeout=`: SQLite takes its busy timeout in milliseconds as a C `int`.
+const BUSY_TIMEOUT: SecondsRange = SecondsRange {
+    min: 0.0,
+    min_inclusive: true,
+    max: 2_147_483.0,
+    whole: false,
+};
 
 impl SqliteDriver {
     pub(crate) fn new(url: &Url) -> Result<Self> {
@@ -57,25 +65,26 @@ impl SqliteDriver {
                         "rw" => OpenFlags::SQLITE_OPEN_READ_WRITE,
                         "rwc" => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
                         other => {
-                            return Err(url.error(format!(
-                                "mode={other} is not a SQLite open mode; expected ro, rw or rwc"
-                            )));
+                            return Err(url.arg_error(
+                                key,
+                                other,
+                                "is not a SQLite open mode; expected ro, rw or rwc",
+                            ));
                         }
                     };
                     flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
                 }
                 "timeout" => {
-                    let secs: f64 =
-                        value
-                            .parse()
-                            .ok()
-                            .filter(|s: &f64| *s >= 0.0)
-                            .ok_or_else(|| {
-                                url.error(format!(
-                                    "timeout must be a number of seconds, got {value:?}"
-                                ))
-                            })?;
-                    busy_timeout = Some(Duration::from_secs_f64(secs));
+                    busy_timeout = Some(url.seconds_arg(key, value, BUSY_TIMEOUT)?);
+                }
+                "prepared_statements" if value == "true" => {}
+                "prepared_statements" => {
+                    return Err(url.arg_error(
+                        key,
+                        value,
+                        "is for PostgreSQL behind a transaction pooler (pgbouncer); SQLite \
+                         prepares in-process, with nothing between it and its database",
+                    ));
                 }
                 other => {
                     return Err(url.error(format!(
@@ -135,14 +144,23 @@ impl Driver for SqliteDriver {
 pub(crate) struct SqliteConnection {
     conn: rusqlite::Connection,
     timeout: Option<Duration>,
+    /// The connection's `SQLITE_LIMIT_VARIABLE_NUMBER`: more parameters are refused unsent.
+    max_parameters: usize,
 }
 
 impl SqliteConnection {
     pub(crate) fn new(conn: rusqlite::Connection) -> Self {
         conn.set_prepared_statement_cache_capacity(64);
+        let max_parameters = conn
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_VARIABLE_NUMBER)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .or(Sqlite.max_parameters())
+            .unwrap_or(usize::MAX);
         SqliteConnection {
             conn,
             timeout: None,
+            max_parameters,
         }
     }
 }
@@ -150,6 +168,8 @@ impl SqliteConnection {
 impl DriverConnection for SqliteConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
         let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
+        Error::check_parameters(params.len(), self.max_parameters, "sqlite")?;
+        refuse_silent_changes(params)?;
         if let Some(timeout) = self.timeout {
             // SQLite has no statement timeout; interrupt from the progress handler instead.
             let deadline = Instant::now() + timeout;
@@ -246,6 +266,57 @@ impl DriverConnection for SqliteConnection {
     fn as_any(&self) -> &dyn Any {
         &self.conn
     }
+}
+
+/// Refuse the values SQLite would store as something else without a word: NaN (stored as
+/// NULL), and decimals of more significant digits than a NUMERIC column keeps (SQLite converts
+/// them to a 64-bit float, rounding `1234567890123456789.0123456789`).
+fn refuse_silent_changes(params: &[Value]) -> Result<()> {
+    for (i, v) in params.iter().enumerate() {
+        let feature = match v {
+            Value::F32(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
+            Value::F64(f) if f.is_nan() => "NaN (SQLite stores it as NULL)".to_owned(),
+            Value::Date(Value::DATE_INFINITY | Value::DATE_NEG_INFINITY)
+            | Value::Timestamp(Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY)
+            | Value::TimestampTz(Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY) => {
+                "an infinite date or timestamp (PostgreSQL's; SQLite's are ISO 8601 text)"
+                    .to_owned()
+            }
+            Value::Decimal(d) => {
+                let digits = significant_digits(d);
+                // An integer that fits 64 bits is kept exactly, as an INTEGER.
+                let integer = d.split_once('.').map_or(d.as_str(), |(int, frac)| {
+                    if frac.bytes().all(|b| b == b'0') {
+                        int
+                    } else {
+                        ""
+                    }
+                });
+                if digits <= SQLITE_DECIMAL_DIGITS || integer.parse::<i64>().is_ok() {
+                    continue;
+                }
+                format!(
+                    "a decimal of {digits} significant digits (SQLite keeps {SQLITE_DECIMAL_DIGITS} \
+                     in a NUMERIC column, as a float; bind it as text, a String, to keep it exact)"
+                )
+            }
+            _ => continue,
+        };
+        return Err(Error::Unsupported {
+            feature: format!("{feature}, in parameter {}", i + 1),
+            dialect: "sqlite",
+        });
+    }
+    Ok(())
+}
+
+/// The significant decimal digits a 64-bit float keeps exactly through text.
+const SQLITE_DECIMAL_DIGITS: usize = 15;
+
+/// The significant digits of a decimal's text: `-0012.3400` has 3, `1000` has 1.
+fn significant_digits(d: &str) -> usize {
+    let digits: String = d.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
 }
 
 /// Binds a [`Value`] without copying it.

@@ -12,6 +12,7 @@
 mod mysql;
 mod postgres;
 mod sqlite;
+mod syntax;
 
 use std::borrow::Cow;
 use std::fmt::Debug;
@@ -19,8 +20,9 @@ use std::fmt::Debug;
 pub use mysql::Mysql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
+pub use syntax::TextSyntax;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::SqlType;
 
@@ -312,6 +314,52 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     fn reset_isolation_sql(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Append `value` as a string literal, for the few places SQL holds one (DDL defaults):
+    /// `'…'` with `'` doubled. Where backslashes escape (MySQL), they are doubled too.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a NUL character where no literal can hold one (the default:
+    /// SQLite's statement text ends at a NUL, PostgreSQL's `text` cannot store it).
+    fn string_literal(&self, value: &str, out: &mut String) -> Result<()> {
+        if value.contains('\0') {
+            return Err(Error::Unsupported {
+                feature: "a NUL character in a string literal".into(),
+                dialect: self.name(),
+            });
+        }
+        out.reserve(value.len() + 2);
+        out.push('\'');
+        for ch in value.chars() {
+            if ch == '\'' {
+                out.push('\'');
+            }
+            out.push(ch);
+        }
+        out.push('\'');
+        Ok(())
+    }
+
+    /// The most bound parameters one statement may carry, if the database has a limit; a
+    /// statement with more is refused before it is sent ([`Error::TooLarge`]). A driver
+    /// that knows its connection's own limit (SQLite's `SQLITE_LIMIT_VARIABLE_NUMBER`) checks
+    /// that one.
+    fn max_parameters(&self) -> Option<usize> {
+        None
+    }
+
+    /// The longest AND/OR chain written flat (`a OR b OR c …`), where the database's parser
+    /// nests a chain as deep as it is long and has a depth limit; a longer one is written in
+    /// parenthesized groups. `None` (the default): any length, as SQLAlchemy writes it.
+    fn max_flat_chain(&self) -> Option<usize> {
+        None
+    }
+
+    /// The lexical rules `text()` scans a statement by for this database: which quotes,
+    /// comments and escapes hide a `:name` from being a bind.
+    fn text_syntax(&self) -> TextSyntax {
+        TextSyntax::ANSI
+    }
 }
 
 /// The ANSI spelling of a column's type.
@@ -459,6 +507,40 @@ mod tests {
             for (d, want) in ALL.iter().zip(expected) {
                 assert_eq!(q(*d, ident), *want, "{ident} on {}", d.name());
             }
+        }
+    }
+
+    fn lit(d: &dyn Dialect, s: &str) -> std::result::Result<String, String> {
+        let mut out = String::new();
+        d.string_literal(s, &mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[test]
+    fn string_literals_are_escaped_per_dialect() {
+        // [sqlite, postgresql, mysql]
+        let cases: &[(&str, [&str; 3])] = &[
+            ("plain", ["'plain'", "'plain'", "'plain'"]),
+            ("it's", ["'it''s'", "'it''s'", "'it''s'"]),
+            (r"x\", [r"'x\'", r"'x\'", r"'x\\'"]),
+            (r"\'", [r"'\'''", r"'\'''", r"'\\'''"]),
+            ("ünï ✓ 𝄞", ["'ünï ✓ 𝄞'", "'ünï ✓ 𝄞'", "'ünï ✓ 𝄞'"]),
+            ("", ["''", "''", "''"]),
+        ];
+        for (value, expected) in cases {
+            for (d, want) in ALL.iter().zip(expected) {
+                assert_eq!(
+                    lit(*d, value).as_deref(),
+                    Ok(*want),
+                    "{value:?} on {}",
+                    d.name()
+                );
+            }
+        }
+        assert_eq!(lit(&Mysql, "a\0b").as_deref(), Ok(r"'a\0b'"));
+        for d in [&Sqlite as &dyn Dialect, &Postgres] {
+            let e = lit(d, "a\0b").unwrap_err();
+            assert!(e.contains("NUL") && e.contains(d.name()), "{e}");
         }
     }
 }

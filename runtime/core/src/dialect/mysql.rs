@@ -24,6 +24,32 @@ impl Dialect for Mysql {
         ]
     }
 
+    fn string_literal(&self, value: &str, out: &mut String) -> Result<()> {
+        // Backslashes escape in MySQL strings (unless `NO_BACKSLASH_ESCAPES`), as SQLAlchemy's
+        // MySQL compiler assumes: `\` doubled, NUL as `\0`.
+        out.reserve(value.len() + 2);
+        out.push('\'');
+        for ch in value.chars() {
+            match ch {
+                '\'' => out.push_str("''"),
+                '\\' => out.push_str("\\\\"),
+                '\0' => out.push_str("\\0"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        Ok(())
+    }
+
+    fn max_parameters(&self) -> Option<usize> {
+        // The prepared statement protocol counts parameters in two bytes.
+        Some(65_535)
+    }
+
+    fn text_syntax(&self) -> super::TextSyntax {
+        super::TextSyntax::MYSQL
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

@@ -31,6 +31,15 @@ impl Dialect for Postgres {
         &["RESET default_transaction_isolation"]
     }
 
+    fn max_parameters(&self) -> Option<usize> {
+        // The Bind message counts parameters in an Int16.
+        Some(65_535)
+    }
+
+    fn text_syntax(&self) -> super::TextSyntax {
+        super::TextSyntax::POSTGRES
+    }
+
     fn name(&self) -> &'static str {
         "postgresql"
     }

@@ -32,6 +32,23 @@ impl Dialect for Sqlite {
         &["PRAGMA read_uncommitted = 0"]
     }
 
+    fn max_parameters(&self) -> Option<usize> {
+        // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32, the bundled library's; the
+        // driver checks each connection's own `SQLITE_LIMIT_VARIABLE_NUMBER`.
+        Some(32_766)
+    }
+
+    fn text_syntax(&self) -> super::TextSyntax {
+        super::TextSyntax::SQLITE
+    }
+
+    fn max_flat_chain(&self) -> Option<usize> {
+        // SQLITE_MAX_EXPR_DEPTH is 1000, and `a OR b OR c` is as deep as it is long: longer
+        // chains are grouped (SQLAlchemy's flat text fails there with "Expression tree is too
+        // large").
+        Some(500)
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

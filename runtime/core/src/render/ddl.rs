@@ -2,7 +2,7 @@
 
 use super::Renderer;
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, DefaultValue, TableDef};
 
 /// `CREATE TABLE`, formatted as SQLAlchemy formats it.
@@ -58,13 +58,13 @@ fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result
     r.push(&ty);
     let default_first = r.dialect().default_before_not_null();
     if default_first {
-        column_default(r, col);
+        column_default(r, table, col)?;
     }
     if !col.is_nullable() {
         r.push(" NOT NULL");
     }
     if !default_first {
-        column_default(r, col);
+        column_default(r, table, col)?;
     }
     if col.is_autoincrement() {
         r.push(r.dialect().autoincrement_suffix());
@@ -72,19 +72,43 @@ fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result
     Ok(())
 }
 
-fn column_default(r: &mut Renderer<'_>, col: &ColumnDef) {
-    let Some(default) = col.default() else { return };
+fn column_default(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result<()> {
+    let Some(default) = col.default() else {
+        return Ok(());
+    };
+    let dialect = r.dialect();
     r.push(" DEFAULT ");
     match default {
         DefaultValue::Int(v) => r.push(&v.to_string()),
-        DefaultValue::Float(v) => r.push(&format!("{v:?}")),
-        DefaultValue::Bool(v) => r.push(r.dialect().bool_literal(v)),
+        DefaultValue::Float(v) if v.is_finite() => r.push(&format!("{v:?}")),
+        DefaultValue::Float(v) => {
+            return Err(Error::config(format!(
+                "the DEFAULT of column \"{}\".\"{}\" is {v}, which no SQL literal can \
+                 write; give a finite number",
+                table.name(),
+                col.name()
+            )));
+        }
+        DefaultValue::Bool(v) => r.push(dialect.bool_literal(v)),
         DefaultValue::Text(s) => {
-            r.push("'");
-            r.push(&s.replace('\'', "''"));
-            r.push("'");
+            let mut literal = String::with_capacity(s.len() + 2);
+            dialect
+                .string_literal(s, &mut literal)
+                .map_err(|e| match e {
+                    Error::Unsupported { feature, dialect } => Error::Unsupported {
+                        feature: format!(
+                            "{feature} (the DEFAULT of column \"{}\".\"{}\")",
+                            table.name(),
+                            col.name()
+                        ),
+                        dialect,
+                    },
+                    other => other,
+                })?;
+            r.push(&literal);
         }
     }
+    Ok(())
 }
 
 fn ident_list<'a>(r: &mut Renderer<'_>, names: impl Iterator<Item = &'a str>) {

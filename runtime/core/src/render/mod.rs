@@ -33,7 +33,12 @@ pub struct Renderer<'d> {
     pub(crate) enclosing: Vec<TableRef>,
     /// Write columns without their table (`RETURNING id` on SQLite).
     pub(crate) bare_columns: bool,
+    /// How deeply the expression being written is nested (subqueries included), against
+    /// [`MAX_EXPR_DEPTH`].
+    depth: usize,
 }
+
+pub use crate::sql::MAX_EXPR_DEPTH;
 
 struct Verify<'a> {
     expected: &'a str,
@@ -131,6 +136,7 @@ impl<'d> Renderer<'d> {
             labels: Vec::new(),
             enclosing: Vec::new(),
             bare_columns: false,
+            depth: 0,
         }
     }
 
@@ -240,11 +246,58 @@ impl<'d> Renderer<'d> {
     }
 
     pub(crate) fn expr_in(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Err(crate::Error::TooLarge {
+                what: "or more levels of nested expressions",
+                count: self.depth + 1,
+                limit: MAX_EXPR_DEPTH,
+                dialect: "quarry",
+                hint: "nest less: chains of and/or are flat at any length, an IN list takes \
+                       any number of values, and a deep tree can often be written as a chain",
+            });
+        }
+        self.depth += 1;
+        let result = self.expr_node(e, against);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_node(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
         match e {
             SqlExpr::Column { table, index } => self.column(table, *index),
             SqlExpr::Invalid(message) => return Err(crate::Error::config(message.to_string())),
             SqlExpr::Param(v) => self.param(v.clone()),
             SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
+            SqlExpr::Clauses(op, items) => {
+                let kind = OpKind::Bin(*op);
+                // A database whose parser nests a chain as deep as it is long gets a longer one
+                // in parenthesized groups of about √n: the same truth, a depth of about 2√n.
+                let group = match self.dialect.max_flat_chain() {
+                    Some(max) if items.len() > max => items.len().isqrt() + 1,
+                    _ => items.len(),
+                };
+                self.wrap(kind.wrapped_in(against), |this| {
+                    for (g, chunk) in items.chunks(group.max(1)).enumerate() {
+                        if g > 0 {
+                            this.push(" ");
+                            this.push(op.sql());
+                            this.push(" ");
+                        }
+                        this.wrap(group < items.len(), |this| {
+                            for (i, item) in chunk.iter().enumerate() {
+                                if i > 0 {
+                                    this.push(" ");
+                                    this.push(op.sql());
+                                    this.push(" ");
+                                }
+                                this.expr_in(item, Against::Op(kind))?;
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?
+            }
             SqlExpr::Not(inner) => self.wrap(NOT.wrapped_in(against), |this| {
                 this.push("NOT ");
                 this.expr_in(inner, Against::Op(NOT))

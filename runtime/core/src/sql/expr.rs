@@ -13,6 +13,13 @@ use crate::schema::{ColumnDef, ColumnRef, TableDef};
 use crate::sql::SelectStmt;
 use crate::value::{ColumnType, ToSql, Value};
 
+/// How deeply expressions may nest in one statement, subqueries included: deeper trees are
+/// refused with [`Error::TooLarge`](crate::Error::TooLarge) when the statement compiles,
+/// instead of overflowing the stack of the thread that renders them. Chains of `and` / `or`
+/// do not count their length (they are one flat list, [`SqlExpr::Clauses`]); only real
+/// nesting does, such as `a.and(b.or(c.and(…)))` or a subquery inside a subquery.
+pub const MAX_EXPR_DEPTH: usize = 200;
+
 /// A binary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,6 +131,11 @@ pub enum SqlExpr {
     Param(Value),
     /// `left op right`.
     Binary(Box<SqlExpr>, BinOp, Box<SqlExpr>),
+    /// `a AND b AND c …` or `a OR b OR c …` (the operator is [`BinOp::And`] or
+    /// [`BinOp::Or`]; two items or more): a chain of one boolean operator kept flat, as
+    /// SQLAlchemy's `BooleanClauseList`, so that a chain's depth does not grow with its
+    /// length. [`SqlExpr::binary`] builds it.
+    Clauses(BinOp, Vec<SqlExpr>),
     /// `NOT expr`.
     Not(Box<SqlExpr>),
     /// `expr IS NULL` or, negated, `expr IS NOT NULL`.
@@ -211,6 +223,16 @@ impl fmt::Debug for SqlExpr {
             }
             SqlExpr::Param(v) => write!(f, "{v:?}"),
             SqlExpr::Binary(l, op, r) => write!(f, "({l:?} {} {r:?})", op.sql()),
+            SqlExpr::Clauses(op, items) => {
+                f.write_str("(")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " {} ", op.sql())?;
+                    }
+                    write!(f, "{item:?}")?;
+                }
+                f.write_str(")")
+            }
             SqlExpr::Not(e) => write!(f, "NOT {e:?}"),
             SqlExpr::IsNull { expr, negated } => {
                 write!(f, "{expr:?} IS {}NULL", not(*negated))
@@ -323,14 +345,37 @@ impl SqlExpr {
         }
     }
 
-    /// `left op right`.
+    /// `left op right`; for `AND` / `OR`, one flat [`SqlExpr::Clauses`] that takes in the
+    /// items of either side's chain of the same operator.
     pub fn binary(left: SqlExpr, op: BinOp, right: SqlExpr) -> SqlExpr {
-        SqlExpr::Binary(Box::new(left), op, Box::new(right))
+        if !matches!(op, BinOp::And | BinOp::Or) {
+            return SqlExpr::Binary(Box::new(left), op, Box::new(right));
+        }
+        let mut items = match left {
+            SqlExpr::Clauses(o, items) if o == op => items,
+            other => vec![other],
+        };
+        match right {
+            SqlExpr::Clauses(o, more) if o == op => items.extend(more),
+            other => items.push(other),
+        }
+        SqlExpr::Clauses(op, items)
     }
 
     /// Call `f` with every table this expression takes columns from, in order, without looking
     /// into subqueries (their tables are their own, as in SQLAlchemy).
     pub(crate) fn for_each_table(&self, f: &mut dyn FnMut(&TableRef)) {
+        self.tables_within(f, 0);
+    }
+
+    /// [`SqlExpr::for_each_table`] at nesting `depth`: not past [`MAX_EXPR_DEPTH`], where
+    /// compiling fails anyway, so that a tree nested thousands deep is an error, not a stack
+    /// overflow.
+    fn tables_within(&self, f: &mut dyn FnMut(&TableRef), depth: usize) {
+        if depth >= MAX_EXPR_DEPTH {
+            return;
+        }
+        let depth = depth + 1;
         match self {
             SqlExpr::Column { table, .. } => f(table),
             SqlExpr::Param(_)
@@ -340,27 +385,30 @@ impl SqlExpr {
             | SqlExpr::Subquery(_)
             | SqlExpr::Excluded { .. } => {}
             SqlExpr::Binary(l, _, r) => {
-                l.for_each_table(f);
-                r.for_each_table(f);
+                l.tables_within(f, depth);
+                r.tables_within(f, depth);
             }
-            SqlExpr::Not(e) | SqlExpr::Neg(e) => e.for_each_table(f),
-            SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => expr.for_each_table(f),
+            SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.tables_within(f, depth)),
+            SqlExpr::Not(e) | SqlExpr::Neg(e) => e.tables_within(f, depth),
+            SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => {
+                expr.tables_within(f, depth)
+            }
             SqlExpr::Like { expr, pattern, .. } => {
-                expr.for_each_table(f);
-                pattern.for_each_table(f);
+                expr.tables_within(f, depth);
+                pattern.tables_within(f, depth);
             }
             SqlExpr::InList { expr, values, .. } => {
-                expr.for_each_table(f);
-                values.iter().for_each(|v| v.for_each_table(f));
+                expr.tables_within(f, depth);
+                values.iter().for_each(|v| v.tables_within(f, depth));
             }
             SqlExpr::Between {
                 expr, low, high, ..
             } => {
-                expr.for_each_table(f);
-                low.for_each_table(f);
-                high.for_each_table(f);
+                expr.tables_within(f, depth);
+                low.tables_within(f, depth);
+                high.tables_within(f, depth);
             }
-            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.for_each_table(f)),
+            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_within(f, depth)),
         }
     }
 }

@@ -26,7 +26,8 @@ pub use dml::{
     OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
-    AsExpr, BinOp, Column, Expr, Expression, InOperand, Nullable, SqlExpr, Textual, null_of,
+    AsExpr, BinOp, Column, Expr, Expression, InOperand, MAX_EXPR_DEPTH, Nullable, SqlExpr, Textual,
+    null_of,
 };
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{

@@ -27,38 +27,48 @@ fn push_ref(out: &mut Vec<&'static TableDef>, table: &TableRef) {
 
 impl SqlExpr {
     pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+        self.tables_into(out, 0);
+    }
+
+    /// At nesting `depth`: not past `MAX_EXPR_DEPTH`, where compiling fails anyway.
+    fn tables_into(&self, out: &mut Vec<&'static TableDef>, depth: usize) {
+        if depth >= super::MAX_EXPR_DEPTH {
+            return;
+        }
+        let depth = depth + 1;
         match self {
             SqlExpr::Column { table, .. } => push_ref(out, table),
             SqlExpr::Excluded { table, .. } => push(out, table),
             SqlExpr::Param(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
             SqlExpr::Binary(l, _, r) => {
-                l.collect_tables(out);
-                r.collect_tables(out);
+                l.tables_into(out, depth);
+                r.tables_into(out, depth);
             }
+            SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.tables_into(out, depth)),
             SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::IsNull { expr: e, .. } => {
-                e.collect_tables(out);
+                e.tables_into(out, depth);
             }
             SqlExpr::Like { expr, pattern, .. } => {
-                expr.collect_tables(out);
-                pattern.collect_tables(out);
+                expr.tables_into(out, depth);
+                pattern.tables_into(out, depth);
             }
             SqlExpr::InList { expr, values, .. } => {
-                expr.collect_tables(out);
-                values.iter().for_each(|v| v.collect_tables(out));
+                expr.tables_into(out, depth);
+                values.iter().for_each(|v| v.tables_into(out, depth));
             }
             SqlExpr::Between {
                 expr, low, high, ..
             } => {
-                expr.collect_tables(out);
-                low.collect_tables(out);
-                high.collect_tables(out);
+                expr.tables_into(out, depth);
+                low.tables_into(out, depth);
+                high.tables_into(out, depth);
             }
             SqlExpr::InSelect { expr, select, .. } => {
-                expr.collect_tables(out);
+                expr.tables_into(out, depth);
                 select.collect_tables(out);
             }
             SqlExpr::Exists(select) | SqlExpr::Subquery(select) => select.collect_tables(out),
-            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.collect_tables(out)),
+            SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_into(out, depth)),
         }
     }
 }

@@ -1,48 +1,97 @@
 //! `text()`: a raw SQL statement with SQLAlchemy's `:name` binds.
 //!
-//! The SQL is scanned once, when [`text`] is called, into literal pieces and bind names; compiling
-//! for a dialect only joins the pieces with the dialect's placeholders and collects the values.
+//! The SQL is scanned once per lexical syntax (the first time it compiles for a database of
+//! that syntax: [`Dialect::text_syntax`]) into literal pieces and bind names, kept for the
+//! clones of the [`Text`]; compiling then only joins the pieces with the dialect's placeholders
+//! and collects the values.
+
+mod scan;
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
-use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{Compile, Compiled, Statement};
-use crate::dialect::{Dialect, Placeholder};
+use crate::dialect::{Dialect, Placeholder, TextSyntax};
 use crate::error::{Error, Result, did_you_mean};
 use crate::row::Row;
 use crate::schema::FromRow;
 use crate::value::{ToSql, Value};
+use scan::{Piece, Scan};
 
 /// A raw SQL statement, with `:name` binds, that rows come back from as dynamic [`Row`]s.
 ///
-/// SQLAlchemy's `text()`. Each `:name` (a name is `[A-Za-z_][A-Za-z0-9_]*`) becomes the
-/// dialect's placeholder (`?` or `$1`, `$2`, …) and binds the value given to
-/// [`Text::bind`] under that name; a name used twice binds its value twice. Compiling fails
-/// when a bind has no value or a bound name is not in the SQL.
+/// SQLAlchemy's `text()`. Each `:name` (a name is SQLAlchemy's `\w+`: letters and digits of
+/// any script and `_`, starting with a letter or `_`) becomes the dialect's placeholder (`?`
+/// or `$1`, `$2`, …) and binds the value given to [`Text::bind`] under that name; a name used
+/// twice binds its value twice. Compiling fails when a bind has no value or a bound name is not
+/// in the SQL.
 ///
 /// Not binds, and written to the database as they are:
 /// - `::`, PostgreSQL's cast (`'1'::int`, `:id::int` is the bind `:id` then a cast);
-/// - anything inside `'…'` strings (`''` escapes a quote), `"…"` and `` `…` `` quoted
-///   identifiers, `$$…$$` / `$tag$…$tag$` dollar-quoted strings, `-- line` and `/* block */`
-///   comments;
-/// - a `:` directly after a letter, digit, `_` or `:` (`arr[lo:hi]`), or before anything that
-///   cannot start a name (`:=`, `:1`).
+/// - a `:` directly after a word character, `:` or `\` (`arr[lo:hi]`), or before anything
+///   that cannot start a name (`:=`, `:1`);
+/// - anything inside the strings, quoted identifiers and comments of the database the
+///   statement is compiled for, read by that database's rules ([`TextSyntax`]): everywhere
+///   `'…'` (`''` inside), `"…"`, `` `…` ``, `-- line` and `/* block */`; on PostgreSQL also
+///   `E'…'` with backslash escapes, nested `/* /* */ */` and `$$…$$` / `$tag$…$tag$` (a tag
+///   of any letters, `$é$` too); on MySQL and MariaDB backslash escapes in `'…'` and `"…"`
+///   (`'it\'s'`), `# line` comments, `-- ` only before a space, and `/*! … */`, which MySQL
+///   runs, scanned as SQL; on SQLite also `[identifiers]`.
 ///
 /// Outside quotes and comments, `\:` is a literal `:` that starts no bind (SQLAlchemy's escape):
 /// `text(r"SELECT \:x")` sends `SELECT :x`. Inside quotes and comments nothing needs escaping,
 /// and a `\:` there is sent as it is.
-/// Backslash escapes inside strings (MySQL's `'it\'s'`, PostgreSQL's `E'…'`) are not understood:
-/// write `''` or bind the value.
 ///
 /// Positional placeholders written in the SQL (`?`, `$1`) are not rewritten and take no value;
 /// do not mix them with `:name` binds.
 #[derive(Clone)]
 pub struct Text {
     parsed: Arc<Parsed>,
-    binds: Vec<(Cow<'static, str>, Value)>,
+    binds: Binds,
+}
+
+/// The values bound by name, in order; past [`INDEXED`] names also a map from name to
+/// position, so that binding thousands of names stays linear.
+#[derive(Clone, Default)]
+struct Binds {
+    list: Vec<(Cow<'static, str>, Value)>,
+    index: HashMap<Cow<'static, str>, usize>,
+}
+
+/// From this many bound names on, [`Binds`] keeps its index.
+const INDEXED: usize = 16;
+
+impl Binds {
+    fn position(&self, name: &str) -> Option<usize> {
+        if self.list.len() < INDEXED {
+            self.list.iter().position(|(n, _)| n == name)
+        } else {
+            self.index.get(name).copied()
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.position(name).map(|i| &self.list[i].1)
+    }
+
+    fn set(&mut self, name: Cow<'static, str>, value: Value) {
+        if let Some(i) = self.position(&name) {
+            self.list[i].1 = value;
+            return;
+        }
+        self.list.push((name, value));
+        if self.list.len() == INDEXED {
+            self.index = (self.list.iter().enumerate())
+                .map(|(i, (n, _))| (n.clone(), i))
+                .collect();
+        } else if self.list.len() > INDEXED {
+            let i = self.list.len() - 1;
+            self.index.insert(self.list[i].0.clone(), i);
+        }
+    }
 }
 
 /// A raw SQL statement whose rows decode into `R`: [`Text::columns`].
@@ -66,12 +115,13 @@ pub struct TypedText<R> {
 /// # Ok::<(), quarry::Error>(())
 /// ```
 ///
-/// The SQL is scanned here, once, for its binds (what is and is not a bind: [`Text`]);
-/// [`Compile::compile`] then only joins the pieces with the dialect's placeholders.
+/// The SQL is scanned for its binds once per database syntax, when it first compiles for it
+/// (what is and is not a bind: [`Text`]); later compiles only join the pieces with the
+/// dialect's placeholders.
 pub fn text(sql: impl Into<Cow<'static, str>>) -> Text {
     Text {
-        parsed: Arc::new(Parsed::scan(sql.into())),
-        binds: Vec::new(),
+        parsed: Arc::new(Parsed::new(sql.into())),
+        binds: Binds::default(),
     }
 }
 
@@ -136,10 +186,7 @@ impl Text {
     }
 
     fn set(&mut self, name: Cow<'static, str>, value: Value) {
-        match self.binds.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.binds.push((name, value)),
-        }
+        self.binds.set(name, value);
     }
 }
 
@@ -192,7 +239,7 @@ impl fmt::Debug for Text {
         }
         f.debug_struct("Text")
             .field("sql", &self.parsed.sql)
-            .field("binds", &Binds(&self.binds))
+            .field("binds", &Binds(&self.binds.list))
             .finish()
     }
 }
@@ -210,7 +257,12 @@ impl Compile for Text {
     /// # Errors
     /// [`Error::Config`] when a bind in the SQL has no value or a bound name is not in the SQL.
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        self.parsed.compile(&self.binds, dialect)
+        let scan = self.parsed.scan(dialect.text_syntax());
+        Scanned {
+            sql: &self.parsed.sql,
+            scan: &scan,
+        }
+        .compile(&self.binds, dialect)
     }
 }
 
@@ -228,112 +280,70 @@ impl<R: FromRow> Statement for TypedText<R> {
     type Row = R;
 }
 
-/// The SQL cut into literal pieces and binds, shared by the clones of a [`Text`].
+/// The SQL and its scans, shared by the clones of a [`Text`].
 #[derive(Debug)]
 struct Parsed {
     sql: Cow<'static, str>,
-    pieces: Vec<Piece>,
-    /// The distinct bind names, as ranges of `sql`, in order of first use.
-    names: Vec<Range<usize>>,
+    /// The scans by the built-in syntaxes, in the order of [`SYNTAXES`], each made once.
+    scans: [OnceLock<Scan>; 4],
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Piece {
-    /// SQL written as it is.
-    Sql(Range<usize>),
-    /// A placeholder for the bind `names[i]`.
-    Bind(usize),
-}
-
-/// `[A-Za-z0-9_]`: a character that continues a bind name.
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// `[A-Za-z_]`: a character that starts a bind name.
-fn starts_name(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
-}
+/// The syntaxes whose scans a [`Parsed`] keeps; another dialect's is scanned at each compile.
+const SYNTAXES: [TextSyntax; 4] = [
+    TextSyntax::SQLITE,
+    TextSyntax::POSTGRES,
+    TextSyntax::MYSQL,
+    TextSyntax::ANSI,
+];
 
 impl Parsed {
-    /// Cut `sql` into pieces. Every index where a piece starts or ends is at an ASCII
-    /// character, so each piece is a valid `str` slice.
-    fn scan(sql: Cow<'static, str>) -> Parsed {
-        let b = sql.as_bytes();
-        let mut pieces = Vec::new();
-        let mut names: Vec<Range<usize>> = Vec::new();
-        let mut literal = 0;
-        let mut i = 0;
-        while i < b.len() {
-            let next = b.get(i + 1).copied();
-            let after_word = i > 0 && (is_word(b[i - 1]) || b[i - 1] == b':');
-            match b[i] {
-                q @ (b'\'' | b'"' | b'`') => i = skip_quoted(b, i, q),
-                b'-' if next == Some(b'-') => {
-                    i = b[i..]
-                        .iter()
-                        .position(|&c| c == b'\n')
-                        .map_or(b.len(), |p| i + p + 1);
-                }
-                b'/' if next == Some(b'*') => i = find(b, i + 2, b"*/").map_or(b.len(), |p| p + 2),
-                b'$' if !(i > 0 && (is_word(b[i - 1]) || b[i - 1] == b'$')) => {
-                    i = skip_dollar_quoted(b, i);
-                }
-                b'\\' if next == Some(b':') => {
-                    // Drop the backslash; the colon starts the next literal piece.
-                    push_sql(&mut pieces, literal..i);
-                    literal = i + 1;
-                    i += 2;
-                }
-                b':' if next == Some(b':') => i += 2,
-                b':' if !after_word && next.is_some_and(starts_name) => {
-                    let start = i + 1;
-                    let end = b[start..]
-                        .iter()
-                        .position(|&c| !is_word(c))
-                        .map_or(b.len(), |p| start + p);
-                    push_sql(&mut pieces, literal..i);
-                    let name = &sql[start..end];
-                    let id = match names.iter().position(|r| &sql[r.clone()] == name) {
-                        Some(id) => id,
-                        None => {
-                            names.push(start..end);
-                            names.len() - 1
-                        }
-                    };
-                    pieces.push(Piece::Bind(id));
-                    literal = end;
-                    i = end;
-                }
-                _ => i += 1,
-            }
+    fn new(sql: Cow<'static, str>) -> Parsed {
+        Parsed {
+            sql,
+            scans: Default::default(),
         }
-        push_sql(&mut pieces, literal..b.len());
-        Parsed { sql, pieces, names }
     }
 
+    /// The scan by `syntax`: kept, or made now.
+    fn scan(&self, syntax: TextSyntax) -> Cow<'_, Scan> {
+        match SYNTAXES.iter().position(|s| *s == syntax) {
+            Some(i) => Cow::Borrowed(self.scans[i].get_or_init(|| scan::scan(&self.sql, syntax))),
+            None => Cow::Owned(scan::scan(&self.sql, syntax)),
+        }
+    }
+}
+
+/// A scan with its SQL, for compiling and for messages.
+struct Scanned<'a> {
+    sql: &'a Cow<'static, str>,
+    scan: &'a Scan,
+}
+
+impl Scanned<'_> {
     fn name(&self, id: usize) -> &str {
-        self.names.get(id).map_or("", |r| &self.sql[r.clone()])
+        self.scan.names.get(id).map_or("", |r| &self.sql[r.clone()])
     }
 
-    fn compile(
-        &self,
-        binds: &[(Cow<'static, str>, Value)],
-        dialect: &dyn Dialect,
-    ) -> Result<Compiled> {
+    fn compile(&self, binds: &Binds, dialect: &dyn Dialect) -> Result<Compiled> {
+        let count = self.scan.names.len();
         // The value of each distinct name, by name id.
-        let values: Vec<Option<&Value>> = (0..self.names.len())
-            .map(|id| {
-                let name = self.name(id);
-                binds.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        let values: Vec<Option<&Value>> = (0..count).map(|id| binds.get(self.name(id))).collect();
+        let in_sql: HashSet<&str> = if binds.list.len() < INDEXED {
+            HashSet::new()
+        } else {
+            (0..count).map(|id| self.name(id)).collect()
+        };
+        let unused: Vec<&str> = (binds.list.iter())
+            .map(|(n, _)| n.as_ref())
+            .filter(|n| {
+                if binds.list.len() < INDEXED {
+                    !(0..count).any(|id| self.name(id) == *n)
+                } else {
+                    !in_sql.contains(n)
+                }
             })
             .collect();
-        let unused: Vec<&str> = binds
-            .iter()
-            .map(|(n, _)| n.as_ref())
-            .filter(|n| !(0..self.names.len()).any(|id| self.name(id) == *n))
-            .collect();
-        let missing: Vec<&str> = (0..self.names.len())
+        let missing: Vec<&str> = (0..count)
             .filter(|&id| values[id].is_none())
             .map(|id| self.name(id))
             .collect();
@@ -344,14 +354,21 @@ impl Parsed {
             return Err(self.unused_error(&unused));
         }
 
-        if let ([] | [Piece::Sql(_)], Cow::Borrowed(sql)) = (&self.pieces[..], &self.sql) {
-            // Nothing to replace: the SQL is used as written, without copying.
-            return Ok(Compiled::cached(sql, Vec::new()));
+        if let Cow::Borrowed(sql) = self.sql {
+            let whole = match &self.scan.pieces[..] {
+                [] => true,
+                [Piece::Sql(range)] => *range == (0..sql.len()),
+                _ => false,
+            };
+            if whole {
+                // Nothing to replace: the SQL is used as written, without copying.
+                return Ok(Compiled::cached(sql, Vec::new()));
+            }
         }
         let placeholder = dialect.placeholder();
-        let mut out = String::with_capacity(self.sql.len() + 4 * self.pieces.len());
+        let mut out = String::with_capacity(self.sql.len() + 4 * self.scan.pieces.len());
         let mut params = Vec::new();
-        for piece in &self.pieces {
+        for piece in &self.scan.pieces {
             match piece {
                 Piece::Sql(range) => out.push_str(&self.sql[range.clone()]),
                 Piece::Bind(id) => {
@@ -401,15 +418,15 @@ impl Parsed {
             msg.push_str(&format!(
                 "; bind names are given without the colon: {bare:?}"
             ));
-        } else if self.names.is_empty() {
+        } else if self.scan.names.is_empty() {
             msg.push_str("; it has no binds");
         } else {
-            let binds = (0..self.names.len())
+            let binds = (0..self.scan.names.len())
                 .map(|id| format!(":{}", self.name(id)))
                 .collect::<Vec<_>>()
                 .join(", ");
             msg.push_str(&format!("; its binds are {binds}"));
-            let names = (0..self.names.len()).map(|id| self.name(id));
+            let names = (0..self.scan.names.len()).map(|id| self.name(id));
             if let Some(close) = did_you_mean(name, names) {
                 msg.push_str(&format!("; did you mean {close:?}?"));
             }
@@ -424,48 +441,6 @@ impl Parsed {
         }
         Error::config(msg)
     }
-}
-
-fn push_sql(pieces: &mut Vec<Piece>, range: Range<usize>) {
-    if !range.is_empty() {
-        pieces.push(Piece::Sql(range));
-    }
-}
-
-/// The index of the first `needle` at or after `from`.
-fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-/// The index after the quote closing the one at `open` (a doubled quote inside is part of the
-/// text: scanning it as a close and a reopen gives the same end); the end when unclosed.
-fn skip_quoted(b: &[u8], open: usize, quote: u8) -> usize {
-    b[open + 1..]
-        .iter()
-        .position(|&c| c == quote)
-        .map_or(b.len(), |p| open + 1 + p + 1)
-}
-
-/// After `$tag$…$tag$` starting at `open`, or just after the `$` when it opens no dollar quote
-/// (`$1`, a lone `$`).
-fn skip_dollar_quoted(b: &[u8], open: usize) -> usize {
-    let tag_start = open + 1;
-    let tag_len = match b.get(tag_start) {
-        Some(&c) if starts_name(c) => b[tag_start..]
-            .iter()
-            .position(|&c| !is_word(c))
-            .unwrap_or(b.len() - tag_start),
-        _ => 0,
-    };
-    let close = tag_start + tag_len;
-    if b.get(close) != Some(&b'$') {
-        return open + 1;
-    }
-    let delimiter = &b[open..=close];
-    find(b, close + 1, delimiter).map_or(b.len(), |p| p + delimiter.len())
 }
 
 #[cfg(test)]
@@ -584,18 +559,58 @@ mod tests {
 
     #[test]
     fn unterminated_quotes_and_comments_run_to_the_end() {
-        for sql in ["SELECT ':a", "SELECT \":a", "SELECT /* :a", "SELECT $$ :a"] {
+        for sql in ["SELECT ':a", "SELECT \":a", "SELECT /* :a"] {
             assert_eq!(sqlite(&text(sql)).sql(), sql);
         }
+        assert_eq!(pg(&text("SELECT $$ :a")).sql(), "SELECT $$ :a");
     }
 
     #[test]
-    fn non_ascii_text_survives() {
-        // `:na` is the bind (names are ASCII), `ïve` follows it.
-        let msg = error(&text("SELECT 'é:a', :naïve, :b").bind("naïve", 0));
-        assert!(msg.contains("no value bound for :na, :b"), "{msg}");
-        let t = text("SELECT 'é:a', :naïve").bind("na", 0);
-        assert_eq!(sqlite(&t).sql(), "SELECT 'é:a', ?ïve");
+    fn bind_names_are_word_characters_of_any_script() {
+        // SQLAlchemy's `\w`: `:naïve` is one name, and `é:a` is no bind (after a letter).
+        let msg = error(&text("SELECT é:a, :naïve, :b").bind("naïve", 0));
+        assert!(msg.contains("no value bound for :b"), "{msg}");
+        let t = text("SELECT 'é:a', :naïve, :idé").bind_all([("naïve", 0), ("idé", 1)]);
+        assert_eq!(sqlite(&t).sql(), "SELECT 'é:a', ?, ?");
+    }
+
+    #[test]
+    fn a_lone_escaped_colon_loses_its_backslash() {
+        assert_eq!(sqlite(&text(r"\:x")).sql(), ":x");
+        assert_eq!(sqlite(&text(r"SET @v \:= 5")).sql(), "SET @v := 5");
+    }
+
+    #[test]
+    fn twenty_thousand_binds_build_and_compile_in_linear_time() {
+        let n = 20_000;
+        let sql: String = (0..n).map(|i| format!(":p{i},")).collect();
+        let started = std::time::Instant::now();
+        let t = text(sql).bind_all((0..n).map(|i| (format!("p{i}"), i)));
+        let c = sqlite(&t);
+        assert_eq!(c.params().len(), n as usize);
+        assert!(
+            c.params()
+                .iter()
+                .zip(0..n)
+                .all(|(p, i)| *p == Value::I32(i))
+        );
+        // A name used again past the first sixteen binds its value again.
+        let t = text(format!(
+            "{}, :p3, :p19",
+            (0..20)
+                .map(|i| format!(":p{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind_all((0..20).map(|i| (format!("p{i}"), i)));
+        let params = sqlite(&t).params().to_vec();
+        assert_eq!(params[20..], [Value::I32(3), Value::I32(19)]);
+        // Quadratic lookups took seconds here; linear work is milliseconds, even unoptimized.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -562,8 +562,14 @@ mod tests {
         #[test]
         fn values_beyond_chrono_are_decode_errors() {
             assert_eq!(
-                decode_error::<NaiveDate>(Value::Date(i32::MAX)),
-                "cannot decode column \"col\" as chrono::NaiveDate: found 5881580-07-11, \
+                decode_error::<NaiveDate>(Value::Date(i32::MAX - 1)),
+                "cannot decode column \"col\" as chrono::NaiveDate: found 5881580-07-10, \
+                 which is out of range"
+            );
+            // PostgreSQL's infinity (Value::DATE_INFINITY) is named as such.
+            assert_eq!(
+                decode_error::<NaiveDate>(Value::Date(Value::DATE_INFINITY)),
+                "cannot decode column \"col\" as chrono::NaiveDate: found infinity, \
                  which is out of range"
             );
             assert!(

@@ -67,6 +67,11 @@ pub struct Date(pub i32);
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            crate::Value::DATE_INFINITY => return f.write_str("infinity"),
+            crate::Value::DATE_NEG_INFINITY => return f.write_str("-infinity"),
+            _ => {}
+        }
         let (y, m, d) = civil_from_days(i64::from(self.0));
         write!(f, "{y:04}-{m:02}-{d:02}")
     }
@@ -93,6 +98,11 @@ pub struct Timestamp(pub i64);
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            crate::Value::TIMESTAMP_INFINITY => return f.write_str("infinity"),
+            crate::Value::TIMESTAMP_NEG_INFINITY => return f.write_str("-infinity"),
+            _ => {}
+        }
         let (days, time) = split_timestamp(self.0);
         // A day count of an i64 microsecond timestamp always fits an i32.
         let days = i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX });

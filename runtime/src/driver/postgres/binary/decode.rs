@@ -80,6 +80,26 @@ impl<'a, R: BinaryRow + ?Sized> PgRow<'a, R> {
         raw.try_into().map_err(|_| self.corrupt(idx, ty))
     }
 
+    /// `Some(true)` for `infinity`, `Some(false)` for `-infinity` in a date or timestamp
+    /// column; `None` for any other value (or NULL).
+    fn infinity(&self, idx: usize, ty: &Type) -> Result<Option<bool>> {
+        let (_, Some(raw)) = self.raw(idx)? else {
+            return Ok(None);
+        };
+        Ok(match *ty {
+            Type::DATE => match i32::from_be_bytes(self.fixed(idx, ty, raw)?) {
+                i32::MAX => Some(true),
+                i32::MIN => Some(false),
+                _ => None,
+            },
+            _ => match i64::from_be_bytes(self.fixed(idx, ty, raw)?) {
+                i64::MAX => Some(true),
+                i64::MIN => Some(false),
+                _ => None,
+            },
+        })
+    }
+
     fn utf8<'b>(&self, idx: usize, raw: &'b [u8]) -> Result<&'b str> {
         std::str::from_utf8(raw).map_err(|_| {
             DecodeError::new(self.name(idx), "String", "text that is not valid UTF-8").into()
@@ -187,10 +207,23 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             Type::NUMERIC => or_null(self.get_decimal(idx)?.map(Value::Decimal)),
             Type::BYTEA => or_null(self.get_blob(idx)?.map(Value::Blob)),
             Type::JSON | Type::JSONB => or_null(self.get_json(idx)?.map(Value::Json)),
-            Type::DATE => or_null(self.get_date(idx)?.map(Value::Date)),
+            Type::DATE => or_null(self.infinity(idx, ty)?.map_or_else(
+                || self.get_date(idx).map(|d| d.map(Value::Date)),
+                |positive| Ok(Some(Value::Date(infinite_date(positive)))),
+            )?),
             Type::TIME => or_null(self.get_time(idx)?.map(Value::Time)),
-            Type::TIMESTAMP => or_null(self.get_timestamp(idx)?.map(Value::Timestamp)),
-            Type::TIMESTAMPTZ => or_null(self.get_timestamp(idx)?.map(Value::TimestampTz)),
+            Type::TIMESTAMP | Type::TIMESTAMPTZ => {
+                let micros = match self.infinity(idx, ty)? {
+                    Some(positive) => Some(infinite_timestamp(positive)),
+                    None => self.get_timestamp(idx)?,
+                };
+                let wrap = if *ty == Type::TIMESTAMP {
+                    Value::Timestamp
+                } else {
+                    Value::TimestampTz
+                };
+                or_null(micros.map(wrap))
+            }
             Type::UUID => or_null(self.get_uuid(idx)?.map(Value::Uuid)),
             Type::VOID => Value::Null,
             _ => match self.get_text(idx) {
@@ -297,5 +330,23 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             _ if is_text(ty) => self.get_text(idx),
             _ => Err(self.mismatch(idx, "JSON", ty)),
         }
+    }
+}
+
+/// [`Value::DATE_INFINITY`] or [`Value::DATE_NEG_INFINITY`].
+fn infinite_date(positive: bool) -> i32 {
+    if positive {
+        Value::DATE_INFINITY
+    } else {
+        Value::DATE_NEG_INFINITY
+    }
+}
+
+/// [`Value::TIMESTAMP_INFINITY`] or [`Value::TIMESTAMP_NEG_INFINITY`].
+fn infinite_timestamp(positive: bool) -> i64 {
+    if positive {
+        Value::TIMESTAMP_INFINITY
+    } else {
+        Value::TIMESTAMP_NEG_INFINITY
     }
 }

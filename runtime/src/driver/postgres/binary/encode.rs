@@ -114,6 +114,24 @@ impl ToSql for Param<'_> {
                 _ if is_text(ty) => out.put_slice(s.as_bytes()),
                 _ => return Err(self.refuse(ty)),
             },
+            // Infinities travel as PostgreSQL's own: the extreme values.
+            Value::Date(d @ (Value::DATE_INFINITY | Value::DATE_NEG_INFINITY)) => match *ty {
+                Type::DATE => out.put_i32(*d),
+                Type::TIMESTAMP | Type::TIMESTAMPTZ if *d > 0 => out.put_i64(i64::MAX),
+                Type::TIMESTAMP | Type::TIMESTAMPTZ => out.put_i64(i64::MIN),
+                _ if is_text(ty) => out.put_slice(temporal::Date(*d).to_string().as_bytes()),
+                _ => return Err(self.refuse(ty)),
+            },
+            Value::Timestamp(t @ (Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY))
+            | Value::TimestampTz(t @ (Value::TIMESTAMP_INFINITY | Value::TIMESTAMP_NEG_INFINITY)) => {
+                match *ty {
+                    Type::TIMESTAMP | Type::TIMESTAMPTZ => out.put_i64(*t),
+                    _ if is_text(ty) => {
+                        out.put_slice(temporal::Timestamp(*t).to_string().as_bytes());
+                    }
+                    _ => return Err(self.refuse(ty)),
+                }
+            }
             Value::Date(d) => match *ty {
                 Type::DATE => out.put_i32(d - PG_EPOCH_DAYS as i32),
                 Type::TIMESTAMP | Type::TIMESTAMPTZ => {
@@ -149,6 +167,16 @@ impl ToSql for Param<'_> {
     fn accepts(_: &Type) -> bool {
         // Every type is attempted; `to_sql` refuses with a message naming the parameter.
         true
+    }
+
+    fn encode_format(&self, ty: &Type) -> super::types::Format {
+        // A parameter declared `unknown` (no server-side statement inferred its type: a
+        // transaction pooler) is sent as text, which the server parses as the type it infers.
+        if *ty == Type::UNKNOWN {
+            super::types::Format::Text
+        } else {
+            super::types::Format::Binary
+        }
     }
 
     to_sql_checked!();
