@@ -7,7 +7,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 // The core's modules under the names this crate's code has always used (`crate::sql::…`).
-use quarry_core::{dialect, error, isolation, key, render, schema, sink, sql, url, value};
+use quarry_core::{dialect, error, isolation, key, render, scalar, schema, sink, sql, url, value};
 // Names the engine's code and docs say as `crate::Error` & co.
 #[allow(unused_imports)]
 use quarry_core::{ColumnDef, DEFAULT_METADATA, Error, IsolationLevel, MetaData, Row, Statement};

@@ -118,7 +118,10 @@ pub fn start() -> Result<()> {
     }
     status();
     if !failed.is_empty() {
-        bail!("these topologies could not be started: {}", failed.join(", "));
+        bail!(
+            "these topologies could not be started: {}",
+            failed.join(", ")
+        );
     }
     Ok(())
 }
@@ -178,7 +181,8 @@ fn psql(port: u16, sql: &str) -> Result<String> {
 
 /// Append `line` to the file unless a line equal to it is there; true when it was added.
 fn ensure_line(path: &Path, line: &str) -> Result<bool> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if text.lines().any(|l| l.trim() == line) {
         return Ok(false);
     }
@@ -264,7 +268,9 @@ fn base_backup(data: &Path) -> Result<()> {
     if data.exists() {
         std::fs::remove_dir_all(data).with_context(|| format!("removing {}", data.display()))?;
     }
-    run(Command::new("install").args(["-d", "-o", "postgres", "-g", "postgres", "-m", "700"]).arg(data))?;
+    run(Command::new("install")
+        .args(["-d", "-o", "postgres", "-g", "postgres", "-m", "700"])
+        .arg(data))?;
     run(Command::new("su").args([
         "postgres",
         "-c",
@@ -310,7 +316,9 @@ fn start_pgbouncer() -> Result<()> {
     )
     .context("writing pgbouncer.ini")?;
     std::fs::write(dir.join("userlist.txt"), "\"postgres\" \"\"\n").context("writing userlist")?;
-    run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+    run(Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(&dir))?;
     let _ = std::fs::remove_file(dir.join("pgbouncer.pid"));
     run(Command::new("su").args([
         "postgres",
@@ -367,7 +375,10 @@ fn start_node(node: usize, bootstrap: bool) -> Result<()> {
 fn galera_sql(node: usize, sql: &str) -> Result<String> {
     let out = Command::new("mariadb")
         .args(["-uroot", "-N", "-B"])
-        .arg(format!("--socket={}", galera_dir(node).join("mysqld.sock").display()))
+        .arg(format!(
+            "--socket={}",
+            galera_dir(node).join("mysqld.sock").display()
+        ))
         .args(["-e", sql])
         .stdin(Stdio::null())
         .output()
@@ -389,12 +400,17 @@ fn start_galera() -> Result<()> {
         std::fs::create_dir_all(dir.join("data")).context("creating a Galera node directory")?;
         std::fs::write(dir.join("my.cnf"), galera_cnf(node)).context("writing my.cnf")?;
     }
-    run(Command::new("chown").args(["-R", "mysql:mysql"]).arg(Path::new(BASE).join("galera")))?;
+    run(Command::new("chown")
+        .args(["-R", "mysql:mysql"])
+        .arg(Path::new(BASE).join("galera")))?;
     if GALERA_PORTS.iter().all(|p| !up(*p)) {
         let first = galera_dir(1);
         if !first.join("data/mysql").exists() {
             run(Command::new("mariadb-install-db")
-                .arg(format!("--defaults-file={}", first.join("my.cnf").display()))
+                .arg(format!(
+                    "--defaults-file={}",
+                    first.join("my.cnf").display()
+                ))
                 .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
                 .stdout(Stdio::null()))?;
         }
@@ -402,8 +418,11 @@ fn start_galera() -> Result<()> {
         // node 1 (the last to stop, see `stop`) is taken as the most advanced.
         let state = first.join("data/grastate.dat");
         if let Ok(text) = std::fs::read_to_string(&state) {
-            std::fs::write(&state, text.replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1"))
-                .context("marking node 1 safe to bootstrap")?;
+            std::fs::write(
+                &state,
+                text.replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1"),
+            )
+            .context("marking node 1 safe to bootstrap")?;
         }
         start_node(1, true)?;
         if !wait_for(GALERA_PORTS[0], 60) {

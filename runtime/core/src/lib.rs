@@ -20,6 +20,8 @@ pub mod render;
 pub mod row;
 pub mod rules;
 #[doc(hidden)]
+pub mod scalar;
+#[doc(hidden)]
 pub mod schema;
 #[doc(hidden)]
 pub mod sink;
@@ -37,6 +39,7 @@ pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
+pub use scalar::FirstColumn;
 pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, TableDef,
 };
