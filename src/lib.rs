@@ -125,7 +125,7 @@
 #![warn(missing_docs)]
 
 pub use quarry_core::*;
-pub use quarry_macros::{Table, delete, insert, select, update};
+pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
 pub use quarry_runtime::*;
 
 /// SQL dialects (from `quarry-core`: pure, no I/O) and the registry through which third-party
@@ -139,9 +139,10 @@ pub mod dialect {
 pub mod prelude {
     pub use quarry_core::{
         Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, Insert, MetaData,
-        Row, Select, Table, Update, Upsert, all, excluded, exists, func, nullable, select, text,
+        Row, Select, SqlEnum, Table, Update, Upsert, all, excluded, exists, func, nullable, select,
+        text,
     };
-    pub use quarry_macros::{Table, delete, insert, select, update};
+    pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
     pub use quarry_runtime::{
         BoundMetaData, Connection, Engine, Execute, MetaDataDdl, PoolClass, Rows, Session,
         Strategy, TableDdl, create_engine, sessionmaker,

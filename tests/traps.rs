@@ -28,9 +28,19 @@ mod model {
         pub balance: i64,
         pub nickname: Option<String>,
     }
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "txns", metadata = META)]
+    pub struct Txn {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Account::id)]
+        pub account_id: i64,
+        pub amount: i64,
+    }
 }
 
-use model::{Account, META};
+use model::{Account, META, Txn};
 
 fn setup(b: &Backend) -> Connection {
     META.create_all(&b.engine).expect("create_all");
@@ -378,5 +388,234 @@ fn errors_of_other_kinds_are_not_retryable() {
             .unwrap_err();
         assert!(!err.is_retryable(), "{}: {err}", b.name);
         assert!(!Error::NoRows.is_retryable());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `col == v` with `v: Option<T>` = None at run time
+
+fn owners_with_nickname(conn: &mut Connection, nick: Option<&str>, equal: bool) -> Vec<String> {
+    let nick: Option<String> = nick.map(str::to_owned);
+    // One call site each, so that the SQL cache sees both shapes in turn.
+    if equal {
+        conn.execute(
+            select!(Account::owner FROM Account WHERE Account::nickname == nick
+            ORDER BY Account::id),
+        )
+    } else {
+        conn.execute(
+            select!(Account::owner FROM Account WHERE Account::nickname != nick
+            ORDER BY Account::id),
+        )
+    }
+    .unwrap()
+    .all()
+    .unwrap()
+}
+
+#[test]
+fn comparing_with_a_none_variable_is_is_null_as_with_a_literal_none() {
+    for b in backends("none_variable") {
+        let mut conn = setup(&b);
+        // Alternate the shapes through the same call sites: the cache must follow.
+        for _ in 0..2 {
+            assert_eq!(
+                owners_with_nickname(&mut conn, None, true),
+                ["bob"],
+                "{}",
+                b.name
+            );
+            assert_eq!(
+                owners_with_nickname(&mut conn, Some("a"), true),
+                ["ann"],
+                "{}",
+                b.name
+            );
+            assert_eq!(
+                owners_with_nickname(&mut conn, None, false),
+                ["ann"],
+                "{}",
+                b.name
+            );
+            assert!(
+                owners_with_nickname(&mut conn, Some("a"), false).is_empty(),
+                "{}",
+                b.name
+            );
+        }
+        // The builder form, and a literal None, agree.
+        let none: Option<String> = None;
+        let built: Vec<Account> = conn
+            .execute(Account::select().filter(Account::nickname.eq(none)))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(built.len(), 1, "{}", b.name);
+        let literal: Vec<String> = conn
+            .execute(select!(Account::owner FROM Account WHERE Account::nickname == None))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(literal, ["bob"], "{}", b.name);
+    }
+}
+
+#[test]
+fn a_none_variable_compiles_to_is_null_and_a_value_to_a_parameter() {
+    use quarry::dialect::Postgres;
+    let shape = |nick: Option<String>| {
+        let stmt = select!(Account::owner FROM Account WHERE Account::nickname == nick);
+        let c = stmt.compile(&Postgres).unwrap();
+        (c.sql().to_owned(), c.params().len())
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            shape(None),
+            (
+                "SELECT accounts.owner FROM accounts WHERE accounts.nickname IS NULL".to_owned(),
+                0
+            )
+        );
+        assert_eq!(
+            shape(Some("a".into())),
+            (
+                "SELECT accounts.owner FROM accounts WHERE accounts.nickname = $1".to_owned(),
+                1
+            )
+        );
+    }
+    let not: Option<String> = None;
+    let c = select!(Account::owner FROM Account WHERE Account::nickname != not)
+        .compile(&Postgres)
+        .unwrap();
+    assert_eq!(
+        c.sql(),
+        "SELECT accounts.owner FROM accounts WHERE accounts.nickname IS NOT NULL"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// correlated scalar subqueries in a select list
+
+#[test]
+fn a_correlated_scalar_subquery_with_no_row_is_none() {
+    for b in backends("scalar_subquery_none") {
+        let mut conn = setup(&b);
+        conn.execute(insert!(Txn {
+            account_id: 1,
+            amount: 5
+        }))
+        .unwrap();
+        let largest: Vec<(String, Option<i64>)> = conn
+            .execute(select!(Account::owner,
+                select!(max(Txn::amount) FROM Txn WHERE Txn::account_id == Account::id)
+                FROM Account ORDER BY Account::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(
+            largest,
+            [("ann".to_owned(), Some(5)), ("bob".to_owned(), None)],
+            "{}",
+            b.name
+        );
+        // nullable(…) around it changes nothing, and keeps the correlation.
+        let wrapped: Vec<(String, Option<i64>)> = conn
+            .execute(select!(Account::owner,
+                nullable(select!(max(Txn::amount) FROM Txn WHERE Txn::account_id == Account::id))
+                FROM Account ORDER BY Account::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(wrapped, largest, "{}", b.name);
+    }
+}
+
+#[test]
+fn a_scalar_subquery_item_stays_correlated() {
+    use quarry::dialect::Sqlite;
+    let plain = select!(Account::owner,
+        select!(max(Txn::amount) FROM Txn WHERE Txn::account_id == Account::id) FROM Account);
+    let wrapped = select!(Account::owner,
+        nullable(select!(max(Txn::amount) FROM Txn WHERE Txn::account_id == Account::id))
+        FROM Account);
+    let expected = "SELECT accounts.owner, (SELECT max(txns.amount) AS max_1 FROM txns \
+                    WHERE txns.account_id = accounts.id) AS anon_1 FROM accounts";
+    assert_eq!(plain.compile(&Sqlite).unwrap().sql(), expected);
+    assert_eq!(wrapped.compile(&Sqlite).unwrap().sql(), expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// variables named like keywords
+
+#[test]
+#[deny(unused_braces, unused_parens)]
+fn variables_named_like_keywords_work_in_limit_and_offset() {
+    for b in backends("keyword_variables") {
+        let mut conn = setup(&b);
+        let limit = 1;
+        let offset = 1;
+        let page: Vec<String> = conn
+            .execute(select!(Account::owner FROM Account ORDER BY Account::id
+                LIMIT limit OFFSET offset))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(page, ["bob"], "{}", b.name);
+        // Elsewhere, braces mark the variable, without an unused-braces warning.
+        let limit = 5;
+        let above: Vec<String> = {
+            let offset: i64 = 15;
+            conn.execute(
+                select!(Account::owner FROM Account WHERE Account::balance > {offset}
+                ORDER BY Account::id LIMIT {limit}),
+            )
+        }
+        .unwrap()
+        .all()
+        .unwrap();
+        assert_eq!(above, ["bob"], "{}", b.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DO NOTHING's rowcount
+
+#[test]
+fn do_nothing_rowcount_is_zero_on_a_conflict_except_on_mysql() {
+    for b in backends("do_nothing_rowcount") {
+        let mut conn = setup(&b);
+        let existing = Account {
+            id: 1,
+            owner: "ann".into(),
+            balance: 0,
+            nickname: None,
+        };
+        let n = conn
+            .execute(
+                Account::insert(&existing)
+                    .on_conflict(Account::id)
+                    .do_nothing(),
+            )
+            .unwrap()
+            .rowcount();
+        // MySQL counts the matched row (CLIENT_FOUND_ROWS): documented on `do_nothing`.
+        let expected = if b.is_mysql() { 1 } else { 0 };
+        assert_eq!(n, expected, "{}", b.name);
+        let fresh = Account {
+            id: 7,
+            owner: "cy".into(),
+            ..existing
+        };
+        let n = conn
+            .execute(
+                Account::insert(&fresh)
+                    .on_conflict(Account::id)
+                    .do_nothing(),
+            )
+            .unwrap()
+            .rowcount();
+        assert_eq!(n, 1, "{}", b.name);
+        assert_eq!(balance_of(&mut conn, "ann"), 10, "{}", b.name);
     }
 }

@@ -51,9 +51,12 @@ pub use sql::{
     select, text,
 };
 pub use url::Url;
-pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
+pub use value::{ColumnType, EnumType, FromSql, RawRow, SqlEnum, SqlType, ToSql, Value};
 
 /// DDL text for a table, for inspection and snapshots.
 pub mod schema_sql {
-    pub use crate::render::{create_indexes, create_table, drop_table, index_name};
+    pub use crate::render::{
+        create_enum_type, create_indexes, create_table, drop_enum_type, drop_table, enum_types,
+        index_name,
+    };
 }

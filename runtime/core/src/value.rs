@@ -47,8 +47,11 @@ macro_rules! feature_types {
     };
 }
 pub(crate) use feature_types;
+mod sql_enum;
 #[doc(hidden)]
 pub mod temporal;
+
+pub use sql_enum::{EnumType, SqlEnum, decode_enum};
 
 /// A bound parameter or a dynamically decoded column value.
 #[derive(Clone, PartialEq)]
@@ -179,6 +182,10 @@ impl SqlType {
     pub const fn is_integer(self) -> bool {
         matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
     }
+    /// True for [`SqlType::Text`] (strings and text-stored enums).
+    pub const fn is_text(self) -> bool {
+        matches!(self, SqlType::Text)
+    }
 }
 
 /// A Rust type that can be the type of a column.
@@ -258,6 +265,9 @@ pub trait ColumnType: ToSql + FromSql {
     const NULLABLE: bool;
     /// The type with any `Option` removed.
     type Base: ColumnType;
+    /// The enum a `#[derive(SqlEnum)]` type stores (its labels and storage); `None` for
+    /// every other type.
+    const ENUM: Option<&'static EnumType> = None;
 }
 
 /// Turns a Rust value into a bound parameter.
@@ -522,6 +532,7 @@ impl<T: NonNullColumnType> ColumnType for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
     type Base = T;
+    const ENUM: Option<&'static EnumType> = T::ENUM;
 }
 
 impl ToSql for Value {

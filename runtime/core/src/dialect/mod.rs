@@ -285,6 +285,13 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
 
+    /// A query finding a type named `$1`/`?` in the current schema, for the databases with
+    /// enum types of their own (`#[sql_enum(postgres_type = …)]`); `None` where enums are
+    /// text columns.
+    fn has_enum_type_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether executing a single-row insert adds `RETURNING <key>` to learn the inserted
     /// autoincrement key, for a database without `last_insert_id` (PostgreSQL).
     fn returning_for_inserted_key(&self) -> bool {
@@ -326,9 +333,11 @@ pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::Real => "REAL".into(),
         SqlType::Double => "DOUBLE".into(),
         SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::Text => match col.max_length_value() {
-            Some(n) => format!("VARCHAR({n})").into(),
-            None => "TEXT".into(),
+        SqlType::Text => match (col.max_length_value(), col.enum_def()) {
+            (Some(n), _) => format!("VARCHAR({n})").into(),
+            // SQLAlchemy's non-native Enum: as long as the longest label.
+            (None, Some(e)) => format!("VARCHAR({})", e.max_label_len()).into(),
+            (None, None) => "TEXT".into(),
         },
         SqlType::Blob => "BLOB".into(),
         SqlType::Date => "DATE".into(),

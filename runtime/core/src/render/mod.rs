@@ -12,9 +12,11 @@
 
 mod compile;
 mod ddl;
+mod enum_ddl;
 pub(crate) mod query;
 
 pub use ddl::{create_indexes, create_table, drop_table, index_name};
+pub use enum_ddl::{create_enum_type, drop_enum_type, enum_types};
 
 use crate::dialect::{Dialect, Placeholder, UpsertStyle};
 use crate::error::Result;

@@ -471,13 +471,13 @@ pub trait Expression: Sized {
     /// The untyped expression.
     fn into_sql(self) -> SqlExpr;
 
-    /// `self = rhs`
+    /// `self = rhs`; `IS NULL` when `rhs` is `None` at run time, as SQLAlchemy does.
     fn eq<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Eq, rhs.into_expr())
+        equality(self.into_sql(), false, rhs.into_expr())
     }
-    /// `self != rhs`
+    /// `self != rhs`; `IS NOT NULL` when `rhs` is `None` at run time, as SQLAlchemy does.
     fn ne<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Ne, rhs.into_expr())
+        equality(self.into_sql(), true, rhs.into_expr())
     }
     /// `self < rhs`
     fn lt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
@@ -602,6 +602,25 @@ pub trait Expression: Sized {
     }
 }
 
+/// `left = right` (`!=` when `negated`), or `IS [NOT] NULL` when one side is a `NULL` value —
+/// whether `None` was written (`col == None`) or is the value of a variable at run time
+/// (`col == v`, `v: Option<T>`), as SQLAlchemy compiles both: `= NULL` would match nothing.
+/// The statement's shape then differs from run to run; the SQL cache renders the new shape.
+fn equality(left: SqlExpr, negated: bool, right: SqlExpr) -> Expr<bool> {
+    match (left, right) {
+        (expr, SqlExpr::Param(Value::Null)) | (SqlExpr::Param(Value::Null), expr) => {
+            Expr::new(SqlExpr::IsNull {
+                expr: Box::new(expr),
+                negated,
+            })
+        }
+        (left, right) => {
+            let op = if negated { BinOp::Ne } else { BinOp::Eq };
+            compare(left, op, right)
+        }
+    }
+}
+
 fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
     Expr::new(SqlExpr::binary(left, op, right))
 }
@@ -723,6 +742,19 @@ macro_rules! bind_as_expr {
 }
 
 bind_as_expr!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+
+// `#[derive(SqlEnum)]` writes the impls for the enum itself (a type of the user's crate);
+// these are the `Option` forms, which only this crate may write.
+impl<E: crate::value::SqlEnum + ColumnType<Base = E>> AsExpr<Option<E>> for Option<E> {
+    fn into_expr(self) -> SqlExpr {
+        SqlExpr::Param(self.to_value())
+    }
+}
+impl<E: crate::value::SqlEnum + ColumnType<Base = E>> AsExpr<Option<E>> for &Option<E> {
+    fn into_expr(self) -> SqlExpr {
+        SqlExpr::Param(self.to_value())
+    }
+}
 crate::value::feature_types!(bind_as_expr);
 
 impl<V: ColumnType<Base = String>> AsExpr<V> for &str {

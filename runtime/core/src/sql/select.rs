@@ -476,6 +476,21 @@ impl<V: ColumnType + FromRow> SelectItems for Expr<V> {
     }
 }
 
+/// A one-column select in a select list: a scalar subquery `(SELECT …) AS anon_1`, correlated
+/// to the enclosing query when it uses its tables. Its value is `NULL` when the subquery finds
+/// no row, so it decodes into an `Option` whatever its column's type (`nullable(…)` around it
+/// changes nothing and keeps the correlation).
+impl<R> SelectItems for Select<R>
+where
+    R: ColumnType,
+    R::Base: FromRow,
+{
+    type Row = Option<R::Base>;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(self.stmt))));
+    }
+}
+
 /// Every column of table `T`, decoded into a `T`: `quarry::all::<User>()`.
 pub struct All<T>(PhantomData<fn() -> T>);
 

@@ -1,0 +1,324 @@
+//! `#[derive(SqlEnum)]` columns and the richer column types, on every backend: enums stored
+//! as text (and as a PostgreSQL enum type), `Option<Enum>` with NULL, filters, select lists,
+//! `IN`, dynamic rows; the DDL each dialect gets; `serde_json::Value` as `JSONB` on PostgreSQL.
+
+mod support;
+
+use quarry::Row;
+use quarry::dialect::{Mysql, Postgres, Sqlite};
+use quarry::prelude::*;
+use quarry::schema_sql::{create_enum_type, create_table, drop_enum_type, enum_types};
+use support::{Backend, backends};
+
+mod model {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    /// Stored as its variant names, as written.
+    #[derive(SqlEnum, Debug, Clone, Copy, PartialEq)]
+    pub enum Shelf {
+        Fiction,
+        NonFiction,
+    }
+
+    #[derive(SqlEnum, Debug, Clone, Copy, PartialEq)]
+    #[sql_enum(rename_all = "snake_case")]
+    pub enum LoanStatus {
+        Active,
+        Returned,
+        LostForGood,
+        #[sql_enum(rename = "in-repair")]
+        InRepair,
+    }
+
+    /// A PostgreSQL enum type of its own; text elsewhere.
+    #[derive(SqlEnum, Debug, Clone, Copy, PartialEq)]
+    #[sql_enum(rename_all = "lowercase", postgres_type = "book_format")]
+    pub enum Format {
+        Hardcover,
+        Paperback,
+        Ebook,
+    }
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "loans", metadata = META)]
+    pub struct Loan {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(max_length = 40)]
+        pub borrower: String,
+        pub status: LoanStatus,
+        pub previous: Option<LoanStatus>,
+        #[column(max_length = 20)]
+        pub shelf: Shelf,
+        pub format: Format,
+        pub alternative: Option<Format>,
+    }
+}
+
+use model::{Format, Loan, LoanStatus, META, Shelf};
+
+fn loan(borrower: &str, status: LoanStatus, previous: Option<LoanStatus>) -> Loan {
+    Loan {
+        id: 0,
+        borrower: borrower.into(),
+        status,
+        previous,
+        shelf: Shelf::NonFiction,
+        format: Format::Paperback,
+        alternative: None,
+    }
+}
+
+fn setup(b: &Backend) -> Connection {
+    META.create_all(&b.engine).expect("create_all");
+    let mut conn = b.engine.connect().expect("connect");
+    conn.execute(insert!(Loan {
+        borrower: "ann",
+        status: LoanStatus::Active,
+        previous: None,
+        shelf: Shelf::Fiction,
+        format: Format::Hardcover,
+        alternative: Some(Format::Ebook)
+    }))
+    .expect("insert!");
+    conn.execute(Loan::insert(&loan(
+        "bob",
+        LoanStatus::LostForGood,
+        Some(LoanStatus::Active),
+    )))
+    .expect("Loan::insert");
+    conn.execute(Loan::insert(&loan(
+        "cy",
+        LoanStatus::InRepair,
+        Some(LoanStatus::Returned),
+    )))
+    .expect("Loan::insert");
+    conn
+}
+
+#[test]
+fn labels_follow_rename_all_and_rename() {
+    assert_eq!(LoanStatus::LostForGood.label(), "lost_for_good");
+    assert_eq!(LoanStatus::InRepair.label(), "in-repair");
+    assert_eq!(Shelf::NonFiction.label(), "NonFiction");
+    assert_eq!(Format::Ebook.label(), "ebook");
+    assert_eq!(
+        LoanStatus::from_label("returned"),
+        Some(LoanStatus::Returned)
+    );
+    assert_eq!(LoanStatus::from_label("Returned"), None);
+    assert_eq!(
+        <LoanStatus as quarry::SqlEnum>::TYPE.labels(),
+        &["active", "returned", "lost_for_good", "in-repair"]
+    );
+}
+
+#[test]
+fn enum_columns_round_trip_with_null_on_every_backend() {
+    for b in backends("enum_round_trip") {
+        let mut conn = setup(&b);
+        let all: Vec<Loan> = conn
+            .execute(select!(Loan ORDER BY Loan::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(all.len(), 3, "{}", b.name);
+        assert_eq!(all[0].status, LoanStatus::Active, "{}", b.name);
+        assert_eq!(all[0].previous, None, "{}", b.name);
+        assert_eq!(all[0].shelf, Shelf::Fiction, "{}", b.name);
+        assert_eq!(all[0].format, Format::Hardcover, "{}", b.name);
+        assert_eq!(all[0].alternative, Some(Format::Ebook), "{}", b.name);
+        assert_eq!(
+            all[1],
+            Loan {
+                id: all[1].id,
+                ..loan("bob", LoanStatus::LostForGood, Some(LoanStatus::Active))
+            },
+            "{}",
+            b.name
+        );
+        // Stored as the label: read back as text through a dynamic row.
+        let stored: String = conn
+            .execute(text("SELECT status FROM loans WHERE borrower = 'cy'"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(stored, "in-repair", "{}", b.name);
+        // And a dynamic row decodes the enum too.
+        let row: Row = conn
+            .execute(text(
+                "SELECT previous, status FROM loans WHERE borrower = 'bob'",
+            ))
+            .unwrap()
+            .one()
+            .unwrap();
+        assert_eq!(
+            row.get::<Option<LoanStatus>>("previous").unwrap(),
+            Some(LoanStatus::Active),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            row.get::<LoanStatus>("status").unwrap(),
+            LoanStatus::LostForGood
+        );
+    }
+}
+
+#[test]
+fn enum_columns_in_filters_select_lists_and_updates() {
+    for b in backends("enum_filters") {
+        let mut conn = setup(&b);
+        let lost = LoanStatus::LostForGood;
+        let who: Vec<String> = conn
+            .execute(select!(Loan::borrower FROM Loan WHERE Loan::status == lost))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(who, ["bob"], "{}", b.name);
+        // Option<Enum>: compared with Some(…), tested for NULL.
+        let had: Vec<String> = conn
+            .execute(select!(Loan::borrower FROM Loan
+                WHERE Loan::previous == Some(LoanStatus::Returned)))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(had, ["cy"], "{}", b.name);
+        let fresh: Vec<String> = conn
+            .execute(select!(Loan::borrower FROM Loan WHERE Loan::previous.is_null()))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(fresh, ["ann"], "{}", b.name);
+        // In a select list, nullable and not; IN a list of variants; a native-typed column.
+        let pairs: Vec<(LoanStatus, Option<LoanStatus>, Format)> = conn
+            .execute(select!(Loan::status, Loan::previous, Loan::format FROM Loan
+                WHERE Loan::status.in_([LoanStatus::Active, LoanStatus::InRepair])
+                ORDER BY Loan::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(
+            pairs,
+            [
+                (LoanStatus::Active, None, Format::Hardcover),
+                (
+                    LoanStatus::InRepair,
+                    Some(LoanStatus::Returned),
+                    Format::Paperback
+                )
+            ],
+            "{}",
+            b.name
+        );
+        let ebook_first: Vec<String> = conn
+            .execute(
+                select!(Loan::borrower FROM Loan WHERE Loan::alternative == Some(Format::Ebook)),
+            )
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(ebook_first, ["ann"], "{}", b.name);
+        // The builder form and update!.
+        conn.execute(
+            update!(Loan SET status = LoanStatus::Returned, previous = None
+            WHERE Loan::status == LoanStatus::Active),
+        )
+        .unwrap();
+        let returned = conn
+            .execute(
+                Loan::select()
+                    .filter(Loan::status.eq(LoanStatus::Returned))
+                    .filter(Loan::previous.is_null()),
+            )
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(returned.len(), 1, "{}", b.name);
+        assert_eq!(returned[0].borrower, "ann", "{}", b.name);
+        let n = conn
+            .execute(select!(count(Loan::id) FROM Loan WHERE Loan::status != LoanStatus::Returned))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(n, 2, "{}", b.name);
+    }
+}
+
+#[test]
+fn an_unknown_label_is_a_decode_error_naming_the_column_and_the_labels() {
+    for b in backends("enum_unknown_label") {
+        let mut conn = setup(&b);
+        conn.execute(text(
+            "UPDATE loans SET status = 'misplaced' WHERE borrower = 'ann'",
+        ))
+        .unwrap();
+        let err = conn
+            .execute(select!(Loan WHERE Loan::borrower == "ann"))
+            .and_then(|r| r.one())
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Decode(_)), "{}: {msg}", b.name);
+        assert!(msg.contains("\"status\""), "{}: {msg}", b.name);
+        assert!(msg.contains("LoanStatus"), "{}: {msg}", b.name);
+        assert!(msg.contains("\"misplaced\""), "{}: {msg}", b.name);
+        assert!(msg.contains("\"lost_for_good\""), "{}: {msg}", b.name);
+    }
+}
+
+#[test]
+fn enums_are_varchar_of_the_longest_label_or_a_postgres_type() {
+    let loans = Loan::table();
+    assert_eq!(
+        create_table(loans, &Sqlite).unwrap(),
+        "CREATE TABLE loans (\n\tid INTEGER NOT NULL, \n\tborrower VARCHAR(40) NOT NULL, \n\t\
+         status VARCHAR(13) NOT NULL, \n\tprevious VARCHAR(13), \n\tshelf VARCHAR(20) NOT NULL, \
+         \n\tformat VARCHAR(9) NOT NULL, \n\talternative VARCHAR(9), \n\tPRIMARY KEY (id)\n)"
+    );
+    let pg = create_table(loans, &Postgres).unwrap();
+    assert!(pg.contains("\n\tformat book_format NOT NULL, "), "{pg}");
+    assert!(pg.contains("\n\talternative book_format, "), "{pg}");
+    assert!(pg.contains("\n\tstatus VARCHAR(13) NOT NULL, "), "{pg}");
+    let my = create_table(loans, &Mysql).unwrap();
+    assert!(my.contains("\n\tformat VARCHAR(9) NOT NULL, "), "{my}");
+
+    let types = enum_types([loans], &Postgres);
+    assert_eq!(types.len(), 1);
+    assert_eq!(
+        create_enum_type(types[0], &Postgres),
+        "CREATE TYPE book_format AS ENUM ('hardcover', 'paperback', 'ebook')"
+    );
+    assert_eq!(drop_enum_type(types[0], &Postgres), "DROP TYPE book_format");
+    assert!(enum_types([loans], &Sqlite).is_empty());
+    assert!(enum_types([loans], &Mysql).is_empty());
+}
+
+#[test]
+fn create_all_creates_the_postgres_enum_type_and_drop_all_drops_it() {
+    for b in backends("enum_native") {
+        if !b.is_postgres() {
+            continue;
+        }
+        let mut conn = setup(&b);
+        let typ = "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+                   WHERE n.nspname = current_schema() AND typname = 'book_format'";
+        let udt: String = conn
+            .execute(text(
+                "SELECT udt_name FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = 'loans' \
+                 AND column_name = 'format'",
+            ))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(udt, "book_format");
+        assert_eq!(conn.execute(text(typ)).unwrap().all().unwrap().len(), 1);
+        // Idempotent: the type (and table) exist, nothing is created twice.
+        META.create_all(&b.engine).unwrap();
+        META.drop_all(&b.engine).unwrap();
+        assert_eq!(conn.execute(text(typ)).unwrap().all().unwrap().len(), 0);
+        META.drop_all(&b.engine).unwrap();
+    }
+}
