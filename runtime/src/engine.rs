@@ -3,8 +3,10 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use crate::connection::{self, Connection, IsolationLevel, State};
 use crate::dialect::Dialect;
@@ -12,7 +14,9 @@ use crate::driver::{self, Driver, DriverConnection, NativeConnection};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
 use crate::pool::{ConnectionInfo, Pool, PoolBuilder, PoolClass, PooledConnection};
 use crate::rows::Rows;
-use crate::sql::Statement;
+use crate::rules::routing::{self, Route};
+use crate::schema::FromRow;
+use crate::sql::{Compiled, Statement};
 use crate::transaction::EngineTransaction;
 use crate::url::Url;
 use crate::value::Value;
@@ -33,6 +37,9 @@ use crate::value::Value;
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Where this handle sends statements when the engine has replicas
+    /// ([`Engine::with_route`]).
+    route: Route,
 }
 
 struct Inner {
@@ -46,6 +53,55 @@ struct Inner {
     /// Under [`Strategy::ThreadLocal`]: each thread's shared connection, while any handle of
     /// it lives.
     local: Mutex<HashMap<ThreadId, Weak<Mutex<State>>>>,
+    /// Read replicas ([`EngineBuilder::replicas`]), each with a pool of its own.
+    replicas: Vec<Replica>,
+    /// Round robin over `replicas`.
+    next_replica: AtomicUsize,
+    /// How long a replica that failed stays out before it is tried again.
+    replica_retry_after: Duration,
+}
+
+/// One read replica: its URL, its own pool, and when it last failed.
+struct Replica {
+    url: Url,
+    pool: Pool,
+    failed: Mutex<Option<(Instant, String)>>,
+}
+
+impl Replica {
+    fn is_up(&self, retry_after: Duration) -> bool {
+        connection::lock(&self.failed)
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= retry_after)
+    }
+
+    fn failed(&self, error: &Error) {
+        tracing::warn!(target: "quarry::pool", replica = %self.url, %error, "replica failed; reads go elsewhere until it is retried");
+        *connection::lock(&self.failed) = Some((Instant::now(), error.to_string()));
+    }
+
+    fn served(&self) {
+        let mut failed = connection::lock(&self.failed);
+        if failed.is_some() {
+            *failed = None;
+        }
+    }
+}
+
+/// One member of an engine (the primary or a replica) as [`Engine::members`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberStatus {
+    /// The member's URL, password masked.
+    pub url: String,
+    /// True for the primary.
+    pub primary: bool,
+    /// False while a replica that failed is out of the rotation.
+    pub up: bool,
+    /// Why a replica is out: its last error.
+    pub last_error: Option<String>,
+    /// Its pool's counters.
+    pub pool: crate::pool::PoolStatus,
 }
 
 /// How connectionless executions find their connection (SQLAlchemy's `strategy`).
@@ -96,6 +152,8 @@ impl Engine {
             connect_args: Vec::new(),
             creator: None,
             strategy: Strategy::Plain,
+            replicas: Vec::new(),
+            replica_retry_after: Duration::from_secs(30),
         }
     }
 
@@ -110,7 +168,132 @@ impl Engine {
 
     #[track_caller]
     pub(crate) fn checkout(&self) -> Result<PooledConnection> {
+        if self.route == Route::Replica
+            && let Some(conn) = self.checkout_replica()
+        {
+            return Ok(conn);
+        }
         self.inner.pool.get()
+    }
+
+    /// A connection from the next replica that is up, round robin; a replica whose checkout
+    /// fails is taken out for `replica_retry_after`. `None` when none can serve.
+    fn checkout_replica(&self) -> Option<PooledConnection> {
+        let replicas = &self.inner.replicas;
+        let start = self.inner.next_replica.fetch_add(1, Ordering::Relaxed);
+        for i in 0..replicas.len() {
+            let replica = &replicas[(start + i) % replicas.len()];
+            if !replica.is_up(self.inner.replica_retry_after) {
+                continue;
+            }
+            match replica.pool.get() {
+                Ok(conn) => return Some(conn),
+                // Busy, not broken: try the next one.
+                Err(Error::PoolTimeout { .. }) => {}
+                Err(e) => replica.failed(&e),
+            }
+        }
+        None
+    }
+
+    /// Run a read on a replica: the next one up, round robin; one that fails to connect or
+    /// loses its connection is taken out and the read goes to the next, then to the primary,
+    /// so the caller sees no error from a replica that is down.
+    fn read_on_replica<R: FromRow>(&self, compiled: &Compiled) -> Result<Rows<R>> {
+        let replicas = &self.inner.replicas;
+        let start = self.inner.next_replica.fetch_add(1, Ordering::Relaxed);
+        for i in 0..replicas.len() {
+            let replica = &replicas[(start + i) % replicas.len()];
+            if !replica.is_up(self.inner.replica_retry_after) {
+                continue;
+            }
+            let pooled = match replica.pool.get() {
+                Ok(conn) => conn,
+                Err(Error::PoolTimeout { .. }) => continue,
+                Err(e) => {
+                    replica.failed(&e);
+                    continue;
+                }
+            };
+            let mut conn = Connection::new(self.with_route(Route::Replica), pooled);
+            match conn.run_compiled::<R>(compiled) {
+                Ok(rows) => {
+                    replica.served();
+                    return Ok(rows.owning(conn));
+                }
+                Err(e) if e.is_disconnect() => replica.failed(&e),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut conn = Connection::new(self.with_route(Route::Primary), self.inner.pool.get()?);
+        let rows = conn.run_compiled::<R>(compiled)?;
+        Ok(rows.owning(conn))
+    }
+
+    /// This engine, sending statements by `route`: [`Route::Primary`] for reads that must see
+    /// the latest writes or have side effects, [`Route::Replica`] to send everything,
+    /// connections included, to a replica (the primary when none is up), [`Route::Auto`] (the
+    /// default) to route by statement. A cheap handle on the same pools; without replicas
+    /// every route is the primary.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    /// use quarry::Route;
+    ///
+    /// let engine = Engine::builder("sqlite:///route_primary_doc.db")
+    ///     .replicas(["sqlite:///route_replica_doc.db"])
+    ///     .build()?;
+    /// let primary = engine.with_route(Route::Primary);
+    /// primary.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))?;
+    /// // Reads of `primary` see the primary's table; `engine` would read the replica.
+    /// let n: i64 = primary.execute(text("SELECT count(*) FROM t").columns::<i64>())?.scalar()?;
+    /// assert_eq!(n, 0);
+    /// # drop((engine, primary));
+    /// # std::fs::remove_file("route_primary_doc.db").ok();
+    /// # std::fs::remove_file("route_replica_doc.db").ok();
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn with_route(&self, route: Route) -> Engine {
+        Engine {
+            inner: Arc::clone(&self.inner),
+            route,
+        }
+    }
+
+    /// How this handle routes statements (see [`Engine::with_route`]).
+    pub fn route(&self) -> Route {
+        self.route
+    }
+
+    /// The primary and every replica: URL, whether it is in the rotation, its last error and
+    /// its pool's counters. The primary comes first.
+    pub fn members(&self) -> Vec<MemberStatus> {
+        let mut members = vec![MemberStatus {
+            url: self.inner.url.to_string(),
+            primary: true,
+            up: true,
+            last_error: None,
+            pool: self.inner.pool.status(),
+        }];
+        for replica in &self.inner.replicas {
+            members.push(MemberStatus {
+                url: replica.url.to_string(),
+                primary: false,
+                up: replica.is_up(self.inner.replica_retry_after),
+                last_error: connection::lock(&replica.failed)
+                    .as_ref()
+                    .map(|(_, e)| e.clone()),
+                pool: replica.pool.status(),
+            });
+        }
+        members
+    }
+
+    /// True when connectionless reads of this handle may go to a replica.
+    fn routes_reads(&self) -> bool {
+        !self.inner.replicas.is_empty()
+            && self.route != Route::Primary
+            && self.inner.strategy == Strategy::Plain
     }
 
     /// The connection connectionless executions use: under [`Strategy::ThreadLocal`] a handle
@@ -176,8 +359,22 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::connect`] and [`Connection::execute`].
+    ///
+    /// With replicas ([`EngineBuilder::replicas`]) a statement that only reads
+    /// ([`quarry_core::rules::routing::reads_only`]: a `SELECT` without a row lock, …) runs
+    /// on a replica, round robin; everything else on the primary. See
+    /// [`EngineBuilder::replicas`].
     #[track_caller]
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
+        if self.routes_reads() {
+            let compiled = stmt.compile_for_execution(self.dialect())?;
+            if self.route == Route::Replica || routing::reads_only(compiled.sql()) {
+                return self.read_on_replica(&compiled);
+            }
+            let mut conn = self.with_route(Route::Primary).connect()?;
+            let rows = conn.run_compiled::<S::Row>(&compiled)?;
+            return Ok(rows.owning(conn));
+        }
         let mut conn = self.contextual_connect()?;
         let rows = conn.execute(stmt)?;
         Ok(rows.owning(conn))
@@ -330,9 +527,13 @@ impl Engine {
     /// a new, empty database.
     pub fn dispose(&self) {
         self.inner.pool.dispose();
+        for replica in &self.inner.replicas {
+            replica.pool.dispose();
+        }
     }
 
-    /// The pool's counters: size, idle, checked out, overflow.
+    /// The primary's pool counters: size, idle, checked out, overflow ([`Engine::members`]
+    /// has every replica's too).
     pub fn pool_status(&self) -> crate::pool::PoolStatus {
         self.inner.pool.status()
     }
@@ -428,6 +629,8 @@ pub struct EngineBuilder {
     connect_args: Vec<(String, String)>,
     creator: Option<Creator>,
     strategy: Strategy,
+    replicas: Vec<String>,
+    replica_retry_after: Duration,
 }
 
 impl fmt::Debug for EngineBuilder {
@@ -439,6 +642,14 @@ impl fmt::Debug for EngineBuilder {
             .field("isolation_level", &self.isolation_level)
             .field("creator", &self.creator.is_some())
             .field("strategy", &self.strategy)
+            .field(
+                "replicas",
+                &self
+                    .replicas
+                    .iter()
+                    .map(|u| Url::parse(u).map(|u| u.to_string()).ok())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -474,6 +685,52 @@ impl EngineBuilder {
     /// default) or [`Strategy::ThreadLocal`].
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Read replicas of the primary: statements that only read, run outside a transaction
+    /// ([`Engine::execute`], implicit execution through bound metadata), go to one of them,
+    /// round robin; writes, DDL, row locks (`FOR UPDATE`), every explicit
+    /// [`Engine::connect`], [`Engine::begin`], [`Engine::transaction`], the [`crate::Session`]
+    /// and the thread-local strategy go to the primary, so a unit of work reads its own writes.
+    /// [`Engine::with_route`] forces either. Each replica has a pool of its own with the
+    /// engine's pool settings and the same driver arguments; one that fails to connect or
+    /// loses its connection is taken out of the rotation for
+    /// [`EngineBuilder::replica_retry_after`] and the read goes to the next, then to the
+    /// primary — the caller sees no error. [`Engine::members`] shows each one.
+    ///
+    /// Replication is asynchronous on most setups: a read right after a write outside a
+    /// transaction may not see it on a replica yet; read through
+    /// `engine.with_route(Route::Primary)` where that matters.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = Engine::builder("sqlite:///replicas_primary_doc.db")
+    ///     .replicas(["sqlite:///replicas_replica_doc.db"])
+    ///     .build()?;
+    /// engine.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))?; // DDL: the primary
+    /// // A read: the replica, which has no table `t`.
+    /// assert!(engine.execute(text("SELECT x FROM t")).is_err());
+    /// assert_eq!(engine.members().len(), 2);
+    /// # drop(engine);
+    /// # std::fs::remove_file("replicas_primary_doc.db").ok();
+    /// # std::fs::remove_file("replicas_replica_doc.db").ok();
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn replicas<I>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.replicas.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// How long a replica that failed stays out of the rotation before it is tried again.
+    /// Default 30 s.
+    pub fn replica_retry_after(mut self, after: Duration) -> Self {
+        self.replica_retry_after = after;
         self
     }
 
@@ -531,8 +788,8 @@ impl EngineBuilder {
     /// settings that cannot work.
     pub fn build(self) -> Result<Engine> {
         let mut url = Url::parse(&self.url)?;
-        for (key, value) in self.connect_args {
-            url.set_query_arg(key, value);
+        for (key, value) in &self.connect_args {
+            url.set_query_arg(key.clone(), value.clone());
         }
         let base: Arc<dyn Driver> = driver::for_url(&url)?;
         let dialect = base.dialect();
@@ -549,7 +806,7 @@ impl EngineBuilder {
             Arc::new(Configured {
                 base,
                 creator: self.creator,
-                init,
+                init: init.clone(),
             })
         } else {
             base
@@ -566,6 +823,47 @@ impl EngineBuilder {
             None if memory => PoolClass::SingletonThread,
             None => PoolClass::Queue,
         };
+        let mut replicas = Vec::with_capacity(self.replicas.len());
+        for replica in &self.replicas {
+            let mut replica_url = Url::parse(replica)?;
+            for (key, value) in &self.connect_args {
+                replica_url.set_query_arg(key.clone(), value.clone());
+            }
+            let replica_driver = driver::for_url(&replica_url)?;
+            if replica_driver.dialect().name() != dialect.name() {
+                return Err(Error::config(format!(
+                    "replica {replica_url} speaks {}, the primary {url} speaks {}: replicas \
+                     must be of the primary's database",
+                    replica_driver.dialect().name(),
+                    dialect.name()
+                )));
+            }
+            let replica_class = match self.pool.chosen_class() {
+                Some(class) => class,
+                None if replica_driver.each_connection_is_a_new_database() => {
+                    PoolClass::SingletonThread
+                }
+                None => PoolClass::Queue,
+            };
+            let replica_driver: Arc<dyn Driver> = if init.is_empty() {
+                replica_driver
+            } else {
+                Arc::new(Configured {
+                    base: replica_driver,
+                    creator: None,
+                    init: init.clone(),
+                })
+            };
+            replicas.push(Replica {
+                url: replica_url,
+                pool: self
+                    .pool
+                    .clone()
+                    .poolclass(replica_class)
+                    .build(replica_driver)?,
+                failed: Mutex::new(None),
+            });
+        }
         let pool = self.pool.poolclass(class).build(driver)?;
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -577,7 +875,11 @@ impl EngineBuilder {
                 isolation_level: self.isolation_level,
                 strategy: self.strategy,
                 local: Mutex::new(HashMap::new()),
+                replicas,
+                next_replica: AtomicUsize::new(0),
+                replica_retry_after: self.replica_retry_after,
             }),
+            route: Route::Auto,
         })
     }
 }

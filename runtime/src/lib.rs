@@ -7,7 +7,9 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 // The core's modules under the names this crate's code has always used (`crate::sql::…`).
-use quarry_core::{dialect, error, isolation, key, render, scalar, schema, sink, sql, url, value};
+use quarry_core::{
+    dialect, error, isolation, key, render, rules, scalar, schema, sink, sql, url, value,
+};
 // Names the engine's code and docs say as `crate::Error` & co.
 #[allow(unused_imports)]
 use quarry_core::{ColumnDef, DEFAULT_METADATA, Error, IsolationLevel, MetaData, Row, Statement};
@@ -26,7 +28,7 @@ mod transaction;
 pub use bind::{BoundMetaData, Execute};
 pub use connection::{Connection, ExecutionOptions};
 pub use ddl::{MetaDataDdl, TableDdl};
-pub use engine::{Engine, EngineBuilder, RawConnection, Strategy, create_engine};
+pub use engine::{Engine, EngineBuilder, MemberStatus, RawConnection, Strategy, create_engine};
 pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
 pub use rows::Rows;
 pub use session::{Added, Session, SessionBuilder, SessionMaker, sessionmaker};

@@ -85,6 +85,16 @@ fn unavailable(backend: &str, reason: String) {
     eprintln!("skipping the {backend} backend: {reason}");
 }
 
+/// Skip a test that needs a topology of `cargo xtask db cluster start` (a hot standby,
+/// pgbouncer, Galera) when it is not running — except with `QUARRY_CLUSTER=1` (set by
+/// `cargo xtask test --cluster`, which starts them), where it fails the test.
+pub fn cluster_unavailable(what: &str, reason: String) {
+    if std::env::var("QUARRY_CLUSTER").is_ok_and(|v| v == "1" || v == "true") {
+        panic!("QUARRY_CLUSTER=1 and the {what} is unavailable: {reason}");
+    }
+    eprintln!("skipping (the {what} runs only with `cargo xtask db cluster start`): {reason}");
+}
+
 fn unique(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);

@@ -6,7 +6,8 @@
 //! - `test`: the test command of README.md (`cargo test --workspace`), after reporting which
 //!   database servers are up and enabling PostgreSQL's prepared transactions (a fresh server
 //!   has them off; the two-phase tests need them). With `CI=true` a server that is down is a
-//!   failure.
+//!   failure. `test --cluster` (what `ci` runs) first starts the topologies of `db cluster
+//!   start` and sets `QUARRY_CLUSTER=1`, so the suites that use them fail instead of skipping.
 //! - `db [status|start]`: the local PostgreSQL and MariaDB servers; `db cluster
 //!   [status|start|stop]`: the topologies past one server (`cluster.rs`).
 //! - `bless`: re-record trybuild `.stderr` files and insta snapshots; review the diff after.
@@ -123,7 +124,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 fn ci() -> Result<()> {
     start_servers()?;
-    test(&[])?;
+    test(&["--cluster"])?;
     examples()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
@@ -256,6 +257,17 @@ fn run_example(
 }
 
 fn test(extra: &[&str]) -> Result<()> {
+    // `--cluster`: start the topologies past one server first (a hot standby, pgbouncer,
+    // Galera) and make the suites that use them fail, not skip, when one is missing.
+    let (cluster, extra): (Vec<&str>, Vec<&str>) = extra.iter().partition(|a| **a == "--cluster");
+    if !cluster.is_empty() {
+        let began = Instant::now();
+        cluster::start().context("starting the cluster topologies (--cluster)")?;
+        eprintln!(
+            "cluster topologies up in {:.1} s",
+            began.elapsed().as_secs_f64()
+        );
+    }
     let down = status();
     if in_ci() && !down.is_empty() {
         bail!("CI=true and these servers are down: {}", down.join(", "));
@@ -271,8 +283,13 @@ fn test(extra: &[&str]) -> Result<()> {
         eprintln!("could not enable PostgreSQL prepared transactions: {e:#}");
     }
     let mut args = vec!["test", "--workspace", "--all-features"];
-    args.extend_from_slice(extra);
-    cargo(&args)?;
+    args.extend_from_slice(&extra);
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(&args);
+    if !cluster.is_empty() {
+        cmd.env("QUARRY_CLUSTER", "1");
+    }
+    run(&mut cmd)?;
     // Compiler messages depend on the features in the build: UI tests use the defaults.
     cargo(&["test", "-p", "quarry", "--test", "ui"])
 }

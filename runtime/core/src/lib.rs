@@ -39,6 +39,7 @@ pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
+pub use rules::routing::Route;
 pub use scalar::FirstColumn;
 pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, TableDef,

@@ -6,5 +6,6 @@
 //! one follow the same rules without copying them.
 
 pub mod flush;
+pub mod routing;
 pub mod transaction;
 pub mod unit;
