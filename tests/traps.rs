@@ -38,9 +38,20 @@ mod model {
         pub account_id: i64,
         pub amount: i64,
     }
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "nodes", metadata = META)]
+    pub struct Node {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Node::id)]
+        pub parent_id: Option<i64>,
+        #[column(max_length = 20)]
+        pub name: String,
+    }
 }
 
-use model::{Account, META, Txn};
+use model::{Account, META, Node, Txn};
 
 fn setup(b: &Backend) -> Connection {
     META.create_all(&b.engine).expect("create_all");
@@ -617,5 +628,77 @@ fn do_nothing_rowcount_is_zero_on_a_conflict_except_on_mysql() {
             .rowcount();
         assert_eq!(n, 1, "{}", b.name);
         assert_eq!(balance_of(&mut conn, "ann"), 10, "{}", b.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the Session's flush order
+
+#[test]
+fn deleting_and_adding_the_same_key_in_one_flush_updates_the_row() {
+    for b in backends("row_switch") {
+        let mut conn = setup(&b);
+        let mut session = Session::new(&b.engine);
+        let ann: Account = session.get::<Account>(1).unwrap().expect("ann");
+        session.delete(&ann);
+        session.add(Account {
+            id: 1,
+            owner: "ann again".into(),
+            balance: 99,
+            nickname: None,
+        });
+        session
+            .flush()
+            .expect("a row switch is an UPDATE, not a DELETE and an INSERT");
+        let again: Account = session.get::<Account>(1).unwrap().expect("the new row");
+        assert_eq!(again.owner, "ann again", "{}", b.name);
+        session.commit().unwrap();
+        let rows: Vec<Account> = conn
+            .execute(select!(Account ORDER BY Account::id))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(rows.len(), 2, "{}", b.name);
+        assert_eq!(
+            rows[0],
+            Account {
+                id: 1,
+                owner: "ann again".into(),
+                balance: 99,
+                nickname: None
+            },
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn deleting_a_parent_and_its_child_of_one_table_deletes_the_child_first() {
+    for b in backends("self_reference_delete") {
+        let mut conn = setup(&b);
+        for (id, parent_id, name) in [(1, None, "root"), (2, Some(1), "leaf"), (3, None, "other")] {
+            conn.execute(Node::insert(&Node {
+                id,
+                parent_id,
+                name: name.into(),
+            }))
+            .unwrap();
+        }
+        let mut session = Session::new(&b.engine);
+        let root: Node = session.get::<Node>(1).unwrap().expect("root");
+        let leaf: Node = session.get::<Node>(2).unwrap().expect("leaf");
+        // The parent is queued first.
+        session.delete(&root);
+        session.delete(&leaf);
+        session
+            .commit()
+            .expect("children are deleted before their parents");
+        let left: Vec<String> = conn
+            .execute(select!(Node::name FROM Node))
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(left, ["other"], "{}", b.name);
     }
 }
