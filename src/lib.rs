@@ -137,6 +137,9 @@ pub mod dialect {
 
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
+    /// `.get(key)` / `.get_text(key)` on JSON columns.
+    #[cfg(feature = "serde_json")]
+    pub use quarry_core::sql::JsonExpression;
     pub use quarry_core::{
         Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, Insert, MetaData,
         Row, Select, SqlEnum, Table, Update, Upsert, all, excluded, exists, func, nullable, select,

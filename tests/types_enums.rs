@@ -322,3 +322,118 @@ fn create_all_creates_the_postgres_enum_type_and_drop_all_drops_it() {
         META.drop_all(&b.engine).unwrap();
     }
 }
+
+#[cfg(feature = "serde_json")]
+mod json {
+    use super::support::backends;
+    use quarry::dialect::{Mysql, Postgres, Sqlite};
+    use quarry::prelude::*;
+    use quarry::schema_sql::create_table;
+    use serde_json::json;
+
+    static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "docs", metadata = META)]
+    struct Doc {
+        #[column(primary_key)]
+        id: i64,
+        body: serde_json::Value,
+        extra: Option<serde_json::Value>,
+    }
+
+    #[test]
+    fn json_is_jsonb_on_postgres() {
+        let pg = create_table(Doc::table(), &Postgres).unwrap();
+        assert!(pg.contains("\n\tbody JSONB NOT NULL, "), "{pg}");
+        assert!(pg.contains("\n\textra JSONB, "), "{pg}");
+        let my = create_table(Doc::table(), &Mysql).unwrap();
+        assert!(my.contains("\n\tbody JSON NOT NULL, "), "{my}");
+    }
+
+    #[test]
+    fn element_access_compiles_as_sqlalchemy_does() {
+        let stmt = select!(Doc::body.get("tags"), Doc::body.get(0) FROM Doc
+            WHERE Doc::body.get_text("kind") == "memo");
+        let pg = stmt.compile(&Postgres).unwrap();
+        assert_eq!(
+            pg.sql(),
+            "SELECT docs.body -> $1 AS anon_1, docs.body -> $2::INTEGER AS anon_2 FROM docs \
+             WHERE (docs.body ->> $3) = $4"
+        );
+        assert_eq!(
+            format!("{:?}", pg.params()),
+            r#"["tags", 0, "kind", "memo"]"#
+        );
+        let my = stmt.compile(&Mysql).unwrap();
+        assert_eq!(
+            my.sql(),
+            "SELECT JSON_EXTRACT(docs.body, ?) AS anon_1, JSON_EXTRACT(docs.body, ?) AS anon_2 \
+             FROM docs WHERE JSON_UNQUOTE(JSON_EXTRACT(docs.body, ?)) = ?"
+        );
+        assert_eq!(
+            format!("{:?}", my.params()),
+            r#"["$.\"tags\"", "$[0]", "$.\"kind\"", "memo"]"#
+        );
+        let lite = stmt.compile(&Sqlite).unwrap();
+        assert_eq!(
+            lite.sql(),
+            "SELECT JSON_QUOTE(JSON_EXTRACT(docs.body, ?)) AS anon_1, \
+             JSON_QUOTE(JSON_EXTRACT(docs.body, ?)) AS anon_2 FROM docs \
+             WHERE JSON_EXTRACT(docs.body, ?) = ?"
+        );
+    }
+
+    #[test]
+    fn json_round_trips_and_elements_are_read_on_every_backend() {
+        for b in backends("json_access") {
+            META.create_all(&b.engine).unwrap();
+            let mut conn = b.engine.connect().unwrap();
+            let memo = json!({"kind": "memo", "tags": ["a", "b"], "n": 3});
+            conn.execute(insert!(Doc {
+                body: memo.clone(),
+                extra: None
+            }))
+            .unwrap();
+            conn.execute(insert!(Doc {
+                body: json!({"kind": "note", "tags": []}),
+                extra: Some(json!([1, 2]))
+            }))
+            .unwrap();
+            let memos: Vec<Doc> = conn
+                .execute(select!(Doc WHERE Doc::body.get_text("kind") == "memo"))
+                .unwrap()
+                .all()
+                .unwrap();
+            assert_eq!(memos.len(), 1, "{}", b.name);
+            assert_eq!(memos[0].body, memo, "{}", b.name);
+            assert_eq!(memos[0].extra, None, "{}", b.name);
+            let tags: Vec<Option<serde_json::Value>> = conn
+                .execute(select!(Doc::body.get("tags") FROM Doc ORDER BY Doc::id))
+                .unwrap()
+                .all()
+                .unwrap();
+            assert_eq!(
+                tags,
+                [Some(json!(["a", "b"])), Some(json!([]))],
+                "{}",
+                b.name
+            );
+            let second: Option<String> = conn
+                .execute(select!(Doc::body.get("tags").get_text(1) FROM Doc WHERE Doc::id == 1))
+                .unwrap()
+                .scalar()
+                .unwrap();
+            assert_eq!(second.as_deref(), Some("b"), "{}", b.name);
+            if b.is_postgres() {
+                // JSONB has `=`: a document equals the one bound (plain JSON had none).
+                let found: Vec<i64> = conn
+                    .execute(select!(Doc::id FROM Doc WHERE Doc::body == memo))
+                    .unwrap()
+                    .all()
+                    .unwrap();
+                assert_eq!(found, [1]);
+            }
+        }
+    }
+}

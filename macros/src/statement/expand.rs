@@ -38,8 +38,14 @@ impl Writer<'_> {
                 let args = self.all(args)?;
                 let method = &call.method;
                 let turbofish = &call.turbofish;
+                // JSON element access lives on a trait of its own (cargo feature serde_json).
+                let owner = if method == "get" || method == "get_text" {
+                    quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
+                } else {
+                    quote_spanned!(method.span()=> ::quarry::Expression)
+                };
                 quote_spanned! {method.span()=>
-                    ::quarry::Expression::#method #turbofish(#receiver #(, #args)*)
+                    #owner::#method #turbofish(#receiver #(, #args)*)
                 }
             }
             Sql::Call {

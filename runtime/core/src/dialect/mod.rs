@@ -285,6 +285,12 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
 
+    /// How a JSON document's element is read (SQLAlchemy's `col["key"]`): the default is
+    /// SQLite's `JSON_QUOTE(JSON_EXTRACT(doc, path))`.
+    fn json_access(&self) -> JsonAccess {
+        JsonAccess::ExtractQuote
+    }
+
     /// A query finding a type named `$1`/`?` in the current schema, for the databases with
     /// enum types of their own (`#[sql_enum(postgres_type = …)]`); `None` where enums are
     /// text columns.
@@ -319,6 +325,18 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     fn reset_isolation_sql(&self) -> &'static [&'static str] {
         &[]
     }
+}
+
+/// How a dialect reads an element of a JSON document; see [`Dialect::json_access`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonAccess {
+    /// PostgreSQL: `doc -> key`, `doc ->> key`.
+    Operators,
+    /// MySQL: `JSON_EXTRACT(doc, path)`, as text `JSON_UNQUOTE(JSON_EXTRACT(doc, path))`.
+    ExtractUnquote,
+    /// SQLite: `JSON_QUOTE(JSON_EXTRACT(doc, path))`, as text `JSON_EXTRACT(doc, path)`.
+    ExtractQuote,
 }
 
 /// The ANSI spelling of a column's type.

@@ -69,6 +69,10 @@ impl Dialect for Mysql {
         Ok(super::ansi_type(col))
     }
 
+    fn json_access(&self) -> super::JsonAccess {
+        super::JsonAccess::ExtractUnquote
+    }
+
     fn autoincrement_suffix(&self) -> &'static str {
         " AUTO_INCREMENT"
     }

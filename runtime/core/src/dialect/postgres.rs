@@ -75,6 +75,10 @@ impl Dialect for Postgres {
         Ok(super::ansi_type(col))
     }
 
+    fn json_access(&self) -> super::JsonAccess {
+        super::JsonAccess::Operators
+    }
+
     fn has_enum_type_sql(&self) -> Option<&'static str> {
         Some(
             "SELECT t.typname FROM pg_catalog.pg_type t \

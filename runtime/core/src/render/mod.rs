@@ -339,6 +339,9 @@ impl<'d> Renderer<'d> {
                 self.push(")");
             }
             SqlExpr::Star => self.push("*"),
+            SqlExpr::JsonGet { expr, key, as_text } => {
+                self.json_get(expr, key, *as_text, against)?;
+            }
             SqlExpr::Excluded { table, index } => {
                 let column = table.columns()[*index].name();
                 match self.dialect.upsert_style() {
@@ -352,6 +355,59 @@ impl<'d> Renderer<'d> {
                         self.push(")");
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// `doc -> $1` / `doc ->> $1` (PostgreSQL, parenthesized inside another operator, as
+    /// SQLAlchemy writes it), else the dialect's `JSON_EXTRACT` form with a JSON path.
+    fn json_get(
+        &mut self,
+        doc: &SqlExpr,
+        key: &crate::sql::JsonKey,
+        as_text: bool,
+        against: Against,
+    ) -> Result<()> {
+        use crate::dialect::JsonAccess;
+        use crate::sql::JsonKey;
+        let path = || Value::Text(key.path());
+        match self.dialect.json_access() {
+            JsonAccess::Operators => self.wrap(against != Against::Top, |this| {
+                this.expr_in(doc, Against::Grouped)?;
+                this.push(if as_text { " ->> " } else { " -> " });
+                match key {
+                    JsonKey::Field(k) => this.param(Value::Text(k.clone())),
+                    // Typed, as SQLAlchemy's asyncpg dialect binds it: the server would take
+                    // an untyped parameter for a member name.
+                    JsonKey::Index(i) => {
+                        this.param(Value::I64(*i));
+                        this.push("::INTEGER");
+                    }
+                }
+                Ok(())
+            })?,
+            JsonAccess::ExtractUnquote => {
+                self.push(if as_text {
+                    "JSON_UNQUOTE(JSON_EXTRACT("
+                } else {
+                    "JSON_EXTRACT("
+                });
+                self.expr(doc)?;
+                self.push(", ");
+                self.param(path());
+                self.push(if as_text { "))" } else { ")" });
+            }
+            JsonAccess::ExtractQuote => {
+                self.push(if as_text {
+                    "JSON_EXTRACT("
+                } else {
+                    "JSON_QUOTE(JSON_EXTRACT("
+                });
+                self.expr(doc)?;
+                self.push(", ");
+                self.param(path());
+                self.push(if as_text { ")" } else { "))" });
             }
         }
         Ok(())

@@ -189,6 +189,16 @@ pub enum SqlExpr {
     /// A mistake found while the expression was built (a subquery's column that it does not
     /// select), reported with this message when the statement compiles.
     Invalid(std::sync::Arc<str>),
+    /// A JSON document's element: `expr -> key` (`->>` when `as_text`) on PostgreSQL,
+    /// `JSON_EXTRACT(expr, path)` elsewhere.
+    JsonGet {
+        /// The document.
+        expr: Box<SqlExpr>,
+        /// The member or index.
+        key: super::JsonKey,
+        /// The element as text, not JSON.
+        as_text: bool,
+    },
     /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
     Excluded {
         /// The table inserted into.
@@ -259,6 +269,13 @@ impl fmt::Debug for SqlExpr {
             SqlExpr::Invalid(message) => write!(f, "<invalid: {message}>"),
             SqlExpr::Excluded { table, index } => {
                 write!(f, "excluded.{}", table.columns()[*index].name())
+            }
+            SqlExpr::JsonGet { expr, key, as_text } => {
+                write!(
+                    f,
+                    "{expr:?} {} {key:?}",
+                    if *as_text { "->>" } else { "->" }
+                )
             }
         }
     }
@@ -343,7 +360,9 @@ impl SqlExpr {
                 l.for_each_table(f);
                 r.for_each_table(f);
             }
-            SqlExpr::Not(e) | SqlExpr::Neg(e) => e.for_each_table(f),
+            SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::JsonGet { expr: e, .. } => {
+                e.for_each_table(f)
+            }
             SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => expr.for_each_table(f),
             SqlExpr::Like { expr, pattern, .. } => {
                 expr.for_each_table(f);

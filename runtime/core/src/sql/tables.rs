@@ -35,7 +35,10 @@ impl SqlExpr {
                 l.collect_tables(out);
                 r.collect_tables(out);
             }
-            SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::IsNull { expr: e, .. } => {
+            SqlExpr::Not(e)
+            | SqlExpr::Neg(e)
+            | SqlExpr::IsNull { expr: e, .. }
+            | SqlExpr::JsonGet { expr: e, .. } => {
                 e.collect_tables(out);
             }
             SqlExpr::Like { expr, pattern, .. } => {
