@@ -137,6 +137,8 @@ pub mod dialect {
 
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
+    /// `.contains(…)` / `.any(…)` on array columns.
+    pub use quarry_core::ArrayExpression;
     /// `.get(key)` / `.get_text(key)` on JSON columns.
     #[cfg(feature = "serde_json")]
     pub use quarry_core::sql::JsonExpression;

@@ -437,3 +437,123 @@ mod json {
         }
     }
 }
+
+mod arrays {
+    use super::support::backends;
+    use quarry::dialect::{Mysql, Postgres, Sqlite};
+    use quarry::prelude::*;
+    use quarry::schema_sql::create_table;
+
+    static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "articles", metadata = META)]
+    struct Article {
+        #[column(primary_key)]
+        id: i64,
+        tags: Vec<String>,
+        scores: Option<Vec<i64>>,
+        weights: Vec<f64>,
+        flags: Vec<bool>,
+        small: Vec<i32>,
+    }
+
+    fn article(id: i64, tags: &[&str], scores: Option<Vec<i64>>) -> Article {
+        Article {
+            id,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            scores,
+            weights: vec![0.5, -1.25],
+            flags: vec![true, false],
+            small: vec![],
+        }
+    }
+
+    #[test]
+    fn arrays_are_postgres_columns_and_unsupported_elsewhere() {
+        let pg = create_table(Article::table(), &Postgres).unwrap();
+        assert!(pg.contains("\n\ttags TEXT[] NOT NULL, "), "{pg}");
+        assert!(pg.contains("\n\tscores BIGINT[], "), "{pg}");
+        assert!(
+            pg.contains("\n\tweights DOUBLE PRECISION[] NOT NULL, "),
+            "{pg}"
+        );
+        assert!(pg.contains("\n\tflags BOOLEAN[] NOT NULL, "), "{pg}");
+        for err in [
+            create_table(Article::table(), &Sqlite).unwrap_err(),
+            create_table(Article::table(), &Mysql).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+            assert!(err.to_string().contains("\"tags\""), "{err}");
+        }
+        let stmt = select!(Article::id FROM Article
+            WHERE Article::tags.contains(vec!["db".to_owned()]) && Article::small.any(3));
+        assert_eq!(
+            stmt.compile(&Postgres).unwrap().sql(),
+            "SELECT articles.id FROM articles WHERE articles.tags @> $1 AND $2 = ANY (articles.small)"
+        );
+        let err = stmt.compile(&Mysql).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    }
+
+    #[test]
+    fn arrays_round_trip_and_filter_on_postgres() {
+        for b in backends("arrays") {
+            if !b.is_postgres() {
+                let err = META.create_all(&b.engine).unwrap_err();
+                assert!(
+                    matches!(err, Error::Unsupported { .. }),
+                    "{}: {err}",
+                    b.name
+                );
+                continue;
+            }
+            META.create_all(&b.engine).unwrap();
+            let mut conn = b.engine.connect().unwrap();
+            let rows = [
+                article(1, &["rust", "db"], Some(vec![3, 5])),
+                article(2, &["db"], None),
+                article(3, &[], Some(vec![])),
+            ];
+            for row in &rows {
+                conn.execute(Article::insert(row)).unwrap();
+            }
+            let back: Vec<Article> = conn
+                .execute(select!(Article ORDER BY Article::id))
+                .unwrap()
+                .all()
+                .unwrap();
+            assert_eq!(back, rows);
+            let db = vec!["db".to_owned()];
+            let tagged: Vec<i64> = conn
+                .execute(select!(Article::id FROM Article
+                    WHERE Article::tags.contains(db) ORDER BY Article::id))
+                .unwrap()
+                .all()
+                .unwrap();
+            assert_eq!(tagged, [1, 2]);
+            let rust: Vec<i64> = conn
+                .execute(select!(Article::id FROM Article WHERE Article::tags.any("rust")))
+                .unwrap()
+                .all()
+                .unwrap();
+            assert_eq!(rust, [1]);
+            let scored: Option<Vec<i64>> = conn
+                .execute(select!(Article::scores FROM Article WHERE Article::id == 2))
+                .unwrap()
+                .scalar()
+                .unwrap();
+            assert_eq!(scored, None);
+            // A dynamic row sees the array as a value.
+            let row = conn
+                .execute(text("SELECT tags FROM articles WHERE id = 1"))
+                .unwrap()
+                .one()
+                .unwrap();
+            assert_eq!(
+                row.get::<Vec<String>>("tags").unwrap(),
+                ["rust".to_owned(), "db".to_owned()]
+            );
+        }
+    }
+}

@@ -41,6 +41,9 @@ impl Writer<'_> {
                 // JSON element access lives on a trait of its own (cargo feature serde_json).
                 let owner = if method == "get" || method == "get_text" {
                     quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
+                } else if method == "contains" || method == "any" {
+                    // So are the operators of PostgreSQL arrays.
+                    quote_spanned!(method.span()=> ::quarry::ArrayExpression)
                 } else {
                     quote_spanned!(method.span()=> ::quarry::Expression)
                 };

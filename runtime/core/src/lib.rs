@@ -52,7 +52,10 @@ pub use sql::{
     select, text,
 };
 pub use url::Url;
-pub use value::{ColumnType, EnumType, FromSql, RawRow, SqlEnum, SqlType, ToSql, Value};
+pub use value::{
+    ArrayElement, ArrayExpression, ColumnType, EnumType, FromSql, RawRow, SqlEnum, SqlType, ToSql,
+    Value,
+};
 
 /// DDL text for a table, for inspection and snapshots.
 pub mod schema_sql {

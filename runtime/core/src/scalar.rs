@@ -59,6 +59,7 @@ macro_rules! itself {
 }
 itself!(i16, i32, i64, f32, f64, bool, String, Vec<u8>, Value);
 crate::value::feature_types!(itself);
+crate::value::array_types!(itself);
 
 macro_rules! tuple_first {
     ($first:ident $($rest:ident)*) => {

@@ -48,6 +48,7 @@ scalar_rows!(
     crate::value::Value
 );
 crate::value::feature_types!(scalar_rows);
+crate::value::array_types!(scalar_rows);
 
 /// `None` when every column of the value is `NULL`: a nullable column, or the table on the
 /// right of a `LEFT OUTER JOIN` that found no row.

@@ -47,10 +47,13 @@ macro_rules! feature_types {
     };
 }
 pub(crate) use feature_types;
+mod array;
 mod sql_enum;
 #[doc(hidden)]
 pub mod temporal;
 
+pub(crate) use array::array_types;
+pub use array::{ArrayElement, ArrayExpression};
 pub use sql_enum::{EnumType, SqlEnum, decode_enum};
 
 /// A bound parameter or a dynamically decoded column value.
@@ -89,6 +92,8 @@ pub enum Value {
     Json(String),
     /// An exact decimal number, as its text (`-12.340`).
     Decimal(String),
+    /// A PostgreSQL array (one dimension) of values of one kind.
+    Array(Vec<Value>),
 }
 
 impl fmt::Debug for Value {
@@ -116,6 +121,7 @@ impl fmt::Debug for Value {
             Value::Uuid(u) => write!(f, "{}", temporal::Hyphenated(u)),
             Value::Json(j) => write!(f, "{j}"),
             Value::Decimal(d) => f.write_str(d),
+            Value::Array(items) => f.debug_list().entries(items).finish(),
         }
     }
 }
@@ -137,6 +143,7 @@ impl Value {
             Value::Uuid(_) => "a UUID",
             Value::Json(_) => "JSON",
             Value::Decimal(_) => "a decimal",
+            Value::Array(_) => "an array",
         }
     }
 }
@@ -175,6 +182,9 @@ pub enum SqlType {
     Json,
     /// `NUMERIC`: an exact decimal.
     Decimal,
+    /// A PostgreSQL array of the element type, `BIGINT[]` (`Vec<i64>`); other databases have
+    /// none ([`crate::Error::Unsupported`] in their DDL).
+    Array(&'static SqlType),
 }
 
 impl SqlType {
@@ -253,7 +263,9 @@ impl SqlType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of a column",
     label = "unsupported column type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, #[derive(SqlEnum)] enums, \
+            PostgreSQL arrays (Vec<i16>, Vec<i32>, Vec<i64>, Vec<f32>, Vec<f64>, Vec<bool>, \
+            Vec<String>), and Option of each",
     note = "with cargo features: chrono (NaiveDate, NaiveTime, NaiveDateTime, DateTime<Utc>, \
             DateTime<FixedOffset>), time (Date, Time, PrimitiveDateTime, OffsetDateTime), \
             uuid (Uuid), serde_json (Value), rust_decimal (Decimal)"
@@ -336,6 +348,15 @@ pub trait RawRow {
     /// Column `idx` as decimal text (default: a decimal, integer or text value).
     fn get_decimal(&self, idx: usize) -> Result<Option<String>> {
         temporal::decimal_from(self, idx)
+    }
+    /// Column `idx` as the elements of an array (default: an array value, which only the
+    /// PostgreSQL driver produces).
+    fn get_array(&self, idx: usize) -> Result<Option<Vec<Value>>> {
+        match self.get_value(idx)? {
+            Value::Null => Ok(None),
+            Value::Array(items) => Ok(Some(items)),
+            other => Err(DecodeError::new(self.name(idx), "an array", other.kind_name()).into()),
+        }
     }
     /// Column `idx` as JSON text (default: a JSON or text value, or a number as its text).
     fn get_json(&self, idx: usize) -> Result<Option<String>> {

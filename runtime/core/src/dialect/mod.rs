@@ -20,7 +20,7 @@ pub use mysql::Mysql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::SqlType;
 
@@ -232,7 +232,7 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`Error::Config`] when the column cannot be created on this database as declared.
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
-        let _ = table;
+        no_arrays(self, table, col)?;
         Ok(ansi_type(col))
     }
 
@@ -284,6 +284,12 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
+
+    /// Whether the database has array columns (`Vec<T>`: PostgreSQL); without them their DDL
+    /// and operators are [`Error::Unsupported`].
+    fn has_arrays(&self) -> bool {
+        false
+    }
 
     /// How a JSON document's element is read (SQLAlchemy's `col["key"]`): the default is
     /// SQLite's `JSON_QUOTE(JSON_EXTRACT(doc, path))`.
@@ -339,6 +345,28 @@ pub enum JsonAccess {
     ExtractQuote,
 }
 
+/// [`Error::Unsupported`] for an array column on a dialect without arrays, naming the column.
+pub(crate) fn no_arrays<D: Dialect + ?Sized>(
+    dialect: &D,
+    table: &TableDef,
+    col: &ColumnDef,
+) -> Result<()> {
+    if matches!(col.sql_type(), SqlType::Array(_))
+        && col.custom_type_name().is_none()
+        && !dialect.has_arrays()
+    {
+        return Err(Error::Unsupported {
+            feature: format!(
+                "the array column \"{}\" of table \"{}\" (Vec<T> columns are PostgreSQL's)",
+                col.name(),
+                table.name()
+            ),
+            dialect: dialect.name(),
+        });
+    }
+    Ok(())
+}
+
 /// The ANSI spelling of a column's type.
 pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
     if let Some(custom) = col.custom_type_name() {
@@ -366,6 +394,11 @@ pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::Uuid => "CHAR(32)".into(),
         SqlType::Json => "JSON".into(),
         SqlType::Decimal => "NUMERIC".into(),
+        // PostgreSQL's spelling; the other dialects refuse arrays before (`no_arrays`).
+        SqlType::Array(element) => {
+            let element = ColumnDef::new("", "", *element, false);
+            format!("{}[]", ansi_type(&element)).into()
+        }
     }
 }
 

@@ -41,6 +41,7 @@ impl Dialect for Mysql {
     }
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        super::no_arrays(self, table, col)?;
         if col.custom_type_name().is_none() {
             match col.sql_type() {
                 // MySQL's REAL is a double unless REAL_AS_FLOAT is set; FLOAT is single precision.

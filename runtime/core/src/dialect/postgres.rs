@@ -63,6 +63,7 @@ impl Dialect for Postgres {
                 (SqlType::Integer, true) => return Ok("SERIAL".into()),
                 (SqlType::BigInt, true) => return Ok("BIGSERIAL".into()),
                 (SqlType::Double, _) => return Ok("DOUBLE PRECISION".into()),
+                (SqlType::Array(SqlType::Double), _) => return Ok("DOUBLE PRECISION[]".into()),
                 (SqlType::Blob, _) => return Ok("BYTEA".into()),
                 (SqlType::Uuid, _) => return Ok("UUID".into()),
                 // JSONB has equality, indexes and containment; plain JSON has no `=` at all.
@@ -73,6 +74,10 @@ impl Dialect for Postgres {
             }
         }
         Ok(super::ansi_type(col))
+    }
+
+    fn has_arrays(&self) -> bool {
+        true
     }
 
     fn json_access(&self) -> super::JsonAccess {

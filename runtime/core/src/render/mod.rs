@@ -332,6 +332,13 @@ impl<'d> Renderer<'d> {
                 query::subquery(self, select)?;
                 self.push(")");
             }
+            SqlExpr::Function { name: "ANY", args } => {
+                // `value = ANY (array)`, PostgreSQL's array membership.
+                self.arrays("ANY (array)")?;
+                self.push("ANY (");
+                self.list(args)?;
+                self.push(")");
+            }
             SqlExpr::Function { name, args } => {
                 self.push(name);
                 self.push("(");
@@ -413,8 +420,22 @@ impl<'d> Renderer<'d> {
         Ok(())
     }
 
+    /// [`crate::Error::Unsupported`] for `feature` where the dialect has no arrays.
+    fn arrays(&self, feature: &str) -> Result<()> {
+        if self.dialect.has_arrays() {
+            return Ok(());
+        }
+        Err(crate::Error::Unsupported {
+            feature: feature.to_owned(),
+            dialect: self.dialect.name(),
+        })
+    }
+
     fn binary(&mut self, l: &SqlExpr, op: BinOp, r: &SqlExpr, against: Against) -> Result<()> {
         let kind = OpKind::Bin(op);
+        if op == BinOp::Contains {
+            self.arrays("array containment (@>)")?;
+        }
         if op == BinOp::Concat && self.dialect.concat_function() {
             // `concat(a, b, c)` for a chain, as SQLAlchemy writes it on MySQL; still an operator
             // for grouping (`SET name=(concat(…))`).

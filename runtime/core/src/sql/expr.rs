@@ -47,6 +47,8 @@ pub enum BinOp {
     Rem,
     /// String concatenation: `||` (`concat(a, b)` on MySQL).
     Concat,
+    /// PostgreSQL array containment: `@>` (every element of the right is in the left).
+    Contains,
 }
 
 impl BinOp {
@@ -67,6 +69,7 @@ impl BinOp {
             BinOp::Div | BinOp::IntDiv => "/",
             BinOp::Rem => "%",
             BinOp::Concat => "||",
+            BinOp::Contains => "@>",
         }
     }
 
@@ -94,7 +97,8 @@ impl BinOp {
             | BinOp::Le
             | BinOp::Gt
             | BinOp::Ge
-            | BinOp::Concat => 5,
+            | BinOp::Concat
+            | BinOp::Contains => 5,
             BinOp::Add | BinOp::Sub => 7,
             BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Rem => 8,
         }
@@ -775,6 +779,7 @@ impl<E: crate::value::SqlEnum + ColumnType<Base = E>> AsExpr<Option<E>> for &Opt
     }
 }
 crate::value::feature_types!(bind_as_expr);
+crate::value::array_types!(bind_as_expr);
 
 impl<V: ColumnType<Base = String>> AsExpr<V> for &str {
     fn into_expr(self) -> SqlExpr {

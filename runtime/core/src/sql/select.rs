@@ -635,6 +635,7 @@ macro_rules! nullable_base {
 }
 nullable_base!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 crate::value::feature_types!(nullable_base);
+crate::value::array_types!(nullable_base);
 
 macro_rules! tuple_items {
     ($($name:ident)+) => {

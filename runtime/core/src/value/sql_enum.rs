@@ -63,6 +63,8 @@ impl EnumType {
 /// ```
 /// use quarry::prelude::*;
 ///
+/// static META: MetaData = MetaData::new();
+///
 /// #[derive(SqlEnum, Debug, Clone, Copy, PartialEq)]
 /// #[sql_enum(rename_all = "snake_case")]
 /// enum LoanStatus {
@@ -72,6 +74,7 @@ impl EnumType {
 /// }
 ///
 /// #[derive(Table, Debug, PartialEq)]
+/// #[table(metadata = META)]
 /// struct Loan {
 ///     #[column(primary_key)]
 ///     id: i64,
@@ -81,7 +84,7 @@ impl EnumType {
 ///
 /// assert_eq!(LoanStatus::LostForGood.label(), "lost_for_good");
 /// let engine = create_engine("sqlite://")?;
-/// quarry::DEFAULT_METADATA.create_all(&engine)?;
+/// META.create_all(&engine)?;
 /// let mut conn = engine.connect()?;
 /// conn.execute(insert!(Loan { status: LoanStatus::Active, previous: None }))?;
 /// let active: Vec<Loan> = conn
