@@ -495,6 +495,14 @@ fn a_none_variable_compiles_to_is_null_and_a_value_to_a_parameter() {
             )
         );
     }
+    // The call site keeps both shapes: alternating renders each once.
+    let mut cache = None;
+    for nick in [None, Some("a".to_owned()), None, Some("b".to_owned()), None] {
+        let stmt = select!(Account::owner FROM Account WHERE Account::nickname == nick);
+        stmt.compile(&Postgres).unwrap();
+        cache = stmt.sql_cache();
+    }
+    assert_eq!(cache.expect("a cache").renders(), 2);
     let not: Option<String> = None;
     let c = select!(Account::owner FROM Account WHERE Account::nickname != not)
         .compile(&Postgres)
