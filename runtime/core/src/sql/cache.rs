@@ -77,7 +77,8 @@ impl SqlCache {
         self.renders.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text kept under `key`, if any.
+    /// The text kept under `key`, if any (the first shape).
+    #[cfg(test)]
     pub(crate) fn get(&'static self, key: Key) -> Option<&'static str> {
         let mut slot = &self.head;
         loop {
@@ -137,6 +138,7 @@ impl SqlCache {
 
     /// Keep `sql` under `key` unless a text is kept there already (a thread that lost a race
     /// to store the same key stored the same text).
+    #[cfg(test)]
     pub(crate) fn store(&self, key: Key, sql: &str) {
         let mut slot = &self.head;
         loop {
