@@ -139,6 +139,7 @@ pub mod dialect {
 pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.
     pub use quarry_core::ArrayExpression;
+    pub use quarry_core::RetryPolicy;
     /// `.get(key)` / `.get_text(key)` on JSON columns.
     #[cfg(feature = "serde_json")]
     pub use quarry_core::sql::JsonExpression;

@@ -21,6 +21,7 @@ mod connection;
 mod ddl;
 mod engine;
 pub mod pool;
+mod retry;
 mod rows;
 mod session;
 mod transaction;

@@ -77,6 +77,16 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// A transaction run with retries (`Engine::transaction_with_retry`) failed with a
+    /// retryable error on its last allowed attempt: `last` is that error.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// How many times the transaction ran.
+        attempts: u32,
+        /// The error of the last attempt.
+        last: Box<Error>,
+    },
+
     /// Implicit execution (`stmt.execute()`, `META.create_all(None)`) found no engine: the
     /// tables' `MetaData` is not bound (SQLAlchemy's `UnboundExecutionError`), or the tables
     /// of one statement are bound to different engines. Names the tables and how to bind them.
@@ -117,10 +127,12 @@ impl Error {
         matches!(self, Error::Database(e) if e.kind.is_retryable())
     }
 
-    /// The database error, if this is one.
+    /// The database error, if this is one (for [`Error::RetriesExhausted`], the last
+    /// attempt's).
     pub fn as_database(&self) -> Option<&DatabaseError> {
         match self {
             Error::Database(e) => Some(e),
+            Error::RetriesExhausted { last, .. } => last.as_database(),
             _ => None,
         }
     }

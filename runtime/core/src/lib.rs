@@ -39,6 +39,7 @@ pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
 pub use render::Renderer;
 pub use row::{ColumnIndex, Row};
+pub use rules::retry::RetryPolicy;
 pub use rules::routing::Route;
 pub use scalar::FirstColumn;
 pub use schema::{
