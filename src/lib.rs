@@ -44,7 +44,14 @@
 //! Column attributes: `primary_key` (a single integer primary key is autoincrement unless
 //! `autoincrement = false`; a key of any other type never is), `name = "…"`, `unique`, `index`, `max_length = N` (`VARCHAR(N)`),
 //! `references = Table::column`, `default = <literal>` (server default), `sql_type = "…"`.
-//! `Option<T>` fields are nullable.
+//! `Option<T>` fields are nullable. `insert!(T { … })` leaving out a `NOT NULL` column without
+//! a default is a compile error listing the columns.
+//!
+//! `#[derive(SqlEnum)]` on an enum of unit variants makes it a column type ([`SqlEnum`]):
+//! stored as its labels (`#[sql_enum(rename_all = "snake_case")]`, a variant's
+//! `#[sql_enum(rename = "…")]`), or as a PostgreSQL enum type (`postgres_type = "name"`).
+//! PostgreSQL arrays are `Vec<T>` columns ([`ArrayExpression`]); JSON columns have
+//! `.get(key)` / `.get_text(key)` (`sql::JsonExpression`, cargo feature `serde_json`).
 //!
 //! ## Statements
 //!
