@@ -195,3 +195,124 @@ fn other_errors_are_not_retried() {
         );
     }
 }
+
+/// The MariaDB Galera cluster of `cargo xtask db cluster start` (ports 3307-3309, or
+/// `QUARRY_GALERA_URLS`): skipped when it is not running, unless `QUARRY_CLUSTER=1`.
+fn galera_nodes() -> Option<Vec<String>> {
+    let urls: Vec<String> = std::env::var("QUARRY_GALERA_URLS")
+        .unwrap_or_else(|_| {
+            "mysql://root@127.0.0.1:3307/test,mysql://root@127.0.0.1:3308/test".into()
+        })
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let reachable = urls.len() >= 2
+        && urls.iter().all(|u| {
+            Engine::builder(u.as_str())
+                .pool_size(1)
+                .build()
+                .and_then(|e| e.connect().map(drop))
+                .is_ok()
+        });
+    if reachable {
+        return Some(urls);
+    }
+    if std::env::var("QUARRY_CLUSTER").is_ok_and(|v| v == "1") {
+        panic!("QUARRY_CLUSTER=1 and the Galera cluster is not reachable at {urls:?}");
+    }
+    eprintln!("skipping the Galera test: the cluster is not reachable at {urls:?}");
+    None
+}
+
+/// `url` with its database replaced by `db`.
+fn on_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
+    format!("{base}/{db}")
+}
+
+/// Two Galera nodes updating one row: the transaction certified second is aborted at
+/// `COMMIT` with a retryable error, and `transaction_with_retry` across the nodes ends with
+/// the exact total.
+#[test]
+fn galera_commit_conflicts_are_retryable_and_retried() {
+    let Some(urls) = galera_nodes() else { return };
+    let db = format!("q_types_galera_{}", std::process::id());
+    let admin = Engine::builder(urls[0].as_str()).build().unwrap();
+    let mut conn = admin.connect().unwrap();
+    conn.execute(text(format!("CREATE DATABASE {db}"))).unwrap();
+    let nodes: Vec<Engine> = urls
+        .iter()
+        .map(|u| Engine::builder(on_database(u, &db)).build().unwrap())
+        .collect();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        nodes[0]
+            .execute(text(
+                "CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
+            ))
+            .unwrap();
+        nodes[0]
+            .execute(text("INSERT INTO counters (id, n) VALUES (1, 0)"))
+            .unwrap();
+        // Let the row reach the second node.
+        std::thread::sleep(Duration::from_millis(300));
+
+        // A conflict produced for real: node 0's open transaction loses to node 1's commit.
+        let mut first = nodes[0].connect().unwrap();
+        let mut tx = first.begin().unwrap();
+        tx.execute(text("UPDATE counters SET n = n + 10 WHERE id = 1"))
+            .unwrap();
+        nodes[1]
+            .execute(text("UPDATE counters SET n = n + 100 WHERE id = 1"))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let err = match tx.commit() {
+            Err(e) => e,
+            Ok(()) => panic!("the second commit of one row on two nodes was certified"),
+        };
+        drop(first);
+        assert!(err.is_retryable(), "{err}");
+        let kind = err.as_database().map(DatabaseError::kind);
+        assert!(
+            matches!(
+                kind,
+                Some(DatabaseErrorKind::Deadlock | DatabaseErrorKind::ClusterConflict)
+            ),
+            "{err}"
+        );
+
+        // Threads on both nodes: every increment lands once.
+        let runs = AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for t in 0..THREADS {
+                let engine = &nodes[t % nodes.len()];
+                let runs = &runs;
+                s.spawn(move || {
+                    for _ in 0..INCREMENTS {
+                        engine
+                            .transaction_with_retry(patient(), |conn| {
+                                runs.fetch_add(1, Ordering::Relaxed);
+                                conn.execute(text("UPDATE counters SET n = n + 1 WHERE id = 1"))?;
+                                std::thread::sleep(Duration::from_millis(10));
+                                Ok(())
+                            })
+                            .expect("every increment lands in the end");
+                    }
+                });
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let n: i64 = nodes[1]
+            .execute(text("SELECT n FROM counters WHERE id = 1"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(n, 100 + (THREADS * INCREMENTS) as i64);
+    }));
+    for node in &nodes {
+        node.dispose();
+    }
+    let _ = conn.execute(text(format!("DROP DATABASE IF EXISTS {db}")));
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}

@@ -170,9 +170,11 @@ pub enum DatabaseErrorKind {
     /// A lock could not be had in time (or at once, with `NOWAIT`): PostgreSQL `55P03`,
     /// MySQL/MariaDB `1205` / `3572`, SQLite `SQLITE_BUSY` / `SQLITE_LOCKED`.
     LockTimeout,
-    /// A Galera cluster node aborted the transaction because it conflicted with one
-    /// committed on another node, or the node is not ready (`WSREP` in the message,
-    /// MariaDB `1213` / `1180` / `1047`). Running the transaction again may succeed.
+    /// A Galera cluster node refused the transaction with a `WSREP` error: a conflict with a
+    /// transaction of another node, or a node not ready for it (MariaDB `1213` / `1180` /
+    /// `1047` whose message names `WSREP`). A certification conflict found at `COMMIT` is
+    /// reported by MariaDB as a plain deadlock (`1213`, [`Deadlock`](Self::Deadlock)).
+    /// Running the transaction again may succeed.
     ClusterConflict,
     /// Anything else.
     Other,
