@@ -594,6 +594,17 @@ fn variables_named_like_keywords_work_in_limit_and_offset() {
         .all()
         .unwrap();
         assert_eq!(above, ["bob"], "{}", b.name);
+        // After an operator, too, the name is the variable's.
+        let offset: i64 = 15;
+        let bare: Vec<String> = conn
+            .execute(
+                select!(Account::owner FROM Account WHERE Account::balance > offset
+                && offset < Account::balance),
+            )
+            .unwrap()
+            .all()
+            .unwrap();
+        assert_eq!(bare, ["bob"], "{}", b.name);
     }
 }
 

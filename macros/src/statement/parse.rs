@@ -64,16 +64,18 @@ fn split_clauses(all: TokenStream) -> (TokenStream, Vec<Clause>) {
     let mut clauses: Vec<Clause> = Vec::new();
     // After `::` or `.` an identifier is a column or method (`User::order`), never a keyword;
     // nor is one followed by a lone `=` (`SET order = 2`), nor one right after a keyword that
-    // needs an expression (`LIMIT per_page OFFSET offset`: a variable named `offset`).
+    // needs an expression (`LIMIT per_page OFFSET offset`: a variable named `offset`) or an
+    // operator (`User::id > offset`).
     let mut after_path_sep = false;
     let mut after_expression_keyword = false;
+    let mut after_operator = false;
     let mut tokens = all.into_iter().peekable();
     while let Some(tt) = tokens.next() {
         let assigned = matches!(
             tokens.peek(),
             Some(TokenTree::Punct(p)) if p.as_char() == '=' && p.spacing() == Spacing::Alone
         );
-        let keyword = if after_path_sep || assigned || after_expression_keyword {
+        let keyword = if after_path_sep || assigned || after_expression_keyword || after_operator {
             None
         } else {
             keyword_of(&tt)
@@ -81,6 +83,8 @@ fn split_clauses(all: TokenStream) -> (TokenStream, Vec<Clause>) {
         after_expression_keyword = keyword.as_ref().is_some_and(|k| {
             EXPRESSION_KEYWORDS.contains(&k.to_string().to_ascii_uppercase().as_str())
         });
+        // An operand follows an operator: `User::id > offset` compares with a variable.
+        after_operator = matches!(&tt, TokenTree::Punct(p) if "<>=!+-*/%&|^".contains(p.as_char()));
         after_path_sep =
             matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
         match keyword {
