@@ -506,6 +506,11 @@ mod arrays {
                     "{}: {err}",
                     b.name
                 );
+                let err = b
+                    .engine
+                    .execute(text("SELECT :a").bind("a", vec![1_i64, 2]))
+                    .unwrap_err();
+                assert!(err.to_string().contains("no arrays"), "{}: {err}", b.name);
                 continue;
             }
             META.create_all(&b.engine).unwrap();

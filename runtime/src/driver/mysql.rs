@@ -496,6 +496,9 @@ fn to_mysql(v: &Value) -> Result<mysql::Value, String> {
         }
         // The dialect stores UUIDs as CHAR(32), as SQLAlchemy does.
         Value::Uuid(u) => mysql::Value::Bytes(temporal::uuid_hex(u).into_bytes()),
+        Value::Array(_) => {
+            return Err("MySQL has no arrays: Vec<T> values bind on PostgreSQL only".into());
+        }
         other => return Err(format!("the MySQL driver cannot bind {other:?}")),
     })
 }

@@ -276,6 +276,11 @@ impl rusqlite::ToSql for Bind<'_> {
                     temporal::uuid_hex(u),
                 )));
             }
+            Value::Array(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite has no arrays: Vec<T> values bind on PostgreSQL only".into(),
+                ));
+            }
             other => {
                 return Err(rusqlite::Error::ToSqlConversionFailure(
                     format!("the SQLite driver cannot bind {other:?}").into(),
