@@ -155,7 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     META.create_all(&engine)?;
 
     println!("\ninserts in a transaction:");
-    engine.transaction(|conn| {
+    engine.transaction(|conn| -> quarry::Result<()> {
         for name in ["ed", "wendy", "mary"] {
             conn.execute(insert!(User { name }))?;
         }

@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // with engine.begin() as connection: … — a connection and a transaction in one.
     println!("\nengine.transaction(|conn| …): commit on Ok, rollback on Err");
-    engine.transaction(|conn| {
+    engine.transaction(|conn| -> quarry::Result<()> {
         conn.execute(insert!(User { name: "mary" }))?;
         Ok(())
     })?;

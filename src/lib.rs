@@ -44,7 +44,14 @@
 //! Column attributes: `primary_key` (a single integer primary key is autoincrement unless
 //! `autoincrement = false`; a key of any other type never is), `name = "…"`, `unique`, `index`, `max_length = N` (`VARCHAR(N)`),
 //! `references = Table::column`, `default = <literal>` (server default), `sql_type = "…"`.
-//! `Option<T>` fields are nullable.
+//! `Option<T>` fields are nullable. `insert!(T { … })` leaving out a `NOT NULL` column without
+//! a default is a compile error listing the columns.
+//!
+//! `#[derive(SqlEnum)]` on an enum of unit variants makes it a column type ([`SqlEnum`]):
+//! stored as its labels (`#[sql_enum(rename_all = "snake_case")]`, a variant's
+//! `#[sql_enum(rename = "…")]`), or as a PostgreSQL enum type (`postgres_type = "name"`).
+//! PostgreSQL arrays are `Vec<T>` columns ([`ArrayExpression`]); JSON columns have
+//! `.get(key)` / `.get_text(key)` (`sql::JsonExpression`, cargo feature `serde_json`).
 //!
 //! ## Statements
 //!
@@ -125,7 +132,7 @@
 #![warn(missing_docs)]
 
 pub use quarry_core::*;
-pub use quarry_macros::{Table, delete, insert, select, update};
+pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
 pub use quarry_runtime::*;
 
 /// SQL dialects (from `quarry-core`: pure, no I/O) and the registry through which third-party
@@ -137,11 +144,18 @@ pub mod dialect {
 
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
+    /// `.contains(…)` / `.any(…)` on array columns.
+    pub use quarry_core::ArrayExpression;
+    pub use quarry_core::RetryPolicy;
+    /// `.get(key)` / `.get_text(key)` on JSON columns.
+    #[cfg(feature = "serde_json")]
+    pub use quarry_core::sql::JsonExpression;
     pub use quarry_core::{
         Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, Insert, MetaData,
-        Row, Select, Table, Update, Upsert, all, excluded, exists, func, nullable, select, text,
+        Row, Select, SqlEnum, Table, Update, Upsert, all, excluded, exists, func, nullable, select,
+        text,
     };
-    pub use quarry_macros::{Table, delete, insert, select, update};
+    pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
     pub use quarry_runtime::{
         BoundMetaData, Connection, Engine, Execute, MetaDataDdl, PoolClass, Rows, Session,
         Strategy, TableDdl, create_engine, sessionmaker,

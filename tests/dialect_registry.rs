@@ -127,7 +127,7 @@ fn register_counting(name: &str, inner_url: &str) -> Arc<AtomicUsize> {
 /// Create, fill, query and drop a table through `engine`.
 fn round_trip(engine: &Engine) -> quarry::Result<Vec<String>> {
     META.create_all(engine)?;
-    engine.transaction(|conn| {
+    engine.transaction(|conn| -> quarry::Result<()> {
         for name in ["ed", "wendy"] {
             conn.execute(insert!(User { name }))?;
         }

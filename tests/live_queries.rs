@@ -176,7 +176,7 @@ fn subqueries_exists_and_unions() {
         .unwrap();
         assert_eq!(silent, ["mary"]);
 
-        let counts: Vec<(String, i64)> = conn
+        let counts: Vec<(String, Option<i64>)> = conn
         .execute(select!(User::name,
             select!(count(Post::id) FROM Post WHERE Post::user_id == User::id) FROM User ORDER BY User::id))
         .unwrap()
@@ -184,7 +184,11 @@ fn subqueries_exists_and_unions() {
         .unwrap();
         assert_eq!(
             counts,
-            [("ed".into(), 2), ("wendy".into(), 1), ("mary".into(), 0)]
+            [
+                ("ed".into(), Some(2)),
+                ("wendy".into(), Some(1)),
+                ("mary".into(), Some(0))
+            ]
         );
 
         let newest: String = conn

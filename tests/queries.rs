@@ -190,7 +190,8 @@ fn exists_is_correlated_to_the_enclosing_query() {
 
 #[test]
 fn scalar_subqueries() {
-    let per_user: Select<(String, i64)> = select!(User::name,
+    // A scalar subquery is NULL when it finds no row: its item is an Option.
+    let per_user: Select<(String, Option<i64>)> = select!(User::name,
         select!(count(Post::id) FROM Post WHERE Post::user_id == User::id) FROM User);
     check("scalar_subquery_item", per_user);
     check(

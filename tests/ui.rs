@@ -19,6 +19,7 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/table/*.rs");
+    t.compile_fail("tests/ui/sql_enum/*.rs");
     t.compile_fail("tests/ui/select/*.rs");
     t.compile_fail("tests/ui/insert/*.rs");
     t.compile_fail("tests/ui/update/*.rs");

@@ -5,6 +5,7 @@
 //! the span of the user's token), and expand to calls into `::quarry::__private`.
 
 mod ctxt;
+mod sql_enum;
 mod statement;
 mod table;
 
@@ -14,6 +15,12 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Table, attributes(table, column))]
 pub fn derive_table(input: TokenStream) -> TokenStream {
     table::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
+}
+
+/// `#[derive(SqlEnum)]`: see the `quarry` crate.
+#[proc_macro_derive(SqlEnum, attributes(sql_enum))]
+pub fn derive_sql_enum(input: TokenStream) -> TokenStream {
+    sql_enum::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
 }
 
 /// `select!(…)`: see the `quarry` crate.

@@ -311,6 +311,43 @@ impl Connection {
         Ok(Transaction::new(self, kind))
     }
 
+    /// Run `f` in a transaction on this connection: commit if it returns `Ok`, roll back if
+    /// it returns `Err` (or panics). Inside an open transaction this nests as
+    /// [`Connection::begin`] does. `E` is any error a [`quarry::Error`](crate::Error) converts
+    /// into.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(text("CREATE TABLE t (x INTEGER)"))?;
+    /// let failed = conn.transaction(|tx| -> quarry::Result<()> {
+    ///     tx.execute(text("INSERT INTO t VALUES (1)"))?;
+    ///     Err(Error::config("changed my mind"))
+    /// });
+    /// assert!(failed.is_err());
+    /// let n: i64 = conn.execute(text("SELECT count(*) FROM t"))?.scalar()?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `f`'s error (after the rollback), or a database error from `BEGIN` / `COMMIT`
+    /// converted into `E`.
+    pub fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let mut tx = self.begin()?;
+        let value = f(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
     /// Begin a nested transaction: `SAVEPOINT`. Its commit is `RELEASE SAVEPOINT`, its
     /// rollback `ROLLBACK TO SAVEPOINT`, which undoes only what ran since the savepoint and
     /// leaves the enclosing transaction active. With no transaction open this begins one.

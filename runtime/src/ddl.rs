@@ -8,7 +8,7 @@ use crate::render;
 use crate::schema::{MetaData, TableDef};
 use crate::sql::Compiled;
 use crate::sql::DefinedTable;
-use crate::value::Value;
+use crate::value::{EnumType, Value};
 
 /// DDL for a whole [`MetaData`]: `create_all`, `drop_all`. Implemented for `MetaData`; in the
 /// prelude.
@@ -50,14 +50,15 @@ impl MetaDataDdl for MetaData {
         let declared = self.tables();
         let defined = self.defined_tables();
         in_transaction(&engine, |conn| {
-            for table in declared
+            let tables: Vec<&TableDef> = declared
                 .into_iter()
                 .chain(defined.iter().map(|t| &**t))
-                .rev()
-            {
+                .collect();
+            for table in tables.iter().rev() {
                 drop_if_present(conn, table)?;
             }
-            Ok(())
+            // PostgreSQL enum types after the tables using them, as SQLAlchemy does.
+            drop_enum_types(conn, tables)
         })
     }
 }
@@ -133,6 +134,7 @@ fn create_if_missing(conn: &mut Connection, table: &TableDef) -> Result<()> {
     if has_table(conn, table)? {
         return Ok(());
     }
+    create_enum_types(conn, table)?;
     let dialect = conn.engine().dialect();
     conn.run_sql(&render::create_table(table, dialect)?)?;
     for index in render::create_indexes(table, dialect) {
@@ -147,4 +149,36 @@ fn drop_if_present(conn: &mut Connection, table: &TableDef) -> Result<()> {
     }
     let sql = render::drop_table(table, conn.engine().dialect());
     conn.run_sql(&sql)
+}
+
+/// Whether the PostgreSQL enum type `e` exists in the current schema.
+fn has_enum_type(conn: &mut Connection, e: &EnumType) -> Result<bool> {
+    let Some(sql) = conn.engine().dialect().has_enum_type_sql() else {
+        return Ok(false);
+    };
+    let name = e.native_name().unwrap_or(e.rust_name()).to_owned();
+    let query = Compiled::new(sql.to_owned(), vec![Value::Text(name)]);
+    Ok(conn.run_compiled::<()>(&query)?.rowcount() > 0)
+}
+
+/// `CREATE TYPE … AS ENUM` for each native enum type `table` uses that does not exist yet.
+fn create_enum_types(conn: &mut Connection, table: &TableDef) -> Result<()> {
+    let dialect = conn.engine().dialect();
+    for e in render::enum_types([table], dialect) {
+        if !has_enum_type(conn, e)? {
+            conn.run_sql(&render::create_enum_type(e, dialect))?;
+        }
+    }
+    Ok(())
+}
+
+/// `DROP TYPE` for each native enum type `tables` use that exists.
+fn drop_enum_types(conn: &mut Connection, tables: Vec<&TableDef>) -> Result<()> {
+    let dialect = conn.engine().dialect();
+    for e in render::enum_types(tables, dialect) {
+        if has_enum_type(conn, e)? {
+            conn.run_sql(&render::drop_enum_type(e, dialect))?;
+        }
+    }
+    Ok(())
 }

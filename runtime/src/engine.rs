@@ -439,9 +439,48 @@ impl Engine {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     ///
+    /// The closure may return any error type that a [`quarry::Error`](crate::Error) converts
+    /// into, so that an application's own error passes through (the transaction rolls back):
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     Db(quarry::Error),
+    ///     OutOfStock,
+    /// }
+    /// impl From<quarry::Error> for AppError {
+    ///     fn from(e: quarry::Error) -> Self {
+    ///         AppError::Db(e)
+    ///     }
+    /// }
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let outcome = engine.transaction(|conn| -> Result<(), AppError> {
+    ///     let stock: i64 = conn.execute(text("SELECT 0"))?.scalar()?;
+    ///     if stock == 0 {
+    ///         return Err(AppError::OutOfStock);
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert!(matches!(outcome, Err(AppError::OutOfStock)));
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// A closure that ends in `Ok(…)` and only uses `?` on Quarry's results names its error
+    /// type: `|conn| -> quarry::Result<()> { … }`.
+    ///
     /// # Errors
-    /// `f`'s error (after the rollback), or a database error from `BEGIN` / `COMMIT`.
-    pub fn transaction<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    /// `f`'s error (after the rollback), or a database error from `BEGIN` / `COMMIT`
+    /// converted into `E`.
+    pub fn transaction<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<Error>,
+    {
         let mut tx = self.begin()?;
         let value = f(&mut tx)?;
         tx.commit()?;

@@ -7,7 +7,9 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 // The core's modules under the names this crate's code has always used (`crate::sql::…`).
-use quarry_core::{dialect, error, isolation, key, render, rules, schema, sink, sql, url, value};
+use quarry_core::{
+    dialect, error, isolation, key, render, rules, scalar, schema, sink, sql, url, value,
+};
 // Names the engine's code and docs say as `crate::Error` & co.
 #[allow(unused_imports)]
 use quarry_core::{ColumnDef, DEFAULT_METADATA, Error, IsolationLevel, MetaData, Row, Statement};
@@ -19,6 +21,7 @@ mod connection;
 mod ddl;
 mod engine;
 pub mod pool;
+mod retry;
 mod rows;
 mod session;
 mod transaction;

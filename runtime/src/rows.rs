@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::connection::Connection;
 use crate::driver::Outcome;
 use crate::error::{Error, Result};
+use crate::scalar::FirstColumn;
 
 /// The rows of an executed statement, decoded into `R`.
 ///
@@ -90,12 +91,63 @@ impl<R> Rows<R> {
         Ok(first)
     }
 
-    /// The first row's value, for single-value selects like `count(…)`.
+    /// The first column of the first row, as SQLAlchemy's `scalar()`; the other rows are
+    /// discarded. A one-column select (`count(…)`) gives its value, a tuple its first item, a
+    /// `text()` result's [`Row`](crate::Row) its first column decoded into the type asked for.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let n: i64 = conn.execute(text("SELECT 7, 'seven'"))?.scalar()?;
+    /// assert_eq!(n, 7);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::NoRows`] when there is no row.
-    pub fn scalar(self) -> Result<R> {
-        self.first()?.ok_or(Error::NoRows)
+    /// [`Error::NoRows`] when there is no row (use [`Rows::scalar_one_or_none`] to get
+    /// `None`); a decode error naming the column.
+    pub fn scalar<T>(self) -> Result<T>
+    where
+        R: FirstColumn<T>,
+    {
+        self.first()?.ok_or(Error::NoRows)?.first_column()
+    }
+
+    /// The first column of the one row there must be, as SQLAlchemy's `scalar_one()`.
+    ///
+    /// # Errors
+    /// [`Error::NoRows`] when there is no row, [`Error::MultipleRows`] when there are more.
+    pub fn scalar_one<T>(self) -> Result<T>
+    where
+        R: FirstColumn<T>,
+    {
+        self.one()?.first_column()
+    }
+
+    /// The first column of the one row, or `None` when there is no row, as SQLAlchemy's
+    /// `scalar_one_or_none()`.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let none: Option<i64> = conn.execute(text("SELECT 1 WHERE 1 = 0"))?.scalar_one_or_none()?;
+    /// assert_eq!(none, None);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MultipleRows`] when there is more than one row.
+    pub fn scalar_one_or_none<T>(self) -> Result<Option<T>>
+    where
+        R: FirstColumn<T>,
+    {
+        self.one_or_none()?
+            .map(FirstColumn::first_column)
+            .transpose()
     }
 
     /// Up to `n` more rows; an empty `Vec` once exhausted (which releases an owned connection).

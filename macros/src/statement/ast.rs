@@ -264,7 +264,9 @@ pub(crate) fn is_sql(e: &Expr) -> bool {
     match strip(e) {
         Expr::Path(_) => column_path(strip(e)).is_some(),
         Expr::MethodCall(m) => alias_column(m).is_some() || is_sql(&m.receiver),
-        Expr::Call(c) => sql_function(c).is_some(),
+        // A Rust function over SQL (`nullable(select!(…))`) is read as SQL too, so that the
+        // columns and subqueries among its arguments are checked and correlated.
+        Expr::Call(c) => sql_function(c).is_some() || c.args.iter().any(is_sql),
         Expr::Macro(_) => select_macro(e).is_some(),
         Expr::Binary(b) => is_sql(&b.left) || is_sql(&b.right),
         Expr::Unary(u) => is_sql(&u.expr),

@@ -38,8 +38,17 @@ impl Writer<'_> {
                 let args = self.all(args)?;
                 let method = &call.method;
                 let turbofish = &call.turbofish;
+                // JSON element access lives on a trait of its own (cargo feature serde_json).
+                let owner = if method == "get" || method == "get_text" {
+                    quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
+                } else if method == "contains" || method == "any" {
+                    // So are the operators of PostgreSQL arrays.
+                    quote_spanned!(method.span()=> ::quarry::ArrayExpression)
+                } else {
+                    quote_spanned!(method.span()=> ::quarry::Expression)
+                };
                 quote_spanned! {method.span()=>
-                    ::quarry::Expression::#method #turbofish(#receiver #(, #args)*)
+                    #owner::#method #turbofish(#receiver #(, #args)*)
                 }
             }
             Sql::Call {
@@ -139,10 +148,8 @@ impl Writer<'_> {
     fn item(&self, item: &Item<'_>) -> Option<TokenStream> {
         let tokens = match &item.kind {
             ItemKind::Table(path) => quote_spanned!(path.span()=> ::quarry::all::<#path>()),
-            ItemKind::Subquery(m) => {
-                let nested = self.nested_select(m);
-                quote_spanned!(m.span()=> ::quarry::Select::scalar(#nested))
-            }
+            // A scalar subquery: a `Select` is a select item whose value may be NULL.
+            ItemKind::Subquery(m) => self.nested_select(m),
             ItemKind::Expr(sql) => self.sql(sql)?,
         };
         Some(if item.nullable {
@@ -151,6 +158,19 @@ impl Writer<'_> {
             tokens
         })
     }
+}
+
+/// `{offset}` as `offset`: braces mark a Rust value (a variable named like a keyword); kept,
+/// they would trip `unused_braces` in the user's crate.
+fn unbraced(e: &syn::Expr) -> TokenStream {
+    if let syn::Expr::Block(b) = e
+        && let [syn::Stmt::Expr(inner, None)] = b.block.stmts.as_slice()
+        && b.attrs.is_empty()
+        && b.label.is_none()
+    {
+        return inner.to_token_stream();
+    }
+    e.to_token_stream()
 }
 
 /// The `core::ops` trait and method of an arithmetic operator.
@@ -261,10 +281,12 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         out = quote!(#out.order_by(#term));
     }
     if let Some(limit) = &s.limit {
-        out = quote_spanned!(limit.span()=> #out.limit(#limit));
+        let value = unbraced(limit);
+        out = quote_spanned!(limit.span()=> #out.limit(#value));
     }
     if let Some(offset) = &s.offset {
-        out = quote_spanned!(offset.span()=> #out.offset(#offset));
+        let value = unbraced(offset);
+        out = quote_spanned!(offset.span()=> #out.offset(#value));
     }
     Some(out)
 }
@@ -300,7 +322,28 @@ pub(crate) fn insert(plan: &DmlPlan<'_>, checked: Result<(), syn::Error>) -> Tok
         let start = quote_spanned!(table.span()=> ::quarry::__private::insert_into::<#table>());
         dml_chain(plan, table, start, ("value_expr", "value"))
     });
-    finish(checked, chain, || loose_values(plan))
+    // The NOT NULL columns without a default that the struct expression leaves out: a
+    // compile error at the table's name, listing them (a `const` the compiler evaluates).
+    let check = plan.table.filter(|_| checked.is_ok()).map(|table| {
+        let name = table
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let given = plan.values.iter().map(|(field, _)| field.to_string());
+        quote_spanned! {table.span()=>
+            const _: () = ::quarry::__private::check_insert(
+                #name,
+                <#table>::__QUARRY_INSERT,
+                &[#(#given),*],
+            );
+        }
+    });
+    let statement = finish(checked, chain, || loose_values(plan));
+    match check {
+        Some(check) => quote!({ #check #statement }),
+        None => statement,
+    }
 }
 
 /// `start` followed by a call per value (`methods`: for `NULL`, for a value) and the filter.

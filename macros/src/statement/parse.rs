@@ -36,6 +36,9 @@ const KEYWORDS: &[&str] = &[
     "RETURNING",
 ];
 
+/// Keywords followed by an expression: the identifier right after one is never a keyword.
+const EXPRESSION_KEYWORDS: &[&str] = &["WHERE", "HAVING", "LIMIT", "OFFSET"];
+
 /// The hidden prefix by which an enclosing statement tells a nested `select!` which tables it
 /// may correlate to: `select!(__correlate(User, manager) Post WHERE …)`.
 pub(crate) const CORRELATE: &str = "__correlate";
@@ -60,19 +63,28 @@ fn split_clauses(all: TokenStream) -> (TokenStream, Vec<Clause>) {
     let mut head = TokenStream::new();
     let mut clauses: Vec<Clause> = Vec::new();
     // After `::` or `.` an identifier is a column or method (`User::order`), never a keyword;
-    // nor is one followed by a lone `=` (`SET order = 2`).
+    // nor is one followed by a lone `=` (`SET order = 2`), nor one right after a keyword that
+    // needs an expression (`LIMIT per_page OFFSET offset`: a variable named `offset`) or an
+    // operator (`User::id > offset`).
     let mut after_path_sep = false;
+    let mut after_expression_keyword = false;
+    let mut after_operator = false;
     let mut tokens = all.into_iter().peekable();
     while let Some(tt) = tokens.next() {
         let assigned = matches!(
             tokens.peek(),
             Some(TokenTree::Punct(p)) if p.as_char() == '=' && p.spacing() == Spacing::Alone
         );
-        let keyword = if after_path_sep || assigned {
+        let keyword = if after_path_sep || assigned || after_expression_keyword || after_operator {
             None
         } else {
             keyword_of(&tt)
         };
+        after_expression_keyword = keyword.as_ref().is_some_and(|k| {
+            EXPRESSION_KEYWORDS.contains(&k.to_string().to_ascii_uppercase().as_str())
+        });
+        // An operand follows an operator: `User::id > offset` compares with a variable.
+        after_operator = matches!(&tt, TokenTree::Punct(p) if "<>=!+-*/%&|^".contains(p.as_char()));
         after_path_sep =
             matches!(&tt, TokenTree::Punct(p) if p.as_char() == ':' || p.as_char() == '.');
         match keyword {
@@ -498,11 +510,26 @@ fn expr(cx: &mut Ctxt, tokens: TokenStream, span: Span, keyword: &str) -> Option
     if tokens.is_empty() {
         cx.push(syn::Error::new(
             span,
-            format!("{keyword} needs an expression after it"),
+            format!(
+                "{keyword} needs an expression after it{}",
+                variable_hint(span)
+            ),
         ));
         return None;
     }
     syn::parse2(tokens).map_err(|e| cx.push(e)).ok()
+}
+
+/// For a keyword written in lower case where an expression was cut short: it may be a
+/// variable of that name, which braces keep from being read as the keyword.
+fn variable_hint(span: Span) -> String {
+    match span.source_text() {
+        Some(word) if word.chars().all(|c| c.is_ascii_lowercase()) => format!(
+            "; `{word}` is read as the keyword {}: to use a variable named `{word}`, write `{{{word}}}`",
+            word.to_ascii_uppercase()
+        ),
+        _ => String::new(),
+    }
 }
 
 fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Ident>)>> {

@@ -93,17 +93,40 @@ fn check_primary_key(cx: &mut Ctxt, table: &Table<'_>) {
     }
 }
 
+/// The built-in field types that are not text, which `max_length` is refused on at once
+/// (other types, such as enums, are checked by rustc against their SQL type).
+const NOT_TEXT: &[&str] = &[
+    "i16",
+    "i32",
+    "i64",
+    "f32",
+    "f64",
+    "bool",
+    "Vec",
+    "NaiveDate",
+    "NaiveTime",
+    "NaiveDateTime",
+    "DateTime",
+    "Date",
+    "Time",
+    "PrimitiveDateTime",
+    "OffsetDateTime",
+    "Uuid",
+    "Value",
+    "Decimal",
+];
+
 fn check_field(cx: &mut Ctxt, field: &Field<'_>) {
     let base = option_inner(field.ty).unwrap_or(field.ty);
     let base_name = type_name(base);
     let known = base_name.as_deref();
     if let Some(len) = &field.attrs.max_length
-        && known.is_some_and(|t| t != "String")
+        && known.is_some_and(|t| NOT_TEXT.contains(&t))
     {
         cx.error_spanned_by(
             len,
             format!(
-                "max_length applies to String columns, but `{}` is not one",
+                "max_length applies to String and #[derive(SqlEnum)] columns, but `{}` is not one",
                 field.ident
             ),
         );

@@ -152,9 +152,32 @@ fn identity(table: &Table<'_>, pk: &[usize], autoincrement_key: Option<usize>) -
     }
 }
 
-/// `User::id`, `User::name`, …: typed column handles as associated consts.
+/// `User::id`, `User::name`, …: typed column handles as associated consts; and, hidden,
+/// which fields an `insert!` must give (what `__private::check_insert` reads).
 fn column_consts(table: &Table<'_>) -> TokenStream {
     let ident = table.ident;
+    let pk = table.primary_key();
+    let autoincrement_key = match pk.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
+    let required = table.fields.iter().enumerate().map(|(i, f)| {
+        let field = f.ident.to_string();
+        let ty = f.ty;
+        // NOT NULL, no server default, and not a key the database assigns.
+        let assigned = match (autoincrement_key == Some(i), &f.attrs.autoincrement) {
+            (true, Some(flag)) => {
+                let on = flag.value;
+                quote!(#on)
+            }
+            (true, None) => quote!(::quarry::__private::sql_type::<#ty>().is_integer()),
+            (false, _) => quote!(false),
+        };
+        let has_default = f.attrs.default.is_some();
+        quote! {
+            (#field, !::quarry::__private::nullable::<#ty>() && !#has_default && !(#assigned))
+        }
+    });
     let consts = table.fields.iter().enumerate().map(|(i, f)| {
         let field = f.ident;
         let ty = f.ty;
@@ -170,6 +193,8 @@ fn column_consts(table: &Table<'_>) -> TokenStream {
         #[automatically_derived]
         impl #ident {
             #(#consts)*
+            #[doc(hidden)]
+            pub const __QUARRY_INSERT: &'static [(&'static str, bool)] = &[#(#required),*];
         }
     }
 }
@@ -185,6 +210,7 @@ fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStr
             ::quarry::__private::sql_type::<#ty>(),
             ::quarry::__private::nullable::<#ty>(),
         )
+        .enum_type(::quarry::__private::enum_type::<#ty>())
     };
     if primary_key {
         def.extend(quote!(.primary_key()));
@@ -200,13 +226,20 @@ fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStr
     if f.attrs.index.is_some() {
         def.extend(quote!(.index()));
     }
-    if let Some(len) = f
-        .attrs
-        .max_length
-        .as_ref()
-        .and_then(|l| l.base10_parse::<u32>().ok())
+    if let Some(lit) = &f.attrs.max_length
+        && let Ok(len) = lit.base10_parse::<u32>()
     {
-        def.extend(quote!(.max_length(#len)));
+        // `check.rs` refuses the built-in types that are not text; for a type it cannot
+        // see through (an enum, an alias), rustc checks that its SQL type is text.
+        def = quote_spanned! {lit.span()=>
+            {
+                const _: () = ::core::assert!(
+                    ::quarry::__private::sql_type::<#ty>().is_text(),
+                    "max_length applies to String and #[derive(SqlEnum)] columns",
+                );
+                #def.max_length(#len)
+            }
+        };
     }
     if let Some(sql) = &f.attrs.sql_type {
         def.extend(quote!(.custom_type(#sql)));

@@ -96,6 +96,16 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// A transaction run with retries (`Engine::transaction_with_retry`) failed with a
+    /// retryable error on its last allowed attempt: `last` is that error.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// How many times the transaction ran.
+        attempts: u32,
+        /// The error of the last attempt.
+        last: Box<Error>,
+    },
+
     /// Implicit execution (`stmt.execute()`, `META.create_all(None)`) found no engine: the
     /// tables' `MetaData` is not bound (SQLAlchemy's `UnboundExecutionError`), or the tables
     /// of one statement are bound to different engines. Names the tables and how to bind them.
@@ -109,10 +119,39 @@ impl Error {
         matches!(self, Error::Database(e) if e.disconnect)
     }
 
-    /// The database error, if this is one.
+    /// True when running the whole transaction again may succeed: the database rolled it back
+    /// as a serialization failure or a deadlock victim, a lock was not granted in time, or a
+    /// Galera node saw a conflict with another node (see [`DatabaseErrorKind::is_retryable`]).
+    /// Never true for a lost connection (whether the commit happened is unknown) nor for any
+    /// error of Quarry's own.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut attempts = 0;
+    /// let n: i64 = loop {
+    ///     attempts += 1;
+    ///     match engine.transaction(|conn| {
+    ///         conn.execute(text("SELECT 41 + 1"))?.scalar::<i64>()
+    ///     }) {
+    ///         Err(e) if e.is_retryable() && attempts < 3 => continue,
+    ///         other => break other?,
+    ///     }
+    /// };
+    /// assert_eq!(n, 42);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Database(e) if e.kind.is_retryable())
+    }
+
+    /// The database error, if this is one (for [`Error::RetriesExhausted`], the last
+    /// attempt's).
     pub fn as_database(&self) -> Option<&DatabaseError> {
         match self {
             Error::Database(e) => Some(e),
+            Error::RetriesExhausted { last, .. } => last.as_database(),
             _ => None,
         }
     }
@@ -159,8 +198,39 @@ pub enum DatabaseErrorKind {
     Syntax,
     /// The connection is broken or could not be made.
     Connection,
+    /// The transaction could not be serialized with concurrent ones and was rolled back:
+    /// PostgreSQL `40001`, MariaDB `1020` (snapshot isolation), SQLite `SQLITE_BUSY_SNAPSHOT`.
+    /// Running the transaction again may succeed.
+    SerializationFailure,
+    /// The transaction was chosen as a deadlock victim and rolled back: PostgreSQL `40P01`,
+    /// MySQL/MariaDB `1213`. Running the transaction again may succeed.
+    Deadlock,
+    /// A lock could not be had in time (or at once, with `NOWAIT`): PostgreSQL `55P03`,
+    /// MySQL/MariaDB `1205` / `3572`, SQLite `SQLITE_BUSY` / `SQLITE_LOCKED`.
+    LockTimeout,
+    /// A Galera cluster node refused the transaction with a `WSREP` error: a conflict with a
+    /// transaction of another node, or a node not ready for it (MariaDB `1213` / `1180` /
+    /// `1047` whose message names `WSREP`). A certification conflict found at `COMMIT` is
+    /// reported by MariaDB as a plain deadlock (`1213`, [`Deadlock`](Self::Deadlock)).
+    /// Running the transaction again may succeed.
+    ClusterConflict,
     /// Anything else.
     Other,
+}
+
+impl DatabaseErrorKind {
+    /// True for the kinds after which running the whole transaction again may succeed:
+    /// [`SerializationFailure`](Self::SerializationFailure), [`Deadlock`](Self::Deadlock),
+    /// [`LockTimeout`](Self::LockTimeout) and [`ClusterConflict`](Self::ClusterConflict).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            DatabaseErrorKind::SerializationFailure
+                | DatabaseErrorKind::Deadlock
+                | DatabaseErrorKind::LockTimeout
+                | DatabaseErrorKind::ClusterConflict
+        )
+    }
 }
 
 /// A database error, with the statement that caused it.
@@ -236,6 +306,11 @@ impl DatabaseError {
     /// True when the connection is gone.
     pub fn is_disconnect(&self) -> bool {
         self.disconnect
+    }
+    /// True when running the whole transaction again may succeed; see
+    /// [`Error::is_retryable`].
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
     }
 }
 

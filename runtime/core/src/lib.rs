@@ -20,6 +20,8 @@ pub mod render;
 pub mod row;
 pub mod rules;
 #[doc(hidden)]
+pub mod scalar;
+#[doc(hidden)]
 pub mod schema;
 #[doc(hidden)]
 pub mod sink;
@@ -37,7 +39,9 @@ pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;
 pub use render::{MAX_EXPR_DEPTH, Renderer};
 pub use row::{ColumnIndex, Row};
+pub use rules::retry::RetryPolicy;
 pub use rules::routing::Route;
+pub use scalar::FirstColumn;
 pub use schema::{
     ColumnDef, ColumnRef, DEFAULT_METADATA, DefaultValue, FromRow, Insertable, MetaData, TableDef,
 };
@@ -49,9 +53,15 @@ pub use sql::{
     select, text,
 };
 pub use url::Url;
-pub use value::{ColumnType, FromSql, RawRow, SqlType, ToSql, Value};
+pub use value::{
+    ArrayElement, ArrayExpression, ColumnType, EnumType, FromSql, RawRow, SqlEnum, SqlType, ToSql,
+    Value,
+};
 
 /// DDL text for a table, for inspection and snapshots.
 pub mod schema_sql {
-    pub use crate::render::{create_indexes, create_table, drop_table, index_name};
+    pub use crate::render::{
+        create_enum_type, create_indexes, create_table, drop_enum_type, drop_table, enum_types,
+        index_name,
+    };
 }

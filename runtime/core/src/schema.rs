@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::Result;
-use crate::value::{RawRow, SqlType, Value};
+use crate::value::{EnumType, RawRow, SqlType, Value};
 
 /// Decodes a Rust value from consecutive columns of a row, starting at `start`.
 pub trait FromRow: Sized {
@@ -48,6 +48,7 @@ scalar_rows!(
     crate::value::Value
 );
 crate::value::feature_types!(scalar_rows);
+crate::value::array_types!(scalar_rows);
 
 /// `None` when every column of the value is `NULL`: a nullable column, or the table on the
 /// right of a `LEFT OUTER JOIN` that found no row.
@@ -217,6 +218,7 @@ pub struct ColumnDef {
     field: Cow<'static, str>,
     sql_type: SqlType,
     custom_type: Option<&'static str>,
+    enum_type: Option<&'static EnumType>,
     nullable: bool,
     primary_key: bool,
     autoincrement: bool,
@@ -240,6 +242,7 @@ impl ColumnDef {
             field: Cow::Borrowed(field),
             sql_type,
             custom_type: None,
+            enum_type: None,
             nullable,
             primary_key: false,
             autoincrement: false,
@@ -315,6 +318,13 @@ impl ColumnDef {
         self.custom_type = Some(sql);
         self
     }
+    /// The column stores a `#[derive(SqlEnum)]` enum (`None`: it does not): text of the
+    /// enum's labels, or its PostgreSQL type. The derive passes its field type's
+    /// [`ColumnType::ENUM`](crate::ColumnType::ENUM).
+    pub const fn enum_type(mut self, e: Option<&'static EnumType>) -> Self {
+        self.enum_type = e;
+        self
+    }
     /// `FOREIGN KEY … REFERENCES` the given column.
     pub const fn references(mut self, target: ColumnRef) -> Self {
         self.references = Some(target);
@@ -336,6 +346,10 @@ impl ColumnDef {
     /// User-given SQL type, if any.
     pub fn custom_type_name(&self) -> Option<&'static str> {
         self.custom_type
+    }
+    /// The enum the column stores, if it stores one.
+    pub fn enum_def(&self) -> Option<&'static EnumType> {
+        self.enum_type
     }
     /// True when `NULL` is allowed.
     pub fn is_nullable(&self) -> bool {

@@ -47,8 +47,14 @@ macro_rules! feature_types {
     };
 }
 pub(crate) use feature_types;
+mod array;
+mod sql_enum;
 #[doc(hidden)]
 pub mod temporal;
+
+pub(crate) use array::array_types;
+pub use array::{ArrayElement, ArrayExpression};
+pub use sql_enum::{EnumType, SqlEnum, decode_enum};
 
 /// A bound parameter or a dynamically decoded column value.
 #[derive(Clone, PartialEq)]
@@ -89,6 +95,8 @@ pub enum Value {
     /// 64-bit integer or float, so it refuses a decimal of more than 15 significant digits
     /// that is not such an integer, rather than round it; bind it as text to keep it exact.
     Decimal(String),
+    /// A PostgreSQL array (one dimension) of values of one kind.
+    Array(Vec<Value>),
 }
 
 impl fmt::Debug for Value {
@@ -116,6 +124,7 @@ impl fmt::Debug for Value {
             Value::Uuid(u) => write!(f, "{}", temporal::Hyphenated(u)),
             Value::Json(j) => write!(f, "{j}"),
             Value::Decimal(d) => f.write_str(d),
+            Value::Array(items) => f.debug_list().entries(items).finish(),
         }
     }
 }
@@ -149,6 +158,7 @@ impl Value {
             Value::Uuid(_) => "a UUID",
             Value::Json(_) => "JSON",
             Value::Decimal(_) => "a decimal",
+            Value::Array(_) => "an array",
         }
     }
 }
@@ -187,12 +197,19 @@ pub enum SqlType {
     Json,
     /// `NUMERIC`: an exact decimal.
     Decimal,
+    /// A PostgreSQL array of the element type, `BIGINT[]` (`Vec<i64>`); other databases have
+    /// none ([`crate::Error::Unsupported`] in their DDL).
+    Array(&'static SqlType),
 }
 
 impl SqlType {
     /// True for the integer types.
     pub const fn is_integer(self) -> bool {
         matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
+    }
+    /// True for [`SqlType::Text`] (strings and text-stored enums).
+    pub const fn is_text(self) -> bool {
+        matches!(self, SqlType::Text)
     }
 }
 
@@ -261,7 +278,9 @@ impl SqlType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of a column",
     label = "unsupported column type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, #[derive(SqlEnum)] enums, \
+            PostgreSQL arrays (Vec<i16>, Vec<i32>, Vec<i64>, Vec<f32>, Vec<f64>, Vec<bool>, \
+            Vec<String>), and Option of each",
     note = "with cargo features: chrono (NaiveDate, NaiveTime, NaiveDateTime, DateTime<Utc>, \
             DateTime<FixedOffset>), time (Date, Time, PrimitiveDateTime, OffsetDateTime), \
             uuid (Uuid), serde_json (Value), rust_decimal (Decimal)"
@@ -273,6 +292,9 @@ pub trait ColumnType: ToSql + FromSql {
     const NULLABLE: bool;
     /// The type with any `Option` removed.
     type Base: ColumnType;
+    /// The enum a `#[derive(SqlEnum)]` type stores (its labels and storage); `None` for
+    /// every other type.
+    const ENUM: Option<&'static EnumType> = None;
 }
 
 /// Turns a Rust value into a bound parameter.
@@ -341,6 +363,15 @@ pub trait RawRow {
     /// Column `idx` as decimal text (default: a decimal, integer or text value).
     fn get_decimal(&self, idx: usize) -> Result<Option<String>> {
         temporal::decimal_from(self, idx)
+    }
+    /// Column `idx` as the elements of an array (default: an array value, which only the
+    /// PostgreSQL driver produces).
+    fn get_array(&self, idx: usize) -> Result<Option<Vec<Value>>> {
+        match self.get_value(idx)? {
+            Value::Null => Ok(None),
+            Value::Array(items) => Ok(Some(items)),
+            other => Err(DecodeError::new(self.name(idx), "an array", other.kind_name()).into()),
+        }
     }
     /// Column `idx` as JSON text (default: a JSON or text value, or a number as its text).
     fn get_json(&self, idx: usize) -> Result<Option<String>> {
@@ -537,6 +568,7 @@ impl<T: NonNullColumnType> ColumnType for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
     type Base = T;
+    const ENUM: Option<&'static EnumType> = T::ENUM;
 }
 
 impl ToSql for Value {

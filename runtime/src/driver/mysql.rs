@@ -563,6 +563,9 @@ fn to_mysql(v: &Value) -> Result<mysql::Value, String> {
         }
         // The dialect stores UUIDs as CHAR(32), as SQLAlchemy does.
         Value::Uuid(u) => mysql::Value::Bytes(temporal::uuid_hex(u).into_bytes()),
+        Value::Array(_) => {
+            return Err("MySQL has no arrays: Vec<T> values bind on PostgreSQL only".into());
+        }
         other => return Err(format!("the MySQL driver cannot bind {other:?}")),
     })
 }
@@ -586,9 +589,12 @@ fn value_error(message: String, sql: &str, params: &[Value]) -> DatabaseError {
     err
 }
 
-/// The kind of a server error code.
-fn kind_of(code: u16) -> DatabaseErrorKind {
+/// The kind of a server error code (and, for Galera's, its message).
+fn kind_of(code: u16, message: &str) -> DatabaseErrorKind {
     match code {
+        // A Galera node aborting a transaction that conflicts with one certified on another
+        // node (a deadlock or a failed commit), or not ready for it yet: "WSREP …".
+        1213 | 1180 | 1047 if message.contains("WSREP") => DatabaseErrorKind::ClusterConflict,
         // ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
         1062 | 1586 => DatabaseErrorKind::UniqueViolation,
         // ER_ROW_IS_REFERENCED(_2), ER_NO_REFERENCED_ROW(_2)
@@ -599,6 +605,12 @@ fn kind_of(code: u16) -> DatabaseErrorKind {
         3819 | 4025 => DatabaseErrorKind::CheckViolation,
         // ER_PARSE_ERROR, ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR, ER_BAD_DB_ERROR
         1064 | 1146 | 1054 | 1049 => DatabaseErrorKind::Syntax,
+        // ER_LOCK_DEADLOCK
+        1213 => DatabaseErrorKind::Deadlock,
+        // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_NOWAIT (MySQL 8)
+        1205 | 3572 => DatabaseErrorKind::LockTimeout,
+        // ER_CHECKREAD: "Record has changed since last read" (MariaDB snapshot isolation)
+        1020 => DatabaseErrorKind::SerializationFailure,
         c if is_disconnect_code(c) => DatabaseErrorKind::Connection,
         _ => DatabaseErrorKind::Other,
     }
@@ -638,7 +650,10 @@ fn constraint_of(code: u16, message: &str) -> Option<String> {
 fn convert(e: mysql::Error, sql: Option<&str>, params: &[Value]) -> DatabaseError {
     let mut err = match &e {
         mysql::Error::MySqlError(server) => {
-            let mut err = DatabaseError::new(kind_of(server.code), server.message.clone());
+            let mut err = DatabaseError::new(
+                kind_of(server.code, &server.message),
+                server.message.clone(),
+            );
             err.code = Some(server.code.to_string());
             err.sqlstate = Some(server.state.clone());
             err.constraint = constraint_of(server.code, &server.message);

@@ -347,6 +347,11 @@ impl rusqlite::ToSql for Bind<'_> {
                     temporal::uuid_hex(u),
                 )));
             }
+            Value::Array(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite has no arrays: Vec<T> values bind on PostgreSQL only".into(),
+                ));
+            }
             other => {
                 return Err(rusqlite::Error::ToSqlConversionFailure(
                     format!("the SQLite driver cannot bind {other:?}").into(),
@@ -484,7 +489,12 @@ fn convert(e: rusqlite::Error, sql: Option<&str>, params: &[Value]) -> DatabaseE
                 ffi::SQLITE_CONSTRAINT_FOREIGNKEY => DatabaseErrorKind::ForeignKeyViolation,
                 ffi::SQLITE_CONSTRAINT_NOTNULL => DatabaseErrorKind::NotNullViolation,
                 ffi::SQLITE_CONSTRAINT_CHECK => DatabaseErrorKind::CheckViolation,
+                // WAL: a read transaction's snapshot is too old to write from.
+                ffi::SQLITE_BUSY_SNAPSHOT => DatabaseErrorKind::SerializationFailure,
                 _ => match ffi_err.code {
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                        DatabaseErrorKind::LockTimeout
+                    }
                     rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase => {
                         DatabaseErrorKind::Connection
                     }

@@ -48,10 +48,11 @@ impl SessionMaker {
 /// Settings of a session: which engine each table's statements go to. Made by
 /// [`Session::builder`].
 ///
-/// A table's statements (its inserts and deletes at flush, [`Session::get`]) go to the engine
-/// bound to the table ([`SessionBuilder::bind_table`]), else to the engine bound to its
-/// [`MetaData`] ([`SessionBuilder::bind_metadata`]), else to the session's default engine;
-/// [`Session::execute`] and [`Session::connection`] use the default engine.
+/// A table's statements (its inserts, updates and deletes at flush, [`Session::get`], and
+/// [`Session::execute`] of a statement naming it) go to the engine bound to the table
+/// ([`SessionBuilder::bind_table`]), else to the engine bound to its [`MetaData`]
+/// ([`SessionBuilder::bind_metadata`]), else to the session's default engine. A statement
+/// naming no table (`text()`) and [`Session::connection`] use the default engine.
 ///
 /// A session spanning several engines holds one connection and transaction per engine, begun
 /// when first needed. [`Session::commit`] commits them one after the other — not a two-phase

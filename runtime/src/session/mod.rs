@@ -286,18 +286,24 @@ impl Session {
     /// );
     /// # Ok::<(), quarry::Error>(())
     /// ```
-    pub fn delete<T: Identity>(&mut self, obj: &T) {
+    pub fn delete<T: Identity + Insertable>(&mut self, obj: &T) {
+        let table = T::table();
+        let mut values = Vec::new();
+        obj.values(&mut values);
         self.work.delete(QueuedDelete {
-            table: T::table(),
-            key: obj.primary_key(),
+            parent: QueuedDelete::parent_of(table, &values),
+            ..QueuedDelete::new(table, obj.primary_key())
         });
     }
 
     /// Write the pending work, inside the session's transactions: inserts ordered parents
     /// before children by foreign key (add order within a table; a table that references
     /// itself needs its parent rows added first), filling each autoincrement key from the
-    /// database; then deletes, children before parents. Flushed objects enter the identity
-    /// map; deleted ones leave it. Nothing pending: nothing happens (no connection is checked
+    /// database; then deletes, children before parents (within a table that references
+    /// itself too, by the rows' references). An object deleted and another added with the
+    /// same primary key in one flush is an `UPDATE` of the row (SQLAlchemy's row switch),
+    /// where the insert would have run. Flushed objects enter the identity map; deleted ones
+    /// leave it. Nothing pending: nothing happens (no connection is checked
     /// out).
     ///
     /// Each object is one `INSERT`/`DELETE` statement (no batching into multi-row
@@ -378,6 +384,25 @@ impl Session {
                         self.work.remember(identity, row.into_any());
                     }
                     keys.push((slot, key));
+                }
+                FlushStep::Update(step) => {
+                    let mut values = Vec::new();
+                    step.row.row.values(&mut values);
+                    if let Some(update) = step.statement(values) {
+                        let rows = self.connection_for_table(step.table)?.execute(update)?;
+                        if !step.matched(rows.rowcount()) {
+                            tracing::warn!(
+                                target: "quarry::session",
+                                table = step.table.name(),
+                                key = ?step.key,
+                                "UPDATE of a switched row expected to match 1 row; 0 were matched"
+                            );
+                        }
+                    }
+                    let identity = step.identity();
+                    let PendingInsert { row, slot } = step.row;
+                    self.work.remember(identity, row.into_any());
+                    keys.push((slot, step.key));
                 }
                 FlushStep::Delete(step) => {
                     let rows = self

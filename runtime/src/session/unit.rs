@@ -135,6 +135,7 @@ impl<T: Table> PrimaryKey for &Added<T> {
 pub(super) trait PendingRow: Send {
     fn table(&self) -> &'static TableDef;
     fn insert(&self) -> Insert<()>;
+    fn values(&self, out: &mut Vec<(usize, Value)>);
     fn primary_key(&self) -> Vec<Value>;
     fn set_autoincrement_key(&mut self, key: i64) -> Result<()>;
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
@@ -146,6 +147,9 @@ impl<T: Identity + Insertable + Send> PendingRow for T {
     }
     fn insert(&self) -> Insert<()> {
         T::insert(self)
+    }
+    fn values(&self, out: &mut Vec<(usize, Value)>) {
+        Insertable::values(self, out)
     }
     fn primary_key(&self) -> Vec<Value> {
         Identity::primary_key(self)

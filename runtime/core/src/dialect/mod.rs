@@ -234,7 +234,7 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`Error::Config`] when the column cannot be created on this database as declared.
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
-        let _ = table;
+        no_arrays(self, table, col)?;
         Ok(ansi_type(col))
     }
 
@@ -286,6 +286,25 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
+
+    /// Whether the database has array columns (`Vec<T>`: PostgreSQL); without them their DDL
+    /// and operators are [`Error::Unsupported`].
+    fn has_arrays(&self) -> bool {
+        false
+    }
+
+    /// How a JSON document's element is read (SQLAlchemy's `col["key"]`): the default is
+    /// SQLite's `JSON_QUOTE(JSON_EXTRACT(doc, path))`.
+    fn json_access(&self) -> JsonAccess {
+        JsonAccess::ExtractQuote
+    }
+
+    /// A query finding a type named `$1`/`?` in the current schema, for the databases with
+    /// enum types of their own (`#[sql_enum(postgres_type = …)]`); `None` where enums are
+    /// text columns.
+    fn has_enum_type_sql(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Whether executing a single-row insert adds `RETURNING <key>` to learn the inserted
     /// autoincrement key, for a database without `last_insert_id` (PostgreSQL).
@@ -362,6 +381,40 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     }
 }
 
+/// How a dialect reads an element of a JSON document; see [`Dialect::json_access`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonAccess {
+    /// PostgreSQL: `doc -> key`, `doc ->> key`.
+    Operators,
+    /// MySQL: `JSON_EXTRACT(doc, path)`, as text `JSON_UNQUOTE(JSON_EXTRACT(doc, path))`.
+    ExtractUnquote,
+    /// SQLite: `JSON_QUOTE(JSON_EXTRACT(doc, path))`, as text `JSON_EXTRACT(doc, path)`.
+    ExtractQuote,
+}
+
+/// [`Error::Unsupported`] for an array column on a dialect without arrays, naming the column.
+pub(crate) fn no_arrays<D: Dialect + ?Sized>(
+    dialect: &D,
+    table: &TableDef,
+    col: &ColumnDef,
+) -> Result<()> {
+    if matches!(col.sql_type(), SqlType::Array(_))
+        && col.custom_type_name().is_none()
+        && !dialect.has_arrays()
+    {
+        return Err(Error::Unsupported {
+            feature: format!(
+                "the array column \"{}\" of table \"{}\" (Vec<T> columns are PostgreSQL's)",
+                col.name(),
+                table.name()
+            ),
+            dialect: dialect.name(),
+        });
+    }
+    Ok(())
+}
+
 /// The ANSI spelling of a column's type.
 pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
     if let Some(custom) = col.custom_type_name() {
@@ -374,9 +427,11 @@ pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::Real => "REAL".into(),
         SqlType::Double => "DOUBLE".into(),
         SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::Text => match col.max_length_value() {
-            Some(n) => format!("VARCHAR({n})").into(),
-            None => "TEXT".into(),
+        SqlType::Text => match (col.max_length_value(), col.enum_def()) {
+            (Some(n), _) => format!("VARCHAR({n})").into(),
+            // SQLAlchemy's non-native Enum: as long as the longest label.
+            (None, Some(e)) => format!("VARCHAR({})", e.max_label_len()).into(),
+            (None, None) => "TEXT".into(),
         },
         SqlType::Blob => "BLOB".into(),
         SqlType::Date => "DATE".into(),
@@ -387,6 +442,11 @@ pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::Uuid => "CHAR(32)".into(),
         SqlType::Json => "JSON".into(),
         SqlType::Decimal => "NUMERIC".into(),
+        // PostgreSQL's spelling; the other dialects refuse arrays before (`no_arrays`).
+        SqlType::Array(element) => {
+            let element = ColumnDef::new("", "", *element, false);
+            format!("{}[]", ansi_type(&element)).into()
+        }
     }
 }
 

@@ -67,6 +67,7 @@ impl Dialect for Mysql {
     }
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        super::no_arrays(self, table, col)?;
         if col.custom_type_name().is_none() {
             match col.sql_type() {
                 // MySQL's REAL is a double unless REAL_AS_FLOAT is set; FLOAT is single precision.
@@ -93,6 +94,10 @@ impl Dialect for Mysql {
             }
         }
         Ok(super::ansi_type(col))
+    }
+
+    fn json_access(&self) -> super::JsonAccess {
+        super::JsonAccess::ExtractUnquote
     }
 
     fn autoincrement_suffix(&self) -> &'static str {

@@ -58,20 +58,47 @@ impl Dialect for Postgres {
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
         let _ = table;
+        if let (None, Some(native)) = (
+            col.custom_type_name(),
+            col.enum_def().and_then(|e| e.native_name()),
+        ) {
+            let mut name = String::new();
+            self.quote_ident(native, &mut name);
+            return Ok(name.into());
+        }
         if col.custom_type_name().is_none() {
             match (col.sql_type(), col.is_autoincrement()) {
                 (SqlType::SmallInt, true) => return Ok("SMALLSERIAL".into()),
                 (SqlType::Integer, true) => return Ok("SERIAL".into()),
                 (SqlType::BigInt, true) => return Ok("BIGSERIAL".into()),
                 (SqlType::Double, _) => return Ok("DOUBLE PRECISION".into()),
+                (SqlType::Array(SqlType::Double), _) => return Ok("DOUBLE PRECISION[]".into()),
                 (SqlType::Blob, _) => return Ok("BYTEA".into()),
                 (SqlType::Uuid, _) => return Ok("UUID".into()),
+                // JSONB has equality, indexes and containment; plain JSON has no `=` at all.
+                (SqlType::Json, _) => return Ok("JSONB".into()),
                 (SqlType::Time, _) => return Ok("TIME WITHOUT TIME ZONE".into()),
                 (SqlType::Timestamp, _) => return Ok("TIMESTAMP WITHOUT TIME ZONE".into()),
                 _ => {}
             }
         }
         Ok(super::ansi_type(col))
+    }
+
+    fn has_arrays(&self) -> bool {
+        true
+    }
+
+    fn json_access(&self) -> super::JsonAccess {
+        super::JsonAccess::Operators
+    }
+
+    fn has_enum_type_sql(&self) -> Option<&'static str> {
+        Some(
+            "SELECT t.typname FROM pg_catalog.pg_type t \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             WHERE n.nspname = current_schema() AND t.typname = $1 AND t.typtype = 'e'",
+        )
     }
 
     fn has_table_sql(&self) -> &'static str {

@@ -62,6 +62,7 @@ impl Dialect for Sqlite {
     }
 
     fn column_type(&self, table: &TableDef, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        super::no_arrays(self, table, col)?;
         // Only a column declared exactly INTEGER becomes an alias of the rowid, which is what
         // makes it autoincrement; BIGINT would not.
         if col.is_autoincrement() && col.custom_type_name().is_none() {

@@ -40,7 +40,9 @@ pub(crate) fn cached_as(
         return Ok(r.finish());
     };
     let key = (dialect.name(), form);
-    if let Some(sql) = cache.get(key) {
+    // Each shape the statement has taken here (a `None` compared with `==` is `IS NULL`):
+    // the first that still fits.
+    for sql in cache.shapes(key) {
         let mut r = Renderer::verifying(dialect, sql);
         render(&mut r)?;
         if let Some(params) = r.finish_verified() {
@@ -51,7 +53,7 @@ pub(crate) fn cached_as(
     let mut r = Renderer::new(dialect);
     render(&mut r)?;
     let compiled = r.finish();
-    cache.store(key, compiled.sql());
+    cache.store_shape(key, compiled.sql());
     Ok(compiled)
 }
 

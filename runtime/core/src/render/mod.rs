@@ -12,9 +12,11 @@
 
 mod compile;
 mod ddl;
+mod enum_ddl;
 pub(crate) mod query;
 
 pub use ddl::{create_indexes, create_table, drop_table, index_name};
+pub use enum_ddl::{create_enum_type, drop_enum_type, enum_types};
 
 use crate::dialect::{Dialect, Placeholder, UpsertStyle};
 use crate::error::Result;
@@ -383,6 +385,13 @@ impl<'d> Renderer<'d> {
                 query::subquery(self, select)?;
                 self.push(")");
             }
+            SqlExpr::Function { name: "ANY", args } => {
+                // `value = ANY (array)`, PostgreSQL's array membership.
+                self.arrays("ANY (array)")?;
+                self.push("ANY (");
+                self.list(args)?;
+                self.push(")");
+            }
             SqlExpr::Function { name, args } => {
                 self.push(name);
                 self.push("(");
@@ -390,6 +399,9 @@ impl<'d> Renderer<'d> {
                 self.push(")");
             }
             SqlExpr::Star => self.push("*"),
+            SqlExpr::JsonGet { expr, key, as_text } => {
+                self.json_get(expr, key, *as_text, against)?;
+            }
             SqlExpr::Excluded { table, index } => {
                 let column = table.columns()[*index].name();
                 match self.dialect.upsert_style() {
@@ -408,8 +420,75 @@ impl<'d> Renderer<'d> {
         Ok(())
     }
 
+    /// `doc -> $1` / `doc ->> $1` (PostgreSQL, parenthesized inside another operator, as
+    /// SQLAlchemy writes it), else the dialect's `JSON_EXTRACT` form with a JSON path.
+    fn json_get(
+        &mut self,
+        doc: &SqlExpr,
+        key: &crate::sql::JsonKey,
+        as_text: bool,
+        against: Against,
+    ) -> Result<()> {
+        use crate::dialect::JsonAccess;
+        use crate::sql::JsonKey;
+        let path = || Value::Text(key.path());
+        match self.dialect.json_access() {
+            JsonAccess::Operators => self.wrap(against != Against::Top, |this| {
+                this.expr_in(doc, Against::Grouped)?;
+                this.push(if as_text { " ->> " } else { " -> " });
+                match key {
+                    JsonKey::Field(k) => this.param(Value::Text(k.clone())),
+                    // Typed, as SQLAlchemy's asyncpg dialect binds it: the server would take
+                    // an untyped parameter for a member name.
+                    JsonKey::Index(i) => {
+                        this.param(Value::I64(*i));
+                        this.push("::INTEGER");
+                    }
+                }
+                Ok(())
+            })?,
+            JsonAccess::ExtractUnquote => {
+                self.push(if as_text {
+                    "JSON_UNQUOTE(JSON_EXTRACT("
+                } else {
+                    "JSON_EXTRACT("
+                });
+                self.expr(doc)?;
+                self.push(", ");
+                self.param(path());
+                self.push(if as_text { "))" } else { ")" });
+            }
+            JsonAccess::ExtractQuote => {
+                self.push(if as_text {
+                    "JSON_EXTRACT("
+                } else {
+                    "JSON_QUOTE(JSON_EXTRACT("
+                });
+                self.expr(doc)?;
+                self.push(", ");
+                self.param(path());
+                self.push(if as_text { ")" } else { "))" });
+            }
+        }
+        Ok(())
+    }
+
+    /// [`crate::Error::Unsupported`] for `feature` where the dialect has no arrays.
+    fn arrays(&self, feature: &str) -> Result<()> {
+        if self.dialect.has_arrays() {
+            return Ok(());
+        }
+        Err(crate::Error::Unsupported {
+            feature: feature.to_owned(),
+            dialect: self.dialect.name(),
+        })
+    }
+
     fn binary(&mut self, l: &SqlExpr, op: BinOp, r: &SqlExpr, against: Against) -> Result<()> {
         let kind = OpKind::Bin(op);
+        if op == BinOp::Contains {
+            self.arrays("array containment (@>)")?;
+        }
         if op == BinOp::Concat && self.dialect.concat_function() {
             // `concat(a, b, c)` for a chain, as SQLAlchemy writes it on MySQL; still an operator
             // for grouping (`SET name=(concat(…))`).

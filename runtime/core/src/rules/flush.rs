@@ -17,7 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef, sort_by_dependency};
-use crate::sql::{BinOp, Delete, Expr, SqlExpr, TableRef};
+use crate::sql::{BinOp, Delete, Expr, SqlExpr, TableRef, Update};
 use crate::value::Value;
 
 /// A row queued for insertion, as the plan sees it.
@@ -28,16 +28,46 @@ pub trait QueuedRow {
     fn primary_key(&self) -> Vec<Value>;
 }
 
-/// A row queued for deletion: its table and primary key.
+/// A row queued for deletion: its table and primary key, and the key of the row of the same
+/// table it references, if the table references itself (`nodes.parent_id → nodes.id`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuedDelete {
     /// The table.
     pub table: &'static TableDef,
     /// The primary key's values.
     pub key: Vec<Value>,
+    /// The primary key of the row of the same table this row references (its parent), when
+    /// the table has a foreign key to itself and the row's is not `NULL`: deletes within the
+    /// table run children first. See [`QueuedDelete::parent_of`].
+    pub parent: Option<Vec<Value>>,
 }
 
 impl QueuedDelete {
+    /// The row of `table` with primary key `key`, referencing no row of its own table.
+    pub fn new(table: &'static TableDef, key: Vec<Value>) -> Self {
+        QueuedDelete {
+            table,
+            key,
+            parent: None,
+        }
+    }
+
+    /// The key of the row of `table` that a row with column values `values` (`(column index,
+    /// value)`, as `Insertable::values` gives them) references through a foreign key of
+    /// `table` to itself; `None` without such a key or when it is `NULL`.
+    pub fn parent_of(table: &'static TableDef, values: &[(usize, Value)]) -> Option<Vec<Value>> {
+        table.columns().iter().enumerate().find_map(|(index, col)| {
+            let target = col.foreign_key()?;
+            if !std::ptr::eq(target.table(), table) {
+                return None;
+            }
+            match values.iter().find(|(i, _)| *i == index) {
+                Some((_, Value::Null)) | None => None,
+                Some((_, v)) => Some(vec![v.clone()]),
+            }
+        })
+    }
+
     /// Can the row be deleted by its key?
     ///
     /// # Errors
@@ -77,8 +107,52 @@ pub struct FlushPlan<R> {
 pub enum FlushStep<R> {
     /// Insert a row.
     Insert(InsertStep<R>),
+    /// Replace a row in place: an object deleted and another added with the same primary key
+    /// in one flush (SQLAlchemy's "row switch") is an `UPDATE` of the row, not a `DELETE`
+    /// and an `INSERT`.
+    Update(UpdateStep<R>),
     /// Delete a row by its key.
     Delete(DeleteStep),
+}
+
+/// Write `row` over the row of `table` with the same primary key: `UPDATE table SET … WHERE
+/// <key> = ?`, every column but the key from the row's values.
+#[derive(Debug)]
+pub struct UpdateStep<R> {
+    /// The added row.
+    pub row: R,
+    /// Its table.
+    pub table: &'static TableDef,
+    /// The primary key it shares with the deleted row.
+    pub key: Vec<Value>,
+}
+
+impl<R> UpdateStep<R> {
+    /// The `UPDATE`, given the row's `(column index, value)` pairs (`Insertable::values`);
+    /// the key columns are left alone. A table of key columns only has nothing to update:
+    /// `None`.
+    pub fn statement(&self, values: Vec<(usize, Value)>) -> Option<Update<()>> {
+        let columns = self.table.columns();
+        let mut update = Update::table(self.table);
+        let mut any = false;
+        for (index, value) in values {
+            if columns.get(index).is_some_and(|c| !c.is_primary_key()) {
+                update = update.set_expr(index, SqlExpr::Param(value));
+                any = true;
+            }
+        }
+        any.then(|| update.filter(key_condition(self.table, &self.key)))
+    }
+
+    /// The identity the row keeps.
+    pub fn identity(&self) -> IdentityKey {
+        IdentityKey::new(self.table, &self.key)
+    }
+
+    /// Whether the `UPDATE` found the row (it should: the deleted object was loaded).
+    pub fn matched(&self, rowcount: u64) -> bool {
+        rowcount != 0
+    }
 }
 
 /// Insert `row` into `table`.
@@ -150,7 +224,33 @@ impl<R: QueuedRow> FlushPlan<R> {
     /// (the order of [`dependency_order`] over every table involved; add order within a
     /// table), then deletes, children before parents (queue order within a table). Refused
     /// deletes ([`first_refused`]) should have been taken out first.
+    ///
+    /// An insert whose (given) key equals a queued delete's in the same table is a row
+    /// switch: the pair becomes one [`UpdateStep`], in the insert's place. Deletes within a
+    /// table that references itself run children before their parents
+    /// ([`QueuedDelete::parent`]).
     pub fn new(inserts: Vec<R>, deletes: Vec<QueuedDelete>) -> Self {
+        let mut deletes = deletes;
+        let switched: Vec<bool> = inserts
+            .iter()
+            .map(|row| {
+                let key = row.primary_key();
+                if key.is_empty() || is_unset(&key) {
+                    return false;
+                }
+                let identity = IdentityKey::new(row.table(), &key);
+                match deletes
+                    .iter()
+                    .position(|d| IdentityKey::new(d.table, &d.key) == identity)
+                {
+                    Some(at) => {
+                        deletes.remove(at);
+                        true
+                    }
+                    None => false,
+                }
+            })
+            .collect();
         let order = dependency_order(
             inserts
                 .iter()
@@ -158,17 +258,22 @@ impl<R: QueuedRow> FlushPlan<R> {
                 .chain(deletes.iter().map(|d| d.table)),
         );
         let rank = |t: &'static TableDef| order.iter().position(|o| *o == t).unwrap_or(0);
-        let mut inserts: Vec<(usize, R)> = inserts
+        let mut inserts: Vec<(usize, bool, R)> = inserts
             .into_iter()
-            .map(|row| (rank(row.table()), row))
+            .zip(switched)
+            .map(|(row, switch)| (rank(row.table()), switch, row))
             .collect();
-        let mut deletes = deletes;
         // Stable sorts: add order within a table is kept.
-        inserts.sort_by_key(|(rank, _)| *rank);
+        inserts.sort_by_key(|(rank, _, _)| *rank);
         deletes.sort_by_key(|d| std::cmp::Reverse(rank(d.table)));
+        let deletes = children_first(deletes);
 
-        let inserts = inserts.into_iter().map(|(_, row)| {
+        let inserts = inserts.into_iter().map(|(_, switch, row)| {
             let table = row.table();
+            if switch {
+                let key = row.primary_key();
+                return FlushStep::Update(UpdateStep { row, table, key });
+            }
             let assigns_key = autoincrement_column(table).is_some() && is_unset(&row.primary_key());
             FlushStep::Insert(InsertStep {
                 row,
@@ -178,7 +283,7 @@ impl<R: QueuedRow> FlushPlan<R> {
         });
         let deletes = deletes
             .into_iter()
-            .map(|QueuedDelete { table, key }| FlushStep::Delete(DeleteStep { table, key }));
+            .map(|QueuedDelete { table, key, .. }| FlushStep::Delete(DeleteStep { table, key }));
         FlushPlan {
             steps: inserts.chain(deletes).collect(),
         }
@@ -206,7 +311,18 @@ impl<R> FlushPlan<R> {
 
     /// The deletes planned.
     pub fn deletes(&self) -> usize {
-        self.steps.len() - self.inserts()
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, FlushStep::Delete(_)))
+            .count()
+    }
+
+    /// The row switches planned (an object deleted and another added with its key).
+    pub fn updates(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, FlushStep::Update(_)))
+            .count()
     }
 }
 
@@ -216,6 +332,57 @@ impl<R> IntoIterator for FlushPlan<R> {
     fn into_iter(self) -> Self::IntoIter {
         self.steps.into_iter()
     }
+}
+
+/// `deletes` (already in table order) with each run of one table reordered so that a row is
+/// deleted before the row of the same table it references; rows in a cycle keep queue order.
+fn children_first(deletes: Vec<QueuedDelete>) -> Vec<QueuedDelete> {
+    let mut out: Vec<QueuedDelete> = Vec::with_capacity(deletes.len());
+    let mut rest = deletes.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let mut run = vec![first];
+        while let Some(next) = rest.next_if(|d| std::ptr::eq(d.table, run[0].table)) {
+            run.push(next);
+        }
+        // Queue order, each row preceded by its children (depth first); a cycle is cut
+        // where it closes.
+        let ids: Vec<IdentityKey> = run
+            .iter()
+            .map(|d| IdentityKey::new(d.table, &d.key))
+            .collect();
+        let parents: Vec<Option<IdentityKey>> = run
+            .iter()
+            .map(|d| d.parent.as_ref().map(|p| IdentityKey::new(d.table, p)))
+            .collect();
+        let mut order = Vec::with_capacity(run.len());
+        let mut seen = vec![false; run.len()];
+        for i in 0..run.len() {
+            visit(i, &ids, &parents, &mut seen, &mut order);
+        }
+        let mut run: Vec<Option<QueuedDelete>> = run.into_iter().map(Some).collect();
+        out.extend(order.into_iter().filter_map(|i| run[i].take()));
+    }
+    out
+}
+
+/// Push `i` after its children, depth first.
+fn visit(
+    i: usize,
+    ids: &[IdentityKey],
+    parents: &[Option<IdentityKey>],
+    seen: &mut [bool],
+    order: &mut Vec<usize>,
+) {
+    if seen[i] {
+        return;
+    }
+    seen[i] = true;
+    for child in 0..ids.len() {
+        if parents[child].as_ref() == Some(&ids[i]) {
+            visit(child, ids, parents, seen, order);
+        }
+    }
+    order.push(i);
 }
 
 /// The distinct tables of `tables`, parents before children by foreign key (ties by name).
@@ -374,6 +541,77 @@ mod tests {
     static LOG_COLUMNS: [ColumnDef; 1] = [ColumnDef::new("line", "line", SqlType::Text, false)];
     static LOG: TableDef = TableDef::new("log", &LOG_COLUMNS, &DEFAULT_METADATA);
 
+    fn nodes() -> &'static TableDef {
+        &NODES
+    }
+    static NODE_COLUMNS: [ColumnDef; 2] = [
+        ColumnDef::new("id", "id", SqlType::BigInt, false)
+            .primary_key()
+            .autoincrement(),
+        ColumnDef::new("parent_id", "parent_id", SqlType::BigInt, true)
+            .references(ColumnRef::new(nodes, 0)),
+    ];
+    static NODES: TableDef = TableDef::new("nodes", &NODE_COLUMNS, &DEFAULT_METADATA);
+
+    fn node_delete(id: i64, parent: Option<i64>) -> QueuedDelete {
+        let values = vec![
+            (0, Value::I64(id)),
+            (1, parent.map_or(Value::Null, Value::I64)),
+        ];
+        QueuedDelete {
+            parent: QueuedDelete::parent_of(&NODES, &values),
+            ..QueuedDelete::new(&NODES, vec![Value::I64(id)])
+        }
+    }
+
+    #[test]
+    fn deleting_and_adding_the_same_key_is_one_update_in_the_inserts_place() {
+        let plan = FlushPlan::new(
+            vec![
+                Row(&USERS, vec![Value::I64(5)], "new five"),
+                new_row(&USERS, "fresh"),
+            ],
+            vec![delete(&USERS, 5), delete(&USERS, 6)],
+        );
+        assert_eq!(
+            lines(&plan),
+            ["update new five [5]", "insert fresh", "delete users [6]"]
+        );
+        assert_eq!((plan.inserts(), plan.updates(), plan.deletes()), (1, 1, 1));
+        let FlushStep::Update(step) = &plan.steps()[0] else {
+            unreachable!()
+        };
+        let update = step
+            .statement(vec![(0, Value::I64(5)), (1, text("ed"))])
+            .expect("a column to set");
+        let compiled = crate::sql::Compile::compile(&update, &crate::dialect::Sqlite).unwrap();
+        assert_eq!(compiled.sql(), "UPDATE users SET name=? WHERE users.id = ?");
+        assert_eq!(compiled.params(), &[text("ed"), Value::I64(5)]);
+    }
+
+    #[test]
+    fn deletes_within_a_self_referencing_table_run_children_first() {
+        // Parent 1 queued first, then its child 2, then 3 (child of 2) and an unrelated 4.
+        let plan = FlushPlan::<Row>::new(
+            Vec::new(),
+            vec![
+                node_delete(1, None),
+                node_delete(2, Some(1)),
+                node_delete(4, None),
+                node_delete(3, Some(2)),
+            ],
+        );
+        assert_eq!(
+            lines(&plan),
+            [
+                "delete nodes [3]",
+                "delete nodes [2]",
+                "delete nodes [1]",
+                "delete nodes [4]"
+            ]
+        );
+    }
+
     /// A queued row: its table, its key, and a label to follow it through the plan.
     #[derive(Debug)]
     struct Row(&'static TableDef, Vec<Value>, &'static str);
@@ -396,10 +634,7 @@ mod tests {
     }
 
     fn delete(table: &'static TableDef, id: i64) -> QueuedDelete {
-        QueuedDelete {
-            table,
-            key: vec![Value::I64(id)],
-        }
+        QueuedDelete::new(table, vec![Value::I64(id)])
     }
 
     /// The plan as `insert <label>` / `delete <table> <key>` lines.
@@ -408,6 +643,7 @@ mod tests {
             .iter()
             .map(|step| match step {
                 FlushStep::Insert(s) => format!("insert {}", s.row.2),
+                FlushStep::Update(s) => format!("update {} {:?}", s.row.2, s.key),
                 FlushStep::Delete(s) => format!("delete {} {:?}", s.table.name(), s.key),
             })
             .collect()
@@ -471,7 +707,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 FlushStep::Insert(s) => s.assigns_key,
-                FlushStep::Delete(_) => unreachable!(),
+                FlushStep::Update(_) | FlushStep::Delete(_) => unreachable!(),
             })
             .collect();
         assert_eq!(assigns, [false, true, false]);
@@ -541,10 +777,7 @@ mod tests {
         let deletes = [
             delete(&USERS, 3),
             delete(&USERS, 0),
-            QueuedDelete {
-                table: &LOG,
-                key: vec![],
-            },
+            QueuedDelete::new(&LOG, vec![]),
         ];
         assert_eq!(first_refused(&deletes), Some(1));
         assert_eq!(
@@ -555,10 +788,7 @@ mod tests {
         assert!(deletes[2].check().is_err());
         assert_eq!(first_refused(&deletes[..1]), None);
         // A key of 0 is a real key where the database does not assign keys.
-        let tag = QueuedDelete {
-            table: &TAGS,
-            key: vec![Value::I64(0), Value::I64(0)],
-        };
+        let tag = QueuedDelete::new(&TAGS, vec![Value::I64(0), Value::I64(0)]);
         assert!(tag.check().is_ok());
     }
 

@@ -6,6 +6,7 @@
 //! one follow the same rules without copying them.
 
 pub mod flush;
+pub mod retry;
 pub mod routing;
 pub mod transaction;
 pub mod unit;

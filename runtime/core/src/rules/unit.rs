@@ -178,10 +178,7 @@ mod tests {
     }
 
     fn delete(id: i64) -> QueuedDelete {
-        QueuedDelete {
-            table: &PETS,
-            key: vec![Value::I64(id)],
-        }
+        QueuedDelete::new(&PETS, vec![Value::I64(id)])
     }
 
     type Work = UnitOfWork<Pet, &'static str, i64>;

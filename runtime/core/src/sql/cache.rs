@@ -26,6 +26,9 @@ pub enum Form {
 /// A (dialect name, form) pair.
 type Key = (&'static str, Form);
 
+/// The most shapes kept per (dialect, form) of one call site.
+pub(crate) const MAX_SHAPES: usize = 4;
+
 /// SQL text of one statement call site, per dialect. See the [module docs](self).
 #[derive(Debug)]
 pub struct SqlCache {
@@ -74,7 +77,8 @@ impl SqlCache {
         self.renders.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text kept under `key`, if any.
+    /// The text kept under `key`, if any (the first shape).
+    #[cfg(test)]
     pub(crate) fn get(&'static self, key: Key) -> Option<&'static str> {
         let mut slot = &self.head;
         loop {
@@ -86,8 +90,55 @@ impl SqlCache {
         }
     }
 
+    /// Every text kept under `key`, first kept first: the shapes a call site's statement has
+    /// taken (`col == v` is `= ?` or `IS NULL` as `v` is `Some` or `None`).
+    pub(crate) fn shapes(&'static self, key: Key) -> impl Iterator<Item = &'static str> {
+        let mut slot = Some(&self.head);
+        std::iter::from_fn(move || {
+            loop {
+                let current = slot?;
+                slot = current.next.get().map(|b| &**b);
+                match current.entry.get() {
+                    Some((k, sql)) if *k == key => return Some(&**sql),
+                    Some(_) => {}
+                    None => return None,
+                }
+            }
+        })
+    }
+
+    /// Keep `sql` as one more shape under `key`, unless that text is kept already or `key`
+    /// has [`MAX_SHAPES`] texts (a statement whose shape keeps changing is rendered each
+    /// time rather than growing the list without end).
+    pub(crate) fn store_shape(&self, key: Key, sql: &str) {
+        let mut slot = &self.head;
+        let mut shapes = 0;
+        loop {
+            match slot.entry.get() {
+                Some((k, kept)) if *k == key => {
+                    if **kept == *sql {
+                        return;
+                    }
+                    shapes += 1;
+                    if shapes >= MAX_SHAPES {
+                        return;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    if slot.entry.set((key, sql.into())).is_ok() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            slot = slot.next.get_or_init(|| Box::new(Slot::new()));
+        }
+    }
+
     /// Keep `sql` under `key` unless a text is kept there already (a thread that lost a race
     /// to store the same key stored the same text).
+    #[cfg(test)]
     pub(crate) fn store(&self, key: Key, sql: &str) {
         let mut slot = &self.head;
         loop {
@@ -130,6 +181,19 @@ mod tests {
                 Some(format!("INSERT '{name}'").as_str())
             );
         }
+    }
+
+    #[test]
+    fn shapes_are_kept_once_each_up_to_the_limit() {
+        static CACHE: SqlCache = SqlCache::new();
+        let key = ("sqlite", Form::Plain);
+        CACHE.store(("mysql", Form::Plain), "other dialect");
+        for sql in ["a = ?", "a IS NULL", "a = ?", "b", "c", "d", "e"] {
+            CACHE.store_shape(key, sql);
+        }
+        let kept: Vec<&str> = CACHE.shapes(key).collect();
+        assert_eq!(kept, ["a = ?", "a IS NULL", "b", "c"]);
+        assert_eq!(CACHE.get(key), Some("a = ?"));
     }
 
     #[test]

@@ -284,6 +284,12 @@ pub struct OnConflict<R> {
 impl<R> OnConflict<R> {
     /// `DO NOTHING`: keep the existing row. MySQL has no such clause; there it is
     /// `ON DUPLICATE KEY UPDATE col = col` on the first target (or primary key) column.
+    ///
+    /// `rowcount()` differs: SQLite and PostgreSQL report `0` for a row that conflicted and
+    /// `1` for one inserted; MySQL and MariaDB report `1` for both (the connection counts
+    /// rows *matched*, `CLIENT_FOUND_ROWS`, as SQLAlchemy's does, so that an `UPDATE`'s
+    /// rowcount means the same everywhere). To learn whether a row was inserted there, ask
+    /// for it afterwards.
     pub fn do_nothing(mut self) -> Insert<R> {
         self.insert.edit().on_conflict = Some(OnConflictClause {
             target: self.target,

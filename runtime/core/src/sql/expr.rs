@@ -54,6 +54,8 @@ pub enum BinOp {
     Rem,
     /// String concatenation: `||` (`concat(a, b)` on MySQL).
     Concat,
+    /// PostgreSQL array containment: `@>` (every element of the right is in the left).
+    Contains,
 }
 
 impl BinOp {
@@ -74,6 +76,7 @@ impl BinOp {
             BinOp::Div | BinOp::IntDiv => "/",
             BinOp::Rem => "%",
             BinOp::Concat => "||",
+            BinOp::Contains => "@>",
         }
     }
 
@@ -101,7 +104,8 @@ impl BinOp {
             | BinOp::Le
             | BinOp::Gt
             | BinOp::Ge
-            | BinOp::Concat => 5,
+            | BinOp::Concat
+            | BinOp::Contains => 5,
             BinOp::Add | BinOp::Sub => 7,
             BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Rem => 8,
         }
@@ -201,6 +205,16 @@ pub enum SqlExpr {
     /// A mistake found while the expression was built (a subquery's column that it does not
     /// select), reported with this message when the statement compiles.
     Invalid(std::sync::Arc<str>),
+    /// A JSON document's element: `expr -> key` (`->>` when `as_text`) on PostgreSQL,
+    /// `JSON_EXTRACT(expr, path)` elsewhere.
+    JsonGet {
+        /// The document.
+        expr: Box<SqlExpr>,
+        /// The member or index.
+        key: super::JsonKey,
+        /// The element as text, not JSON.
+        as_text: bool,
+    },
     /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
     Excluded {
         /// The table inserted into.
@@ -281,6 +295,13 @@ impl fmt::Debug for SqlExpr {
             SqlExpr::Invalid(message) => write!(f, "<invalid: {message}>"),
             SqlExpr::Excluded { table, index } => {
                 write!(f, "excluded.{}", table.columns()[*index].name())
+            }
+            SqlExpr::JsonGet { expr, key, as_text } => {
+                write!(
+                    f,
+                    "{expr:?} {} {key:?}",
+                    if *as_text { "->>" } else { "->" }
+                )
             }
         }
     }
@@ -389,7 +410,9 @@ impl SqlExpr {
                 r.tables_within(f, depth);
             }
             SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.tables_within(f, depth)),
-            SqlExpr::Not(e) | SqlExpr::Neg(e) => e.tables_within(f, depth),
+            SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::JsonGet { expr: e, .. } => {
+                e.tables_within(f, depth)
+            }
             SqlExpr::IsNull { expr, .. } | SqlExpr::InSelect { expr, .. } => {
                 expr.tables_within(f, depth)
             }
@@ -519,13 +542,13 @@ pub trait Expression: Sized {
     /// The untyped expression.
     fn into_sql(self) -> SqlExpr;
 
-    /// `self = rhs`
+    /// `self = rhs`; `IS NULL` when `rhs` is `None` at run time, as SQLAlchemy does.
     fn eq<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Eq, rhs.into_expr())
+        equality(self.into_sql(), false, rhs.into_expr())
     }
-    /// `self != rhs`
+    /// `self != rhs`; `IS NOT NULL` when `rhs` is `None` at run time, as SQLAlchemy does.
     fn ne<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
-        compare(self.into_sql(), BinOp::Ne, rhs.into_expr())
+        equality(self.into_sql(), true, rhs.into_expr())
     }
     /// `self < rhs`
     fn lt<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
@@ -650,6 +673,25 @@ pub trait Expression: Sized {
     }
 }
 
+/// `left = right` (`!=` when `negated`), or `IS [NOT] NULL` when one side is a `NULL` value —
+/// whether `None` was written (`col == None`) or is the value of a variable at run time
+/// (`col == v`, `v: Option<T>`), as SQLAlchemy compiles both: `= NULL` would match nothing.
+/// The statement's shape then differs from run to run; the SQL cache renders the new shape.
+fn equality(left: SqlExpr, negated: bool, right: SqlExpr) -> Expr<bool> {
+    match (left, right) {
+        (expr, SqlExpr::Param(Value::Null)) | (SqlExpr::Param(Value::Null), expr) => {
+            Expr::new(SqlExpr::IsNull {
+                expr: Box::new(expr),
+                negated,
+            })
+        }
+        (left, right) => {
+            let op = if negated { BinOp::Ne } else { BinOp::Eq };
+            compare(left, op, right)
+        }
+    }
+}
+
 fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
     Expr::new(SqlExpr::binary(left, op, right))
 }
@@ -771,7 +813,21 @@ macro_rules! bind_as_expr {
 }
 
 bind_as_expr!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+
+// `#[derive(SqlEnum)]` writes the impls for the enum itself (a type of the user's crate);
+// these are the `Option` forms, which only this crate may write.
+impl<E: crate::value::SqlEnum + ColumnType<Base = E>> AsExpr<Option<E>> for Option<E> {
+    fn into_expr(self) -> SqlExpr {
+        SqlExpr::Param(self.to_value())
+    }
+}
+impl<E: crate::value::SqlEnum + ColumnType<Base = E>> AsExpr<Option<E>> for &Option<E> {
+    fn into_expr(self) -> SqlExpr {
+        SqlExpr::Param(self.to_value())
+    }
+}
 crate::value::feature_types!(bind_as_expr);
+crate::value::array_types!(bind_as_expr);
 
 impl<V: ColumnType<Base = String>> AsExpr<V> for &str {
     fn into_expr(self) -> SqlExpr {

@@ -138,3 +138,4 @@ macro_rules! not_null {
 }
 not_null!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 crate::value::feature_types!(not_null);
+crate::value::array_types!(not_null);

@@ -10,6 +10,7 @@ mod cache;
 mod dml;
 mod expr;
 pub mod func;
+mod json;
 mod ops;
 mod select;
 mod source;
@@ -29,6 +30,9 @@ pub use expr::{
     AsExpr, BinOp, Column, Expr, Expression, InOperand, MAX_EXPR_DEPTH, Nullable, SqlExpr, Textual,
     null_of,
 };
+#[cfg(feature = "serde_json")]
+pub use json::JsonExpression;
+pub use json::{IntoJsonKey, JsonKey};
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{
     Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, Labeled, NullableItem,

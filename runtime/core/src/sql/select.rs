@@ -476,6 +476,21 @@ impl<V: ColumnType + FromRow> SelectItems for Expr<V> {
     }
 }
 
+/// A one-column select in a select list: a scalar subquery `(SELECT …) AS anon_1`, correlated
+/// to the enclosing query when it uses its tables. Its value is `NULL` when the subquery finds
+/// no row, so it decodes into an `Option` whatever its column's type (`nullable(…)` around it
+/// changes nothing and keeps the correlation).
+impl<R> SelectItems for Select<R>
+where
+    R: ColumnType,
+    R::Base: FromRow,
+{
+    type Row = Option<R::Base>;
+    fn push_items(self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(self.stmt))));
+    }
+}
+
 /// Every column of table `T`, decoded into a `T`: `quarry::all::<User>()`.
 pub struct All<T>(PhantomData<fn() -> T>);
 
@@ -620,6 +635,7 @@ macro_rules! nullable_base {
 }
 nullable_base!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 crate::value::feature_types!(nullable_base);
+crate::value::array_types!(nullable_base);
 
 macro_rules! tuple_items {
     ($($name:ident)+) => {

@@ -45,7 +45,10 @@ impl SqlExpr {
                 r.tables_into(out, depth);
             }
             SqlExpr::Clauses(_, items) => items.iter().for_each(|e| e.tables_into(out, depth)),
-            SqlExpr::Not(e) | SqlExpr::Neg(e) | SqlExpr::IsNull { expr: e, .. } => {
+            SqlExpr::Not(e)
+            | SqlExpr::Neg(e)
+            | SqlExpr::IsNull { expr: e, .. }
+            | SqlExpr::JsonGet { expr: e, .. } => {
                 e.tables_into(out, depth);
             }
             SqlExpr::Like { expr, pattern, .. } => {

@@ -252,9 +252,34 @@ fn server_errors_are_classified_with_code_and_constraint() {
         (
             1213,
             "Deadlock found when trying to get lock",
-            DatabaseErrorKind::Other,
+            DatabaseErrorKind::Deadlock,
             None,
         ),
+        (
+            1205,
+            "Lock wait timeout exceeded; try restarting transaction",
+            DatabaseErrorKind::LockTimeout,
+            None,
+        ),
+        (
+            1020,
+            "Record has changed since last read in table 't'",
+            DatabaseErrorKind::SerializationFailure,
+            None,
+        ),
+        (
+            1213,
+            "WSREP detected deadlock/conflict and aborted the transaction. Try restarting the transaction",
+            DatabaseErrorKind::ClusterConflict,
+            None,
+        ),
+        (
+            1047,
+            "WSREP has not yet prepared node for application use",
+            DatabaseErrorKind::ClusterConflict,
+            None,
+        ),
+        (1047, "Unknown command", DatabaseErrorKind::Other, None),
     ];
     for (code, message, kind, constraint) in cases {
         let err = server_error(*code, message);

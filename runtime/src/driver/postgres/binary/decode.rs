@@ -226,6 +226,9 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             }
             Type::UUID => or_null(self.get_uuid(idx)?.map(Value::Uuid)),
             Type::VOID => Value::Null,
+            _ if matches!(ty.kind(), Kind::Array(_)) => {
+                or_null(self.get_array(idx)?.map(Value::Array))
+            }
             _ => match self.get_text(idx) {
                 Ok(v) => or_null(v.map(Value::Text)),
                 Err(_) => {
@@ -245,6 +248,56 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
 
     fn is_null(&self, idx: usize) -> Result<bool> {
         Ok(self.raw(idx)?.1.is_none())
+    }
+
+    fn get_array(&self, idx: usize) -> Result<Option<Vec<Value>>> {
+        let (ty, Some(raw)) = self.raw(idx)? else {
+            return Ok(None);
+        };
+        let Kind::Array(element) = ty.kind() else {
+            return Err(self.mismatch(idx, "an array", ty));
+        };
+        let corrupt = || self.corrupt(idx, ty);
+        let int = |at: usize| -> Result<i32> {
+            raw.get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(i32::from_be_bytes)
+                .ok_or_else(corrupt)
+        };
+        let dims = int(0)?;
+        if dims == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        if dims != 1 {
+            return Err(DecodeError::new(
+                self.name(idx),
+                "a one-dimensional array",
+                format!("an array of {dims} dimensions"),
+            )
+            .into());
+        }
+        let len = usize::try_from(int(12)?).map_err(|_| corrupt())?;
+        let mut at = 20;
+        let mut items = Vec::with_capacity(len);
+        for _ in 0..len {
+            let size = int(at)?;
+            at += 4;
+            let cell = match usize::try_from(size) {
+                Ok(size) => {
+                    let bytes = raw.get(at..at + size).ok_or_else(corrupt)?;
+                    at += size;
+                    Some(bytes)
+                }
+                Err(_) => None,
+            };
+            let element_row = Element {
+                name: self.name(idx),
+                ty: element,
+                cell,
+            };
+            items.push(PgRow::new(&element_row, &[cell]).get_value(0)?);
+        }
+        Ok(Some(items))
     }
 
     fn get_date(&self, idx: usize) -> Result<Option<i32>> {
@@ -348,5 +401,24 @@ fn infinite_timestamp(positive: bool) -> i64 {
         Value::TIMESTAMP_INFINITY
     } else {
         Value::TIMESTAMP_NEG_INFINITY
+    }
+}
+
+/// One element of an array column, as a one-column row, so that it decodes as a column would.
+struct Element<'a> {
+    name: &'a str,
+    ty: &'a Type,
+    cell: Option<&'a [u8]>,
+}
+
+impl BinaryRow for Element<'_> {
+    fn len(&self) -> usize {
+        1
+    }
+    fn column(&self, idx: usize) -> Option<(&str, &Type)> {
+        (idx == 0).then_some((self.name, self.ty))
+    }
+    fn cell(&self, _: usize) -> Result<Option<&[u8]>> {
+        Ok(self.cell)
     }
 }

@@ -56,6 +56,40 @@ impl Param<'_> {
     }
 }
 
+impl Param<'_> {
+    /// A one-dimensional array in the binary format: dimensions, a has-NULL flag, the
+    /// element type's OID, the length and lower bound (1), then each element (its length,
+    /// `-1` for `NULL`, and its bytes in the element type's format).
+    fn array(
+        &self,
+        items: &[Value],
+        element: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<(), BoxError> {
+        let len = i32::try_from(items.len())
+            .map_err(|_| format!("the array for parameter ${} is too long", self.position))?;
+        out.put_i32(1);
+        out.put_i32(i32::from(items.contains(&Value::Null)));
+        out.put_u32(element.oid());
+        out.put_i32(len);
+        out.put_i32(1);
+        for item in items {
+            let at = out.len();
+            out.put_i32(0);
+            match Param::new(item, self.position).to_sql(element, out)? {
+                IsNull::Yes => out[at..at + 4].copy_from_slice(&(-1i32).to_be_bytes()),
+                IsNull::No => {
+                    let size = i32::try_from(out.len() - at - 4).map_err(|_| {
+                        format!("an element of parameter ${} is too long", self.position)
+                    })?;
+                    out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
         match self.value {
@@ -157,6 +191,10 @@ impl ToSql for Param<'_> {
                 _ if is_text(ty) => {
                     out.put_slice(temporal::Hyphenated(u).to_string().as_bytes());
                 }
+                _ => return Err(self.refuse(ty)),
+            },
+            Value::Array(items) => match ty.kind() {
+                Kind::Array(element) => self.array(items, element, out)?,
                 _ => return Err(self.refuse(ty)),
             },
             _ => return Err(self.refuse(ty)),
