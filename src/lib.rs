@@ -43,7 +43,9 @@
 //! `static` [`MetaData`]; default [`DEFAULT_METADATA`]), `primary_key(a, b)` (a composite key).
 //! Column attributes: `primary_key` (a single integer primary key is autoincrement unless
 //! `autoincrement = false`; a key of any other type never is), `name = "…"`, `unique`, `index`, `max_length = N` (`VARCHAR(N)`),
-//! `references = Table::column`, `default = <literal>` (server default), `sql_type = "…"`.
+//! `references = Table::column` (with `on_delete = "cascade"` / `on_update = "set null"`:
+//! `cascade`, `set null`, `set default`, `restrict`, `no action`), `default = <literal>`
+//! (server default), `sql_type = "…"`.
 //! `Option<T>` fields are nullable. `insert!(T { … })` leaving out a `NOT NULL` column without
 //! a default is a compile error listing the columns.
 //!
@@ -132,7 +134,11 @@
 #![warn(missing_docs)]
 
 pub use quarry_core::*;
-pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
+pub use quarry_macros::{SqlEnum, Table, delete, embed_migrations, insert, select, update};
+/// Schema migrations: [`migrate::diff`] of declared tables against a live database, the
+/// [`migrate::Plan`] and its SQL per dialect, the [`migrate::Migrator`] of versioned files and
+/// [`migrate::autogenerate`]. See the README's "Changing the schema".
+pub use quarry_runtime::migrate;
 pub use quarry_runtime::*;
 
 /// SQL dialects (from `quarry-core`: pure, no I/O) and the registry through which third-party

@@ -5,6 +5,7 @@
 //! the span of the user's token), and expand to calls into `::quarry::__private`.
 
 mod ctxt;
+mod migrations;
 mod sql_enum;
 mod statement;
 mod table;
@@ -45,4 +46,10 @@ pub fn update(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn delete(input: TokenStream) -> TokenStream {
     statement::delete(input.into()).into()
+}
+
+/// `embed_migrations!("migrations")`: see `quarry::migrate::Migrator`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    migrations::embed(input.into()).into()
 }

@@ -166,6 +166,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("thread_local", Runs::Everywhere),
     ("session", Runs::Everywhere),
     ("read_replicas", Runs::Everywhere),
+    ("migrations", Runs::Everywhere),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features

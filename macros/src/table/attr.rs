@@ -19,6 +19,17 @@ const REFERENCES: &str = "references";
 const DEFAULT: &str = "default";
 const SQL_TYPE: &str = "sql_type";
 const AUTOINCREMENT: &str = "autoincrement";
+const ON_DELETE: &str = "on_delete";
+const ON_UPDATE: &str = "on_update";
+
+/// The foreign key actions `on_delete` / `on_update` accept, and the `FkAction` variant each is.
+pub(crate) const FK_ACTIONS: &[(&str, &str)] = &[
+    ("cascade", "Cascade"),
+    ("set null", "SetNull"),
+    ("set default", "SetDefault"),
+    ("restrict", "Restrict"),
+    ("no action", "NoAction"),
+];
 
 const TABLE_KEYS: &[&str] = &[NAME, METADATA, PRIMARY_KEY];
 const COLUMN_KEYS: &[&str] = &[
@@ -31,6 +42,8 @@ const COLUMN_KEYS: &[&str] = &[
     DEFAULT,
     SQL_TYPE,
     AUTOINCREMENT,
+    ON_DELETE,
+    ON_UPDATE,
 ];
 
 /// `#[table(name = "…", metadata = PATH, primary_key(a, b))]`
@@ -53,6 +66,36 @@ pub(crate) struct ColumnAttrs {
     pub(crate) default: Option<Expr>,
     pub(crate) sql_type: Option<LitStr>,
     pub(crate) autoincrement: Option<LitBool>,
+    /// `on_delete = "cascade"`: the literal and the `FkAction` variant it names.
+    pub(crate) on_delete: Option<(LitStr, &'static str)>,
+    /// `on_update = "…"`, as `on_delete`.
+    pub(crate) on_update: Option<(LitStr, &'static str)>,
+}
+
+/// `"set null"` → `SetNull`, or an error showing the accepted words.
+fn fk_action(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<(LitStr, &'static str)> {
+    let form = format!(
+        "the correct format looks like #[column(references = User::id, {key} = \"cascade\")]"
+    );
+    let v: LitStr = meta
+        .value()
+        .and_then(|v| v.parse())
+        .map_err(|e| syn::Error::new(e.span(), &form))?;
+    let words = v.value().trim().to_ascii_lowercase().replace('_', " ");
+    match FK_ACTIONS.iter().find(|(w, _)| *w == words) {
+        Some((_, variant)) => Ok((v, variant)),
+        None => {
+            let accepted: Vec<&str> = FK_ACTIONS.iter().map(|(w, _)| *w).collect();
+            Err(syn::Error::new(
+                v.span(),
+                format!(
+                    "unknown foreign key action {:?}: expected one of \"{}\"",
+                    v.value(),
+                    accepted.join("\", \"")
+                ),
+            ))
+        }
+    }
 }
 
 fn unknown(meta: &ParseNestedMeta<'_>, attr: &str, keys: &[&str]) -> syn::Error {
@@ -191,6 +234,12 @@ pub(crate) fn parse_column(cx: &mut Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                     .and_then(|v| v.parse())
                     .map_err(|e| syn::Error::new(e.span(), form))?;
                 set(cx, &meta, &mut out.autoincrement, v, AUTOINCREMENT);
+            } else if p.is_ident(ON_DELETE) {
+                let v = fk_action(&meta, ON_DELETE)?;
+                set(cx, &meta, &mut out.on_delete, v, ON_DELETE);
+            } else if p.is_ident(ON_UPDATE) {
+                let v = fk_action(&meta, ON_UPDATE)?;
+                set(cx, &meta, &mut out.on_update, v, ON_UPDATE);
             } else {
                 return Err(unknown(&meta, COLUMN, COLUMN_KEYS));
             }

@@ -139,6 +139,17 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>) {
             "autoincrement applies only to an integer primary key column",
         );
     }
+    for (lit, _) in [&field.attrs.on_delete, &field.attrs.on_update]
+        .into_iter()
+        .flatten()
+    {
+        if field.attrs.references.is_none() {
+            cx.error_spanned_by(
+                lit,
+                "on_delete / on_update apply to a foreign key; add references = Table::column",
+            );
+        }
+    }
     if let (Some(default), Some(ty)) = (&field.attrs.default, known) {
         check_default(cx, default, ty);
     }

@@ -253,6 +253,16 @@ fn column_def(f: &Field<'_>, primary_key: bool, autoincrement: bool) -> TokenStr
             .references(::quarry::__private::foreign_key::<#ty, _, _>(#target))
         });
     }
+    for (setter, action) in [
+        ("on_delete", &f.attrs.on_delete),
+        ("on_update", &f.attrs.on_update),
+    ] {
+        if let Some((lit, variant)) = action {
+            let setter = syn::Ident::new(setter, lit.span());
+            let variant = syn::Ident::new(variant, lit.span());
+            def.extend(quote_spanned!(lit.span()=> .#setter(::quarry::FkAction::#variant)));
+        }
+    }
     def
 }
 

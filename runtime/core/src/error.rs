@@ -111,6 +111,12 @@ pub enum Error {
     /// of one statement are bound to different engines. Names the tables and how to bind them.
     #[error("{0}")]
     Unbound(String),
+
+    /// A migration could not be planned or run: a destructive step not allowed, an applied
+    /// migration whose file changed since, a failed step. Says which migration or step and
+    /// what to do.
+    #[error("{0}")]
+    Migration(String),
 }
 
 impl Error {

@@ -7,6 +7,8 @@
 //! through the `quarry` facade, which re-exports it.
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[doc(hidden)]
+pub mod constraint;
 pub mod dialect;
 #[doc(hidden)]
 pub mod error;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod isolation;
 #[doc(hidden)]
 pub mod key;
+pub mod migrate;
 #[doc(hidden)]
 pub mod render;
 #[doc(hidden)]
@@ -34,6 +37,7 @@ pub mod value;
 #[doc(hidden)]
 pub mod __private;
 
+pub use constraint::{CheckDef, FkAction, IndexDef};
 pub use error::{DatabaseError, DatabaseErrorKind, DecodeError, Error, Result};
 pub use isolation::IsolationLevel;
 pub use key::PrimaryKey;

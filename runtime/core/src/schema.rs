@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::constraint::{CheckDef, FkAction, IndexDef};
 use crate::error::Result;
 use crate::value::{EnumType, RawRow, SqlType, Value};
 
@@ -227,6 +228,26 @@ pub struct ColumnDef {
     max_length: Option<u32>,
     default: Option<DefaultValue>,
     references: Option<ColumnRef>,
+    on_delete: Option<FkAction>,
+    on_update: Option<FkAction>,
+    /// What only run-time columns have (reflected or built by code): owned type and default
+    /// text, a foreign key by name. Boxed, so a declared column pays one pointer.
+    run_time: Option<Box<RunTimeColumn>>,
+}
+
+/// The parts of a column only code at run time gives (reflection, migrations).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RunTimeColumn {
+    /// A SQL type Quarry has no [`SqlType`] for, used as-is in DDL.
+    type_sql: Option<String>,
+    /// The type as the database reported it.
+    raw_type: Option<String>,
+    /// A server default as a SQL expression.
+    server_default: Option<String>,
+    /// `REFERENCES table (column)` by name.
+    references: Option<(String, String)>,
+    /// The foreign key constraint's name in the database.
+    fk_name: Option<String>,
 }
 
 impl ColumnDef {
@@ -251,6 +272,9 @@ impl ColumnDef {
             max_length: None,
             default: None,
             references: None,
+            on_delete: None,
+            on_update: None,
+            run_time: None,
         }
     }
     /// A column defined at run time, named `name` (its Rust field name too): for tables built
@@ -330,6 +354,101 @@ impl ColumnDef {
         self.references = Some(target);
         self
     }
+    /// `ON DELETE action` for the foreign key.
+    pub const fn on_delete(mut self, action: FkAction) -> Self {
+        self.on_delete = Some(action);
+        self
+    }
+    /// `ON UPDATE action` for the foreign key.
+    pub const fn on_update(mut self, action: FkAction) -> Self {
+        self.on_update = Some(action);
+        self
+    }
+
+    fn run_time_mut(&mut self) -> &mut RunTimeColumn {
+        self.run_time.get_or_insert_with(Default::default)
+    }
+    /// `FOREIGN KEY … REFERENCES table (column)` by name: for tables known at run time, whose
+    /// parent may be a table Rust does not declare.
+    ///
+    /// ```
+    /// use quarry::{ColumnDef, SqlType};
+    /// let author = ColumnDef::named("author_id", SqlType::BigInt, false).references_named("authors", "id");
+    /// assert_eq!(author.references_table(), Some(("authors", "id")));
+    /// ```
+    pub fn references_named(mut self, table: impl Into<String>, column: impl Into<String>) -> Self {
+        self.run_time_mut().references = Some((table.into(), column.into()));
+        self
+    }
+    /// The name of the foreign key constraint in the database (what reflection reads, what a
+    /// migration drops).
+    pub fn foreign_key_name(mut self, name: impl Into<String>) -> Self {
+        self.run_time_mut().fk_name = Some(name.into());
+        self
+    }
+    /// The same column with or without autoincrement.
+    pub fn with_autoincrement(mut self, on: bool) -> Self {
+        self.autoincrement = on;
+        self
+    }
+    /// The same column without a foreign key.
+    pub fn without_foreign_key(mut self) -> Self {
+        self.references = None;
+        self.on_delete = None;
+        self.on_update = None;
+        if let Some(rt) = &mut self.run_time {
+            rt.references = None;
+            rt.fk_name = None;
+        }
+        self
+    }
+    /// A SQL type spelled out at run time, used as-is in DDL (a reflected type Quarry has no
+    /// [`SqlType`] for: `inet`, an enum type, `CHAR(3)`).
+    pub fn type_sql(mut self, sql: impl Into<String>) -> Self {
+        self.run_time_mut().type_sql = Some(sql.into());
+        self
+    }
+    /// The type as the database reported it (`character varying(50)`); kept by reflection,
+    /// never used in DDL.
+    pub fn raw_type(mut self, sql: impl Into<String>) -> Self {
+        self.run_time_mut().raw_type = Some(sql.into());
+        self
+    }
+    /// A server default given as SQL (`'en'`, `CURRENT_TIMESTAMP`), used as-is in DDL; what
+    /// reflection reads. A literal given with [`ColumnDef::default_value`] wins over it.
+    pub fn server_default(mut self, sql: impl Into<String>) -> Self {
+        self.run_time_mut().server_default = Some(sql.into());
+        self
+    }
+    /// The same column under another name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        let name: String = name.into();
+        self.field = Cow::Owned(name.clone());
+        self.renamed(name)
+    }
+    /// The same column, nullable or not.
+    pub fn with_nullable(mut self, nullable: bool) -> Self {
+        self.nullable = nullable;
+        self
+    }
+    /// The same column with another type (and no type spelled out).
+    pub fn with_type(mut self, sql_type: SqlType, max_length: Option<u32>) -> Self {
+        self.sql_type = sql_type;
+        self.max_length = max_length;
+        self.custom_type = None;
+        if let Some(rt) = &mut self.run_time {
+            rt.type_sql = None;
+        }
+        self
+    }
+    /// The same column without a server default.
+    pub fn without_default(mut self) -> Self {
+        self.default = None;
+        if let Some(rt) = &mut self.run_time {
+            rt.server_default = None;
+        }
+        self
+    }
 
     /// SQL name.
     pub fn name(&self) -> &str {
@@ -343,9 +462,39 @@ impl ColumnDef {
     pub fn sql_type(&self) -> SqlType {
         self.sql_type
     }
-    /// User-given SQL type, if any.
-    pub fn custom_type_name(&self) -> Option<&'static str> {
+    /// User-given SQL type, if any: `#[column(sql_type = "…")]` or [`ColumnDef::type_sql`].
+    pub fn custom_type_name(&self) -> Option<&str> {
         self.custom_type
+            .or_else(|| self.run_time.as_ref()?.type_sql.as_deref())
+    }
+    /// The type as the database reported it, for a reflected column.
+    pub fn raw_type_name(&self) -> Option<&str> {
+        self.run_time.as_ref()?.raw_type.as_deref()
+    }
+    /// Server default as SQL ([`ColumnDef::server_default`]), if given.
+    pub fn server_default_sql(&self) -> Option<&str> {
+        self.run_time.as_ref()?.server_default.as_deref()
+    }
+    /// The referenced table and column, by name, for a foreign key declared either way
+    /// ([`ColumnDef::references`] or [`ColumnDef::references_named`]).
+    pub fn references_table(&self) -> Option<(&str, &str)> {
+        if let Some(target) = &self.references {
+            return Some((target.table().name(), target.column().name()));
+        }
+        let (t, c) = self.run_time.as_ref()?.references.as_ref()?;
+        Some((t, c))
+    }
+    /// The foreign key constraint's name, when known ([`ColumnDef::foreign_key_name`]).
+    pub fn foreign_key_name_value(&self) -> Option<&str> {
+        self.run_time.as_ref()?.fk_name.as_deref()
+    }
+    /// `ON DELETE` action of the foreign key, if given.
+    pub fn on_delete_action(&self) -> Option<FkAction> {
+        self.on_delete
+    }
+    /// `ON UPDATE` action of the foreign key, if given.
+    pub fn on_update_action(&self) -> Option<FkAction> {
+        self.on_update
     }
     /// The enum the column stores, if it stores one.
     pub fn enum_def(&self) -> Option<&'static EnumType> {
@@ -395,6 +544,10 @@ pub struct TableDef {
     metadata: &'static MetaData,
     /// How the source names `metadata` (`META`, `crate::db::META`), for messages.
     metadata_path: &'static str,
+    /// Indexes and unique constraints over several columns (or not named by the convention).
+    indexes: Vec<IndexDef>,
+    /// `CHECK` constraints, as reflected.
+    checks: Vec<CheckDef>,
 }
 
 impl TableDef {
@@ -409,6 +562,8 @@ impl TableDef {
             columns: Cow::Borrowed(columns),
             metadata,
             metadata_path: "MetaData",
+            indexes: Vec::new(),
+            checks: Vec::new(),
         }
     }
     /// A table defined at run time, named `name`, with `columns`, in `metadata`: pass it to
@@ -438,6 +593,8 @@ impl TableDef {
             columns: Cow::Owned(columns),
             metadata,
             metadata_path: "MetaData",
+            indexes: Vec::new(),
+            checks: Vec::new(),
         }
     }
     /// Record how the source names the table's `MetaData` (the derive passes the path of
@@ -445,6 +602,33 @@ impl TableDef {
     pub const fn metadata_path(mut self, path: &'static str) -> Self {
         self.metadata_path = path;
         self
+    }
+    /// Add an index or unique constraint over several columns ([`IndexDef`]).
+    pub fn with_index(mut self, index: IndexDef) -> Self {
+        self.indexes.push(index);
+        self
+    }
+    /// Add a `CHECK` constraint ([`CheckDef`]).
+    pub fn with_check(mut self, check: CheckDef) -> Self {
+        self.checks.push(check);
+        self
+    }
+    /// A table defined at run time with this one's columns, indexes and checks, named `name`,
+    /// in the same `MetaData` (not registered there).
+    pub fn clone_as(&self, name: impl Into<String>) -> TableDef {
+        let mut copy = TableDef::build(name, self.columns.to_vec(), self.metadata);
+        copy.indexes = self.indexes.clone();
+        copy.checks = self.checks.clone();
+        copy.metadata_path = self.metadata_path;
+        copy
+    }
+    /// Indexes and unique constraints beyond the columns' own flags.
+    pub fn indexes(&self) -> &[IndexDef] {
+        &self.indexes
+    }
+    /// `CHECK` constraints (reflected).
+    pub fn checks(&self) -> &[CheckDef] {
+        &self.checks
     }
     /// SQL name.
     pub fn name(&self) -> &str {

@@ -418,7 +418,7 @@ pub(crate) fn no_arrays<D: Dialect + ?Sized>(
 /// The ANSI spelling of a column's type.
 pub(crate) fn ansi_type(col: &ColumnDef) -> Cow<'static, str> {
     if let Some(custom) = col.custom_type_name() {
-        return Cow::Borrowed(custom);
+        return Cow::Owned(custom.to_owned());
     }
     match col.sql_type() {
         SqlType::SmallInt => "SMALLINT".into(),

@@ -1,6 +1,7 @@
 //! DDL: `CREATE TABLE`, `CREATE INDEX`, `DROP TABLE`, formatted as SQLAlchemy formats them.
 
 use super::Renderer;
+use crate::constraint::IndexDef;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, DefaultValue, TableDef};
@@ -37,34 +38,61 @@ pub fn create_table(table: &TableDef, dialect: &dyn Dialect) -> Result<String> {
         r.ident(col.name());
         r.push(")");
     }
-    for (col, target) in table.foreign_keys() {
+    for ix in table.indexes().iter().filter(|ix| ix.is_constraint()) {
         line(&mut r);
-        r.push("FOREIGN KEY(");
-        r.ident(col.name());
-        r.push(") REFERENCES ");
-        r.ident(target.table().name());
-        r.push(" (");
-        r.ident(target.column().name());
+        r.push("CONSTRAINT ");
+        r.ident(ix.name());
+        r.push(" UNIQUE (");
+        ident_list(&mut r, ix.columns().into_iter());
         r.push(")");
+    }
+    for col in table.columns() {
+        if col.references_table().is_some() {
+            line(&mut r);
+            foreign_key(&mut r, col);
+        }
     }
     r.push("\n)");
     Ok(r.into_sql())
 }
 
-fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result<()> {
+/// `FOREIGN KEY(col) REFERENCES parent (col) [ON DELETE …] [ON UPDATE …]`, nothing for a
+/// column without a foreign key.
+pub(crate) fn foreign_key(r: &mut Renderer<'_>, col: &ColumnDef) {
+    let Some((table, column)) = col.references_table() else {
+        return;
+    };
+    r.push("FOREIGN KEY(");
+    r.ident(col.name());
+    r.push(") REFERENCES ");
+    r.ident(table);
+    r.push(" (");
+    r.ident(column);
+    r.push(")");
+    if let Some(action) = col.on_delete_action() {
+        r.push(" ON DELETE ");
+        r.push(action.as_sql());
+    }
+    if let Some(action) = col.on_update_action() {
+        r.push(" ON UPDATE ");
+        r.push(action.as_sql());
+    }
+}
+
+pub(crate) fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result<()> {
     r.ident(col.name());
     r.push(" ");
     let ty = r.dialect().column_type(table, col)?;
     r.push(&ty);
     let default_first = r.dialect().default_before_not_null();
     if default_first {
-        column_default(r, table, col)?;
+        column_default(r, table.name(), col)?;
     }
     if !col.is_nullable() {
         r.push(" NOT NULL");
     }
     if !default_first {
-        column_default(r, table, col)?;
+        column_default(r, table.name(), col)?;
     }
     if col.is_autoincrement() {
         r.push(r.dialect().autoincrement_suffix());
@@ -72,8 +100,12 @@ fn column_ddl(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result
     Ok(())
 }
 
-fn column_default(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Result<()> {
+pub(crate) fn column_default(r: &mut Renderer<'_>, table: &str, col: &ColumnDef) -> Result<()> {
     let Some(default) = col.default() else {
+        if let Some(sql) = col.server_default_sql() {
+            r.push(" DEFAULT ");
+            r.push(sql);
+        }
         return Ok(());
     };
     let dialect = r.dialect();
@@ -85,7 +117,7 @@ fn column_default(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Re
             return Err(Error::config(format!(
                 "the DEFAULT of column \"{}\".\"{}\" is {v}, which no SQL literal can \
                  write; give a finite number",
-                table.name(),
+                table,
                 col.name()
             )));
         }
@@ -98,7 +130,7 @@ fn column_default(r: &mut Renderer<'_>, table: &TableDef, col: &ColumnDef) -> Re
                     Error::Unsupported { feature, dialect } => Error::Unsupported {
                         feature: format!(
                             "{feature} (the DEFAULT of column \"{}\".\"{}\")",
-                            table.name(),
+                            table,
                             col.name()
                         ),
                         dialect,
@@ -141,7 +173,31 @@ pub fn create_indexes(table: &TableDef, dialect: &dyn Dialect) -> Vec<String> {
             r.push(")");
             r.into_sql()
         })
+        .chain(
+            table
+                .indexes()
+                .iter()
+                .filter(|ix| !ix.is_constraint())
+                .map(|ix| create_index(table.name(), ix, dialect)),
+        )
         .collect()
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table (a, b)` for an [`IndexDef`].
+pub fn create_index(table: &str, ix: &IndexDef, dialect: &dyn Dialect) -> String {
+    let mut r = Renderer::new(dialect);
+    r.push(if ix.is_unique() {
+        "CREATE UNIQUE INDEX "
+    } else {
+        "CREATE INDEX "
+    });
+    r.ident(ix.name());
+    r.push(" ON ");
+    r.ident(table);
+    r.push(" (");
+    ident_list(&mut r, ix.columns().into_iter());
+    r.push(")");
+    r.into_sql()
 }
 
 /// SQLAlchemy's default index naming convention: `ix_<table>_<column>`.

@@ -10,12 +10,13 @@
 //! SQL kept by a call site's [`SqlCache`](crate::sql::SqlCache) while it collects the bound
 //! values: the same code path decides both, so the two cannot drift apart.
 
+pub(crate) mod alter;
 mod compile;
 mod ddl;
 mod enum_ddl;
 pub(crate) mod query;
 
-pub use ddl::{create_indexes, create_table, drop_table, index_name};
+pub use ddl::{create_index, create_indexes, create_table, drop_table, index_name};
 pub use enum_ddl::{create_enum_type, drop_enum_type, enum_types};
 
 use crate::dialect::{Dialect, Placeholder, UpsertStyle};
@@ -248,19 +249,30 @@ impl<'d> Renderer<'d> {
     }
 
     pub(crate) fn expr_in(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
-        if self.depth >= MAX_EXPR_DEPTH {
+        self.deeper(1, |this| this.expr_node(e, against))
+    }
+
+    /// Render `body` one nesting level of weight `cost` further in: an error, not a stack
+    /// overflow, once the levels pass [`MAX_EXPR_DEPTH`].
+    pub(crate) fn deeper(
+        &mut self,
+        cost: usize,
+        body: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if self.depth + cost > MAX_EXPR_DEPTH {
             return Err(crate::Error::TooLarge {
-                what: "or more levels of nested expressions",
-                count: self.depth + 1,
+                what: "or more levels of nested expressions (a nested SELECT counts as 4)",
+                count: self.depth + cost,
                 limit: MAX_EXPR_DEPTH,
                 dialect: "quarry",
                 hint: "nest less: chains of and/or are flat at any length, an IN list takes \
-                       any number of values, and a deep tree can often be written as a chain",
+                       any number of values, a deep tree can often be written as a chain, and \
+                       nested subqueries as joins or CTEs",
             });
         }
-        self.depth += 1;
-        let result = self.expr_node(e, against);
-        self.depth -= 1;
+        self.depth += cost;
+        let result = body(self);
+        self.depth -= cost;
         result
     }
 

@@ -20,6 +20,17 @@ pub(crate) fn select(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 /// A `SELECT` inside another statement: tables of the immediately enclosing query are left out
 /// of its `FROM` (correlated) when it has more than one, as SQLAlchemy's auto-correlation does.
 pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    r.deeper(SUBQUERY_DEPTH, |r| correlated_subquery(r, s))
+}
+
+/// Nesting levels a `SELECT` inside another statement counts for against [`MAX_EXPR_DEPTH`]:
+/// rendering one takes about four expressions' worth of stack (the select, its clauses and
+/// the expression holding it), so that the limit keeps a debug build inside a 2 MiB thread.
+///
+/// [`MAX_EXPR_DEPTH`]: crate::sql::MAX_EXPR_DEPTH
+pub(crate) const SUBQUERY_DEPTH: usize = 4;
+
+fn correlated_subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
     let mut froms = s.froms();
     if froms.len() > 1 && !r.enclosing.is_empty() {
         let correlated = |f: &FromItem| f.joins.is_empty() && r.enclosing.contains(&f.table);
@@ -93,7 +104,7 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
 fn table_ref(r: &mut Renderer<'_>, t: &TableRef) -> Result<()> {
     if let FromSource::Derived(derived) = t.source() {
         r.push("(");
-        select(r, derived.select())?;
+        r.deeper(SUBQUERY_DEPTH, |r| select(r, derived.select()))?;
         r.push(") AS ");
         r.ident(t.name());
         return Ok(());
