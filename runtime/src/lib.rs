@@ -26,6 +26,7 @@ mod reflect;
 mod retry;
 mod rows;
 mod session;
+pub mod shard;
 mod transaction;
 
 pub use bind::{BoundMetaData, Execute};
@@ -35,6 +36,7 @@ pub use engine::{Engine, EngineBuilder, MemberStatus, RawConnection, Strategy, c
 pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
 pub use reflect::{LiveSchema, reflect, reflect_schema, reflect_table};
 pub use rows::Rows;
+pub use shard::{ShardQuery, ShardRow, ShardedEngine, ShardedEngineBuilder, ShardedRows, ShardedSession};
 pub use session::{Added, Session, SessionBuilder, SessionMaker, sessionmaker};
 pub use transaction::{EngineTransaction, Transaction};
 
