@@ -87,11 +87,20 @@ fn rows_go_to_the_shard_the_chooser_picks_and_reads_concatenate() {
                 w(4, "Europe", "Dublin"),
             ])
             .expect("add");
-        assert!(!session.in_transaction(), "{}: add checks nothing out", na.name);
+        assert!(
+            !session.in_transaction(),
+            "{}: add checks nothing out",
+            na.name
+        );
         session.commit().expect("commit");
 
         // Each row is on its shard only.
-        assert_eq!(cities_on(&na.engine), ["Toronto", "New York"], "{}", na.name);
+        assert_eq!(
+            cities_on(&na.engine),
+            ["Toronto", "New York"],
+            "{}",
+            na.name
+        );
         assert_eq!(cities_on(&eu.engine), ["London", "Dublin"], "{}", na.name);
 
         // Every shard asked, in shard order.
@@ -129,16 +138,26 @@ fn rows_go_to_the_shard_the_chooser_picks_and_reads_concatenate() {
 
         // An insert straight on the engine follows the shard chooser too.
         assert_eq!(
-            sharded.shard_for(&w(5, "Europe", "Paris")).expect("shard_for"),
+            sharded
+                .shard_for(&w(5, "Europe", "Paris"))
+                .expect("shard_for"),
             "europe"
         );
         sharded
             .insert(&w(5, "Europe", "Paris"))
             .expect("insert paris");
-        assert_eq!(cities_on(&eu.engine), ["London", "?", "Paris"], "{}", na.name);
+        assert_eq!(
+            cities_on(&eu.engine),
+            ["London", "?", "Paris"],
+            "{}",
+            na.name
+        );
         assert_eq!(sharded.pool_status().len(), 2);
         assert!(
-            sharded.pool_status().iter().all(|(_, s)| s.checked_out == 0),
+            sharded
+                .pool_status()
+                .iter()
+                .all(|(_, s)| s.checked_out == 0),
             "{}: every connection back",
             na.name
         );
@@ -173,7 +192,10 @@ fn identity_keys_include_the_shard() {
             .get_from("europe", 1)
             .expect("get eu")
             .expect("london");
-        assert_eq!((toronto.city.as_str(), london.city.as_str()), ("Toronto", "London"));
+        assert_eq!(
+            (toronto.city.as_str(), london.city.as_str()),
+            ("Toronto", "London")
+        );
 
         // Each shard's identity map answers for its own key: a change made behind the
         // session's back is not seen. (Not on SQLite, where the session's open transaction
@@ -188,10 +210,8 @@ fn identity_keys_include_the_shard() {
         assert_eq!(again.city, "Toronto", "{}: from the identity map", na.name);
 
         // `get` tries the shards in the identity chooser's order.
-        let (shard, first): (String, Weather) = session
-            .get_with_shard(1_i64)
-            .expect("get")
-            .expect("found");
+        let (shard, first): (String, Weather) =
+            session.get_with_shard(1_i64).expect("get").expect("found");
         assert_eq!((shard.as_str(), first.city.as_str()), ("europe", "London"));
         assert_eq!(session.get::<Weather>(99).expect("get 99"), None);
 
@@ -223,11 +243,7 @@ fn a_flush_failing_on_one_shard_commits_nothing_anywhere() {
         // Key 7 is taken on Europe: its flush fails.
         session.add(w(7, "Europe", "Milan")).expect("add milan");
         let err = session.commit().expect_err("duplicate key on europe");
-        assert!(
-            matches!(err, Error::Database(_)),
-            "{}: {err:?}",
-            na.name
-        );
+        assert!(matches!(err, Error::Database(_)), "{}: {err:?}", na.name);
         assert!(!session.in_transaction(), "{}", na.name);
         assert_eq!(cities_on(&na.engine), Vec::<String>::new(), "{}", na.name);
         assert_eq!(cities_on(&eu.engine), ["Rome"], "{}", na.name);
@@ -292,7 +308,10 @@ fn a_sharded_engine_needs_shards_with_names_of_their_own() {
         .shard("a", engine.clone())
         .build()
         .expect_err("twice");
-    assert!(err.to_string().contains("shard \"a\" is added twice"), "{err}");
+    assert!(
+        err.to_string().contains("shard \"a\" is added twice"),
+        "{err}"
+    );
     // One shard needs no chooser.
     let one = ShardedEngine::builder()
         .shard("only", engine)

@@ -36,8 +36,10 @@ pub use engine::{Engine, EngineBuilder, MemberStatus, RawConnection, Strategy, c
 pub use pool::{PoolClass, PoolStatus, ResetOnReturn};
 pub use reflect::{LiveSchema, reflect, reflect_schema, reflect_table};
 pub use rows::Rows;
-pub use shard::{ShardQuery, ShardRow, ShardedEngine, ShardedEngineBuilder, ShardedRows, ShardedSession};
 pub use session::{Added, Session, SessionBuilder, SessionMaker, sessionmaker};
+pub use shard::{
+    ShardQuery, ShardRow, ShardedEngine, ShardedEngineBuilder, ShardedRows, ShardedSession,
+};
 pub use transaction::{EngineTransaction, Transaction};
 
 /// The driver registry: third-party dialects and drivers joining in-process. Users reach it

@@ -140,7 +140,11 @@ impl<'a> ShardRow<'a> {
     /// The value of the column named `column`; `None` for a column the row leaves to the
     /// database (an autoincrement key) or that the table does not have.
     pub fn get(&self, column: &str) -> Option<&'a Value> {
-        let index = self.table.columns().iter().position(|c| c.name() == column)?;
+        let index = self
+            .table
+            .columns()
+            .iter()
+            .position(|c| c.name() == column)?;
         self.values
             .iter()
             .find(|(i, _)| *i == index)
