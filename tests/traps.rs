@@ -358,6 +358,9 @@ fn a_real_serialization_failure_is_retryable() {
 #[test]
 fn a_real_lock_timeout_is_retryable() {
     for b in backends("lock_timeout") {
+        if support::needs_own_server_connection(&b, "SET lock_timeout is session state") {
+            continue;
+        }
         if b.name == "sqlite-memory" {
             // One shared connection: nothing to wait for.
             continue;

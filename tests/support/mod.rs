@@ -73,6 +73,23 @@ impl Backend {
     }
 }
 
+/// True when the PostgreSQL backend runs through pgbouncer in transaction mode
+/// (`QUARRY_VIA_PGBOUNCER`, set by `cargo xtask test --cluster` for its pooler pass).
+pub fn via_pgbouncer() -> bool {
+    std::env::var_os("QUARRY_VIA_PGBOUNCER").is_some()
+}
+
+/// True (after printing why) when `b` is PostgreSQL through pgbouncer and the test needs what
+/// its transaction mode cannot give: `what`, session state or one server connection per
+/// client connection. `tests/scale_out.rs` checks that such uses are refused there.
+pub fn needs_own_server_connection(b: &Backend, what: &str) -> bool {
+    let skip = b.is_postgres() && via_pgbouncer();
+    if skip {
+        eprintln!("skipping postgresql through pgbouncer's transaction mode: {what}");
+    }
+    skip
+}
+
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
@@ -134,6 +151,11 @@ pub fn backends_with(
     ];
     match postgres(tag, &configure) {
         Ok(b) => out.push(b),
+        // Session state refused through pgbouncer's transaction mode, by design
+        // (`tests/scale_out.rs` checks the refusal).
+        Err(reason) if via_pgbouncer() && reason.contains("pgbouncer") => {
+            eprintln!("skipping postgresql through pgbouncer: {reason}");
+        }
         Err(reason) => unavailable("postgresql", reason),
     }
     match mysql(tag, &configure) {

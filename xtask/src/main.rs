@@ -295,8 +295,54 @@ fn test(extra: &[&str]) -> Result<()> {
         cmd.env("QUARRY_CLUSTER", "1");
     }
     run(&mut cmd)?;
+    if !cluster.is_empty() {
+        pooler_pass()?;
+    }
     // Compiler messages depend on the features in the build: UI tests use the defaults.
     cargo(&["test", "-p", "quarry", "--test", "ui"])
+}
+
+/// The live suites that run on every backend, again with the PostgreSQL backend reached
+/// through pgbouncer in transaction mode with `prepared_statements(false)` (issue 24): each
+/// test's PostgreSQL database is one of its own behind the pooler. Tests needing session
+/// state or one server connection per client say so and skip PostgreSQL there; the pool
+/// suites (server-side kills and counts) and pure suites are left out.
+const POOLER_SUITES: &[&str] = &[
+    "runtime",
+    "live",
+    "live_queries",
+    "session",
+    "text",
+    "types",
+    "types_enums",
+    "traps",
+    "bind",
+    "defined_tables",
+    "thread_local",
+    "retry",
+    "hostile",
+    "migrate",
+    "reflect",
+    "sharding",
+];
+
+fn pooler_pass() -> Result<()> {
+    let url = std::env::var("QUARRY_PGBOUNCER_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:6432/test".into());
+    let began = Instant::now();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["test", "-p", "quarry", "--all-features"]);
+    for suite in POOLER_SUITES {
+        cmd.args(["--test", suite]);
+    }
+    cmd.env("QUARRY_CLUSTER", "1")
+        .env("QUARRY_VIA_PGBOUNCER", &url);
+    run(&mut cmd).context("the live suites through pgbouncer (QUARRY_VIA_PGBOUNCER)")?;
+    eprintln!(
+        "live suites through pgbouncer: {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn is_up(addr: &str) -> bool {

@@ -532,11 +532,23 @@ fn locked<T>(engine: &Engine, f: impl FnOnce(&mut Connection) -> Result<T>) -> R
 
 fn ensure_version_table(engine: &Engine) -> Result<()> {
     let table = version_table();
-    match table.create(engine) {
-        Ok(()) => Ok(()),
-        // Another runner (SQLite has no lock before this point) created it first.
-        Err(_) if table.exists(engine)? => Ok(()),
-        Err(e) => Err(e),
+    // SQLite has no lock before this point: a runner creating the table at the same moment
+    // holds the write lock, and the other is told the database is busy; it waits and looks
+    // again, as `apply_one` does.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match table.create(engine) {
+            Ok(()) => return Ok(()),
+            // Another runner created it first.
+            Err(e) => match table.exists(engine) {
+                Ok(true) => return Ok(()),
+                Err(busy) if is_busy(&busy) && Instant::now() < deadline => {}
+                Ok(false) if is_busy(&e) && Instant::now() < deadline => {}
+                Ok(false) => return Err(e),
+                Err(other) => return Err(other),
+            },
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -90,6 +90,44 @@ impl Param<'_> {
     }
 }
 
+impl Param<'_> {
+    /// An array as PostgreSQL's text literal, `{"a","b\\"c",NULL}`, for a parameter declared
+    /// `unknown` (through a transaction pooler, where no server-side statement says its type):
+    /// the server reads it as the array type the context asks for, as it would a quoted
+    /// literal — `text[]`, `integer[]`, an enum's array, an empty `'{}'`. Every element is
+    /// quoted, `"` and `\` escaped; nested arrays nest.
+    fn array_literal(
+        &self,
+        items: &[Value],
+        out: &mut BytesMut,
+    ) -> std::result::Result<(), BoxError> {
+        out.put_u8(b'{');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.put_u8(b',');
+            }
+            match item {
+                Value::Null => out.put_slice(b"NULL"),
+                Value::Array(inner) => self.array_literal(inner, out)?,
+                _ => {
+                    let mut text = BytesMut::new();
+                    Param::new(item, self.position).to_sql(&Type::TEXT, &mut text)?;
+                    out.put_u8(b'"');
+                    for &b in text.iter() {
+                        if b == b'"' || b == b'\\' {
+                            out.put_u8(b'\\');
+                        }
+                        out.put_u8(b);
+                    }
+                    out.put_u8(b'"');
+                }
+            }
+        }
+        out.put_u8(b'}');
+        Ok(())
+    }
+}
+
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
         match self.value {
@@ -195,6 +233,7 @@ impl ToSql for Param<'_> {
             },
             Value::Array(items) => match ty.kind() {
                 Kind::Array(element) => self.array(items, element, out)?,
+                _ if *ty == Type::UNKNOWN => self.array_literal(items, out)?,
                 _ => return Err(self.refuse(ty)),
             },
             _ => return Err(self.refuse(ty)),

@@ -560,3 +560,26 @@ fn a_refusal_names_the_parameter_position() {
         Err("cannot bind a UUID to parameter $3, which has type int8".to_owned())
     );
 }
+
+#[test]
+fn an_array_declared_unknown_binds_as_a_quoted_text_literal() {
+    let v = Value::Array(vec![
+        Value::Text("a".into()),
+        Value::Text("say \"hi\" \\ there".into()),
+        Value::Null,
+        Value::Text(String::new()),
+    ]);
+    assert_eq!(
+        String::from_utf8(bytes(&v, &Type::UNKNOWN)).unwrap(),
+        r#"{"a","say \"hi\" \\ there",NULL,""}"#
+    );
+    let ints = Value::Array(vec![
+        Value::Array(vec![Value::I64(1), Value::I64(-2)]),
+        Value::Array(vec![Value::Bool(true), Value::F64(0.5)]),
+    ]);
+    assert_eq!(
+        String::from_utf8(bytes(&ints, &Type::UNKNOWN)).unwrap(),
+        r#"{{"1","-2"},{"true","0.5"}}"#
+    );
+    assert_eq!(bytes(&Value::Array(vec![]), &Type::UNKNOWN), b"{}");
+}
