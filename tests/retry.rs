@@ -147,7 +147,10 @@ fn a_retryable_error_on_the_last_attempt_says_how_many_attempts_were_made() {
                 |conn| -> quarry::Result<()> {
                     runs.fetch_add(1, Ordering::Relaxed);
                     conn.execute(text("UPDATE counters SET n = n + 1 WHERE id = 1"))?;
-                    Err(DatabaseError::new(DatabaseErrorKind::Deadlock, "deadlock detected").into())
+                    Err(
+                        DatabaseError::new(DatabaseErrorKind::Deadlock, "deadlock detected")
+                            .into_error(),
+                    )
                 },
             )
             .unwrap_err();

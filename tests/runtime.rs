@@ -223,7 +223,23 @@ fn engine_begin_and_transaction_closure() {
             .unwrap();
         assert_eq!(n, 2, "{}", b.name);
         assert_eq!(b.engine.pool_status().checked_out, 0, "{}", b.name);
+        contract_form(&b.engine).unwrap();
+        let mut conn = b.engine.connect().unwrap();
+        assert_eq!(count(&mut conn), 3, "{}", b.name);
     }
+}
+
+/// CONTRACT.md's `engine.transaction(|conn| { ...; Ok(()) })?;`, as written there: no error
+/// type named, inferred from the caller's `quarry::Result`.
+fn contract_form(engine: &Engine) -> quarry::Result<()> {
+    engine.transaction(|conn| {
+        conn.execute(insert!(User {
+            name: "contract",
+            hair_color: None
+        }))?;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 #[test]

@@ -468,8 +468,25 @@ impl Engine {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     ///
-    /// A closure that ends in `Ok(…)` and only uses `?` on Quarry's results names its error
-    /// type: `|conn| -> quarry::Result<()> { … }`.
+    /// A closure that ends in `Ok(…)` and only uses `?` on Quarry's results gets its error
+    /// type from a caller returning `quarry::Result`, which its `?` converts into:
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// fn setup(engine: &Engine) -> quarry::Result<()> {
+    ///     engine.transaction(|conn| {
+    ///         conn.execute(text("CREATE TABLE t (x INTEGER)"))?;
+    ///         Ok(())
+    ///     })?;
+    ///     Ok(())
+    /// }
+    /// setup(&create_engine("sqlite://")?)?;
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// Elsewhere (`.unwrap()`, a caller returning another error type) Rust cannot tell which
+    /// error type the closure means: name it, `|conn| -> quarry::Result<()> { … }`.
     ///
     /// # Errors
     /// `f`'s error (after the rollback), or a database error from `BEGIN` / `COMMIT`
@@ -798,7 +815,7 @@ impl EngineBuilder {
                     format!("the engine's creator failed: {e}"),
                 );
                 err.disconnect = true;
-                Err(Error::from(err))
+                Err(crate::error::DatabaseError::into_error(err))
             }
         }));
         self

@@ -336,9 +336,17 @@ impl fmt::Display for DatabaseError {
     }
 }
 
-impl From<DatabaseError> for Error {
-    fn from(e: DatabaseError) -> Self {
-        Error::Database(Box::new(e))
+// No `From<DatabaseError>` or `From<DecodeError>` for `Error`: with `From<T> for T` the only
+// conversion into `Error`, a closure given to `Engine::transaction` that ends in `Ok(…)` and
+// uses `?` has its error type inferred as `Error` from a caller returning `quarry::Result`
+// (CONTRACT.md's `engine.transaction(|conn| { …; Ok(()) })?`) while any other
+// `E: From<Error>` stays possible. Convert with `DatabaseError::into_error` and
+// `DecodeError::into_error`.
+
+impl DatabaseError {
+    /// This error as an [`Error::Database`].
+    pub fn into_error(self) -> Error {
+        Error::Database(Box::new(self))
     }
 }
 
@@ -383,9 +391,10 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl From<DecodeError> for Error {
-    fn from(e: DecodeError) -> Self {
-        Error::Decode(Box::new(e))
+impl DecodeError {
+    /// This error as an [`Error::Decode`].
+    pub fn into_error(self) -> Error {
+        Error::Decode(Box::new(self))
     }
 }
 
@@ -459,7 +468,7 @@ mod tests {
         let mut e = DatabaseError::new(DatabaseErrorKind::UniqueViolation, "UNIQUE failed");
         e.sql = Some("INSERT INTO t (secret) VALUES (?)".into());
         e.params = vec![Value::Text("hunter2".into())];
-        let shown = Error::from(e).to_string();
+        let shown = crate::error::DatabaseError::into_error(e).to_string();
         assert!(shown.contains("INSERT INTO t"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("1 parameters hidden"), "{shown}");

@@ -264,7 +264,7 @@ impl ValueRow<'_> {
     }
 
     fn mismatch(&self, idx: usize, expected: &'static str, found: &Value) -> Error {
-        DecodeError::new(self.name(idx), expected, found.kind_name()).into()
+        DecodeError::new(self.name(idx), expected, found.kind_name()).into_error()
     }
 }
 
@@ -317,7 +317,7 @@ impl RawRow for ValueRow<'_> {
                 "bool",
                 format!("the integer {v}, which is neither 0 nor 1"),
             )
-            .into()),
+            .into_error()),
         }
     }
 

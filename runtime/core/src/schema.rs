@@ -132,7 +132,7 @@ struct KeyRow {
 
 impl KeyRow {
     fn not_an(&self, expected: &'static str) -> crate::Error {
-        crate::error::DecodeError::new(self.column, expected, "an integer").into()
+        crate::error::DecodeError::new(self.column, expected, "an integer").into_error()
     }
 }
 

@@ -370,7 +370,9 @@ pub trait RawRow {
         match self.get_value(idx)? {
             Value::Null => Ok(None),
             Value::Array(items) => Ok(Some(items)),
-            other => Err(DecodeError::new(self.name(idx), "an array", other.kind_name()).into()),
+            other => {
+                Err(DecodeError::new(self.name(idx), "an array", other.kind_name()).into_error())
+            }
         }
     }
     /// Column `idx` as JSON text (default: a JSON or text value, or a number as its text).
@@ -380,8 +382,12 @@ pub trait RawRow {
 }
 
 /// The error for a `NULL` found where the Rust type has no `None`.
-pub(crate) fn unexpected_null(row: &dyn RawRow, idx: usize, expected: &'static str) -> DecodeError {
-    DecodeError::new(row.name(idx), expected, "NULL")
+pub(crate) fn unexpected_null(
+    row: &dyn RawRow,
+    idx: usize,
+    expected: &'static str,
+) -> crate::Error {
+    DecodeError::new(row.name(idx), expected, "NULL").into_error()
 }
 
 /// A driver's decode error restated with the exact Rust type asked for (drivers only know the
@@ -405,7 +411,7 @@ fn decode_int<T: TryFrom<i64>>(row: &dyn RawRow, idx: usize, expected: &'static 
             expected,
             format!("{v}, which is out of range"),
         )
-        .into()
+        .into_error()
     })
 }
 
@@ -459,7 +465,7 @@ impl ToSql for f64 {
 }
 impl FromSql for f64 {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(expecting(row.get_f64(idx), "f64")?.ok_or_else(|| unexpected_null(row, idx, "f64"))?)
+        expecting(row.get_f64(idx), "f64")?.ok_or_else(|| unexpected_null(row, idx, "f64"))
     }
 }
 impl ColumnType for f64 {
@@ -475,8 +481,7 @@ impl ToSql for bool {
 }
 impl FromSql for bool {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(expecting(row.get_bool(idx), "bool")?
-            .ok_or_else(|| unexpected_null(row, idx, "bool"))?)
+        expecting(row.get_bool(idx), "bool")?.ok_or_else(|| unexpected_null(row, idx, "bool"))
     }
 }
 impl ColumnType for bool {
@@ -497,8 +502,7 @@ impl ToSql for str {
 }
 impl FromSql for String {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(expecting(row.get_text(idx), "String")?
-            .ok_or_else(|| unexpected_null(row, idx, "String"))?)
+        expecting(row.get_text(idx), "String")?.ok_or_else(|| unexpected_null(row, idx, "String"))
     }
 }
 impl ColumnType for String {
@@ -519,8 +523,7 @@ impl ToSql for [u8] {
 }
 impl FromSql for Vec<u8> {
     fn from_sql(row: &dyn RawRow, idx: usize) -> Result<Self> {
-        Ok(expecting(row.get_blob(idx), "Vec<u8>")?
-            .ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))?)
+        expecting(row.get_blob(idx), "Vec<u8>")?.ok_or_else(|| unexpected_null(row, idx, "Vec<u8>"))
     }
 }
 impl ColumnType for Vec<u8> {

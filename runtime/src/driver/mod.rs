@@ -133,7 +133,7 @@ pub(crate) fn lost_connection(server: &str) -> Error {
         format!("the connection to {server} was lost"),
     );
     err.disconnect = true;
-    Error::from(err)
+    crate::error::DatabaseError::into_error(err)
 }
 
 /// A driver's own connection type, which an engine's `creator` may return.

@@ -251,7 +251,7 @@ impl MysqlDriver {
             self.settings.address(),
             err.message
         );
-        err.into()
+        err.into_error()
     }
 }
 
@@ -318,11 +318,17 @@ impl MysqlConnection {
         params: &[Value],
         sink: &mut dyn RowSink,
     ) -> Result<Outcome> {
-        let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), params));
+        let fail = |e: mysql::Error| {
+            crate::error::DatabaseError::into_error(convert(e, Some(sql), params))
+        };
         Error::check_parameters(params.len(), limits::MAX_PARAMETERS, "mysql")?;
         let values = params
             .iter()
-            .map(|v| to_mysql(v).map_err(|m| Error::from(value_error(m, sql, params))))
+            .map(|v| {
+                to_mysql(v).map_err(|m| {
+                    crate::error::DatabaseError::into_error(value_error(m, sql, params))
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &values)?;
         let stmt = match self.conn.prep(sql) {
@@ -350,7 +356,8 @@ impl MysqlConnection {
     }
 
     fn batch_inner(&mut self, sql: &str) -> Result<()> {
-        let fail = |e: mysql::Error| Error::from(convert(e, Some(sql), &[]));
+        let fail =
+            |e: mysql::Error| crate::error::DatabaseError::into_error(convert(e, Some(sql), &[]));
         limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &[])?;
         let mut result = self.conn.query_iter(sql).map_err(fail)?;
         // Dropping a result swallows the errors of later statements: read every set.
@@ -443,7 +450,7 @@ impl DriverConnection for MysqlConnection {
             let mut err = convert(e, None, &[]);
             err.kind = DatabaseErrorKind::Connection;
             err.disconnect = true;
-            Error::from(err)
+            crate::error::DatabaseError::into_error(err)
         });
         self.observe(r, "")
     }
@@ -457,7 +464,7 @@ impl DriverConnection for MysqlConnection {
                  commit it",
             );
             err.sql = Some("START TRANSACTION".to_owned());
-            return Err(err.into());
+            return Err(err.into_error());
         }
         self.batch("START TRANSACTION")?;
         self.in_tx = true;

@@ -257,7 +257,7 @@ impl Driver for PgDriver {
                 "cannot connect to PostgreSQL at {}: {}",
                 self.target, err.message
             );
-            Error::from(err)
+            crate::error::DatabaseError::into_error(err)
         })?;
         let mut conn = PgConnection::new(client);
         conn.pooled = self.pooled;
@@ -370,7 +370,7 @@ impl PgConnection {
         let stmt = self
             .client
             .prepare(sql)
-            .map_err(|e| Error::from(convert(&e, Some(sql), params)))?;
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(&e, Some(sql), params)))?;
         if self.statements.len() >= STATEMENT_CACHE {
             // Evict an arbitrary statement; its server-side copy is closed when dropped.
             if let Some(key) = self.statements.keys().next().cloned() {
@@ -516,10 +516,16 @@ impl PgConnection {
                     self.statements.remove(sql);
                     return self.run_once(sql, params, sink).map_err(|f| match f {
                         Failure::Quarry(e) => e,
-                        Failure::Pg(e) => Error::from(convert(&e, Some(sql), params)),
+                        Failure::Pg(e) => {
+                            crate::error::DatabaseError::into_error(convert(&e, Some(sql), params))
+                        }
                     });
                 }
-                Err(Error::from(convert(&e, Some(sql), params)))
+                Err(crate::error::DatabaseError::into_error(convert(
+                    &e,
+                    Some(sql),
+                    params,
+                )))
             }
         }
     }
@@ -584,7 +590,9 @@ impl DriverConnection for PgConnection {
             }
             let r = self.run_unprepared(sql, params, sink).map_err(|f| match f {
                 Failure::Quarry(e) => e,
-                Failure::Pg(e) => Error::from(convert(&e, Some(sql), params)),
+                Failure::Pg(e) => {
+                    crate::error::DatabaseError::into_error(convert(&e, Some(sql), params))
+                }
             });
             return self.note(r, if params.is_empty() { sql } else { "" });
         }
@@ -601,7 +609,7 @@ impl DriverConnection for PgConnection {
         let r = self
             .client
             .batch_execute(sql)
-            .map_err(|e| Error::from(convert(&e, Some(sql), &[])));
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(&e, Some(sql), &[])));
         self.note(r, sql)
     }
 
@@ -617,7 +625,7 @@ impl DriverConnection for PgConnection {
                 err.kind = DatabaseErrorKind::Connection;
                 err.disconnect = true;
             }
-            Error::from(err)
+            crate::error::DatabaseError::into_error(err)
         });
         if r.as_ref().is_err_and(Error::is_disconnect) {
             self.client.detach = true;

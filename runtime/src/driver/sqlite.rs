@@ -123,11 +123,11 @@ impl Driver for SqliteDriver {
                     err.message
                 );
             }
-            Error::from(err)
+            crate::error::DatabaseError::into_error(err)
         })?;
         if let Some(timeout) = self.busy_timeout {
             conn.busy_timeout(timeout)
-                .map_err(|e| Error::from(convert(e, None, &[])))?;
+                .map_err(|e| crate::error::DatabaseError::into_error(convert(e, None, &[])))?;
         }
         Ok(Box::new(SqliteConnection::new(conn)))
     }
@@ -167,7 +167,9 @@ impl SqliteConnection {
 
 impl DriverConnection for SqliteConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
-        let fail = |e: rusqlite::Error| Error::from(convert(e, Some(sql), params));
+        let fail = |e: rusqlite::Error| {
+            crate::error::DatabaseError::into_error(convert(e, Some(sql), params))
+        };
         Error::check_parameters(params.len(), self.max_parameters, "sqlite")?;
         refuse_silent_changes(params)?;
         if let Some(timeout) = self.timeout {
@@ -217,7 +219,7 @@ impl DriverConnection for SqliteConnection {
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.conn
             .execute_batch(sql)
-            .map_err(|e| Error::from(convert(e, Some(sql), &[])))
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(e, Some(sql), &[])))
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -254,7 +256,7 @@ impl DriverConnection for SqliteConnection {
         if timeout.is_none() {
             self.conn
                 .progress_handler(0, None::<fn() -> bool>)
-                .map_err(|e| Error::from(convert(e, None, &[])))?;
+                .map_err(|e| crate::error::DatabaseError::into_error(convert(e, None, &[])))?;
         }
         Ok(())
     }
@@ -399,7 +401,7 @@ impl SqliteRow<'_, '_> {
             ValueRef::Text(_) => "a TEXT value",
             ValueRef::Blob(_) => "a BLOB value",
         };
-        DecodeError::new(self.name(idx), expected, found).into()
+        DecodeError::new(self.name(idx), expected, found).into_error()
     }
 }
 
@@ -440,7 +442,7 @@ impl RawRow for SqliteRow<'_, '_> {
                 "bool",
                 format!("the INTEGER {v}, which is neither 0 nor 1"),
             )
-            .into()),
+            .into_error()),
             other => Err(self.mismatch(idx, "bool", other)),
         }
     }
@@ -449,7 +451,8 @@ impl RawRow for SqliteRow<'_, '_> {
         match self.get(idx)? {
             ValueRef::Null => Ok(None),
             ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| {
-                DecodeError::new(self.name(idx), "String", "TEXT that is not valid UTF-8").into()
+                DecodeError::new(self.name(idx), "String", "TEXT that is not valid UTF-8")
+                    .into_error()
             }),
             other => Err(self.mismatch(idx, "String", other)),
         }

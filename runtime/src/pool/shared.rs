@@ -243,7 +243,7 @@ impl SharedConn {
             },
         );
         e.disconnect = self.holder.discarded.load(Ordering::Acquire);
-        Error::from(e)
+        crate::error::DatabaseError::into_error(e)
     }
 }
 

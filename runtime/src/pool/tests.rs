@@ -46,7 +46,7 @@ fn disconnect() -> Error {
         "server closed the connection",
     );
     e.disconnect = true;
-    Error::from(e)
+    crate::error::DatabaseError::into_error(e)
 }
 
 impl Driver for FakeDriver {
@@ -60,7 +60,7 @@ impl Driver for FakeDriver {
             thread::sleep(Duration::from_millis(delay));
         }
         if self.0.refuse.load(Ordering::SeqCst) {
-            return Err(Error::from(DatabaseError::new(
+            return Err(crate::error::DatabaseError::into_error(DatabaseError::new(
                 DatabaseErrorKind::Connection,
                 "connection refused",
             )));

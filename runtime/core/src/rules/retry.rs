@@ -94,7 +94,7 @@ mod tests {
     use crate::error::{DatabaseError, DatabaseErrorKind};
 
     fn deadlock() -> Error {
-        DatabaseError::new(DatabaseErrorKind::Deadlock, "deadlock detected").into()
+        DatabaseError::new(DatabaseErrorKind::Deadlock, "deadlock detected").into_error()
     }
 
     #[test]
@@ -123,7 +123,8 @@ mod tests {
     #[test]
     fn errors_that_are_not_retryable_stop_at_once() {
         let policy = RetryPolicy::default();
-        let unique: Error = DatabaseError::new(DatabaseErrorKind::UniqueViolation, "dup").into();
+        let unique: Error =
+            DatabaseError::new(DatabaseErrorKind::UniqueViolation, "dup").into_error();
         assert_eq!(policy.next(1, &unique, 0.5), None);
         assert_eq!(policy.next(1, &Error::NoRows, 0.5), None);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);

@@ -50,7 +50,7 @@ macro_rules! elements {
                                 expected,
                                 format!("an array holding {kind}"),
                             )
-                            .into()
+                            .into_error()
                         })
                     })
                     .collect()

@@ -62,7 +62,7 @@ fn required<T>(
     got: Result<Option<T>>,
     expected: &'static str,
 ) -> Result<T> {
-    Ok(expecting(got, expected)?.ok_or_else(|| unexpected_null(row, idx, expected))?)
+    expecting(got, expected)?.ok_or_else(|| unexpected_null(row, idx, expected))
 }
 
 /// A value the database holds that the Rust type cannot: `found 300000-01-01, which is out of
@@ -74,7 +74,7 @@ fn out_of_range(row: &dyn RawRow, idx: usize, expected: &'static str, v: Value) 
         expected,
         format!("{v:?}, which is out of range"),
     )
-    .into()
+    .into_error()
 }
 
 /// (hour, minute, second, microsecond) of microseconds since midnight; `None` outside
@@ -358,7 +358,8 @@ mod json_impls {
             const T: &str = "serde_json::Value";
             let text = required(row, idx, row.get_json(idx), T)?;
             serde_json::from_str(&text).map_err(|e| {
-                DecodeError::new(row.name(idx), T, format!("text that is not JSON ({e})")).into()
+                DecodeError::new(row.name(idx), T, format!("text that is not JSON ({e})"))
+                    .into_error()
             })
         }
     }
@@ -390,7 +391,7 @@ mod decimal_impls {
                 } else {
                     "which is not a decimal number"
                 };
-                DecodeError::new(row.name(idx), T, format!("{text}, {why}")).into()
+                DecodeError::new(row.name(idx), T, format!("{text}, {why}")).into_error()
             })
         }
     }

@@ -109,7 +109,7 @@ pub fn decode_enum<E: SqlEnum>(row: &dyn RawRow, idx: usize) -> Result<E> {
     let name = E::TYPE.rust_name;
     let text = match row.get_text(idx) {
         Ok(Some(text)) => text,
-        Ok(None) => return Err(unexpected_null(row, idx, name).into()),
+        Ok(None) => return Err(unexpected_null(row, idx, name)),
         Err(crate::Error::Decode(mut d)) => {
             d.expected = name;
             return Err(crate::Error::Decode(d));
@@ -125,7 +125,7 @@ pub fn decode_enum<E: SqlEnum>(row: &dyn RawRow, idx: usize) -> Result<E> {
                 Labels(E::TYPE.labels)
             ),
         )
-        .into()
+        .into_error()
     })
 }
 

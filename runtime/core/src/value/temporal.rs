@@ -269,7 +269,7 @@ fn mismatch(
         expected,
         format!("{} ({v:?})", v.kind_name()),
     )
-    .into()
+    .into_error()
 }
 
 pub(super) fn date_from(row: &(impl RawRow + ?Sized), idx: usize) -> Result<Option<i32>> {
@@ -339,7 +339,7 @@ pub(super) fn json_from(row: &(impl RawRow + ?Sized), idx: usize) -> Result<Opti
         Value::I64(v) => Ok(Some(v.to_string())),
         Value::F64(v) if v.is_finite() => Ok(Some(format!("{v}"))),
         Value::Blob(b) => String::from_utf8(b).map(Some).map_err(|_| {
-            DecodeError::new(row.name(idx), "JSON", "bytes that are not UTF-8").into()
+            DecodeError::new(row.name(idx), "JSON", "bytes that are not UTF-8").into_error()
         }),
         other => Err(mismatch(row, idx, "JSON", &other)),
     }

@@ -113,7 +113,7 @@ fn pass(settings: &Settings, wanted: Option<bool>) -> Result<mysql::Conn> {
             failures.join("; ")
         )
     };
-    Err(err.into())
+    Err(err.into_error())
 }
 
 #[cfg(test)]

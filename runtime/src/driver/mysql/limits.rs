@@ -59,9 +59,15 @@ pub(super) fn check_packets(
     let limit = match *max_packet {
         Some(limit) => limit,
         None => {
-            let asked: Option<u64> = conn
-                .query_first("SELECT @@max_allowed_packet")
-                .map_err(|e| Error::from(convert(e, Some("SELECT @@max_allowed_packet"), &[])))?;
+            let asked: Option<u64> =
+                conn.query_first("SELECT @@max_allowed_packet")
+                    .map_err(|e| {
+                        crate::error::DatabaseError::into_error(convert(
+                            e,
+                            Some("SELECT @@max_allowed_packet"),
+                            &[],
+                        ))
+                    })?;
             let limit = asked
                 .and_then(|v| usize::try_from(v).ok())
                 .unwrap_or(usize::MAX);

@@ -210,11 +210,11 @@ impl<C: Cells + ?Sized> MysqlRow<'_, C> {
     }
 
     fn mismatch(&self, idx: usize, expected: &'static str, col: &mysql::Column) -> Error {
-        DecodeError::new(self.name(idx), expected, found(col)).into()
+        DecodeError::new(self.name(idx), expected, found(col)).into_error()
     }
 
     fn decode_error(&self, idx: usize, expected: &'static str, found: String) -> Error {
-        DecodeError::new(self.name(idx), expected, found).into()
+        DecodeError::new(self.name(idx), expected, found).into_error()
     }
 
     fn utf8<'b>(

@@ -166,7 +166,7 @@ mod tests {
             "prepared statement \"s6\" does not exist",
         );
         d.sqlstate = Some("26000".into());
-        let e = hint(Error::from(d)).to_string();
+        let e = hint(crate::error::DatabaseError::into_error(d)).to_string();
         assert!(e.contains(".prepared_statements(false)"), "{e}");
         let other = hint(Error::config("x")).to_string();
         assert_eq!(other, "x");

@@ -64,7 +64,7 @@ impl<'a, R: BinaryRow + ?Sized> PgRow<'a, R> {
             expected,
             format!("a {} value", ty.name().to_uppercase()),
         )
-        .into()
+        .into_error()
     }
 
     fn corrupt(&self, idx: usize, ty: &Type) -> Error {
@@ -73,7 +73,7 @@ impl<'a, R: BinaryRow + ?Sized> PgRow<'a, R> {
             "a value",
             format!("malformed {} bytes from the server", ty.name()),
         )
-        .into()
+        .into_error()
     }
 
     fn fixed<const N: usize>(&self, idx: usize, ty: &Type, raw: &[u8]) -> Result<[u8; N]> {
@@ -102,7 +102,7 @@ impl<'a, R: BinaryRow + ?Sized> PgRow<'a, R> {
 
     fn utf8<'b>(&self, idx: usize, raw: &'b [u8]) -> Result<&'b str> {
         std::str::from_utf8(raw).map_err(|_| {
-            DecodeError::new(self.name(idx), "String", "text that is not valid UTF-8").into()
+            DecodeError::new(self.name(idx), "String", "text that is not valid UTF-8").into_error()
         })
     }
 }
@@ -129,7 +129,7 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             Type::NUMERIC => {
                 let text = numeric::decode(raw).ok_or_else(|| self.corrupt(idx, ty))?;
                 numeric::to_i64(&text).ok_or_else(|| {
-                    Error::from(DecodeError::new(
+                    crate::error::DecodeError::into_error(DecodeError::new(
                         self.name(idx),
                         "an integer",
                         format!("the NUMERIC {text}, which is not an integer in range"),
@@ -240,7 +240,7 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
                             ty.name().to_uppercase()
                         ),
                     )
-                    .into());
+                    .into_error());
                 }
             },
         })
@@ -274,7 +274,7 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
                 "a one-dimensional array",
                 format!("an array of {dims} dimensions"),
             )
-            .into());
+            .into_error());
         }
         let len = usize::try_from(int(12)?).map_err(|_| corrupt())?;
         let mut at = 20;
@@ -308,7 +308,7 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             Type::DATE => {
                 let d = i32::from_be_bytes(self.fixed(idx, ty, raw)?);
                 if d == i32::MAX || d == i32::MIN {
-                    return Err(DecodeError::new(self.name(idx), "a date", "infinity").into());
+                    return Err(DecodeError::new(self.name(idx), "a date", "infinity").into_error());
                 }
                 Ok(Some(d.saturating_add(PG_EPOCH_DAYS as i32)))
             }
@@ -334,11 +334,13 @@ impl<R: BinaryRow + ?Sized> RawRow for PgRow<'_, R> {
             Type::TIMESTAMP | Type::TIMESTAMPTZ => {
                 let t = i64::from_be_bytes(self.fixed(idx, ty, raw)?);
                 if t == i64::MAX || t == i64::MIN {
-                    return Err(DecodeError::new(self.name(idx), "a timestamp", "infinity").into());
+                    return Err(
+                        DecodeError::new(self.name(idx), "a timestamp", "infinity").into_error()
+                    );
                 }
                 t.checked_add(PG_EPOCH_MICROS).map(Some).ok_or_else(|| {
                     DecodeError::new(self.name(idx), "a timestamp", "a timestamp out of range")
-                        .into()
+                        .into_error()
                 })
             }
             Type::DATE => Ok(self
