@@ -159,7 +159,7 @@ fn is_internal(name: &str) -> bool {
 }
 
 fn count_rows(engine: &Engine, table: &str) -> Result<u64> {
-    let sql = quarry_core::migrate::count_rows_sql(table, engine.dialect());
+    let sql = quarry_core::render::count_rows_sql(table, engine.dialect());
     let n: i64 = engine
         .execute(quarry_core::text(sql).columns::<i64>())?
         .scalar()?;

@@ -38,11 +38,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::constraint::IndexDef;
-use crate::dialect::Dialect;
-use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
 
-pub use crate::render::alter::{REBUILD_PREFIX, count_rows_sql};
+/// The prefix of the table a SQLite rebuild copies into before it takes the old one's name.
+pub const REBUILD_PREFIX: &str = "_quarry_tmp_";
 pub use diff::diff_tables;
 pub use lint::Hazard;
 pub use split::split_statements;
@@ -333,7 +332,7 @@ pub struct Plan {
     tables: Vec<(Arc<TableDef>, Arc<TableDef>)>,
     /// Row counts of the live tables, where known (for the lint's `NOT NULL` rule).
     rows: Vec<(String, u64)>,
-    allow_destructive: bool,
+    pub(crate) allow_destructive: bool,
 }
 
 impl Plan {
@@ -402,30 +401,6 @@ impl Plan {
             .iter()
             .find(|(_, d)| d.name() == declared_name)
             .map(|(l, d)| (&**l, &**d))
-    }
-
-    /// The SQL statements of the plan for `dialect`, in order. On SQLite, what `ALTER TABLE`
-    /// cannot do (change a column, add or drop a constraint) rebuilds the table: create the
-    /// new one, copy the rows, drop the old, rename (SQLAlchemy's "move and copy"), keeping
-    /// data, foreign keys and indexes.
-    ///
-    /// # Errors
-    /// [`Error::Migration`] listing the destructive steps when the plan has some and
-    /// [`Plan::allow_destructive`] was not set; [`Error::Unsupported`] for a step the database
-    /// cannot do (a primary key change outside SQLite).
-    pub fn sql(&self, dialect: &dyn Dialect) -> Result<Vec<String>> {
-        if !self.allow_destructive {
-            let hazards = self.hazards();
-            if !hazards.is_empty() {
-                let list: Vec<String> = hazards.iter().map(|h| format!("  - {h}")).collect();
-                return Err(Error::Migration(format!(
-                    "refusing a plan with destructive steps:\n{}\nreview them, then call \
-                     plan.allow_destructive(true) (or pass --allow-destructive to the CLI)",
-                    list.join("\n")
-                )));
-            }
-        }
-        crate::render::alter::plan_sql(self, dialect)
     }
 }
 

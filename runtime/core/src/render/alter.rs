@@ -8,11 +8,35 @@ use super::ddl::{column_ddl, create_index, create_indexes, create_table, foreign
 use crate::constraint::IndexDef;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::migrate::{Change, Op, Plan};
+use crate::migrate::{Change, Op, Plan, REBUILD_PREFIX};
 use crate::schema::{ColumnDef, TableDef};
 
-/// The prefix of the table a SQLite rebuild copies into before it takes the old one's name.
-pub const REBUILD_PREFIX: &str = "_quarry_tmp_";
+// `Plan::sql` lives with the renderer, so that the migration model never calls it.
+impl Plan {
+    /// The SQL statements of the plan for `dialect`, in order. On SQLite, what `ALTER TABLE`
+    /// cannot do (change a column, add or drop a constraint) rebuilds the table: create the
+    /// new one, copy the rows, drop the old, rename (SQLAlchemy's "move and copy"), keeping
+    /// data, foreign keys and indexes.
+    ///
+    /// # Errors
+    /// [`Error::Migration`] listing the destructive steps when the plan has some and
+    /// [`Plan::allow_destructive`] was not set; [`Error::Unsupported`] for a step the database
+    /// cannot do (a primary key change outside SQLite).
+    pub fn sql(&self, dialect: &dyn Dialect) -> Result<Vec<String>> {
+        if !self.allow_destructive {
+            let hazards = self.hazards();
+            if !hazards.is_empty() {
+                let list: Vec<String> = hazards.iter().map(|h| format!("  - {h}")).collect();
+                return Err(Error::Migration(format!(
+                    "refusing a plan with destructive steps:\n{}\nreview them, then call \
+                     plan.allow_destructive(true) (or pass --allow-destructive to the CLI)",
+                    list.join("\n")
+                )));
+            }
+        }
+        plan_sql(self, dialect)
+    }
+}
 
 pub(crate) fn plan_sql(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<String>> {
     let sqlite = dialect.name() == "sqlite";
