@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::*;
 use crate::constraint::FkAction;
-use crate::error::Error;
 use crate::dialect::{Mysql, Postgres, Sqlite};
+use crate::error::Error;
 use crate::schema::{DEFAULT_METADATA, DefaultValue};
 use crate::value::SqlType;
 
