@@ -60,7 +60,13 @@ pub fn diff(metadata: &'static MetaData, engine: &Engine) -> Result<Plan> {
 pub fn diff_with(metadata: &'static MetaData, engine: &Engine, renames: &Renames) -> Result<Plan> {
     let declared = declared_tables(metadata);
     let live = reflect(engine)?.retain(|t| !is_internal(t.name()));
-    let mut plan = diff_tables(&declared, live.tables(), engine.dialect(), renames);
+    let mut plan = diff_schema(
+        &declared,
+        live.tables(),
+        live.enums(),
+        engine.dialect(),
+        renames,
+    );
     // The lint needs to know which tables have rows for the NOT NULL rule.
     let mut counted = Vec::new();
     for op in plan.ops() {

@@ -40,6 +40,14 @@ pub enum Hazard {
         /// The table's rows, when known.
         rows: Option<u64>,
     },
+    /// Labels leave a native enum type: the columns are converted to the new type, and a row
+    /// holding one of those labels makes the step fail.
+    DropEnumLabels {
+        /// The type.
+        name: String,
+        /// The labels that go.
+        labels: Vec<String>,
+    },
 }
 
 impl fmt::Display for Hazard {
@@ -68,6 +76,12 @@ impl fmt::Display for Hazard {
                      give it a default or fill it first"
                 )
             }
+            Hazard::DropEnumLabels { name, labels } => write!(
+                f,
+                "enum type {name} loses label(s) {}: rows holding them make the conversion \
+                 fail; update those rows first",
+                labels.join(", ")
+            ),
         }
     }
 }
@@ -119,6 +133,15 @@ pub(super) fn hazards(plan: &Plan) -> Vec<Hazard> {
                         table: table.clone(),
                         column: to.name().to_owned(),
                         rows,
+                    });
+                }
+            }
+            Op::AlterEnum { name, from, to, .. } => {
+                let gone: Vec<String> = from.iter().filter(|l| !to.contains(l)).cloned().collect();
+                if !gone.is_empty() {
+                    out.push(Hazard::DropEnumLabels {
+                        name: name.clone(),
+                        labels: gone,
                     });
                 }
             }

@@ -30,6 +30,7 @@
 //! ```
 
 mod diff;
+mod enums;
 mod lint;
 mod split;
 mod types;
@@ -43,6 +44,8 @@ use crate::schema::{ColumnDef, TableDef};
 /// The prefix of the table a SQLite rebuild copies into before it takes the old one's name.
 pub const REBUILD_PREFIX: &str = "_quarry_tmp_";
 pub use diff::diff_tables;
+pub(crate) use enums::added_labels;
+pub use enums::{diff_enums, diff_schema};
 pub use lint::Hazard;
 pub use split::split_statements;
 pub use types::{DefaultLit, ReadType, column_default, mysql_type, postgres_type, sqlite_type};
@@ -143,6 +146,36 @@ pub enum Op {
         /// The constraint's name in the database, when it reported one.
         name: Option<String>,
     },
+    /// `CREATE TYPE … AS ENUM` (PostgreSQL): a native enum type a declared column uses and
+    /// the database lacks, created before the tables.
+    CreateEnum {
+        /// The type's name.
+        name: String,
+        /// Its labels, in order.
+        labels: Vec<String>,
+    },
+    /// A native enum type whose labels change. Labels only added (the old ones keeping their
+    /// order) are `ALTER TYPE … ADD VALUE … BEFORE/AFTER`, in place; anything else — a label
+    /// removed or moved — re-creates the type and converts `columns` to it (rows holding a
+    /// removed label make that fail, inside the migration's transaction).
+    AlterEnum {
+        /// The type's name.
+        name: String,
+        /// The labels as they are.
+        from: Vec<String>,
+        /// The labels as declared.
+        to: Vec<String>,
+        /// The live columns of that type, `(table, column)`.
+        columns: Vec<(String, String)>,
+    },
+    /// `DROP TYPE` of a native enum type no declared column uses any more, after the tables
+    /// and columns that used it are gone.
+    DropEnum {
+        /// The type's name.
+        name: String,
+        /// Its labels (what reversing re-creates).
+        labels: Vec<String>,
+    },
 }
 
 /// What an [`Op::AlterColumn`] changes.
@@ -175,6 +208,10 @@ impl Op {
             | Op::DropIndex { table, .. }
             | Op::AddForeignKey { table, .. }
             | Op::DropForeignKey { table, .. } => table,
+            // Not a table: the enum type's name.
+            Op::CreateEnum { name, .. }
+            | Op::AlterEnum { name, .. }
+            | Op::DropEnum { name, .. } => name,
         }
     }
 
@@ -215,6 +252,19 @@ impl Op {
                 name: None,
             },
             Op::DropForeignKey { table, column, .. } => Op::AddForeignKey { table, column },
+            Op::CreateEnum { name, labels } => Op::DropEnum { name, labels },
+            Op::DropEnum { name, labels } => Op::CreateEnum { name, labels },
+            Op::AlterEnum {
+                name,
+                from,
+                to,
+                columns,
+            } => Op::AlterEnum {
+                name,
+                from: to,
+                to: from,
+                columns,
+            },
         }
     }
 }
@@ -265,6 +315,16 @@ impl fmt::Display for Op {
             Op::DropForeignKey { table, column, .. } => {
                 write!(f, "drop foreign key {table}.{}", column.name())
             }
+            Op::CreateEnum { name, labels } => {
+                write!(f, "create enum type {name} ({})", labels.join(", "))
+            }
+            Op::AlterEnum { name, from, to, .. } => write!(
+                f,
+                "alter enum type {name} ({}) to ({})",
+                from.join(", "),
+                to.join(", ")
+            ),
+            Op::DropEnum { name, .. } => write!(f, "drop enum type {name}"),
         }
     }
 }

@@ -213,8 +213,84 @@ fn op_sql(op: &Op, dialect: &dyn Dialect) -> Result<Vec<String>> {
             let name = name.clone().unwrap_or_else(|| fk_name(table, column));
             r.ident(&name);
         }
+        Op::CreateEnum { .. } | Op::AlterEnum { .. } | Op::DropEnum { .. } => {
+            return enum_sql(op, dialect);
+        }
     }
     Ok(vec![r.into_sql()])
+}
+
+/// The enum steps (PostgreSQL; other dialects store enums as text and get none).
+fn enum_sql(op: &Op, dialect: &dyn Dialect) -> Result<Vec<String>> {
+    if dialect.has_enum_type_sql().is_none() {
+        return Ok(Vec::new());
+    }
+    let ident = |name: &str| {
+        let mut out = String::new();
+        dialect.quote_ident(name, &mut out);
+        out
+    };
+    let literal = |label: &str| -> Result<String> {
+        let mut out = String::new();
+        dialect.string_literal(label, &mut out)?;
+        Ok(out)
+    };
+    let create = |name: &str, labels: &[String]| -> Result<String> {
+        let labels: Result<Vec<String>> = labels.iter().map(|l| literal(l)).collect();
+        Ok(format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            ident(name),
+            labels?.join(", ")
+        ))
+    };
+    Ok(match op {
+        Op::CreateEnum { name, labels } => vec![create(name, labels)?],
+        Op::DropEnum { name, .. } => vec![format!("DROP TYPE {}", ident(name))],
+        Op::AlterEnum {
+            name,
+            from,
+            to,
+            columns,
+        } => match crate::migrate::added_labels(from, to) {
+            Some(added) => added
+                .into_iter()
+                .map(|(label, after)| {
+                    let place = match (after, from.first()) {
+                        (Some(after), _) => format!(" AFTER {}", literal(after)?),
+                        (None, Some(first)) => format!(" BEFORE {}", literal(first)?),
+                        (None, None) => String::new(),
+                    };
+                    Ok(format!(
+                        "ALTER TYPE {} ADD VALUE {}{place}",
+                        ident(name),
+                        literal(label)?
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            // A label removed or moved: a new type, the columns converted through text (a
+            // row holding a removed label fails the conversion), the old type dropped.
+            None => {
+                let old = format!("{REBUILD_PREFIX}{name}");
+                let mut out = vec![
+                    format!("ALTER TYPE {} RENAME TO {}", ident(name), ident(&old)),
+                    create(name, to)?,
+                ];
+                for (table, column) in columns {
+                    out.push(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::text::{}",
+                        ident(table),
+                        ident(column),
+                        ident(name),
+                        ident(column),
+                        ident(name)
+                    ));
+                }
+                out.push(format!("DROP TYPE {}", ident(&old)));
+                out
+            }
+        },
+        _ => Vec::new(),
+    })
 }
 
 /// The name Quarry gives a foreign key it adds by `ALTER TABLE`: the column's own when it was
