@@ -41,6 +41,11 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row of `values` under the column `names` (shared by the rows of one result).
+    pub(crate) fn from_parts(names: Arc<[Box<str>]>, values: Vec<Value>) -> Row {
+        Row { names, values }
+    }
+
     /// The number of columns.
     pub fn len(&self) -> usize {
         self.values.len()

@@ -1,6 +1,8 @@
 //! The first column of a row: what `scalar()`, `scalar_one()` and `scalar_one_or_none()` read
 //! (SQLAlchemy's `Result.scalar()` family).
 
+use std::sync::Arc;
+
 use crate::error::Result;
 use crate::row::Row;
 use crate::sql::Table;
@@ -28,11 +30,27 @@ pub trait FirstColumn<T>: Sized {
     /// [`crate::Error::Decode`] when a dynamic row's first column does not fit `T`;
     /// [`crate::Error::NoSuchColumn`] when the row has no column.
     fn first_column(self) -> Result<T>;
+
+    /// What `scalar()` gives when there is no row: `None` where `T` is an `Option` (as
+    /// SQLAlchemy's `scalar()` returns `None`), else [`crate::Error::NoRows`].
+    ///
+    /// # Errors
+    /// [`crate::Error::NoRows`] when `T` cannot say "nothing".
+    fn no_row() -> Result<T> {
+        Err(crate::Error::NoRows)
+    }
 }
 
 impl<T: FromSql> FirstColumn<T> for Row {
     fn first_column(self) -> Result<T> {
         self.get(0)
+    }
+
+    fn no_row() -> Result<T> {
+        // "No row" reads as a NULL first column: `Option<T>` takes it as `None`, the rest
+        // cannot, and that is no row rather than a NULL.
+        let null = Row::from_parts(Arc::from(vec![Box::<str>::from("")]), vec![Value::Null]);
+        null.get(0).map_err(|_| crate::Error::NoRows)
     }
 }
 
@@ -45,6 +63,10 @@ impl<T: Table> FirstColumn<T> for T {
 impl<T> FirstColumn<Option<T>> for Option<T> {
     fn first_column(self) -> Result<Option<T>> {
         Ok(self)
+    }
+
+    fn no_row() -> Result<Option<T>> {
+        Ok(None)
     }
 }
 
@@ -83,3 +105,31 @@ tuple_first!(A B C D E F G H I);
 tuple_first!(A B C D E F G H I J);
 tuple_first!(A B C D E F G H I J K);
 tuple_first!(A B C D E F G H I J K L);
+
+#[cfg(test)]
+mod tests {
+    use super::FirstColumn;
+    use crate::error::Error;
+    use crate::row::Row;
+
+    #[test]
+    fn no_row_is_none_for_an_option_and_no_rows_otherwise() {
+        assert_eq!(<Row as FirstColumn<Option<i64>>>::no_row().ok(), Some(None));
+        assert!(matches!(
+            <Row as FirstColumn<i64>>::no_row(),
+            Err(Error::NoRows)
+        ));
+        assert_eq!(
+            <Option<String> as FirstColumn<Option<String>>>::no_row().ok(),
+            Some(None)
+        );
+        assert!(matches!(
+            <i64 as FirstColumn<i64>>::no_row(),
+            Err(Error::NoRows)
+        ));
+        assert!(matches!(
+            <(Option<i64>, String) as FirstColumn<Option<i64>>>::no_row(),
+            Err(Error::NoRows)
+        ));
+    }
+}
