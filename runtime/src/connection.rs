@@ -252,8 +252,21 @@ impl Connection {
     /// A compile error ([`crate::Error::Unsupported`]), a database error carrying the SQL, a
     /// decode error naming the column, or [`Error::InactiveTransaction`] when an inner
     /// transaction rolled back and the outer one has not been ended yet.
+    ///
+    /// A statement binding more parameters than the backend takes (SQLite 32,766, PostgreSQL
+    /// and MySQL 65,535) is refused with [`Error::TooLarge`] before anything is sent — except
+    /// a multi-row `INSERT` (`insert_many`), which runs as several statements under the limit,
+    /// in one transaction when none is open (all rows or none), else inside the open one (no
+    /// savepoint: a failure leaves that transaction to the caller, as any failed statement
+    /// does). Its result counts the rows of every part.
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
-        let compiled = stmt.compile_for_execution(self.engine.dialect())?;
+        let dialect = self.engine.dialect();
+        if let Some(limit) = dialect.max_parameters()
+            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+        {
+            return self.state().run_batches::<S::Row>(&batches);
+        }
+        let compiled = stmt.compile_for_execution(dialect)?;
         self.state().run_compiled::<S::Row>(&compiled)
     }
 
@@ -497,6 +510,50 @@ impl State {
         }
         let keys = sink.keys.unwrap_or_else(|| Arc::from(Vec::new()));
         Ok(Rows::new(sink.rows, keys, outcome))
+    }
+
+    /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]):
+    /// in a transaction of their own when none is open, rolled back entirely on a failure.
+    pub(crate) fn run_batches<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        self.tx.check_active()?;
+        let own = !self.tx.is_open() && !self.driver()?.in_transaction();
+        if own {
+            self.begin_driver()?;
+        }
+        let ran = self.run_each::<R>(batches);
+        if !own {
+            return ran;
+        }
+        let ended = match &ran {
+            Ok(_) => self.commit_driver(),
+            Err(_) => self.rollback_driver(),
+        };
+        match (ran, ended) {
+            (Ok(rows), Ok(())) => Ok(rows),
+            (Ok(_), Err(e)) => {
+                // A failed COMMIT may leave the transaction open (SQLite's SQLITE_BUSY).
+                if self.conn.as_mut().is_some_and(|c| c.get().in_transaction()) {
+                    let _ = self.rollback_driver();
+                }
+                Err(e)
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn run_each<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        let mut all: Vec<R> = Vec::new();
+        let mut keys: Option<Arc<[String]>> = None;
+        let mut outcome = Outcome::default();
+        for compiled in batches {
+            let (rows, k, part) = self.run_compiled::<R>(compiled)?.into_parts();
+            all.extend(rows);
+            keys.get_or_insert(k);
+            outcome.rows_affected += part.rows_affected;
+            outcome.last_insert_id = part.last_insert_id.or(outcome.last_insert_id);
+        }
+        let keys = keys.unwrap_or_else(|| Arc::from(Vec::new()));
+        Ok(Rows::new(all, keys, outcome))
     }
 
     /// Note a failed statement: hide parameters if asked, and drop a connection that is gone

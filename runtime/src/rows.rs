@@ -43,6 +43,12 @@ impl<R> Rows<R> {
         }
     }
 
+    /// The buffered rows, column names and outcome (for results put together from parts).
+    pub(crate) fn into_parts(mut self) -> (Vec<R>, Arc<[String]>, Outcome) {
+        let rows = std::mem::take(&mut self.rows).collect();
+        (rows, Arc::clone(&self.keys), self.outcome.clone())
+    }
+
     /// Hand `conn` to the rows: it goes back to the pool when they are done.
     pub(crate) fn owning(mut self, conn: Connection) -> Self {
         if self.rows.len() == 0 {

@@ -11,6 +11,7 @@
 //! values: the same code path decides both, so the two cannot drift apart.
 
 pub(crate) mod alter;
+mod batch;
 mod compile;
 mod ddl;
 mod enum_ddl;
