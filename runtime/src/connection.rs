@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 pub use crate::isolation::IsolationLevel;
 use crate::pool::PooledConnection;
 use crate::rows::Rows;
+use crate::rows::stream::{self, Running};
 use crate::schema::FromRow;
 use crate::sql::{Compiled, Statement};
 use crate::transaction::{TxKind, TxState};
@@ -42,6 +43,7 @@ pub struct ExecutionOptions {
     autocommit: Option<bool>,
     isolation_level: Option<IsolationLevel>,
     timeout: Option<Option<Duration>>,
+    yield_per: Option<usize>,
 }
 
 impl ExecutionOptions {
@@ -70,6 +72,14 @@ impl ExecutionOptions {
     /// Remove a timeout set earlier.
     pub fn no_timeout(mut self) -> Self {
         self.timeout = Some(None);
+        self
+    }
+
+    /// Rows per chunk of a streamed result ([`Connection::stream`]): the driver reads this
+    /// many ahead of the caller at most, times three (SQLAlchemy's `yield_per`). Default
+    /// 1000; 0 counts as 1.
+    pub fn yield_per(mut self, rows: usize) -> Self {
+        self.yield_per = Some(rows);
         self
     }
 }
@@ -102,8 +112,13 @@ enum Core {
 /// settings) when dropped.
 pub(crate) struct State {
     engine: Engine,
-    /// `None` after [`Connection::invalidate`], until the next use checks out a new one.
+    /// `None` after [`Connection::invalidate`], until the next use checks out a new one, and
+    /// while a streamed result has it (`running`).
     conn: Option<PooledConnection>,
+    /// The worker of a streamed result, which has the connection until it ends.
+    running: Option<Running>,
+    /// Rows per chunk of a streamed result.
+    yield_per: usize,
     pub(crate) tx: TxState,
     /// Session settings changed by `execution_options`, to undo on return to the pool.
     changed_isolation: bool,
@@ -167,10 +182,10 @@ impl Deref for StateRef<'_> {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (in_transaction, invalidated) = match &self.core {
-            Core::Own(s) => (s.tx.is_open(), s.conn.is_none()),
+            Core::Own(s) => (s.tx.is_open(), s.invalidated()),
             // Never wait for a lock in Debug (it may be held by the caller on this thread).
             Core::Shared(m) => match m.try_lock() {
-                Ok(s) => (s.tx.is_open(), s.conn.is_none()),
+                Ok(s) => (s.tx.is_open(), s.invalidated()),
                 Err(_) => (false, false),
             },
         };
@@ -272,6 +287,55 @@ impl Connection {
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
         self.state().run_compiled(compiled)
+    }
+
+    /// Compile `stmt` and run it, the driver reading the rows as the caller iterates
+    /// (SQLAlchemy's `execution_options(stream_results=True)`): a result of any size takes
+    /// the memory of about three chunks of [`ExecutionOptions::yield_per`] rows (default
+    /// 1000). SQLite steps the statement, MySQL reads its result unbuffered, PostgreSQL reads
+    /// the rows off the socket one at a time.
+    ///
+    /// The connection is busy until the rows are read to the end, closed or dropped; its next
+    /// use (another statement, a commit, its return to the pool) closes them first, and
+    /// their iteration then ends with an error saying so. A statement that fails at once
+    /// fails here; a failure mid-result (a decode error, a lost connection) is the last item
+    /// of the iteration, and the pool stays healthy (a lost connection is replaced). A
+    /// statement without result rows, or an `insert_many` split under the bind limit, runs
+    /// as [`Connection::execute`] does.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut total = 0;
+    /// for n in conn.stream(text("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL \
+    ///                            SELECT n + 1 FROM c WHERE n < 100000) SELECT n FROM c"))? {
+    ///     let n: i64 = n?.get(0)?;
+    ///     total += n;
+    /// }
+    /// assert_eq!(total, 5_000_050_000);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Connection::execute`].
+    pub fn stream<S>(&mut self, stmt: S) -> Result<Rows<S::Row>>
+    where
+        S: Statement,
+        S::Row: Send + 'static,
+    {
+        let dialect = self.engine.dialect();
+        if let Some(limit) = dialect.max_parameters()
+            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+        {
+            return self.state().run_batches::<S::Row>(&batches);
+        }
+        let compiled = stmt.compile_for_execution(dialect)?;
+        if compiled.returns_key {
+            return self.state().run_compiled::<S::Row>(&compiled);
+        }
+        self.state().stream::<S::Row>(compiled)
     }
 
     /// Run DDL or other SQL without results or parameters.
@@ -412,7 +476,7 @@ impl Connection {
 
     /// True after [`Connection::invalidate`] until the next use.
     pub fn invalidated(&self) -> bool {
-        self.state_ref().conn.is_none()
+        self.state_ref().invalidated()
     }
 
     /// The driver's own connection — `rusqlite::Connection`, `postgres::Client` or
@@ -455,6 +519,8 @@ impl State {
         State {
             engine,
             conn: Some(conn),
+            running: None,
+            yield_per: stream::DEFAULT_YIELD_PER,
             tx: TxState::default(),
             changed_isolation: false,
             changed_timeout: false,
@@ -463,8 +529,54 @@ impl State {
         }
     }
 
+    /// True after an invalidation, until the next use.
+    fn invalidated(&self) -> bool {
+        self.conn.is_none() && self.running.is_none()
+    }
+
+    /// Close a streamed result that still has the connection, and take the connection back
+    /// (or, when the stream found it lost, be invalidated).
+    fn settle(&mut self) {
+        if let Some(running) = self.running.take() {
+            match running.reclaim() {
+                Some(conn) => self.conn = Some(conn),
+                None => self.tx.invalidate(),
+            }
+        }
+    }
+
+    /// Run `compiled` as a streamed result (see [`Connection::stream`]).
+    pub(crate) fn stream<R: FromRow + Send + 'static>(
+        &mut self,
+        compiled: Compiled,
+    ) -> Result<Rows<R>> {
+        self.tx.check_active()?;
+        self.engine.log_statement(compiled.sql(), compiled.params());
+        let hide = self.engine.hide_parameters();
+        self.driver()?;
+        let Some(conn) = self.conn.take() else {
+            unreachable!("driver() checked a connection out")
+        };
+        match stream::start::<R>(conn, compiled, self.yield_per, hide) {
+            Ok((reader, running)) => {
+                self.running = Some(running);
+                Ok(Rows::streamed(reader))
+            }
+            Err(failed) => {
+                let stream::Failed { error: e, conn } = *failed;
+                if conn.is_none() {
+                    // Lost: the worker invalidated it.
+                    self.tx.invalidate();
+                }
+                self.conn = conn;
+                Err(e)
+            }
+        }
+    }
+
     /// The driver connection, checking out a new one if this connection was invalidated.
     pub(crate) fn driver(&mut self) -> Result<&mut dyn DriverConnection> {
+        self.settle();
         if self.conn.is_none() {
             if self.tx.is_open() {
                 return Err(Error::InactiveTransaction(
@@ -546,7 +658,7 @@ impl State {
         let mut keys: Option<Arc<[String]>> = None;
         let mut outcome = Outcome::default();
         for compiled in batches {
-            let (rows, k, part) = self.run_compiled::<R>(compiled)?.into_parts();
+            let (rows, k, part) = self.run_compiled::<R>(compiled)?.into_parts()?;
             all.extend(rows);
             keys.get_or_insert(k);
             outcome.rows_affected += part.rows_affected;
@@ -603,6 +715,7 @@ impl State {
     }
 
     pub(crate) fn rollback_driver(&mut self) -> Result<()> {
+        self.settle();
         self.engine.log_text("ROLLBACK");
         let hide = self.engine.hide_parameters();
         match self.conn.as_mut() {
@@ -656,6 +769,9 @@ impl State {
             self.driver()?.set_statement_timeout(timeout)?;
             self.changed_timeout = true;
         }
+        if let Some(rows) = options.yield_per {
+            self.yield_per = rows.max(1);
+        }
         Ok(())
     }
 
@@ -699,6 +815,7 @@ impl State {
     /// Invalidate after `error`; a disconnect error also retires every older connection of
     /// the pool (they are likely gone too).
     fn invalidate_because(&mut self, error: Option<&Error>) {
+        self.settle();
         if let Some(conn) = self.conn.take() {
             conn.invalidate(error);
         }
@@ -708,6 +825,7 @@ impl State {
 
 impl Drop for State {
     fn drop(&mut self) {
+        self.settle();
         if self.conn.is_none() {
             return;
         }

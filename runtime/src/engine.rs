@@ -380,6 +380,26 @@ impl Engine {
         Ok(rows.owning(conn))
     }
 
+    /// Run `stmt` connectionless as a streamed result ([`Connection::stream`]): the rows own
+    /// a connection (the thread's under [`Strategy::ThreadLocal`]) and return it to the pool
+    /// once read to the end, closed or dropped. Streams always run on the primary.
+    ///
+    /// # Errors
+    /// As [`Engine::connect`] and [`Connection::stream`].
+    pub fn stream<S>(&self, stmt: S) -> Result<Rows<S::Row>>
+    where
+        S: Statement,
+        S::Row: Send + 'static,
+    {
+        let mut conn = if self.routes_reads() {
+            self.with_route(Route::Primary).connect()?
+        } else {
+            self.contextual_connect()?
+        };
+        let rows = conn.stream(stmt)?;
+        Ok(rows.owning(conn))
+    }
+
     /// Begin a transaction on a connection of its own; the connection goes back to the pool
     /// when the transaction commits, rolls back or is dropped (which rolls back).
     ///
