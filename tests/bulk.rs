@@ -213,3 +213,48 @@ fn other_statements_over_the_limit_are_refused_not_split() {
         assert_eq!(count(&backend.engine), 3, "{}", backend.name);
     }
 }
+
+#[test]
+fn copy_in_loads_rows_on_postgres_and_is_unsupported_elsewhere() {
+    for backend in backends("bulk_copy") {
+        model::META.create_all(&backend.engine).unwrap();
+        let rows = items(0..100_000);
+        drop(backend.engine.connect().unwrap());
+        let before = backend.engine.pool().status();
+        let mut conn = backend.engine.connect().unwrap();
+        if !backend.is_postgres() {
+            let err = conn.copy_in(&rows).unwrap_err();
+            assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+            continue;
+        }
+        assert_eq!(conn.copy_in(&rows).unwrap(), 100_000);
+        let label: String = conn
+            .execute(select!(BulkItem::label FROM BulkItem WHERE BulkItem::n == 77_777_i64))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(label, "item 77777");
+        // A duplicate key fails the whole COPY: nothing more is written, the connection stays.
+        let again = items(100_000..100_010)
+            .into_iter()
+            .chain(items(5..6))
+            .collect::<Vec<_>>();
+        let err = conn.copy_in(&again).unwrap_err();
+        assert!(!err.is_disconnect(), "{err}");
+        assert!(
+            matches!(&err, Error::Database(db) if db.kind == quarry::DatabaseErrorKind::UniqueViolation),
+            "{err}"
+        );
+        assert!(!conn.invalidated());
+        drop(conn);
+        assert_eq!(count(&backend.engine), 100_000);
+        assert_pool_healthy(&backend, before);
+        // Inside a transaction it is part of it.
+        let mut conn = backend.engine.connect().unwrap();
+        let mut tx = conn.begin().unwrap();
+        tx.copy_in(&items(200_000..200_005)).unwrap();
+        tx.rollback().unwrap();
+        drop(conn);
+        assert_eq!(count(&backend.engine), 100_000);
+    }
+}

@@ -16,7 +16,7 @@ use crate::rows::stream::{self, Running};
 use crate::schema::FromRow;
 use crate::sql::{Compiled, Statement};
 use crate::transaction::{TxKind, TxState};
-use crate::value::RawRow;
+use crate::value::{RawRow, Value};
 
 /// Per-connection execution options (SQLAlchemy's `Connection.execution_options`).
 ///
@@ -666,6 +666,26 @@ impl State {
         }
         let keys = keys.unwrap_or_else(|| Arc::from(Vec::new()));
         Ok(Rows::new(all, keys, outcome))
+    }
+
+    /// `COPY table (columns) FROM STDIN` of `values`, row after row (see
+    /// [`Connection::copy_in`]).
+    pub(crate) fn copy_in(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        values: &[Value],
+    ) -> Result<u64> {
+        self.tx.check_active()?;
+        self.engine.log_text(&format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary) -- {} values",
+            columns.join(", "),
+            values.len()
+        ));
+        let hide = self.engine.hide_parameters();
+        self.driver()?
+            .copy_in(table, columns, values)
+            .map_err(|e| self.after_error(e, hide))
     }
 
     /// Note a failed statement: hide parameters if asked, and drop a connection that is gone

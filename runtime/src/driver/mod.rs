@@ -82,6 +82,19 @@ pub trait DriverConnection: Send + 'static {
     ) -> Result<Outcome> {
         self.run(sql, params, sink)
     }
+    /// `COPY table (columns) FROM STDIN` in PostgreSQL's binary format: `values` holds the
+    /// rows one after another, `columns.len()` values each; the rows written. Names are
+    /// unquoted (the driver quotes them). Default: [`Error::Unsupported`].
+    ///
+    /// # Errors
+    /// A database error (nothing is written), or `Unsupported`.
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        let _ = (table, columns, values);
+        Err(Error::Unsupported {
+            feature: "COPY … FROM STDIN (copy_in)".into(),
+            dialect: "this driver",
+        })
+    }
     /// Run SQL without parameters or result rows, unprepared and uncached: transaction control
     /// (`SAVEPOINT sp_1`), session settings (`SET …`), several statements separated by `;`.
     ///

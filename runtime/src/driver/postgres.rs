@@ -529,6 +529,48 @@ enum Failure {
 }
 
 impl PgConnection {
+    /// `COPY … FROM STDIN (FORMAT binary)`, each value encoded for its column's type (read
+    /// from a `SELECT` of the columns, prepared unnamed).
+    fn copy_binary(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        use postgres::binary_copy::BinaryCopyInWriter;
+
+        let quote = |name: &str| {
+            let mut out = String::new();
+            Postgres.quote_ident(name, &mut out);
+            out
+        };
+        let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let list = list.join(", ");
+        let table = quote(table);
+        let probe = format!("SELECT {list} FROM {table}");
+        let fail = |e: postgres::Error, sql: &str| Error::from(convert(&e, Some(sql), &[]));
+        let types: Vec<Type> = self
+            .client
+            .prepare(&probe)
+            .map_err(|e| fail(e, &probe))?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        let sql = format!("COPY {table} ({list}) FROM STDIN (FORMAT binary)");
+        let width = columns.len().max(1);
+        let writer = self.client.copy_in(&sql).map_err(|e| fail(e, &sql))?;
+        let mut writer = BinaryCopyInWriter::new(writer, &types);
+        let params: Vec<Param<'_>> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Param::new(v, i % width + 1))
+            .collect();
+        let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(width);
+        for row in params.chunks(width) {
+            refs.clear();
+            refs.extend(row.iter().map(|p| p as &(dyn ToSql + Sync)));
+            // Dropping the writer unfinished sends CopyFail: nothing is written.
+            writer.write(&refs).map_err(|e| fail(e, &sql))?;
+        }
+        writer.finish().map_err(|e| fail(e, &sql))
+    }
+
     /// Run once; a cached statement whose result type changed under it (DDL since it was
     /// prepared) is forgotten and prepared again, where no transaction was aborted.
     fn run_retrying(
@@ -623,6 +665,11 @@ impl DriverConnection for PgConnection {
         // Transaction control takes no parameters: a statement with some need not be parsed
         // for BEGIN or COMMIT on every call.
         self.note(r, if params.is_empty() { sql } else { "" })
+    }
+
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        let r = self.copy_binary(table, columns, values);
+        self.note(r, "")
     }
 
     fn run_streaming(
