@@ -598,6 +598,7 @@ impl State {
         self.engine.log_statement(compiled.sql(), compiled.params());
         let _span = tracing::debug_span!(target: "quarry::engine", "execute").entered();
         let mut sink = Collect::<R> {
+            first: None,
             rows: Vec::new(),
             keys: None,
             recent: std::mem::take(&mut self.recent_keys),
@@ -621,7 +622,7 @@ impl State {
             ));
         }
         let keys = sink.keys.unwrap_or_else(|| Arc::from(Vec::new()));
-        Ok(Rows::new(sink.rows, keys, outcome))
+        Ok(Rows::split(sink.first, sink.rows, keys, outcome))
     }
 
     /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]):
@@ -867,6 +868,9 @@ pub use crate::transaction::Transaction;
 
 /// Decodes every row into `R` as the driver produces it.
 struct Collect<R> {
+    /// The first row, apart: a one-row result allocates no `Vec`.
+    first: Option<R>,
+    /// The rows after the first.
     rows: Vec<R>,
     keys: Option<Arc<[String]>>,
     /// The connection's recent column names (`State::recent_keys`), lent for the run.
@@ -892,7 +896,7 @@ impl<R: FromRow> RowSink for Collect<R> {
 
     fn expect_rows(&mut self, rows: usize) {
         if !self.key_only {
-            self.rows.reserve_exact(rows);
+            self.rows.reserve_exact(rows.saturating_sub(1));
         }
     }
 
@@ -900,7 +904,12 @@ impl<R: FromRow> RowSink for Collect<R> {
         if self.key_only {
             self.key = row.get_i64(0)?;
         } else {
-            self.rows.push(R::from_row(row, 0)?);
+            let row = R::from_row(row, 0)?;
+            if self.first.is_none() && self.rows.is_empty() {
+                self.first = Some(row);
+            } else {
+                self.rows.push(row);
+            }
         }
         Ok(())
     }

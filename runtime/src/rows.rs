@@ -42,10 +42,27 @@ pub struct Rows<R> {
 
 /// Where the rows come from.
 enum Source<R> {
-    /// Read in full by the driver before `execute` returned.
-    Buffered(std::vec::IntoIter<R>),
+    /// Read in full by the driver before `execute` returned: the first row apart, so that a
+    /// one-row result (a lookup) allocates no `Vec`.
+    Buffered(Buffered<R>),
     /// Read by the driver as the caller iterates.
     Streamed(Reader<R>),
+}
+
+/// Buffered rows: the first, then the rest.
+struct Buffered<R> {
+    first: Option<R>,
+    rest: std::vec::IntoIter<R>,
+}
+
+impl<R> Buffered<R> {
+    fn next(&mut self) -> Option<R> {
+        self.first.take().or_else(|| self.rest.next())
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
 }
 
 impl<R> Source<R> {
@@ -85,7 +102,28 @@ impl<R> fmt::Debug for Rows<R> {
 impl<R> Rows<R> {
     pub(crate) fn new(rows: Vec<R>, keys: Arc<[String]>, outcome: Outcome) -> Self {
         Rows {
-            source: Source::Buffered(rows.into_iter()),
+            source: Source::Buffered(Buffered {
+                first: None,
+                rest: rows.into_iter(),
+            }),
+            keys,
+            outcome,
+            conn: None,
+        }
+    }
+
+    /// Buffered rows given as the first and the rest.
+    pub(crate) fn split(
+        first: Option<R>,
+        rest: Vec<R>,
+        keys: Arc<[String]>,
+        outcome: Outcome,
+    ) -> Self {
+        Rows {
+            source: Source::Buffered(Buffered {
+                first,
+                rest: rest.into_iter(),
+            }),
             keys,
             outcome,
             conn: None,
@@ -134,7 +172,12 @@ impl<R> Rows<R> {
     /// A decode error, naming the column.
     pub fn all(mut self) -> Result<Vec<R>> {
         let rows = match &mut self.source {
-            Source::Buffered(rows) => std::mem::take(rows).collect(),
+            Source::Buffered(rows) => {
+                let mut all = Vec::with_capacity(rows.len());
+                all.extend(rows.first.take());
+                all.extend(std::mem::take(&mut rows.rest));
+                all
+            }
             Source::Streamed(_) => self.by_ref().collect::<Result<Vec<R>>>()?,
         };
         self.conn = None;
@@ -296,7 +339,7 @@ impl<R> Iterator for Rows<R> {
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.source {
-            Source::Buffered(rows) => rows.size_hint(),
+            Source::Buffered(rows) => (rows.len(), Some(rows.len())),
             Source::Streamed(_) => (0, None),
         }
     }
