@@ -286,3 +286,52 @@ fn a_stream_inside_a_transaction_sees_its_writes_and_commit_follows() {
         assert_eq!(n, 10, "{}", backend.name);
     }
 }
+
+#[test]
+fn a_connection_killed_mid_stream_is_invalidated_and_the_pool_recovers() {
+    for backend in backends("stream_killed") {
+        fill(&backend.engine, None);
+        let (id_sql, kill, big) = if backend.is_postgres() {
+            (
+                "SELECT pg_backend_pid()::int8",
+                "SELECT pg_terminate_backend(:id)",
+                "SELECT n::int8 FROM generate_series(1, 100000000) AS n",
+            )
+        } else if backend.is_mysql() {
+            (
+                "SELECT CONNECTION_ID()",
+                "KILL CONNECTION :id",
+                "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) \
+                 SELECT a.n FROM c AS a, c AS b, c AS d",
+            )
+        } else {
+            continue; // SQLite has no server to lose
+        };
+        let mut conn = backend.engine.connect().unwrap();
+        let id: i64 = conn.execute(text(id_sql)).unwrap().scalar().unwrap();
+        conn.execution_options(ExecutionOptions::default().yield_per(10))
+            .unwrap();
+        let mut rows = conn.stream(text(big).columns::<i64>()).unwrap();
+        assert!(rows.next().unwrap().is_ok(), "{}", backend.name);
+        let mut admin = backend.engine.connect().unwrap();
+        admin.execute(text(kill).bind("id", id)).unwrap();
+        drop(admin);
+        // What was on the way still arrives; then the loss, as the last item.
+        let err = rows
+            .by_ref()
+            .find_map(Result::err)
+            .unwrap_or_else(|| panic!("{}: the stream ended without an error", backend.name));
+        assert!(err.is_disconnect(), "{}: {err}", backend.name);
+        assert!(rows.next().is_none());
+        drop(rows);
+        // The connection checks out a fresh one on its next use; the pool serves others.
+        let n: i64 = conn
+            .execute(select!(count(StreamItem::id) FROM StreamItem))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(n, ROWS, "{}", backend.name);
+        drop(conn);
+        assert_pool_idle(&backend);
+    }
+}
