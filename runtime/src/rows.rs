@@ -84,16 +84,13 @@ impl<R> Source<R> {
 
 impl<R> fmt::Debug for Rows<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rows")
-            .field("keys", &self.keys)
-            .field(
-                "remaining",
-                &match &self.source {
-                    Source::Buffered(rows) => Some(rows.len()),
-                    Source::Streamed(_) => None,
-                },
-            )
-            .field("rowcount", &self.outcome.rows_affected)
+        let mut d = f.debug_struct("Rows");
+        d.field("keys", &self.keys);
+        match &self.source {
+            Source::Buffered(rows) => d.field("remaining", &rows.len()),
+            Source::Streamed(_) => d.field("streamed", &true),
+        };
+        d.field("rowcount", &self.rowcount())
             .field("owns_connection", &self.conn.is_some())
             .finish()
     }
