@@ -258,3 +258,23 @@ fn copy_in_loads_rows_on_postgres_and_is_unsupported_elsewhere() {
         assert_eq!(count(&backend.engine), 100_000);
     }
 }
+
+#[test]
+fn an_engine_with_replicas_splits_insert_many_on_the_primary() {
+    for backend in backends("bulk_routed") {
+        if backend.name == "sqlite-memory" {
+            continue; // its replica would be a new, empty database
+        }
+        model::META.create_all(&backend.engine).unwrap();
+        let routed = Engine::builder(&backend.url)
+            .replicas([backend.url.as_str()])
+            .build()
+            .unwrap();
+        let rows = items(0..40_000);
+        let done = routed.execute(BulkItem::insert_many(&rows)).unwrap();
+        assert_eq!(done.rowcount(), 40_000, "{}", backend.name);
+        drop(done);
+        assert_eq!(count(&backend.engine), 40_000, "{}", backend.name);
+        routed.dispose();
+    }
+}

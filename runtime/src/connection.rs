@@ -289,6 +289,11 @@ impl Connection {
         self.state().run_compiled(compiled)
     }
 
+    /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]).
+    pub(crate) fn run_batches<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        self.state().run_batches(batches)
+    }
+
     /// Compile `stmt` and run it, the driver reading the rows as the caller iterates
     /// (SQLAlchemy's `execution_options(stream_results=True)`): a result of any size takes
     /// the memory of about three chunks of [`ExecutionOptions::yield_per`] rows (default
