@@ -318,6 +318,34 @@ impl PgConnection {
             .client
             .query_typed_raw(sql, typed)
             .map_err(Failure::Pg)?;
+        if self.streaming {
+            // Each row handed on as it arrives; the names come with the first.
+            let mut fetched = 0u64;
+            while let Some(row) = it.next().map_err(Failure::Pg)? {
+                if fetched == 0 {
+                    let columns = row.columns();
+                    super::send_column_names(
+                        columns.len(),
+                        |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
+                        sink,
+                    )
+                    .unwrap_or_else(|never| match never {});
+                }
+                fetched += 1;
+                sink.row(&PgRow::new(&row, &[])).map_err(Failure::Quarry)?;
+            }
+            if fetched == 0 {
+                sink.columns(&[]);
+                return Ok(Outcome {
+                    rows_affected: it.rows_affected().unwrap_or(0),
+                    last_insert_id: None,
+                });
+            }
+            return Ok(Outcome {
+                rows_affected: fetched,
+                last_insert_id: None,
+            });
+        }
         let mut rows = Vec::new();
         while let Some(row) = it.next().map_err(Failure::Pg)? {
             rows.push(row);
