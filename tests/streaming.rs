@@ -335,3 +335,32 @@ fn a_connection_killed_mid_stream_is_invalidated_and_the_pool_recovers() {
         assert_pool_idle(&backend);
     }
 }
+
+#[test]
+fn under_the_thread_local_strategy_the_threads_next_statement_closes_its_stream() {
+    for backend in support::backends_with("stream_tl", |b| b.strategy(Strategy::ThreadLocal)) {
+        fill(&backend.engine, None);
+        let mut rows = backend
+            .engine
+            .stream(select!(StreamItem ORDER BY StreamItem::n))
+            .unwrap();
+        assert!(rows.next().unwrap().is_ok(), "{}", backend.name);
+        // The thread's connection is the stream's: using it closes the stream first.
+        let n: i64 = backend
+            .engine
+            .execute(select!(count(StreamItem::id) FROM StreamItem))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(n, ROWS, "{}", backend.name);
+        let last = rows.by_ref().last().unwrap();
+        assert!(
+            last.as_ref()
+                .is_err_and(|e| e.to_string().contains("closed")),
+            "{}: {last:?}",
+            backend.name
+        );
+        drop(rows);
+        assert_pool_idle(&backend);
+    }
+}
