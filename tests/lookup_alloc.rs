@@ -29,8 +29,8 @@ struct User {
 const LOOKUPS: usize = 2_000;
 
 /// The allocations of one lookup beyond its row's two strings, today: 7 building and compiling
-/// the statement (the model and its parameter `Vec`; the SQL text comes from the call site's
-/// cache — issue 21's zero-render path is to remove these), 1 in rusqlite's statement cache
+/// the statement (3 building the model, 4 in the verify pass and its parameter `Vec`; the SQL
+/// text comes from the call site's cache — issue 21's zero-render path is to remove these), 1 in rusqlite's statement cache
 /// (`prepare_cached` keys the statement it hands back with a new `Arc<str>` each time; a raw
 /// rusqlite user pays it too). The runtime adds none: a one-row result keeps its row outside
 /// any `Vec`. Lower it when the hot path allocates less.
@@ -85,6 +85,13 @@ fn main() {
         std::hint::black_box(compiled.is_ok());
     }
     let compiling = compile.change().allocations as f64 / LOOKUPS as f64;
+    let build = Region::new(GLOBAL);
+    for i in 0..LOOKUPS {
+        let id = (i % 100) as i64 + 1;
+        std::hint::black_box(select!(User WHERE User::id == id));
+    }
+    let building = build.change().allocations as f64 / LOOKUPS as f64;
+    println!("{name}: building the statement alone: {building:.2} allocations");
     let per_lookup = stats.allocations as f64 / LOOKUPS as f64;
     let overhead = per_lookup - 2.0;
     println!(
