@@ -451,3 +451,33 @@ fn prepared_statements_false_is_refused_where_it_means_nothing() {
             .unwrap();
     }
 }
+
+#[test]
+fn a_streamed_result_through_pgbouncer_arrives_whole_and_in_order() {
+    let Some(engine) = pgbouncer() else {
+        return;
+    };
+    let mut conn = engine.connect().unwrap();
+    conn.execution_options(quarry::ExecutionOptions::default().yield_per(100))
+        .unwrap();
+    let rows = conn
+        .stream(
+            text("SELECT n::int8 FROM generate_series(1, 20000) AS n ORDER BY n").columns::<i64>(),
+        )
+        .unwrap();
+    assert!(rows.is_streamed());
+    let mut expected = 1;
+    for n in rows {
+        assert_eq!(n.unwrap(), expected);
+        expected += 1;
+    }
+    assert_eq!(expected, 20_001);
+    let none: Vec<i64> = conn
+        .stream(text("SELECT 1::int8 WHERE false").columns::<i64>())
+        .unwrap()
+        .all()
+        .unwrap();
+    assert!(none.is_empty());
+    drop(conn);
+    assert_eq!(engine.pool().status().checked_out, 0);
+}

@@ -110,12 +110,25 @@ fn scalar_is_the_first_column_of_the_first_row() {
             .scalar()
             .unwrap();
         assert_eq!(nick, None, "{}", b.name);
-        // No row at all is an error for scalar().
+        // No row at all: an error for a type that cannot say "nothing"…
         let none = conn
             .execute(text("SELECT balance FROM accounts WHERE owner = 'zed'"))
             .unwrap()
             .scalar::<i64>();
         assert!(matches!(none, Err(Error::NoRows)), "{}: {none:?}", b.name);
+        // … and None for an Option, as SQLAlchemy's scalar() returns None.
+        let none: Option<i64> = conn
+            .execute(text("SELECT balance FROM accounts WHERE owner = 'zed'"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(none, None, "{}", b.name);
+        let none: Option<String> = conn
+            .execute(select!(Account::nickname FROM Account WHERE Account::owner == "zed"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(none, None, "{}", b.name);
     }
 }
 

@@ -12,10 +12,11 @@ use crate::error::{Error, Result};
 pub use crate::isolation::IsolationLevel;
 use crate::pool::PooledConnection;
 use crate::rows::Rows;
+use crate::rows::stream::{self, Running};
 use crate::schema::FromRow;
 use crate::sql::{Compiled, Statement};
 use crate::transaction::{TxKind, TxState};
-use crate::value::RawRow;
+use crate::value::{RawRow, Value};
 
 /// Per-connection execution options (SQLAlchemy's `Connection.execution_options`).
 ///
@@ -42,6 +43,7 @@ pub struct ExecutionOptions {
     autocommit: Option<bool>,
     isolation_level: Option<IsolationLevel>,
     timeout: Option<Option<Duration>>,
+    yield_per: Option<usize>,
 }
 
 impl ExecutionOptions {
@@ -70,6 +72,14 @@ impl ExecutionOptions {
     /// Remove a timeout set earlier.
     pub fn no_timeout(mut self) -> Self {
         self.timeout = Some(None);
+        self
+    }
+
+    /// Rows per chunk of a streamed result ([`Connection::stream`]): the driver reads this
+    /// many ahead of the caller at most, times three (SQLAlchemy's `yield_per`). Default
+    /// 1000; 0 counts as 1.
+    pub fn yield_per(mut self, rows: usize) -> Self {
+        self.yield_per = Some(rows);
         self
     }
 }
@@ -102,8 +112,13 @@ enum Core {
 /// settings) when dropped.
 pub(crate) struct State {
     engine: Engine,
-    /// `None` after [`Connection::invalidate`], until the next use checks out a new one.
+    /// `None` after [`Connection::invalidate`], until the next use checks out a new one, and
+    /// while a streamed result has it (`running`).
     conn: Option<PooledConnection>,
+    /// The worker of a streamed result, which has the connection until it ends.
+    running: Option<Running>,
+    /// Rows per chunk of a streamed result.
+    yield_per: usize,
     pub(crate) tx: TxState,
     /// Session settings changed by `execution_options`, to undo on return to the pool.
     changed_isolation: bool,
@@ -167,10 +182,10 @@ impl Deref for StateRef<'_> {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (in_transaction, invalidated) = match &self.core {
-            Core::Own(s) => (s.tx.is_open(), s.conn.is_none()),
+            Core::Own(s) => (s.tx.is_open(), s.invalidated()),
             // Never wait for a lock in Debug (it may be held by the caller on this thread).
             Core::Shared(m) => match m.try_lock() {
-                Ok(s) => (s.tx.is_open(), s.conn.is_none()),
+                Ok(s) => (s.tx.is_open(), s.invalidated()),
                 Err(_) => (false, false),
             },
         };
@@ -252,13 +267,80 @@ impl Connection {
     /// A compile error ([`crate::Error::Unsupported`]), a database error carrying the SQL, a
     /// decode error naming the column, or [`Error::InactiveTransaction`] when an inner
     /// transaction rolled back and the outer one has not been ended yet.
+    ///
+    /// A statement binding more parameters than the backend takes (SQLite 32,766, PostgreSQL
+    /// and MySQL 65,535) is refused with [`Error::TooLarge`] before anything is sent — except
+    /// a multi-row `INSERT` (`insert_many`), which runs as several statements under the limit,
+    /// in one transaction when none is open (all rows or none), else inside the open one (no
+    /// savepoint: a failure leaves that transaction to the caller, as any failed statement
+    /// does). Its result counts the rows of every part.
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
-        let compiled = stmt.compile_for_execution(self.engine.dialect())?;
+        let dialect = self.engine.dialect();
+        if let Some(limit) = dialect.max_parameters()
+            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+        {
+            return self.state().run_batches::<S::Row>(&batches);
+        }
+        let compiled = stmt.compile_for_execution(dialect)?;
         self.state().run_compiled::<S::Row>(&compiled)
     }
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
         self.state().run_compiled(compiled)
+    }
+
+    /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]).
+    pub(crate) fn run_batches<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        self.state().run_batches(batches)
+    }
+
+    /// Compile `stmt` and run it, the driver reading the rows as the caller iterates
+    /// (SQLAlchemy's `execution_options(stream_results=True)`): a result of any size takes
+    /// the memory of about three chunks of [`ExecutionOptions::yield_per`] rows (default
+    /// 1000). SQLite steps the statement, MySQL reads its result unbuffered, PostgreSQL reads
+    /// the rows off the socket one at a time.
+    ///
+    /// The connection is busy until the rows are read to the end, closed or dropped; its next
+    /// use (another statement, a commit, its return to the pool) closes them first, and
+    /// their iteration then ends with an error saying so. A statement that fails at once
+    /// fails here; a failure mid-result (a decode error, a lost connection) is the last item
+    /// of the iteration, and the pool stays healthy (a lost connection is replaced). A
+    /// statement without result rows, or an `insert_many` split under the bind limit, runs
+    /// as [`Connection::execute`] does.
+    ///
+    /// ```
+    /// use quarry::prelude::*;
+    ///
+    /// let engine = create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut total = 0;
+    /// for n in conn.stream(text("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL \
+    ///                            SELECT n + 1 FROM c WHERE n < 100000) SELECT n FROM c"))? {
+    ///     let n: i64 = n?.get(0)?;
+    ///     total += n;
+    /// }
+    /// assert_eq!(total, 5_000_050_000);
+    /// # Ok::<(), quarry::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Connection::execute`].
+    pub fn stream<S>(&mut self, stmt: S) -> Result<Rows<S::Row>>
+    where
+        S: Statement,
+        S::Row: Send + 'static,
+    {
+        let dialect = self.engine.dialect();
+        if let Some(limit) = dialect.max_parameters()
+            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+        {
+            return self.state().run_batches::<S::Row>(&batches);
+        }
+        let compiled = stmt.compile_for_execution(dialect)?;
+        if compiled.returns_key {
+            return self.state().run_compiled::<S::Row>(&compiled);
+        }
+        self.state().stream::<S::Row>(compiled)
     }
 
     /// Run DDL or other SQL without results or parameters.
@@ -399,7 +481,7 @@ impl Connection {
 
     /// True after [`Connection::invalidate`] until the next use.
     pub fn invalidated(&self) -> bool {
-        self.state_ref().conn.is_none()
+        self.state_ref().invalidated()
     }
 
     /// The driver's own connection — `rusqlite::Connection`, `postgres::Client` or
@@ -442,6 +524,8 @@ impl State {
         State {
             engine,
             conn: Some(conn),
+            running: None,
+            yield_per: stream::DEFAULT_YIELD_PER,
             tx: TxState::default(),
             changed_isolation: false,
             changed_timeout: false,
@@ -450,8 +534,54 @@ impl State {
         }
     }
 
+    /// True after an invalidation, until the next use.
+    fn invalidated(&self) -> bool {
+        self.conn.is_none() && self.running.is_none()
+    }
+
+    /// Close a streamed result that still has the connection, and take the connection back
+    /// (or, when the stream found it lost, be invalidated).
+    fn settle(&mut self) {
+        if let Some(running) = self.running.take() {
+            match running.reclaim() {
+                Some(conn) => self.conn = Some(conn),
+                None => self.tx.invalidate(),
+            }
+        }
+    }
+
+    /// Run `compiled` as a streamed result (see [`Connection::stream`]).
+    pub(crate) fn stream<R: FromRow + Send + 'static>(
+        &mut self,
+        compiled: Compiled,
+    ) -> Result<Rows<R>> {
+        self.tx.check_active()?;
+        self.engine.log_statement(compiled.sql(), compiled.params());
+        let hide = self.engine.hide_parameters();
+        self.driver()?;
+        let Some(conn) = self.conn.take() else {
+            unreachable!("driver() checked a connection out")
+        };
+        match stream::start::<R>(conn, compiled, self.yield_per, hide) {
+            Ok((reader, running)) => {
+                self.running = Some(running);
+                Ok(Rows::streamed(reader))
+            }
+            Err(failed) => {
+                let stream::Failed { error: e, conn } = *failed;
+                if conn.is_none() {
+                    // Lost: the worker invalidated it.
+                    self.tx.invalidate();
+                }
+                self.conn = conn;
+                Err(e)
+            }
+        }
+    }
+
     /// The driver connection, checking out a new one if this connection was invalidated.
     pub(crate) fn driver(&mut self) -> Result<&mut dyn DriverConnection> {
+        self.settle();
         if self.conn.is_none() {
             if self.tx.is_open() {
                 return Err(Error::InactiveTransaction(
@@ -473,6 +603,7 @@ impl State {
         self.engine.log_statement(compiled.sql(), compiled.params());
         let _span = tracing::debug_span!(target: "quarry::engine", "execute").entered();
         let mut sink = Collect::<R> {
+            first: None,
             rows: Vec::new(),
             keys: None,
             recent: std::mem::take(&mut self.recent_keys),
@@ -496,7 +627,71 @@ impl State {
             ));
         }
         let keys = sink.keys.unwrap_or_else(|| Arc::from(Vec::new()));
-        Ok(Rows::new(sink.rows, keys, outcome))
+        Ok(Rows::split(sink.first, sink.rows, keys, outcome))
+    }
+
+    /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]):
+    /// in a transaction of their own when none is open, rolled back entirely on a failure.
+    pub(crate) fn run_batches<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        self.tx.check_active()?;
+        let own = !self.tx.is_open() && !self.driver()?.in_transaction();
+        if own {
+            self.begin_driver()?;
+        }
+        let ran = self.run_each::<R>(batches);
+        if !own {
+            return ran;
+        }
+        let ended = match &ran {
+            Ok(_) => self.commit_driver(),
+            Err(_) => self.rollback_driver(),
+        };
+        match (ran, ended) {
+            (Ok(rows), Ok(())) => Ok(rows),
+            (Ok(_), Err(e)) => {
+                // A failed COMMIT may leave the transaction open (SQLite's SQLITE_BUSY).
+                if self.conn.as_mut().is_some_and(|c| c.get().in_transaction()) {
+                    let _ = self.rollback_driver();
+                }
+                Err(e)
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn run_each<R: FromRow>(&mut self, batches: &[Compiled]) -> Result<Rows<R>> {
+        let mut all: Vec<R> = Vec::new();
+        let mut keys: Option<Arc<[String]>> = None;
+        let mut outcome = Outcome::default();
+        for compiled in batches {
+            let (rows, k, part) = self.run_compiled::<R>(compiled)?.into_parts()?;
+            all.extend(rows);
+            keys.get_or_insert(k);
+            outcome.rows_affected += part.rows_affected;
+            outcome.last_insert_id = part.last_insert_id.or(outcome.last_insert_id);
+        }
+        let keys = keys.unwrap_or_else(|| Arc::from(Vec::new()));
+        Ok(Rows::new(all, keys, outcome))
+    }
+
+    /// `COPY table (columns) FROM STDIN` of `values`, row after row (see
+    /// [`Connection::copy_in`]).
+    pub(crate) fn copy_in(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        values: &[Value],
+    ) -> Result<u64> {
+        self.tx.check_active()?;
+        self.engine.log_text(&format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary) -- {} values",
+            columns.join(", "),
+            values.len()
+        ));
+        let hide = self.engine.hide_parameters();
+        self.driver()?
+            .copy_in(table, columns, values)
+            .map_err(|e| self.after_error(e, hide))
     }
 
     /// Note a failed statement: hide parameters if asked, and drop a connection that is gone
@@ -546,6 +741,7 @@ impl State {
     }
 
     pub(crate) fn rollback_driver(&mut self) -> Result<()> {
+        self.settle();
         self.engine.log_text("ROLLBACK");
         let hide = self.engine.hide_parameters();
         match self.conn.as_mut() {
@@ -599,6 +795,9 @@ impl State {
             self.driver()?.set_statement_timeout(timeout)?;
             self.changed_timeout = true;
         }
+        if let Some(rows) = options.yield_per {
+            self.yield_per = rows.max(1);
+        }
         Ok(())
     }
 
@@ -642,6 +841,7 @@ impl State {
     /// Invalidate after `error`; a disconnect error also retires every older connection of
     /// the pool (they are likely gone too).
     fn invalidate_because(&mut self, error: Option<&Error>) {
+        self.settle();
         if let Some(conn) = self.conn.take() {
             conn.invalidate(error);
         }
@@ -651,6 +851,7 @@ impl State {
 
 impl Drop for State {
     fn drop(&mut self) {
+        self.settle();
         if self.conn.is_none() {
             return;
         }
@@ -672,6 +873,9 @@ pub use crate::transaction::Transaction;
 
 /// Decodes every row into `R` as the driver produces it.
 struct Collect<R> {
+    /// The first row, apart: a one-row result allocates no `Vec`.
+    first: Option<R>,
+    /// The rows after the first.
     rows: Vec<R>,
     keys: Option<Arc<[String]>>,
     /// The connection's recent column names (`State::recent_keys`), lent for the run.
@@ -697,7 +901,7 @@ impl<R: FromRow> RowSink for Collect<R> {
 
     fn expect_rows(&mut self, rows: usize) {
         if !self.key_only {
-            self.rows.reserve_exact(rows);
+            self.rows.reserve_exact(rows.saturating_sub(1));
         }
     }
 
@@ -705,7 +909,12 @@ impl<R: FromRow> RowSink for Collect<R> {
         if self.key_only {
             self.key = row.get_i64(0)?;
         } else {
-            self.rows.push(R::from_row(row, 0)?);
+            let row = R::from_row(row, 0)?;
+            if self.first.is_none() && self.rows.is_empty() {
+                self.first = Some(row);
+            } else {
+                self.rows.push(row);
+            }
         }
         Ok(())
     }

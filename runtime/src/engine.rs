@@ -367,6 +367,15 @@ impl Engine {
     #[track_caller]
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
         if self.routes_reads() {
+            let dialect = self.dialect();
+            if let Some(limit) = dialect.max_parameters()
+                && let Some(batches) = stmt.compile_batches(dialect, limit)?
+            {
+                // An insert_many over the bind limit: a write, on the primary.
+                let mut conn = self.with_route(Route::Primary).connect()?;
+                let rows = conn.run_batches::<S::Row>(&batches)?;
+                return Ok(rows.owning(conn));
+            }
             let compiled = stmt.compile_for_execution(self.dialect())?;
             if self.route == Route::Replica || routing::reads_only(compiled.sql()) {
                 return self.read_on_replica(&compiled);
@@ -377,6 +386,26 @@ impl Engine {
         }
         let mut conn = self.contextual_connect()?;
         let rows = conn.execute(stmt)?;
+        Ok(rows.owning(conn))
+    }
+
+    /// Run `stmt` connectionless as a streamed result ([`Connection::stream`]): the rows own
+    /// a connection (the thread's under [`Strategy::ThreadLocal`]) and return it to the pool
+    /// once read to the end, closed or dropped. Streams always run on the primary.
+    ///
+    /// # Errors
+    /// As [`Engine::connect`] and [`Connection::stream`].
+    pub fn stream<S>(&self, stmt: S) -> Result<Rows<S::Row>>
+    where
+        S: Statement,
+        S::Row: Send + 'static,
+    {
+        let mut conn = if self.routes_reads() {
+            self.with_route(Route::Primary).connect()?
+        } else {
+            self.contextual_connect()?
+        };
+        let rows = conn.stream(stmt)?;
         Ok(rows.owning(conn))
     }
 

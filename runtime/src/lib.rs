@@ -18,6 +18,7 @@ pub mod driver;
 
 mod bind;
 mod connection;
+mod copy;
 mod ddl;
 mod engine;
 pub mod migrate;

@@ -8,26 +8,89 @@ use crate::driver::Outcome;
 use crate::error::{Error, Result};
 use crate::scalar::FirstColumn;
 
+pub(crate) mod stream;
+
+use stream::Reader;
+
 /// The rows of an executed statement, decoded into `R`.
 ///
 /// An iterator of `Result<R>`; the methods below consume it the way SQLAlchemy's result does.
 /// Rows of a connectionless execution ([`Engine::execute`](crate::Engine::execute)) own their
 /// connection and return it to the pool once exhausted, closed or dropped
 /// (SQLAlchemy's close-with-result).
+///
+/// **Buffered or streamed.** [`Connection::execute`] and [`Engine::execute`] read the whole
+/// result before they return (buffered, as SQLAlchemy's default cursor): the connection is
+/// free for the next statement at once, however long the rows are kept — `Rows` borrows
+/// nothing. [`Connection::stream`] and [`Engine::stream`] (SQLAlchemy's `stream_results` /
+/// `yield_per`) return rows that the driver reads as the caller iterates, a chunk of
+/// `yield_per` at a time, so a result of any size takes the memory of a few chunks; the
+/// connection is busy until the rows are read, closed or dropped (its next use closes them).
+/// `all()` on streamed rows reads the rest into a `Vec`, as it must.
+///
+/// [`Connection::execute`]: crate::Connection::execute
+/// [`Connection::stream`]: crate::Connection::stream
+/// [`Engine::execute`]: crate::Engine::execute
+/// [`Engine::stream`]: crate::Engine::stream
 pub struct Rows<R> {
-    rows: std::vec::IntoIter<R>,
+    source: Source<R>,
     keys: Arc<[String]>,
     outcome: Outcome,
     /// The connection of a connectionless execution, held until the rows are consumed.
     conn: Option<Connection>,
 }
 
+/// Where the rows come from.
+enum Source<R> {
+    /// Read in full by the driver before `execute` returned: the first row apart, so that a
+    /// one-row result (a lookup) allocates no `Vec`.
+    Buffered(Buffered<R>),
+    /// Read by the driver as the caller iterates.
+    Streamed(Reader<R>),
+}
+
+/// Buffered rows: the first, then the rest.
+struct Buffered<R> {
+    first: Option<R>,
+    rest: std::vec::IntoIter<R>,
+}
+
+impl<R> Buffered<R> {
+    fn next(&mut self) -> Option<R> {
+        self.first.take().or_else(|| self.rest.next())
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+}
+
+impl<R> Source<R> {
+    fn next(&mut self) -> Option<Result<R>> {
+        match self {
+            Source::Buffered(rows) => rows.next().map(Ok),
+            Source::Streamed(reader) => reader.next(),
+        }
+    }
+
+    /// True when nothing is left to read.
+    fn exhausted(&self) -> bool {
+        match self {
+            Source::Buffered(rows) => rows.len() == 0,
+            Source::Streamed(reader) => reader.finished(),
+        }
+    }
+}
+
 impl<R> fmt::Debug for Rows<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rows")
-            .field("keys", &self.keys)
-            .field("remaining", &self.rows.len())
-            .field("rowcount", &self.outcome.rows_affected)
+        let mut d = f.debug_struct("Rows");
+        d.field("keys", &self.keys);
+        match &self.source {
+            Source::Buffered(rows) => d.field("remaining", &rows.len()),
+            Source::Streamed(_) => d.field("streamed", &true),
+        };
+        d.field("rowcount", &self.rowcount())
             .field("owns_connection", &self.conn.is_some())
             .finish()
     }
@@ -36,16 +99,62 @@ impl<R> fmt::Debug for Rows<R> {
 impl<R> Rows<R> {
     pub(crate) fn new(rows: Vec<R>, keys: Arc<[String]>, outcome: Outcome) -> Self {
         Rows {
-            rows: rows.into_iter(),
+            source: Source::Buffered(Buffered {
+                first: None,
+                rest: rows.into_iter(),
+            }),
             keys,
             outcome,
             conn: None,
         }
     }
 
+    /// Buffered rows given as the first and the rest.
+    pub(crate) fn split(
+        first: Option<R>,
+        rest: Vec<R>,
+        keys: Arc<[String]>,
+        outcome: Outcome,
+    ) -> Self {
+        Rows {
+            source: Source::Buffered(Buffered {
+                first,
+                rest: rest.into_iter(),
+            }),
+            keys,
+            outcome,
+            conn: None,
+        }
+    }
+
+    /// Rows read from `reader` as the caller iterates.
+    pub(crate) fn streamed(reader: Reader<R>) -> Self {
+        Rows {
+            keys: Arc::clone(&reader.keys),
+            source: Source::Streamed(reader),
+            outcome: Outcome::default(),
+            conn: None,
+        }
+    }
+
+    /// True when the driver reads these rows as they are iterated (see [`Rows`]).
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.source, Source::Streamed(_))
+    }
+
+    /// The buffered rows, column names and outcome (for results put together from parts).
+    ///
+    /// # Errors
+    /// A streamed result's error.
+    pub(crate) fn into_parts(self) -> Result<(Vec<R>, Arc<[String]>, Outcome)> {
+        let keys = Arc::clone(&self.keys);
+        let outcome = self.outcome.clone();
+        Ok((self.all()?, keys, outcome))
+    }
+
     /// Hand `conn` to the rows: it goes back to the pool when they are done.
     pub(crate) fn owning(mut self, conn: Connection) -> Self {
-        if self.rows.len() == 0 {
+        if self.source.exhausted() {
             // Nothing to read: release at once (an INSERT's rows are done when returned).
             drop(conn);
         } else {
@@ -59,8 +168,17 @@ impl<R> Rows<R> {
     /// # Errors
     /// A decode error, naming the column.
     pub fn all(mut self) -> Result<Vec<R>> {
+        let rows = match &mut self.source {
+            Source::Buffered(rows) => {
+                let mut all = Vec::with_capacity(rows.len());
+                all.extend(rows.first.take());
+                all.extend(std::mem::take(&mut rows.rest));
+                all
+            }
+            Source::Streamed(_) => self.by_ref().collect::<Result<Vec<R>>>()?,
+        };
         self.conn = None;
-        Ok(std::mem::take(&mut self.rows).collect())
+        Ok(rows)
     }
 
     /// The first row, if any; the rest are discarded.
@@ -68,7 +186,7 @@ impl<R> Rows<R> {
     /// # Errors
     /// A decode error, naming the column.
     pub fn first(mut self) -> Result<Option<R>> {
-        Ok(self.rows.next())
+        self.source.next().transpose()
     }
 
     /// Exactly one row.
@@ -84,8 +202,8 @@ impl<R> Rows<R> {
     /// # Errors
     /// [`Error::MultipleRows`] when there is more than one.
     pub fn one_or_none(mut self) -> Result<Option<R>> {
-        let first = self.rows.next();
-        if self.rows.next().is_some() {
+        let first = self.source.next().transpose()?;
+        if first.is_some() && self.source.next().transpose()?.is_some() {
             return Err(Error::MultipleRows);
         }
         Ok(first)
@@ -102,17 +220,23 @@ impl<R> Rows<R> {
     /// let mut conn = engine.connect()?;
     /// let n: i64 = conn.execute(text("SELECT 7, 'seven'"))?.scalar()?;
     /// assert_eq!(n, 7);
+    /// // No row: `None` where the type can say it, as SQLAlchemy's scalar() returns None.
+    /// let none: Option<i64> = conn.execute(text("SELECT 7 WHERE 1 = 0"))?.scalar()?;
+    /// assert_eq!(none, None);
     /// # Ok::<(), quarry::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::NoRows`] when there is no row (use [`Rows::scalar_one_or_none`] to get
-    /// `None`); a decode error naming the column.
+    /// [`Error::NoRows`] when there is no row and `T` is not an `Option` (a tuple's first
+    /// item included); a decode error naming the column.
     pub fn scalar<T>(self) -> Result<T>
     where
         R: FirstColumn<T>,
     {
-        self.first()?.ok_or(Error::NoRows)?.first_column()
+        match self.first()? {
+            Some(row) => row.first_column(),
+            None => R::no_row(),
+        }
     }
 
     /// The first column of the one row there must be, as SQLAlchemy's `scalar_one()`.
@@ -155,8 +279,14 @@ impl<R> Rows<R> {
     /// # Errors
     /// A decode error, naming the column.
     pub fn fetchmany(&mut self, n: usize) -> Result<Vec<R>> {
-        let batch: Vec<R> = self.rows.by_ref().take(n).collect();
-        if self.rows.len() == 0 {
+        let mut batch = Vec::with_capacity(n.min(1024));
+        while batch.len() < n {
+            match self.source.next() {
+                Some(row) => batch.push(row?),
+                None => break,
+            }
+        }
+        if self.source.exhausted() {
             self.conn = None;
         }
         Ok(batch)
@@ -167,16 +297,23 @@ impl<R> Rows<R> {
         &self.keys
     }
 
-    /// Rows inserted, updated or deleted; for a `SELECT`, rows returned.
+    /// Rows inserted, updated or deleted; for a `SELECT`, rows returned (streamed: rows read
+    /// so far, until the end was read).
     pub fn rowcount(&self) -> u64 {
-        self.outcome.rows_affected
+        match &self.source {
+            Source::Buffered(_) => self.outcome.rows_affected,
+            Source::Streamed(reader) => reader.outcome().rows_affected,
+        }
     }
 
     /// The key the database assigned to the last inserted row: SQLite's `last_insert_rowid()`,
     /// MySQL's `LAST_INSERT_ID()`, PostgreSQL's `RETURNING` of the table's autoincrement key
     /// (added to single-row inserts when executed).
     pub fn last_insert_id(&self) -> Option<i64> {
-        self.outcome.last_insert_id
+        match &self.source {
+            Source::Buffered(_) => self.outcome.last_insert_id,
+            Source::Streamed(reader) => reader.outcome().last_insert_id,
+        }
     }
 
     /// Same as [`Rows::last_insert_id`], by SQLAlchemy's name.
@@ -196,14 +333,17 @@ impl<R> Rows<R> {
 impl<R> Iterator for Rows<R> {
     type Item = Result<R>;
     fn next(&mut self) -> Option<Self::Item> {
-        let next = self.rows.next();
-        if next.is_none() {
+        let next = self.source.next();
+        if next.is_none() || self.source.exhausted() {
             // Exhausted: give the connection back now rather than when the rows are dropped.
             self.conn = None;
         }
-        next.map(Ok)
+        next
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.rows.size_hint()
+        match &self.source {
+            Source::Buffered(rows) => (rows.len(), Some(rows.len())),
+            Source::Streamed(_) => (0, None),
+        }
     }
 }

@@ -67,6 +67,34 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error carrying `sql` and `params`, or whatever `sink` returned.
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome>;
+    /// As [`DriverConnection::run`], for a streamed result: rows are read from the database
+    /// as `sink` takes them, never the whole result first (SQLite steps, MySQL reads its
+    /// text or binary result unbuffered, PostgreSQL reads the rows off the socket one at a
+    /// time). The default is `run`, right for drivers whose `run` already streams.
+    ///
+    /// # Errors
+    /// As `run`.
+    fn run_streaming(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> Result<Outcome> {
+        self.run(sql, params, sink)
+    }
+    /// `COPY table (columns) FROM STDIN` in PostgreSQL's binary format: `values` holds the
+    /// rows one after another, `columns.len()` values each; the rows written. Names are
+    /// unquoted (the driver quotes them). Default: [`Error::Unsupported`].
+    ///
+    /// # Errors
+    /// A database error (nothing is written), or `Unsupported`.
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        let _ = (table, columns, values);
+        Err(Error::Unsupported {
+            feature: "COPY … FROM STDIN (copy_in)".into(),
+            dialect: "this driver",
+        })
+    }
     /// Run SQL without parameters or result rows, unprepared and uncached: transaction control
     /// (`SAVEPOINT sp_1`), session settings (`SET …`), several statements separated by `;`.
     ///

@@ -278,6 +278,9 @@ pub(crate) struct PgConnection {
     lost: bool,
     /// Through a transaction pooler: unnamed statements only, session state refused.
     pooled: bool,
+    /// Set for the length of a `run_streaming` call: rows are read from the socket as the
+    /// sink takes them (`query_raw`) instead of the whole result first.
+    streaming: bool,
 }
 
 impl PgConnection {
@@ -292,6 +295,7 @@ impl PgConnection {
             tx_unknown: false,
             lost: false,
             pooled: false,
+            streaming: false,
         }
     }
 
@@ -314,6 +318,34 @@ impl PgConnection {
             .client
             .query_typed_raw(sql, typed)
             .map_err(Failure::Pg)?;
+        if self.streaming {
+            // Each row handed on as it arrives; the names come with the first.
+            let mut fetched = 0u64;
+            while let Some(row) = it.next().map_err(Failure::Pg)? {
+                if fetched == 0 {
+                    let columns = row.columns();
+                    super::send_column_names(
+                        columns.len(),
+                        |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
+                        sink,
+                    )
+                    .unwrap_or_else(|never| match never {});
+                }
+                fetched += 1;
+                sink.row(&PgRow::new(&row, &[])).map_err(Failure::Quarry)?;
+            }
+            if fetched == 0 {
+                sink.columns(&[]);
+                return Ok(Outcome {
+                    rows_affected: it.rows_affected().unwrap_or(0),
+                    last_insert_id: None,
+                });
+            }
+            return Ok(Outcome {
+                rows_affected: fetched,
+                last_insert_id: None,
+            });
+        }
         let mut rows = Vec::new();
         while let Some(row) = it.next().map_err(Failure::Pg)? {
             rows.push(row);
@@ -436,26 +468,32 @@ impl PgConnection {
             sink,
         )
         .unwrap_or_else(|never| match never {});
+        let width = stmt.columns().len();
+        if self.streaming {
+            // A streamed result: one row at a time off the socket, so memory stays that of
+            // the rows the sink holds.
+            use postgres::fallible_iterator::FallibleIterator;
+            let mut it = self
+                .client
+                .query_raw(&stmt, binds.iter().copied())
+                .map_err(Failure::Pg)?;
+            let mut fetched = 0u64;
+            while let Some(row) = it.next().map_err(Failure::Pg)? {
+                fetched += 1;
+                feed_row(&row, width, sink)?;
+            }
+            return Ok(Outcome {
+                rows_affected: fetched,
+                last_insert_id: None,
+            });
+        }
         // The whole result in one call, as libpq reads it: `query_raw`'s iterator enters the
         // client's runtime and polls the connection once per row, which cost more client CPU
         // than reading and decoding the row itself (twice the raw crate's time on 10 000 rows).
         let rows = self.client.query(&stmt, binds).map_err(Failure::Pg)?;
         sink.expect_rows(rows.len());
-        // Each cell is located once per row: a decoder asks for some twice (`Option<T>` checks
-        // for NULL first, `Option<Post>` of a LEFT JOIN checks every column of the post), and
-        // each `try_get` checks the index and the type again.
-        let width = stmt.columns().len();
-        let mut cells: [Option<&[u8]>; INLINE] = [None; INLINE];
         for row in &rows {
-            let cells = if width <= INLINE {
-                for (idx, cell) in cells.iter_mut().enumerate().take(width) {
-                    *cell = PgRow::locate(row, idx).map_err(Failure::Quarry)?;
-                }
-                &cells[..width]
-            } else {
-                &[]
-            };
-            sink.row(&PgRow::new(row, cells)).map_err(Failure::Quarry)?;
+            feed_row(row, width, sink)?;
         }
         // With result columns the command tag counts the rows returned (SELECT, FETCH,
         // INSERT/UPDATE/DELETE … RETURNING), or has no count at all (SHOW).
@@ -464,6 +502,27 @@ impl PgConnection {
             last_insert_id: None,
         })
     }
+}
+
+/// Hand one result row of `width` columns to `sink`. Each cell is located once per row: a
+/// decoder asks for some twice (`Option<T>` checks for NULL first, `Option<Post>` of a LEFT
+/// JOIN checks every column of the post), and each `try_get` checks the index and the type
+/// again.
+fn feed_row(
+    row: &postgres::Row,
+    width: usize,
+    sink: &mut dyn RowSink,
+) -> std::result::Result<(), Failure> {
+    let mut cells: [Option<&[u8]>; INLINE] = [None; INLINE];
+    let cells = if width <= INLINE {
+        for (idx, cell) in cells.iter_mut().enumerate().take(width) {
+            *cell = PgRow::locate(row, idx).map_err(Failure::Quarry)?;
+        }
+        &cells[..width]
+    } else {
+        &[]
+    };
+    sink.row(&PgRow::new(row, cells)).map_err(Failure::Quarry)
 }
 
 /// Hashes statement-cache keys (SQL text) eight bytes at a time, the Fx way: the default
@@ -498,6 +557,50 @@ enum Failure {
 }
 
 impl PgConnection {
+    /// `COPY … FROM STDIN (FORMAT binary)`, each value encoded for its column's type (read
+    /// from a `SELECT` of the columns, prepared unnamed).
+    fn copy_binary(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        use postgres::binary_copy::BinaryCopyInWriter;
+
+        let quote = |name: &str| {
+            let mut out = String::new();
+            Postgres.quote_ident(name, &mut out);
+            out
+        };
+        let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let list = list.join(", ");
+        let table = quote(table);
+        let probe = format!("SELECT {list} FROM {table}");
+        let fail = |e: postgres::Error, sql: &str| {
+            crate::error::DatabaseError::into_error(convert(&e, Some(sql), &[]))
+        };
+        let types: Vec<Type> = self
+            .client
+            .prepare(&probe)
+            .map_err(|e| fail(e, &probe))?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        let sql = format!("COPY {table} ({list}) FROM STDIN (FORMAT binary)");
+        let width = columns.len().max(1);
+        let writer = self.client.copy_in(&sql).map_err(|e| fail(e, &sql))?;
+        let mut writer = BinaryCopyInWriter::new(writer, &types);
+        let params: Vec<Param<'_>> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Param::new(v, i % width + 1))
+            .collect();
+        let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(width);
+        for row in params.chunks(width) {
+            refs.clear();
+            refs.extend(row.iter().map(|p| p as &(dyn ToSql + Sync)));
+            // Dropping the writer unfinished sends CopyFail: nothing is written.
+            writer.write(&refs).map_err(|e| fail(e, &sql))?;
+        }
+        writer.finish().map_err(|e| fail(e, &sql))
+    }
+
     /// Run once; a cached statement whose result type changed under it (DDL since it was
     /// prepared) is forgotten and prepared again, where no transaction was aborted.
     fn run_retrying(
@@ -600,6 +703,23 @@ impl DriverConnection for PgConnection {
         // Transaction control takes no parameters: a statement with some need not be parsed
         // for BEGIN or COMMIT on every call.
         self.note(r, if params.is_empty() { sql } else { "" })
+    }
+
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        let r = self.copy_binary(table, columns, values);
+        self.note(r, "")
+    }
+
+    fn run_streaming(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> Result<Outcome> {
+        self.streaming = true;
+        let r = self.run(sql, params, sink);
+        self.streaming = false;
+        r
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {

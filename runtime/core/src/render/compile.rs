@@ -97,6 +97,14 @@ impl<R> Compile for Insert<R> {
 impl<R: FromRow> Statement for Insert<R> {
     type Row = R;
 
+    fn compile_batches(
+        &self,
+        dialect: &dyn Dialect,
+        max_params: usize,
+    ) -> Result<Option<Vec<Compiled>>> {
+        super::batch::insert_batches(&self.stmt, dialect, max_params)
+    }
+
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
         self.stmt.collect_tables(out);
     }

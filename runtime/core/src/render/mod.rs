@@ -12,6 +12,7 @@
 
 pub(crate) mod alter;
 pub use alter::count_rows_sql;
+mod batch;
 mod compile;
 mod ddl;
 mod enum_ddl;

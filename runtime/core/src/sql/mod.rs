@@ -148,6 +148,23 @@ pub trait Statement: Compile {
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
         let _ = out;
     }
+
+    /// The statement as several, each binding at most `max_params` parameters, when it binds
+    /// more and can be split without changing what it does (a multi-row `INSERT`:
+    /// `insert_many`); `None` when it fits or cannot be split. The connection runs the parts
+    /// in one transaction. Default: `None`.
+    ///
+    /// # Errors
+    /// As [`Compile::compile`].
+    #[doc(hidden)]
+    fn compile_batches(
+        &self,
+        dialect: &dyn Dialect,
+        max_params: usize,
+    ) -> Result<Option<Vec<Compiled>>> {
+        let _ = (dialect, max_params);
+        Ok(None)
+    }
 }
 
 impl<S: Compile + ?Sized> Compile for &S {
@@ -163,6 +180,13 @@ impl<S: Statement + ?Sized> Statement for &S {
     }
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
         (**self).tables(out);
+    }
+    fn compile_batches(
+        &self,
+        dialect: &dyn Dialect,
+        max_params: usize,
+    ) -> Result<Option<Vec<Compiled>>> {
+        (**self).compile_batches(dialect, max_params)
     }
 }
 
