@@ -153,6 +153,8 @@ pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.
     pub use quarry_core::ArrayExpression;
     pub use quarry_core::RetryPolicy;
+    /// `.over(…)` on window functions and aggregates, `.filter(…)` on aggregates.
+    pub use quarry_core::func::{AggregateFilter as _, Window as _};
     /// `.get(key)` / `.get_text(key)` on JSON columns.
     #[cfg(feature = "serde_json")]
     pub use quarry_core::sql::JsonExpression;

@@ -89,6 +89,26 @@ impl Dialect for Postgres {
         true
     }
 
+    fn lock_clause(&self, share: bool) -> Option<&'static str> {
+        Some(if share { " FOR SHARE" } else { " FOR UPDATE" })
+    }
+
+    fn supports_lock_of(&self) -> bool {
+        true
+    }
+
+    fn cast_type(&self, sql_type: crate::value::SqlType) -> crate::error::Result<&'static str> {
+        use crate::value::SqlType;
+        match sql_type {
+            SqlType::Blob => Ok("BYTEA"),
+            SqlType::Timestamp => Ok("TIMESTAMP WITHOUT TIME ZONE"),
+            SqlType::TimestampTz => Ok("TIMESTAMP WITH TIME ZONE"),
+            SqlType::Uuid => Ok("UUID"),
+            SqlType::Json => Ok("JSON"),
+            other => super::Dialect::cast_type(&super::Sqlite, other),
+        }
+    }
+
     fn json_access(&self) -> super::JsonAccess {
         super::JsonAccess::Operators
     }

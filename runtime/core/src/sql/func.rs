@@ -139,3 +139,82 @@ macro_rules! not_null {
 not_null!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 crate::value::feature_types!(not_null);
 crate::value::array_types!(not_null);
+
+pub use super::case::{Case, Typed, case_when, cast};
+use super::window::WindowFn as Wf;
+pub use super::window::{
+    AggregateFilter, Frame, FrameBound, Window, WindowFn, WindowSpec, order_by, partition_by,
+    window,
+};
+
+/// `row_number()`: the row's position in its partition, from 1. A window function: give it a
+/// window with [`Window::over`].
+pub fn row_number() -> Wf<i64> {
+    Wf::new("row_number", Vec::new())
+}
+
+/// `rank()`: the row's rank in its partition, with gaps after ties.
+pub fn rank() -> Wf<i64> {
+    Wf::new("rank", Vec::new())
+}
+
+/// `dense_rank()`: the row's rank in its partition, without gaps.
+pub fn dense_rank() -> Wf<i64> {
+    Wf::new("dense_rank", Vec::new())
+}
+
+/// `percent_rank()`: `(rank - 1) / (rows - 1)`, from 0 to 1.
+pub fn percent_rank() -> Wf<f64> {
+    Wf::new("percent_rank", Vec::new())
+}
+
+/// `cume_dist()`: the fraction of the partition's rows up to this one's peers.
+pub fn cume_dist() -> Wf<f64> {
+    Wf::new("cume_dist", Vec::new())
+}
+
+/// `ntile(n)`: which of `n` near-equal buckets the row falls in, from 1 (`n` bound).
+pub fn ntile(n: i64) -> Wf<i64> {
+    Wf::new("ntile", vec![SqlExpr::Param(crate::value::Value::I64(n))])
+}
+
+/// `lag(expr, offset)`: `expr` of the row `offset` rows before; `NULL` before the first.
+pub fn lag<E>(expr: E, offset: i64) -> Wf<Option<<E::SqlType as ColumnType>::Base>>
+where
+    E: Expression,
+    <E::SqlType as ColumnType>::Base: NonNullColumnType,
+{
+    Wf::new(
+        "lag",
+        vec![
+            expr.into_sql(),
+            SqlExpr::Param(crate::value::Value::I64(offset)),
+        ],
+    )
+}
+
+/// `lead(expr, offset)`: `expr` of the row `offset` rows after; `NULL` past the last.
+pub fn lead<E>(expr: E, offset: i64) -> Wf<Option<<E::SqlType as ColumnType>::Base>>
+where
+    E: Expression,
+    <E::SqlType as ColumnType>::Base: NonNullColumnType,
+{
+    Wf::new(
+        "lead",
+        vec![
+            expr.into_sql(),
+            SqlExpr::Param(crate::value::Value::I64(offset)),
+        ],
+    )
+}
+
+/// `first_value(expr)`: `expr` of the frame's first row.
+pub fn first_value<E: Expression>(expr: E) -> Wf<E::SqlType> {
+    Wf::new("first_value", vec![expr.into_sql()])
+}
+
+/// `last_value(expr)`: `expr` of the frame's last row (with the default frame, the current
+/// row's last peer: give a frame to reach the partition's end).
+pub fn last_value<E: Expression>(expr: E) -> Wf<E::SqlType> {
+    Wf::new("last_value", vec![expr.into_sql()])
+}
