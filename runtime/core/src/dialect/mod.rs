@@ -300,6 +300,13 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         false
     }
 
+    /// The type a parameter is cast to where nothing around it gives its type (a `CASE`'s
+    /// values): PostgreSQL would take it for text. `None`: left as is (the default).
+    fn typed_param(&self, value: &crate::value::Value) -> Option<&'static str> {
+        let _ = value;
+        None
+    }
+
     /// Whether `ORDER BY` takes `NULLS FIRST` / `NULLS LAST` (SQLite, PostgreSQL: the default).
     fn supports_nulls_order(&self) -> bool {
         true

@@ -93,6 +93,20 @@ impl Dialect for Postgres {
         Some(if share { " FOR SHARE" } else { " FOR UPDATE" })
     }
 
+    fn typed_param(&self, value: &crate::value::Value) -> Option<&'static str> {
+        use crate::value::Value;
+        Some(match value {
+            Value::I16(_) => "SMALLINT",
+            Value::I32(_) => "INTEGER",
+            Value::I64(_) => "BIGINT",
+            Value::F32(_) => "REAL",
+            Value::F64(_) => "DOUBLE PRECISION",
+            Value::Bool(_) => "BOOLEAN",
+            Value::Text(_) => "VARCHAR",
+            _ => return None,
+        })
+    }
+
     fn supports_lock_of(&self) -> bool {
         true
     }

@@ -440,11 +440,11 @@ impl<'d> Renderer<'d> {
                     self.push(" WHEN ");
                     self.expr_in(condition, Against::Grouped)?;
                     self.push(" THEN ");
-                    self.expr(value)?;
+                    self.case_value(value)?;
                 }
                 if let Some(e) = else_ {
                     self.push(" ELSE ");
-                    self.expr(e)?;
+                    self.case_value(e)?;
                 }
                 self.push(" END");
             }
@@ -472,6 +472,21 @@ impl<'d> Renderer<'d> {
             }
         }
         Ok(())
+    }
+
+    /// A `THEN` / `ELSE` value: a parameter there has no column to take its type from, so
+    /// where the dialect wants it typed it is cast (`$2::BIGINT`, as SQLAlchemy's psycopg
+    /// dialect writes it).
+    fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
+        if let SqlExpr::Param(v) = value
+            && let Some(ty) = self.dialect.typed_param(v)
+        {
+            self.param(v.clone());
+            self.push("::");
+            self.push(ty);
+            return Ok(());
+        }
+        self.expr(value)
     }
 
     /// `func OVER (PARTITION BY … ORDER BY … frame)`; an error inside a clause evaluated
