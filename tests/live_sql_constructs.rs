@@ -355,3 +355,25 @@ fn row_locks_block_skip_and_fail_fast() {
         }
     }
 }
+
+#[test]
+fn a_chain_changing_operator_keeps_its_order_of_evaluation() {
+    for b in backends("a_chain_changing_operator_keeps_its_order") {
+        let mut conn = setup(&b);
+        let name = |id: i64| select!(User::name FROM User WHERE User::id == id);
+        // (ed ∪ wendy) ∩ mary is empty; read as ed ∪ (wendy ∩ mary) it would be [ed].
+        let names: Vec<String> = conn
+            .execute(name(1).union(name(2)).intersect(name(3)))
+            .expect("grouped compound")
+            .all()
+            .expect("rows");
+        assert!(names.is_empty(), "{}: {names:?}", b.name);
+        let mut names: Vec<String> = conn
+            .execute(name(1).intersect(name(1)).union(name(2)))
+            .expect("grouped compound")
+            .all()
+            .expect("rows");
+        names.sort();
+        assert_eq!(names, ["ed", "wendy"], "{}", b.name);
+    }
+}

@@ -199,3 +199,20 @@ fn explicit_asc_and_nulls_ordering() {
         select!(User::id FROM User ORDER BY User::name ASC, User::id DESC),
     );
 }
+
+#[test]
+fn a_chain_changing_operator_groups_what_came_before() {
+    let name = |id: i64| select!(User::name FROM User WHERE User::id == id);
+    check(
+        "compound_grouped",
+        name(1).union(name(2)).intersect(name(3)),
+    );
+    check(
+        "compound_grouped_twice",
+        name(1)
+            .intersect(name(2))
+            .union(name(3))
+            .union_all(name(4))
+            .except(name(5)),
+    );
+}

@@ -396,9 +396,23 @@ impl LimitOffsetWriter for LimitOffset<'_, '_> {
 
 /// `SELECT … UNION [ALL] SELECT …`. A member with its own `ORDER BY`/`LIMIT` is parenthesized
 /// where the dialect allows it; on SQLite that is an [`Error::Unsupported`].
+///
+/// A chain that changes operator groups what came before, as SQLAlchemy nests a compound in
+/// a compound: `a.union(b).intersect(c)` is `(A UNION B) INTERSECT C` — written flat,
+/// PostgreSQL and MySQL would read `A UNION (B INTERSECT C)`, INTERSECT binding tighter.
+/// SQLite rejects the parentheses and reads every operator left to right, so there the flat
+/// chain already means the same.
 pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
+    let grouped = r.dialect().parenthesized_compound_members();
+    let switches = |i: usize| grouped && i > 0 && c.rest[i].0 != c.rest[i - 1].0;
+    for _ in (0..c.rest.len()).filter(|i| switches(*i)) {
+        r.push("(");
+    }
     member(r, &c.first)?;
-    for (op, s) in &c.rest {
+    for (i, (op, s)) in c.rest.iter().enumerate() {
+        if switches(i) {
+            r.push(")");
+        }
         r.push(op.sql());
         member(r, s)?;
     }
