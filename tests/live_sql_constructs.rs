@@ -377,3 +377,69 @@ fn a_chain_changing_operator_keeps_its_order_of_evaluation() {
         assert_eq!(names, ["ed", "wendy"], "{}", b.name);
     }
 }
+
+#[test]
+fn distinct_from_scalar_functions_and_distinct_on() {
+    for b in backends("distinct_from_scalar_functions_and_distinct") {
+        let mut conn = setup(&b);
+        // mary's NULL is distinct from "black"; `!=` would leave her out.
+        let other: Vec<String> = conn
+            .execute(
+                select!(User::name FROM User WHERE User::hair_color.is_distinct_from("black")
+                ORDER BY User::id),
+            )
+            .expect("is distinct from")
+            .all()
+            .expect("rows");
+        assert_eq!(other, ["mary", "sue"], "{}", b.name);
+        let colorless: Vec<String> = conn
+            .execute(select!(User::name FROM User
+                WHERE User::hair_color.is_not_distinct_from(None::<String>)))
+            .expect("is not distinct from NULL")
+            .all()
+            .expect("rows");
+        assert_eq!(colorless, ["mary"], "{}", b.name);
+
+        let row: (String, String, String, i64, f64) = conn
+            .execute(
+                select!(substr(User::name, 2, 3), replace(User::name, "d", "D"),
+                trim(User::name), abs(-User::id), round(Post::score)
+                FROM User JOIN Post ON Post::user_id == User::id WHERE Post::id == 1),
+            )
+            .expect("scalar functions")
+            .one()
+            .expect("row");
+        assert_eq!(
+            row,
+            // 1.5 rounds to 2 everywhere (PostgreSQL rounds a double half to even).
+            ("d".into(), "eD".into(), "ed".into(), 1, 2.0),
+            "{}",
+            b.name
+        );
+        let stamp: String = conn
+            .execute(select!(cast::<String>(now::<String>()) FROM User WHERE User::id == 1))
+            .expect("now")
+            .scalar()
+            .expect("stamp");
+        assert!(stamp.starts_with("20"), "{}: {stamp}", b.name);
+
+        let first_per_color = User::select()
+            .distinct_on(User::hair_color)
+            .order_by(User::hair_color)
+            .order_by(User::id);
+        if b.is_postgres() {
+            let users: Vec<User> = conn
+                .execute(first_per_color)
+                .expect("distinct on")
+                .all()
+                .expect("rows");
+            let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+            assert_eq!(names, ["ed", "sue", "mary"]);
+        } else {
+            assert!(matches!(
+                first_per_color.compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+        }
+    }
+}

@@ -216,3 +216,25 @@ fn a_chain_changing_operator_groups_what_came_before() {
             .except(name(5)),
     );
 }
+
+#[test]
+fn distinct_from_functions_and_distinct_on() {
+    check(
+        "distinct_from",
+        select!(User::id FROM User WHERE User::hair_color.is_distinct_from("x")
+            || User::hair_color.is_not_distinct_from(None::<String>)),
+    );
+    check(
+        "scalar_functions",
+        select!(now::<String>(), current_timestamp::<String>(), substr(User::name, 1, 2),
+            replace(User::name, "a", "b"), trim(User::name), abs(User::id), round(Post::score),
+            call::<String>("md5", (User::name,)) FROM User, Post),
+    );
+    check(
+        "distinct_on",
+        User::select()
+            .distinct_on(User::hair_color)
+            .order_by(User::hair_color)
+            .order_by(User::id),
+    );
+}

@@ -116,6 +116,10 @@ CASES.update({
     "cast": select(cast(u2.c.name, BigInteger), cast(u2.c.id, SaString), cast(u2.c.id, SaFloat), cast(u2.c.name, SaInteger)),
     "order_asc_nulls": select(u2.c.id).order_by(u2.c.name.asc(), u2.c.id.desc().nulls_last()),
     "order_asc": select(u2.c.id).order_by(u2.c.name.asc(), u2.c.id.desc()),
+    "distinct_from": select(u2.c.id).where(or_(u2.c.hair_color.is_distinct_from("x"), u2.c.hair_color.is_not_distinct_from(None))),
+    "scalar_functions": select(func.now(), func.current_timestamp(), func.substr(u2.c.name, 1, 2), func.replace(u2.c.name, "a", "b"),
+                               func.trim(u2.c.name), func.abs(u2.c.id), func.round(p2.c.score), func.md5(u2.c.name)),
+    "distinct_on@postgresql": select(u2).distinct(u2.c.hair_color).order_by(u2.c.hair_color, u2.c.id),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -284,6 +284,11 @@ const FUNCTIONS: &[&str] = &[
     "order_by",
     "case_when",
     "cast",
+    "substr",
+    "replace",
+    "trim",
+    "abs",
+    "round",
 ];
 
 /// SQL functions that are SQL whatever their arguments (none, or Rust values only):
@@ -296,6 +301,9 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "cume_dist",
     "ntile",
     "window",
+    "now",
+    "current_timestamp",
+    "call",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.

@@ -307,6 +307,27 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         None
     }
 
+    /// The spelling of `IS DISTINCT FROM` (`distinct`) or `IS NOT DISTINCT FROM`; `None`
+    /// where only a null-safe equality exists (MySQL's `<=>`), written `NOT (a <=> b)` for
+    /// distinct and `a <=> b` for not distinct. Default: the standard spelling.
+    fn distinct_from(&self, distinct: bool) -> Option<&'static str> {
+        Some(if distinct {
+            "IS DISTINCT FROM"
+        } else {
+            "IS NOT DISTINCT FROM"
+        })
+    }
+
+    /// Whether the database has a `now()` function (SQLite writes `CURRENT_TIMESTAMP`).
+    fn has_now(&self) -> bool {
+        true
+    }
+
+    /// Whether `SELECT DISTINCT ON (…)` exists (PostgreSQL).
+    fn supports_distinct_on(&self) -> bool {
+        false
+    }
+
     /// Whether `ORDER BY` takes `NULLS FIRST` / `NULLS LAST` (SQLite, PostgreSQL: the default).
     fn supports_nulls_order(&self) -> bool {
         true

@@ -58,6 +58,10 @@ impl Dialect for Mysql {
         })
     }
 
+    fn distinct_from(&self, distinct: bool) -> Option<&'static str> {
+        if distinct { None } else { Some("<=>") }
+    }
+
     fn supports_nulls_order(&self) -> bool {
         false
     }

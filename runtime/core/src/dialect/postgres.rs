@@ -107,6 +107,10 @@ impl Dialect for Postgres {
         })
     }
 
+    fn supports_distinct_on(&self) -> bool {
+        true
+    }
+
     fn supports_lock_of(&self) -> bool {
         true
     }

@@ -408,6 +408,13 @@ impl<'d> Renderer<'d> {
                 self.list(args)?;
                 self.push(")");
             }
+            SqlExpr::Function {
+                name: "current_timestamp",
+                ..
+            } => self.push("CURRENT_TIMESTAMP"),
+            SqlExpr::Function { name: "now", .. } if !self.dialect.has_now() => {
+                self.push("CURRENT_TIMESTAMP")
+            }
             SqlExpr::Function { name, args } => {
                 self.push(name);
                 self.push("(");
@@ -675,6 +682,40 @@ impl<'d> Renderer<'d> {
                 this.push(")");
                 Ok(())
             });
+        }
+        if matches!(op, BinOp::IsDistinctFrom | BinOp::IsNotDistinctFrom) {
+            let distinct = op == BinOp::IsDistinctFrom;
+            let spelling = self.dialect.distinct_from(distinct);
+            // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
+            let negate = spelling.is_none();
+            let operator = spelling.unwrap_or("<=>");
+            let not = OpKind::Comparison("NOT");
+            return self.wrap(
+                if negate {
+                    not.wrapped_in(against)
+                } else {
+                    kind.wrapped_in(against)
+                },
+                |this| {
+                    if negate {
+                        this.push("NOT (");
+                    }
+                    this.expr_in(l, Against::Op(kind))?;
+                    this.push(" ");
+                    this.push(operator);
+                    this.push(" ");
+                    // `None` is the literal NULL there, as SQLAlchemy writes it.
+                    if matches!(r, SqlExpr::Param(Value::Null)) {
+                        this.push("NULL");
+                    } else {
+                        this.expr_in(r, Against::Op(kind))?;
+                    }
+                    if negate {
+                        this.push(")");
+                    }
+                    Ok(())
+                },
+            );
         }
         if op == BinOp::IntDiv && self.dialect.floor_division() {
             return self.wrap(kind.wrapped_in(against), |this| {

@@ -128,7 +128,17 @@ fn refusing_windows(
 
 fn select_clauses(r: &mut Renderer<'_>, s: &SelectStmt, froms: &[FromItem]) -> Result<()> {
     r.push("SELECT ");
-    if s.distinct {
+    if !s.distinct_on.is_empty() {
+        if !r.dialect().supports_distinct_on() {
+            return Err(Error::Unsupported {
+                feature: "DISTINCT ON".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        r.push("DISTINCT ON (");
+        r.list(&s.distinct_on)?;
+        r.push(") ");
+    } else if s.distinct {
         r.push("DISTINCT ");
     }
     select_list(r, &s.items)?;

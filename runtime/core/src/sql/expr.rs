@@ -56,6 +56,11 @@ pub enum BinOp {
     Concat,
     /// PostgreSQL array containment: `@>` (every element of the right is in the left).
     Contains,
+    /// `IS DISTINCT FROM`: `!=` that treats `NULL` as a value (SQLite `IS NOT`, MySQL
+    /// `NOT (a <=> b)`).
+    IsDistinctFrom,
+    /// `IS NOT DISTINCT FROM`: `=` that treats `NULL` as a value (SQLite `IS`, MySQL `<=>`).
+    IsNotDistinctFrom,
 }
 
 impl BinOp {
@@ -77,6 +82,8 @@ impl BinOp {
             BinOp::Rem => "%",
             BinOp::Concat => "||",
             BinOp::Contains => "@>",
+            BinOp::IsDistinctFrom => "IS DISTINCT FROM",
+            BinOp::IsNotDistinctFrom => "IS NOT DISTINCT FROM",
         }
     }
 
@@ -89,6 +96,8 @@ impl BinOp {
             BinOp::Ge => BinOp::Lt,
             BinOp::Gt => BinOp::Le,
             BinOp::Le => BinOp::Gt,
+            BinOp::IsDistinctFrom => BinOp::IsNotDistinctFrom,
+            BinOp::IsNotDistinctFrom => BinOp::IsDistinctFrom,
             _ => return None,
         })
     }
@@ -105,7 +114,9 @@ impl BinOp {
             | BinOp::Gt
             | BinOp::Ge
             | BinOp::Concat
-            | BinOp::Contains => 5,
+            | BinOp::Contains
+            | BinOp::IsDistinctFrom
+            | BinOp::IsNotDistinctFrom => 5,
             BinOp::Add | BinOp::Sub => 7,
             BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Rem => 8,
         }
@@ -723,6 +734,18 @@ pub trait Expression: Sized {
         Self: Expression<SqlType = bool>,
     {
         Expr::new(self.into_sql().negate())
+    }
+    /// `self IS DISTINCT FROM rhs`: unequal, `NULL` counting as a value (never `NULL`
+    /// itself). SQLite writes `IS NOT`, MySQL `NOT (a <=> b)`, as SQLAlchemy does.
+    #[allow(clippy::wrong_self_convention)]
+    fn is_distinct_from<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::IsDistinctFrom, rhs.into_expr())
+    }
+    /// `self IS NOT DISTINCT FROM rhs`: equal, `NULL` counting as a value (SQLite `IS`,
+    /// MySQL `<=>`).
+    #[allow(clippy::wrong_self_convention)]
+    fn is_not_distinct_from<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::IsNotDistinctFrom, rhs.into_expr())
     }
     /// `self ASC` in `ORDER BY`.
     fn asc(self) -> crate::sql::OrderBy {

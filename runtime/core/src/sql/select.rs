@@ -95,6 +95,8 @@ pub struct Join {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectStmt {
     pub(crate) distinct: bool,
+    /// `DISTINCT ON (…)` (PostgreSQL).
+    pub(crate) distinct_on: Vec<SqlExpr>,
     pub(crate) items: Vec<SelectItem>,
     /// Tables named explicitly (`FROM`, joins); the renderer adds the ones the select list and
     /// `WHERE` use, as SQLAlchemy does.
@@ -125,6 +127,7 @@ impl SelectStmt {
     pub(crate) fn new(items: Vec<SelectItem>) -> Self {
         SelectStmt {
             distinct: false,
+            distinct_on: Vec::new(),
             items,
             from: Vec::new(),
             where_: None,
@@ -400,6 +403,14 @@ impl<R> Select<R> {
     pub fn of<F: IntoFrom>(mut self, table: F) -> Self {
         let table = table.into_from();
         self.lock().of.push(table);
+        self
+    }
+
+    /// `SELECT DISTINCT ON (term, …)`: the first row of each group of equal `term`s, in
+    /// `ORDER BY` order (PostgreSQL; [`Error::Unsupported`](crate::Error::Unsupported)
+    /// elsewhere, where SQLAlchemy silently drops it). Call again for more terms.
+    pub fn distinct_on<E: Expression>(mut self, term: E) -> Self {
+        self.edit().distinct_on.push(term.into_sql());
         self
     }
 

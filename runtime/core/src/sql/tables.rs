@@ -165,6 +165,7 @@ impl SelectStmt {
                 join.on.collect_tables(out);
             }
         }
+        self.distinct_on.iter().for_each(|e| e.collect_tables(out));
         items(&self.items, out);
         optional(self.where_.as_ref(), out);
         self.group_by.iter().for_each(|e| e.collect_tables(out));
