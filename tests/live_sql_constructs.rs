@@ -35,6 +35,15 @@ pub struct Post {
     pub score: f64,
 }
 
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "archive", metadata = META)]
+pub struct Archive {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(max_length = 50)]
+    pub name: String,
+}
+
 /// ed (black, no boss) with 2 posts, wendy (black, boss ed) with 1, mary (no color, boss ed),
 /// sue (red, boss wendy).
 fn setup(b: &Backend) -> Connection {
@@ -441,5 +450,26 @@ fn distinct_from_scalar_functions_and_distinct_on() {
                 Err(quarry::Error::Unsupported { .. })
             ));
         }
+    }
+}
+
+#[test]
+fn insert_from_a_select_copies_rows() {
+    for b in backends("insert_from_a_select_copies_rows") {
+        let mut conn = setup(&b);
+        let copied = conn
+            .execute(
+                insert!(Archive (id, name) FROM select!(User::id, User::name FROM User
+                WHERE User::hair_color == "black")),
+            )
+            .expect("insert from select");
+        assert_eq!(copied.rowcount(), 2, "{}", b.name);
+        let archived: Vec<Archive> = conn
+            .execute(select!(Archive ORDER BY Archive::id))
+            .expect("select")
+            .all()
+            .expect("rows");
+        let names: Vec<&str> = archived.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["ed", "wendy"], "{}", b.name);
     }
 }

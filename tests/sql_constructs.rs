@@ -33,6 +33,15 @@ pub struct Post {
     pub score: Option<f64>,
 }
 
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "archive", metadata = META)]
+pub struct Archive {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(max_length = 50)]
+    pub name: String,
+}
+
 #[track_caller]
 fn check(name: &str, stmt: impl Compile) {
     check_each_dialect(name, |d| match stmt.compile(d) {
@@ -237,4 +246,19 @@ fn distinct_from_functions_and_distinct_on() {
             .order_by(User::hair_color)
             .order_by(User::id),
     );
+}
+
+#[test]
+fn insert_from_a_select() {
+    let built = quarry::Insert::from_select::<Archive, _>(
+        (Archive::id, Archive::name),
+        quarry::select((User::id, User::name)).filter(User::id.gt(1)),
+    );
+    let written =
+        insert!(Archive (id, name) FROM select!(User::id, User::name FROM User WHERE User::id > 1));
+    assert_eq!(
+        built.compile(&dialect::Mysql).expect("built"),
+        written.compile(&dialect::Mysql).expect("written")
+    );
+    check("insert_from_select", written);
 }

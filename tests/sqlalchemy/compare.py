@@ -86,6 +86,7 @@ u2 = Table("users", m2, Column("id", Integer, primary_key=True), Column("name", 
 p2 = Table("posts", m2, Column("id", Integer, primary_key=True),
            Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
            Column("title", String, nullable=False), Column("score", Float))
+arch = Table("archive", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False))
 nm = lambda i: select(u2.c.name).where(u2.c.id == i)
 recent = select(p2.c.user_id, func.count(p2.c.id)).group_by(p2.c.user_id).cte("recent")
 busy = select(recent.c.user_id).where(recent.c[1] > 1).cte("busy")
@@ -120,6 +121,7 @@ CASES.update({
     "scalar_functions": select(func.now(), func.current_timestamp(), func.substr(u2.c.name, 1, 2), func.replace(u2.c.name, "a", "b"),
                                func.trim(u2.c.name), func.abs(u2.c.id), func.round(p2.c.score), func.md5(u2.c.name)),
     "distinct_on@postgresql": select(u2).distinct(u2.c.hair_color).order_by(u2.c.hair_color, u2.c.id),
+    "insert_from_select": insert(arch).from_select(["id", "name"], select(u2.c.id, u2.c.name).where(u2.c.id > 1)),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -445,3 +445,22 @@ fn loose_values(plan: &DmlPlan<'_>) -> Vec<TokenStream> {
         .filter_map(|sql| w.sql(sql))
         .collect()
 }
+
+/// `INSERT … SELECT`: `<Archive as Table>::insert_from((Archive::id, …), select)`.
+pub(crate) fn insert_from(from: &super::parse::InsertFrom) -> TokenStream {
+    let table = &from.table;
+    let columns: Vec<TokenStream> = from
+        .columns
+        .iter()
+        .map(|c| quote_spanned!(c.span()=> <#table>::#c))
+        .collect();
+    let list = match columns.as_slice() {
+        [one] => one.clone(),
+        many => quote!((#(#many),*)),
+    };
+    let source = &from.source;
+    quote_spanned! {table.span()=> {
+        static __QUARRY_SQL: ::quarry::SqlCache = ::quarry::SqlCache::new();
+        <#table as ::quarry::Table>::insert_from(#list, #source).cached(&__QUARRY_SQL)
+    }}
+}

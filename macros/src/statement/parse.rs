@@ -570,6 +570,65 @@ pub(crate) fn delete(cx: &mut Ctxt, input: TokenStream) -> Delete {
 
 /// Read `insert!`'s input: a struct expression, with the macro's form in the error when it is
 /// not one.
+/// `insert!(Archive (id, name) FROM select!(…))`: `INSERT … SELECT`.
+pub(crate) struct InsertFrom {
+    pub(crate) table: Path,
+    pub(crate) columns: Vec<Ident>,
+    pub(crate) source: Expr,
+}
+
+const INSERT_FROM_USAGE: &str =
+    "insert!(Archive (id, name) FROM select!(User::id, User::name FROM User))";
+
+/// The `INSERT … SELECT` form, when the input has a top-level `FROM`; `None` otherwise.
+pub(crate) fn insert_from(cx: &mut Ctxt, input: &TokenStream) -> Option<Option<InsertFrom>> {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    let at = tokens.iter().position(
+        |tt| matches!(tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("FROM")),
+    )?;
+    let head: TokenStream = tokens[..at].iter().cloned().collect();
+    let tail: TokenStream = tokens[at + 1..].iter().cloned().collect();
+    let parsed = (|input: ParseStream<'_>| {
+        let table: Path = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let columns = Punctuated::<Ident, syn::Token![,]>::parse_terminated(&content)?;
+        Ok((table, columns.into_iter().collect::<Vec<_>>()))
+    })
+    .parse2(head);
+    let (table, columns) = match parsed {
+        Ok(ok) => ok,
+        Err(e) => {
+            cx.push(syn::Error::new(
+                e.span(),
+                format!("{e}; expected {INSERT_FROM_USAGE}"),
+            ));
+            return Some(None);
+        }
+    };
+    if columns.is_empty() {
+        cx.push(syn::Error::new(
+            tokens[at].span(),
+            format!("name the columns the select fills: {INSERT_FROM_USAGE}"),
+        ));
+        return Some(None);
+    }
+    match syn::parse2::<Expr>(tail) {
+        Ok(source) => Some(Some(InsertFrom {
+            table,
+            columns,
+            source,
+        })),
+        Err(e) => {
+            cx.push(syn::Error::new(
+                e.span(),
+                format!("{e}; expected {INSERT_FROM_USAGE}"),
+            ));
+            Some(None)
+        }
+    }
+}
+
 pub(crate) fn insert(cx: &mut Ctxt, input: TokenStream) -> Option<ExprStruct> {
     syn::parse2(input)
         .map_err(|e| {

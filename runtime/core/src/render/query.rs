@@ -481,7 +481,21 @@ pub(crate) fn insert_returning(
     r.enclosing.push(stmt.table.clone());
     r.push("INSERT INTO ");
     r.ident(name);
-    if stmt.columns.is_empty() {
+    if let Some(select) = &stmt.select {
+        r.push(" (");
+        for (i, c) in stmt.columns.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            r.ident(table.columns()[*c].name());
+        }
+        r.push(") ");
+        // The select's own FROM: no correlation to the table inserted into.
+        let outer = std::mem::take(&mut r.enclosing);
+        let result = r.deeper(SUBQUERY_DEPTH, |r| self::select(r, select));
+        r.enclosing = outer;
+        result?;
+    } else if stmt.columns.is_empty() {
         r.push(r.dialect().insert_default_values());
     } else {
         r.push(" (");

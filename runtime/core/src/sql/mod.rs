@@ -26,8 +26,8 @@ use std::fmt;
 pub use cache::{Form, SqlCache};
 pub use case::{Case, Typed};
 pub use dml::{
-    ConflictAction, ConflictTarget, Delete, DeleteStmt, Insert, InsertStmt, OnConflict,
-    OnConflictClause, Update, UpdateStmt, Upsert, excluded,
+    ConflictAction, ConflictTarget, Delete, DeleteStmt, Insert, InsertColumns, InsertStmt,
+    OnConflict, OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
     AsExpr, BinOp, Column, Expr, Expression, InOperand, MAX_EXPR_DEPTH, Nullable, SqlExpr, Textual,

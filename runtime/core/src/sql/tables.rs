@@ -196,6 +196,9 @@ impl InsertStmt {
             .iter()
             .flatten()
             .for_each(|e| e.collect_tables(out));
+        if let Some(select) = &self.select {
+            select.collect_tables(out);
+        }
         if let Some(clause) = &self.on_conflict
             && let ConflictAction::Update(assignments) = &clause.action
         {
