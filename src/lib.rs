@@ -58,7 +58,8 @@
 //! ## Statements
 //!
 //! `select!([DISTINCT] items [FROM t, … [[LEFT [OUTER] | INNER] JOIN t ON cond]…] [WHERE cond]
-//! [GROUP BY e, …] [HAVING cond] [ORDER BY e [ASC|DESC], …] [LIMIT n] [OFFSET n])`, where the
+//! [GROUP BY e, …] [HAVING cond] [ORDER BY e [ASC|DESC], …] [LIMIT n] [OFFSET n]
+//! [FOR UPDATE|SHARE [OF t, …] [NOWAIT|SKIP LOCKED]])`, where the
 //! items are a table (`User`), columns (`User::name`), expressions (`count(User::id)`,
 //! `User::id + 1`, a nested `select!` as a scalar subquery) or an alias
 //! ([`Table::alias`]); the row type follows the items (one item → a scalar or the table's
@@ -153,6 +154,8 @@ pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.
     pub use quarry_core::ArrayExpression;
     pub use quarry_core::RetryPolicy;
+    /// `.over(…)` on window functions and aggregates, `.filter(…)` on aggregates.
+    pub use quarry_core::func::{AggregateFilter as _, Window as _};
     /// `.get(key)` / `.get_text(key)` on JSON columns.
     #[cfg(feature = "serde_json")]
     pub use quarry_core::sql::JsonExpression;

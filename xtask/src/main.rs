@@ -172,6 +172,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("session", Runs::Everywhere),
     ("read_replicas", Runs::Everywhere),
     ("migrations", Runs::Everywhere),
+    ("top_posts", Runs::Everywhere),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features

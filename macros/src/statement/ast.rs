@@ -23,9 +23,20 @@ pub(crate) struct Select {
     pub(crate) order_by: Vec<(Expr, Option<Ident>)>,
     pub(crate) limit: Option<Expr>,
     pub(crate) offset: Option<Expr>,
+    /// `FOR UPDATE …`; `None` without one or when it did not parse.
+    pub(crate) lock: Option<LockClause>,
     /// False when a clause naming tables (the select list, `FROM`, a join's table) did not
     /// parse: a column's table may then be among those, so none is reported as missing.
     pub(crate) tables_complete: bool,
+}
+
+/// `FOR UPDATE [OF T, …] [NOWAIT] [SKIP LOCKED]`, `FOR SHARE …`.
+pub(crate) struct LockClause {
+    pub(crate) keyword: Ident,
+    pub(crate) share: bool,
+    pub(crate) of: Vec<Expr>,
+    pub(crate) nowait: bool,
+    pub(crate) skip_locked: bool,
 }
 
 /// `JOIN T ON c`, `LEFT [OUTER] JOIN T ON c`, `INNER JOIN T ON c`.
@@ -256,7 +267,43 @@ pub(crate) fn is_comparison(e: &Expr) -> bool {
 
 /// SQL functions `select!` knows; they become `::quarry::func::<name>(…)`.
 const FUNCTIONS: &[&str] = &[
-    "count", "sum", "avg", "min", "max", "lower", "upper", "coalesce", "length",
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "lower",
+    "upper",
+    "coalesce",
+    "length",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "partition_by",
+    "order_by",
+    "case_when",
+    "cast",
+    "substr",
+    "replace",
+    "trim",
+    "abs",
+    "round",
+];
+
+/// SQL functions that are SQL whatever their arguments (none, or Rust values only):
+/// window functions and windows.
+const ALWAYS_FUNCTIONS: &[&str] = &[
+    "row_number",
+    "rank",
+    "dense_rank",
+    "percent_rank",
+    "cume_dist",
+    "ntile",
+    "window",
+    "now",
+    "current_timestamp",
+    "call",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.
@@ -278,9 +325,16 @@ pub(crate) fn is_sql(e: &Expr) -> bool {
 /// (`exists`, `excluded` or one of `FUNCTIONS`), or `count()` (`count_star`).
 pub(crate) fn sql_function(c: &ExprCall) -> Option<String> {
     let Expr::Path(p) = &*c.func else { return None };
-    let name = p.path.get_ident()?.to_string();
+    // `cast::<i64>(…)`: one segment, with or without generic arguments.
+    if p.qself.is_some() || p.path.leading_colon.is_some() || p.path.segments.len() != 1 {
+        return None;
+    }
+    let name = p.path.segments[0].ident.to_string();
     if name == "count" && c.args.is_empty() {
         return Some("count_star".to_owned());
+    }
+    if ALWAYS_FUNCTIONS.contains(&name.as_str()) {
+        return Some(name);
     }
     if !c.args.iter().any(is_sql) {
         return None;

@@ -44,9 +44,29 @@ impl Writer<'_> {
                 } else if method == "contains" || method == "any" {
                     // So are the operators of PostgreSQL arrays.
                     quote_spanned!(method.span()=> ::quarry::ArrayExpression)
+                } else if method == "over" {
+                    quote_spanned!(method.span()=> ::quarry::func::Window)
+                } else if method == "filter" {
+                    quote_spanned!(method.span()=> ::quarry::func::AggregateFilter)
+                } else if method == "partition_by"
+                    || method == "order_by"
+                    || method == "rows_between"
+                    || method == "range_between"
+                {
+                    quote_spanned!(method.span()=> ::quarry::func::WindowSpec)
+                } else if method == "when" || method == "else_" {
+                    quote_spanned!(method.span()=> ::quarry::func::Case)
+                } else if method == "nulls_first" || method == "nulls_last" {
+                    // Of a term (`User::id.desc().nulls_last()`) or of an expression.
+                    quote_spanned!(method.span()=> ::quarry::IntoOrderBy::into_order_by)
                 } else {
                     quote_spanned!(method.span()=> ::quarry::Expression)
                 };
+                if method == "nulls_first" || method == "nulls_last" {
+                    return Some(quote_spanned! {method.span()=>
+                        #owner(#receiver).#method()
+                    });
+                }
                 quote_spanned! {method.span()=>
                     #owner::#method #turbofish(#receiver #(, #args)*)
                 }
@@ -64,7 +84,21 @@ impl Writer<'_> {
                     Some("excluded") => quote_spanned!(span=> ::quarry::excluded),
                     Some(name) => {
                         let ident = Ident::new(name, span);
-                        quote_spanned!(span=> ::quarry::func::#ident)
+                        // Generic arguments as written: `cast::<i64>(…)`.
+                        let generics = match &*call.func {
+                            syn::Expr::Path(p) => p
+                                .path
+                                .segments
+                                .last()
+                                .map(|s| s.arguments.to_token_stream()),
+                            _ => None,
+                        };
+                        match generics {
+                            Some(g) if !g.is_empty() => {
+                                quote_spanned!(span=> ::quarry::func::#ident #g)
+                            }
+                            _ => quote_spanned!(span=> ::quarry::func::#ident),
+                        }
                     }
                 };
                 quote_spanned!(span=> #func(#(#args),*))
@@ -288,6 +322,24 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         let value = unbraced(offset);
         out = quote_spanned!(offset.span()=> #out.offset(#value));
     }
+    if let Some(lock) = &s.lock {
+        let span = lock.keyword.span();
+        out = if lock.share {
+            quote_spanned!(span=> #out.for_share())
+        } else {
+            quote_spanned!(span=> #out.for_update())
+        };
+        for table in &lock.of {
+            let table = from_table(table);
+            out = quote_spanned!(span=> #out.of(#table));
+        }
+        if lock.nowait {
+            out = quote_spanned!(span=> #out.nowait());
+        }
+        if lock.skip_locked {
+            out = quote_spanned!(span=> #out.skip_locked());
+        }
+    }
     Some(out)
 }
 
@@ -392,4 +444,23 @@ fn loose_values(plan: &DmlPlan<'_>) -> Vec<TokenStream> {
         .chain(&plan.filter)
         .filter_map(|sql| w.sql(sql))
         .collect()
+}
+
+/// `INSERT … SELECT`: `<Archive as Table>::insert_from((Archive::id, …), select)`.
+pub(crate) fn insert_from(from: &super::parse::InsertFrom) -> TokenStream {
+    let table = &from.table;
+    let columns: Vec<TokenStream> = from
+        .columns
+        .iter()
+        .map(|c| quote_spanned!(c.span()=> <#table>::#c))
+        .collect();
+    let list = match columns.as_slice() {
+        [one] => one.clone(),
+        many => quote!((#(#many),*)),
+    };
+    let source = &from.source;
+    quote_spanned! {table.span()=> {
+        static __QUARRY_SQL: ::quarry::SqlCache = ::quarry::SqlCache::new();
+        <#table as ::quarry::Table>::insert_from(#list, #source).cached(&__QUARRY_SQL)
+    }}
 }

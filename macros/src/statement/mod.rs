@@ -36,6 +36,13 @@ pub(crate) fn delete(input: TokenStream) -> TokenStream {
 
 pub(crate) fn insert(input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
+    if let Some(from) = parse::insert_from(&mut cx, &input) {
+        return match (from, cx.check()) {
+            (Some(from), Ok(())) => expand::insert_from(&from),
+            (_, Err(e)) => e.to_compile_error(),
+            (None, Ok(())) => TokenStream::new(),
+        };
+    }
     let Some(statement) = parse::insert(&mut cx, input) else {
         return cx
             .check()

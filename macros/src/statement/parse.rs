@@ -8,15 +8,16 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprStruct, Path};
 
-use super::ast::{Assignment, Delete, JoinClause, Select, Update};
+use super::ast::{Assignment, Delete, JoinClause, LockClause, Select, Update};
 use crate::ctxt::{Ctxt, hint};
 
 /// Clause keywords of `select!` after the select list, in the order they may appear; the
 /// joins (`JOIN`, `LEFT [OUTER] JOIN`, `INNER JOIN`) may repeat after `FROM`.
 const CLAUSES: &[&str] = &[
-    "FROM", "JOIN", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET",
+    "FROM", "JOIN", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "FOR",
 ];
-const CLAUSE_ORDER: &str = "FROM, JOIN, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET";
+const CLAUSE_ORDER: &str =
+    "FROM, JOIN, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, FOR UPDATE";
 /// Every keyword that starts a clause in some statement, so that a misplaced one gets a clear
 /// message instead of being parsed as Rust.
 const KEYWORDS: &[&str] = &[
@@ -34,6 +35,9 @@ const KEYWORDS: &[&str] = &[
     "DISTINCT",
     "UNION",
     "RETURNING",
+    "FOR",
+    "NOWAIT",
+    "SKIP",
 ];
 
 /// Keywords followed by an expression: the identifier right after one is never a keyword.
@@ -163,6 +167,7 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
         order_by: Vec::new(),
         limit: None,
         offset: None,
+        lock: None,
     };
     let mut from_complete = true;
     let mut seen = [false; CLAUSES.len()];
@@ -179,6 +184,8 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
                     clause.keyword,
                     if upper == "UNION" {
                         ": combine two selects with .union(…) or .union_all(…)"
+                    } else if upper == "SKIP" || upper == "NOWAIT" {
+                        ": it qualifies a lock, FOR UPDATE SKIP LOCKED or FOR UPDATE NOWAIT"
                     } else if upper == "DISTINCT" {
                         ": DISTINCT goes first, select!(DISTINCT User::name FROM User)"
                     } else {
@@ -240,6 +247,7 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
             }
             "LIMIT" => select.limit = expr(cx, clause.tokens, span, "LIMIT"),
             "OFFSET" => select.offset = expr(cx, clause.tokens, span, "OFFSET"),
+            "FOR" => select.lock = lock(cx, clause),
             _ => unreachable!("every clause keyword is handled"),
         }
     }
@@ -251,11 +259,89 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     select
 }
 
+const LOCK_USAGE: &str = "FOR UPDATE, FOR SHARE, then optionally OF Table, NOWAIT or SKIP LOCKED";
+
+/// `FOR UPDATE [OF T, …] [NOWAIT] [SKIP LOCKED]` or `FOR SHARE …`.
+fn lock(cx: &mut Ctxt, clause: Clause) -> Option<LockClause> {
+    let mut tokens = clause.tokens.into_iter().peekable();
+    let word = |tt: Option<&TokenTree>| match tt {
+        Some(TokenTree::Ident(id)) => Some(id.to_string().to_ascii_uppercase()),
+        _ => None,
+    };
+    let share = match word(tokens.peek()).as_deref() {
+        Some("UPDATE") => false,
+        Some("SHARE") => true,
+        _ => {
+            let at = tokens.peek().map_or(clause.keyword.span(), TokenTree::span);
+            cx.push(syn::Error::new(at, format!("expected {LOCK_USAGE}")));
+            return None;
+        }
+    };
+    tokens.next();
+    let mut lock = LockClause {
+        keyword: clause.keyword,
+        share,
+        of: Vec::new(),
+        nowait: false,
+        skip_locked: false,
+    };
+    while let Some(tt) = tokens.next() {
+        match word(Some(&tt)).as_deref() {
+            Some("NOWAIT") => lock.nowait = true,
+            Some("SKIP") => {
+                if word(tokens.peek()).as_deref() == Some("LOCKED") {
+                    tokens.next();
+                    lock.skip_locked = true;
+                } else {
+                    cx.push(syn::Error::new(tt.span(), "expected SKIP LOCKED"));
+                }
+            }
+            Some("OF") => {
+                let mut list = TokenStream::new();
+                while let Some(next) = tokens.peek() {
+                    if matches!(word(Some(next)).as_deref(), Some("NOWAIT" | "SKIP")) {
+                        break;
+                    }
+                    list.extend(tokens.next());
+                }
+                match Punctuated::<Expr, syn::Token![,]>::parse_terminated.parse2(list) {
+                    Ok(tables) if !tables.is_empty() => lock.of.extend(tables),
+                    Ok(_) => cx.push(syn::Error::new(tt.span(), "OF needs a table after it")),
+                    Err(e) => cx.push(e),
+                }
+            }
+            _ => {
+                cx.push(syn::Error::new(
+                    tt.span(),
+                    format!("unexpected `{tt}` in a lock clause: {LOCK_USAGE}"),
+                ));
+                return None;
+            }
+        }
+    }
+    if lock.nowait && lock.skip_locked {
+        cx.push(syn::Error::new(
+            lock.keyword.span(),
+            "NOWAIT and SKIP LOCKED exclude each other: a locked row fails or is skipped",
+        ));
+    }
+    Some(lock)
+}
+
 /// `LEFT [OUTER] JOIN` and `INNER JOIN` arrive as two clauses, since `JOIN` is a keyword of
-/// its own: put them back together.
+/// its own: put them back together; so do `FOR UPDATE` and its `NOWAIT` / `SKIP LOCKED`.
 fn merge_joins(clauses: Vec<Clause>) -> Vec<Clause> {
     let mut out: Vec<Clause> = Vec::with_capacity(clauses.len());
     for clause in clauses {
+        let upper = clause.keyword.to_string().to_ascii_uppercase();
+        if (upper == "SKIP" || upper == "NOWAIT")
+            && let Some(prev) = out.last_mut()
+            && prev.keyword.to_string().eq_ignore_ascii_case("FOR")
+        {
+            prev.tokens.extend([TokenTree::Ident(clause.keyword)]);
+            prev.tokens.extend(clause.tokens);
+            continue;
+        }
         let is_join = clause.keyword.to_string().eq_ignore_ascii_case("JOIN");
         if let Some(prev) = out.last_mut() {
             let prev_kw = prev.keyword.to_string().to_ascii_uppercase();
@@ -484,6 +570,65 @@ pub(crate) fn delete(cx: &mut Ctxt, input: TokenStream) -> Delete {
 
 /// Read `insert!`'s input: a struct expression, with the macro's form in the error when it is
 /// not one.
+/// `insert!(Archive (id, name) FROM select!(…))`: `INSERT … SELECT`.
+pub(crate) struct InsertFrom {
+    pub(crate) table: Path,
+    pub(crate) columns: Vec<Ident>,
+    pub(crate) source: Expr,
+}
+
+const INSERT_FROM_USAGE: &str =
+    "insert!(Archive (id, name) FROM select!(User::id, User::name FROM User))";
+
+/// The `INSERT … SELECT` form, when the input has a top-level `FROM`; `None` otherwise.
+pub(crate) fn insert_from(cx: &mut Ctxt, input: &TokenStream) -> Option<Option<InsertFrom>> {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    let at = tokens.iter().position(
+        |tt| matches!(tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("FROM")),
+    )?;
+    let head: TokenStream = tokens[..at].iter().cloned().collect();
+    let tail: TokenStream = tokens[at + 1..].iter().cloned().collect();
+    let parsed = (|input: ParseStream<'_>| {
+        let table: Path = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let columns = Punctuated::<Ident, syn::Token![,]>::parse_terminated(&content)?;
+        Ok((table, columns.into_iter().collect::<Vec<_>>()))
+    })
+    .parse2(head);
+    let (table, columns) = match parsed {
+        Ok(ok) => ok,
+        Err(e) => {
+            cx.push(syn::Error::new(
+                e.span(),
+                format!("{e}; expected {INSERT_FROM_USAGE}"),
+            ));
+            return Some(None);
+        }
+    };
+    if columns.is_empty() {
+        cx.push(syn::Error::new(
+            tokens[at].span(),
+            format!("name the columns the select fills: {INSERT_FROM_USAGE}"),
+        ));
+        return Some(None);
+    }
+    match syn::parse2::<Expr>(tail) {
+        Ok(source) => Some(Some(InsertFrom {
+            table,
+            columns,
+            source,
+        })),
+        Err(e) => {
+            cx.push(syn::Error::new(
+                e.span(),
+                format!("{e}; expected {INSERT_FROM_USAGE}"),
+            ));
+            Some(None)
+        }
+    }
+}
+
 pub(crate) fn insert(cx: &mut Ctxt, input: TokenStream) -> Option<ExprStruct> {
     syn::parse2(input)
         .map_err(|e| {

@@ -51,10 +51,10 @@ pub use schema::{
 };
 pub use sink::{Outcome, RowSink};
 pub use sql::{
-    Alias, AsExpr, Column, Compile, Compiled, Compound, DefinedTable, Delete, DerivedTable, Expr,
-    Expression, FromSource, Identity, Insert, Labeled, Select, SqlCache, Statement, Subquery,
-    Table, TableRef, Text, TypedText, Update, Upsert, all, excluded, exists, func, nullable,
-    select, text,
+    Alias, AsExpr, Column, Compile, Compiled, Compound, Cte, DefinedTable, Delete, DerivedTable,
+    Expr, Expression, FromSource, Identity, Insert, IntoOrderBy, Labeled, Lock, OrderBy,
+    RecursiveCte, Select, SqlCache, Statement, Subquery, Table, TableRef, Text, TypedText, Update,
+    Upsert, all, excluded, exists, func, nullable, select, text,
 };
 pub use url::Url;
 pub use value::{

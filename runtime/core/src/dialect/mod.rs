@@ -287,6 +287,90 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// A query with one parameter, the table name, that returns a row when the table exists.
     fn has_table_sql(&self) -> &'static str;
 
+    /// The row-locking clause of a `SELECT`: ` FOR UPDATE`, or for a shared lock
+    /// ` FOR SHARE`; `None` where the database has no row locks and SQLAlchemy writes nothing
+    /// (SQLite, the default).
+    fn lock_clause(&self, share: bool) -> Option<&'static str> {
+        let _ = share;
+        None
+    }
+
+    /// Whether a lock may name its tables: `FOR UPDATE OF users` (PostgreSQL).
+    fn supports_lock_of(&self) -> bool {
+        false
+    }
+
+    /// The type a parameter is cast to where nothing around it gives its type (a `CASE`'s
+    /// values): PostgreSQL would take it for text. `None`: left as is (the default).
+    fn typed_param(&self, value: &crate::value::Value) -> Option<&'static str> {
+        let _ = value;
+        None
+    }
+
+    /// The spelling of `IS DISTINCT FROM` (`distinct`) or `IS NOT DISTINCT FROM`; `None`
+    /// where only a null-safe equality exists (MySQL's `<=>`), written `NOT (a <=> b)` for
+    /// distinct and `a <=> b` for not distinct. Default: the standard spelling.
+    fn distinct_from(&self, distinct: bool) -> Option<&'static str> {
+        Some(if distinct {
+            "IS DISTINCT FROM"
+        } else {
+            "IS NOT DISTINCT FROM"
+        })
+    }
+
+    /// Whether the database has a `now()` function (SQLite writes `CURRENT_TIMESTAMP`).
+    fn has_now(&self) -> bool {
+        true
+    }
+
+    /// Whether `SELECT DISTINCT ON (…)` exists (PostgreSQL).
+    fn supports_distinct_on(&self) -> bool {
+        false
+    }
+
+    /// Whether `ORDER BY` takes `NULLS FIRST` / `NULLS LAST` (SQLite, PostgreSQL: the default).
+    fn supports_nulls_order(&self) -> bool {
+        true
+    }
+
+    /// Whether an aggregate takes `FILTER (WHERE …)` (SQLite, PostgreSQL: the default).
+    fn supports_aggregate_filter(&self) -> bool {
+        true
+    }
+
+    /// Whether a window frame's row counts are written out (`2 PRECEDING`) rather than bound
+    /// as SQLAlchemy binds them: MySQL and MariaDB take no parameter there.
+    fn frame_offsets_literal(&self) -> bool {
+        false
+    }
+
+    /// The type `CAST(x AS …)` names for `sql_type`, as SQLAlchemy spells the generic type
+    /// (`BIGINT`, `VARCHAR`, `FLOAT` …).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a type the database cannot cast to.
+    fn cast_type(&self, sql_type: SqlType) -> Result<&'static str> {
+        Ok(match sql_type {
+            SqlType::SmallInt => "SMALLINT",
+            SqlType::Integer => "INTEGER",
+            SqlType::BigInt => "BIGINT",
+            SqlType::Real | SqlType::Double => "FLOAT",
+            SqlType::Boolean => "BOOLEAN",
+            SqlType::Text => "VARCHAR",
+            SqlType::Blob => "BLOB",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME",
+            SqlType::Timestamp => "DATETIME",
+            SqlType::Decimal => "NUMERIC",
+            other => {
+                return Err(Error::Unsupported {
+                    feature: format!("CAST to {other:?}"),
+                    dialect: self.name(),
+                });
+            }
+        })
+    }
+
     /// Whether the database has array columns (`Vec<T>`: PostgreSQL); without them their DDL
     /// and operators are [`Error::Unsupported`].
     fn has_arrays(&self) -> bool {

@@ -50,6 +50,49 @@ impl Dialect for Mysql {
         super::TextSyntax::MYSQL
     }
 
+    fn lock_clause(&self, share: bool) -> Option<&'static str> {
+        Some(if share {
+            " LOCK IN SHARE MODE"
+        } else {
+            " FOR UPDATE"
+        })
+    }
+
+    fn distinct_from(&self, distinct: bool) -> Option<&'static str> {
+        if distinct { None } else { Some("<=>") }
+    }
+
+    fn supports_nulls_order(&self) -> bool {
+        false
+    }
+
+    fn supports_aggregate_filter(&self) -> bool {
+        false
+    }
+
+    fn frame_offsets_literal(&self) -> bool {
+        true
+    }
+
+    fn cast_type(&self, sql_type: crate::value::SqlType) -> Result<&'static str> {
+        use crate::value::SqlType;
+        Ok(match sql_type {
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "SIGNED INTEGER",
+            SqlType::Text => "CHAR",
+            SqlType::Blob => "BINARY",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME",
+            SqlType::Timestamp => "DATETIME",
+            SqlType::Decimal => "DECIMAL",
+            other => {
+                return Err(crate::Error::Unsupported {
+                    feature: format!("CAST to {other:?} (SQLAlchemy leaves it uncast)"),
+                    dialect: self.name(),
+                });
+            }
+        })
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

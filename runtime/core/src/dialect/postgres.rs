@@ -89,6 +89,44 @@ impl Dialect for Postgres {
         true
     }
 
+    fn lock_clause(&self, share: bool) -> Option<&'static str> {
+        Some(if share { " FOR SHARE" } else { " FOR UPDATE" })
+    }
+
+    fn typed_param(&self, value: &crate::value::Value) -> Option<&'static str> {
+        use crate::value::Value;
+        Some(match value {
+            Value::I16(_) => "SMALLINT",
+            Value::I32(_) => "INTEGER",
+            Value::I64(_) => "BIGINT",
+            Value::F32(_) => "REAL",
+            Value::F64(_) => "DOUBLE PRECISION",
+            Value::Bool(_) => "BOOLEAN",
+            Value::Text(_) => "VARCHAR",
+            _ => return None,
+        })
+    }
+
+    fn supports_distinct_on(&self) -> bool {
+        true
+    }
+
+    fn supports_lock_of(&self) -> bool {
+        true
+    }
+
+    fn cast_type(&self, sql_type: crate::value::SqlType) -> crate::error::Result<&'static str> {
+        use crate::value::SqlType;
+        match sql_type {
+            SqlType::Blob => Ok("BYTEA"),
+            SqlType::Timestamp => Ok("TIMESTAMP WITHOUT TIME ZONE"),
+            SqlType::TimestampTz => Ok("TIMESTAMP WITH TIME ZONE"),
+            SqlType::Uuid => Ok("UUID"),
+            SqlType::Json => Ok("JSON"),
+            other => super::Dialect::cast_type(&super::Sqlite, other),
+        }
+    }
+
     fn json_access(&self) -> super::JsonAccess {
         super::JsonAccess::Operators
     }

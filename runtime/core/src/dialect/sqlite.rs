@@ -12,6 +12,14 @@ use crate::value::SqlType;
 pub struct Sqlite;
 
 impl Dialect for Sqlite {
+    fn distinct_from(&self, distinct: bool) -> Option<&'static str> {
+        Some(if distinct { "IS NOT" } else { "IS" })
+    }
+
+    fn has_now(&self) -> bool {
+        false
+    }
+
     fn isolation_level_sql(&self, level: crate::isolation::IsolationLevel) -> Result<String> {
         // SQLite transactions are serializable; READ UNCOMMITTED exists for shared caches.
         match level {

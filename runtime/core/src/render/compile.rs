@@ -11,10 +11,13 @@ use super::{Renderer, query};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::schema::{FromRow, TableDef};
+use crate::sql::DerivedTable;
+use crate::sql::tables::Found;
 use crate::sql::{
     Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, OnConflictClause, Select,
     SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
 };
+use std::sync::Arc;
 
 /// Compile through `cache` when there is one: the kept text if the statement still renders
 /// to it, else a full render (kept for next time if the dialect has no text yet).
@@ -57,9 +60,20 @@ pub(crate) fn cached_as(
     Ok(compiled)
 }
 
+/// The common table expressions a statement names, in the order `WITH` lists them.
+fn ctes(walk: impl FnOnce(&mut Found)) -> Vec<Arc<DerivedTable>> {
+    let mut found = Found::default();
+    walk(&mut found);
+    found.ctes
+}
+
 impl<R> Compile for Select<R> {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        cached(self.cache, dialect, |r| query::select(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::select(r, &self.stmt)
+        })
     }
 }
 
@@ -67,13 +81,19 @@ impl<R: FromRow> Statement for Select<R> {
     type Row = R;
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 }
 
 impl<R> Compile for Compound<R> {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        cached(self.cache, dialect, |r| query::compound(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::compound(r, &self.stmt)
+        })
     }
 }
 
@@ -81,7 +101,9 @@ impl<R: FromRow> Statement for Compound<R> {
     type Row = R;
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 }
 
@@ -90,7 +112,11 @@ impl<R> Compile for Insert<R> {
         if let Some(message) = &self.stmt.error {
             return Err(Error::config(message.clone()));
         }
-        cached(self.cache, dialect, |r| query::insert(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::insert(r, &self.stmt)
+        })
     }
 }
 
@@ -106,7 +132,9 @@ impl<R: FromRow> Statement for Insert<R> {
     }
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
@@ -131,7 +159,9 @@ impl<R: FromRow> Statement for Insert<R> {
             table: stmt.table.clone(),
             index: key,
         })];
+        let ctes = ctes(|f| stmt.collect_tables(f));
         let mut compiled = cached_as(self.cache, Form::ReturningKey, dialect, |r| {
+            query::with(r, &ctes)?;
             query::insert_returning(r, stmt, &returning)
         })?;
         compiled.returns_key = true;
@@ -156,7 +186,11 @@ impl<R> Compile for Upsert<R> {
                 self.stmt.table.name()
             )));
         }
-        cached(self.cache, dialect, |r| query::insert(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::insert(r, &self.stmt)
+        })
     }
 }
 
@@ -164,7 +198,9 @@ impl<R: FromRow> Statement for Upsert<R> {
     type Row = R;
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 }
 
@@ -179,7 +215,11 @@ impl<R> Compile for Update<R> {
                 self.stmt.table.name()
             )));
         }
-        cached(self.cache, dialect, |r| query::update(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::update(r, &self.stmt)
+        })
     }
 }
 
@@ -187,13 +227,19 @@ impl<R: FromRow> Statement for Update<R> {
     type Row = R;
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 }
 
 impl<R> Compile for Delete<R> {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        cached(self.cache, dialect, |r| query::delete(r, &self.stmt))
+        let ctes = ctes(|f| self.stmt.collect_tables(f));
+        cached(self.cache, dialect, |r| {
+            query::with(r, &ctes)?;
+            query::delete(r, &self.stmt)
+        })
     }
 }
 
@@ -201,6 +247,8 @@ impl<R: FromRow> Statement for Delete<R> {
     type Row = R;
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
-        self.stmt.collect_tables(out);
+        let mut found = Found::default();
+        self.stmt.collect_tables(&mut found);
+        found.tables_into(out);
     }
 }

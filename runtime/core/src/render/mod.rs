@@ -38,6 +38,9 @@ pub struct Renderer<'d> {
     pub(crate) enclosing: Vec<TableRef>,
     /// Write columns without their table (`RETURNING id` on SQLite).
     pub(crate) bare_columns: bool,
+    /// The clause being written when it is one that windows are computed after (`WHERE` …):
+    /// a window function there is an error.
+    pub(crate) windows_refused: Option<&'static str>,
     /// How deeply the expression being written is nested (subqueries included), against
     /// [`MAX_EXPR_DEPTH`].
     depth: usize,
@@ -141,6 +144,7 @@ impl<'d> Renderer<'d> {
             labels: Vec::new(),
             enclosing: Vec::new(),
             bare_columns: false,
+            windows_refused: None,
             depth: 0,
         }
     }
@@ -406,6 +410,13 @@ impl<'d> Renderer<'d> {
                 self.list(args)?;
                 self.push(")");
             }
+            SqlExpr::Function {
+                name: "current_timestamp",
+                ..
+            } => self.push("CURRENT_TIMESTAMP"),
+            SqlExpr::Function { name: "now", .. } if !self.dialect.has_now() => {
+                self.push("CURRENT_TIMESTAMP")
+            }
             SqlExpr::Function { name, args } => {
                 self.push(name);
                 self.push("(");
@@ -415,6 +426,44 @@ impl<'d> Renderer<'d> {
             SqlExpr::Star => self.push("*"),
             SqlExpr::JsonGet { expr, key, as_text } => {
                 self.json_get(expr, key, *as_text, against)?;
+            }
+            SqlExpr::Over { func, window } => self.over(func, window)?,
+            SqlExpr::Filter { func, condition } => {
+                if !self.dialect.supports_aggregate_filter() {
+                    return Err(crate::Error::Unsupported {
+                        feature: "an aggregate's FILTER (WHERE …)".into(),
+                        dialect: self.dialect.name(),
+                    });
+                }
+                self.expr(func)?;
+                self.push(" FILTER (WHERE ");
+                let outside = self.windows_refused.take();
+                let result = self.expr(condition);
+                self.windows_refused = outside;
+                result?;
+                self.push(")");
+            }
+            SqlExpr::Case { whens, else_ } => {
+                self.push("CASE");
+                for (condition, value) in whens {
+                    self.push(" WHEN ");
+                    self.expr_in(condition, Against::Grouped)?;
+                    self.push(" THEN ");
+                    self.case_value(value)?;
+                }
+                if let Some(e) = else_ {
+                    self.push(" ELSE ");
+                    self.case_value(e)?;
+                }
+                self.push(" END");
+            }
+            SqlExpr::Cast { expr, to } => {
+                let name = self.dialect.cast_type(*to)?;
+                self.push("CAST(");
+                self.expr(expr)?;
+                self.push(" AS ");
+                self.push(name);
+                self.push(")");
             }
             SqlExpr::Excluded { table, index } => {
                 let column = table.columns()[*index].name();
@@ -429,6 +478,117 @@ impl<'d> Renderer<'d> {
                         self.push(")");
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A `THEN` / `ELSE` value: a parameter there has no column to take its type from, so
+    /// where the dialect wants it typed it is cast (`$2::BIGINT`, as SQLAlchemy's psycopg
+    /// dialect writes it).
+    fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
+        if let SqlExpr::Param(v) = value
+            && let Some(ty) = self.dialect.typed_param(v)
+        {
+            self.param(v.clone());
+            self.push("::");
+            self.push(ty);
+            return Ok(());
+        }
+        self.expr(value)
+    }
+
+    /// `func OVER (PARTITION BY … ORDER BY … frame)`; an error inside a clause evaluated
+    /// before windows are (`WHERE` …).
+    fn over(&mut self, func: &SqlExpr, window: &crate::sql::WindowSpec) -> Result<()> {
+        if let Some(clause) = self.windows_refused {
+            return Err(crate::Error::config(format!(
+                "a window function cannot be used in {clause}: windows are computed after it; \
+                 select it in a subquery or CTE and filter on that"
+            )));
+        }
+        self.expr(func)?;
+        self.push(" OVER (");
+        let mut space = false;
+        if !window.partition_by.is_empty() {
+            self.push("PARTITION BY ");
+            self.list(&window.partition_by)?;
+            space = true;
+        }
+        if !window.order_by.is_empty() {
+            if space {
+                self.push(" ");
+            }
+            self.push("ORDER BY ");
+            self.order_terms(&window.order_by)?;
+            space = true;
+        }
+        if let Some(frame) = &window.frame {
+            if space {
+                self.push(" ");
+            }
+            self.push(if frame.range {
+                "RANGE BETWEEN "
+            } else {
+                "ROWS BETWEEN "
+            });
+            self.frame_bound(frame.start)?;
+            self.push(" AND ");
+            self.frame_bound(frame.end)?;
+        }
+        self.push(")");
+        Ok(())
+    }
+
+    /// `UNBOUNDED PRECEDING`, `? PRECEDING` (the count bound, as SQLAlchemy binds it; written
+    /// out where the dialect takes no parameter there), `CURRENT ROW` …
+    fn frame_bound(&mut self, bound: crate::sql::FrameBound) -> Result<()> {
+        use crate::sql::FrameBound;
+        let (n, side) = match bound {
+            FrameBound::UnboundedPreceding => {
+                self.push("UNBOUNDED PRECEDING");
+                return Ok(());
+            }
+            FrameBound::UnboundedFollowing => {
+                self.push("UNBOUNDED FOLLOWING");
+                return Ok(());
+            }
+            FrameBound::CurrentRow => {
+                self.push("CURRENT ROW");
+                return Ok(());
+            }
+            FrameBound::Preceding(n) => (n, " PRECEDING"),
+            FrameBound::Following(n) => (n, " FOLLOWING"),
+        };
+        if self.dialect.frame_offsets_literal() {
+            self.decimal(usize::try_from(n).unwrap_or(usize::MAX));
+        } else {
+            self.param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        self.push(side);
+        Ok(())
+    }
+
+    /// `ORDER BY` terms: `a, b DESC`.
+    pub(crate) fn order_terms(&mut self, terms: &[crate::sql::OrderBy]) -> Result<()> {
+        for (i, o) in terms.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.expr(&o.expr)?;
+            if o.descending {
+                self.push(" DESC");
+            } else if o.ascending {
+                self.push(" ASC");
+            }
+            if let Some(first) = o.nulls_first {
+                if !self.dialect.supports_nulls_order() {
+                    return Err(crate::Error::Unsupported {
+                        feature: "NULLS FIRST / NULLS LAST".into(),
+                        dialect: self.dialect.name(),
+                    });
+                }
+                self.push(if first { " NULLS FIRST" } else { " NULLS LAST" });
             }
         }
         Ok(())
@@ -524,6 +684,40 @@ impl<'d> Renderer<'d> {
                 this.push(")");
                 Ok(())
             });
+        }
+        if matches!(op, BinOp::IsDistinctFrom | BinOp::IsNotDistinctFrom) {
+            let distinct = op == BinOp::IsDistinctFrom;
+            let spelling = self.dialect.distinct_from(distinct);
+            // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
+            let negate = spelling.is_none();
+            let operator = spelling.unwrap_or("<=>");
+            let not = OpKind::Comparison("NOT");
+            return self.wrap(
+                if negate {
+                    not.wrapped_in(against)
+                } else {
+                    kind.wrapped_in(against)
+                },
+                |this| {
+                    if negate {
+                        this.push("NOT (");
+                    }
+                    this.expr_in(l, Against::Op(kind))?;
+                    this.push(" ");
+                    this.push(operator);
+                    this.push(" ");
+                    // `None` is the literal NULL there, as SQLAlchemy writes it.
+                    if matches!(r, SqlExpr::Param(Value::Null)) {
+                        this.push("NULL");
+                    } else {
+                        this.expr_in(r, Against::Op(kind))?;
+                    }
+                    if negate {
+                        this.push(")");
+                    }
+                    Ok(())
+                },
+            );
         }
         if op == BinOp::IntDiv && self.dialect.floor_division() {
             return self.wrap(kind.wrapped_in(against), |this| {

@@ -5,11 +5,62 @@ use super::{Against, Renderer};
 use crate::dialect::{LimitOffsetWriter, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+use crate::sql::DerivedTable;
 use crate::sql::FromSource;
+use crate::sql::source::DerivedKind;
 use crate::sql::{
     CompoundStmt, ConflictAction, DeleteStmt, FromItem, InsertStmt, OnConflictClause, OrderBy,
     SelectItem, SelectStmt, SqlExpr, TableRef, UpdateStmt,
 };
+use std::sync::Arc;
+
+/// `WITH [RECURSIVE] name AS (SELECT …), … ` before a statement naming common table
+/// expressions (none: nothing). A recursive one lists its columns, `name(a, b) AS (…)`, as
+/// SQLAlchemy writes it.
+pub(crate) fn with(r: &mut Renderer<'_>, ctes: &[Arc<DerivedTable>]) -> Result<()> {
+    if ctes.is_empty() {
+        return Ok(());
+    }
+    let recursive = ctes
+        .iter()
+        .any(|c| c.kind() == DerivedKind::Cte { recursive: true });
+    r.push(if recursive {
+        "WITH RECURSIVE "
+    } else {
+        "WITH "
+    });
+    for (i, cte) in ctes.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        r.ident(cte.def().name());
+        if cte.kind() == (DerivedKind::Cte { recursive: true }) {
+            r.push("(");
+            for (k, c) in cte.def().columns().iter().enumerate() {
+                if k > 0 {
+                    r.push(", ");
+                }
+                r.ident(c.name());
+            }
+            r.push(")");
+        }
+        r.push(" AS (");
+        let outer = std::mem::take(&mut r.enclosing);
+        let body = r.deeper(SUBQUERY_DEPTH, |r| {
+            select(r, cte.select())?;
+            for (op, member) in cte.rest() {
+                r.push(op.sql());
+                select(r, member)?;
+            }
+            Ok(())
+        });
+        r.enclosing = outer;
+        body?;
+        r.push(")");
+    }
+    r.push(" ");
+    Ok(())
+}
 
 /// A top-level `SELECT`.
 pub(crate) fn select(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
@@ -56,8 +107,38 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
         own.extend(f.joins.iter().map(|j| j.table.clone()));
     }
     let outer = std::mem::replace(&mut r.enclosing, own);
+    let outer_refused = r.windows_refused.take();
+    let result = select_clauses(r, s, &froms);
+    r.enclosing = outer;
+    r.windows_refused = outer_refused;
+    result
+}
+
+/// `clause` with window functions refused in it.
+fn refusing_windows(
+    r: &mut Renderer<'_>,
+    clause: &'static str,
+    body: impl FnOnce(&mut Renderer<'_>) -> Result<()>,
+) -> Result<()> {
+    let outside = r.windows_refused.replace(clause);
+    let result = body(r);
+    r.windows_refused = outside;
+    result
+}
+
+fn select_clauses(r: &mut Renderer<'_>, s: &SelectStmt, froms: &[FromItem]) -> Result<()> {
     r.push("SELECT ");
-    if s.distinct {
+    if !s.distinct_on.is_empty() {
+        if !r.dialect().supports_distinct_on() {
+            return Err(Error::Unsupported {
+                feature: "DISTINCT ON".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        r.push("DISTINCT ON (");
+        r.list(&s.distinct_on)?;
+        r.push(") ");
+    } else if s.distinct {
         r.push("DISTINCT ");
     }
     select_list(r, &s.items)?;
@@ -70,18 +151,54 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
             from_item(r, f)?;
         }
     }
-    where_clause(r, s.where_.as_ref())?;
+    refusing_windows(r, "WHERE", |r| where_clause(r, s.where_.as_ref()))?;
     if !s.group_by.is_empty() {
         r.push(" GROUP BY ");
-        r.list(&s.group_by)?;
+        refusing_windows(r, "GROUP BY", |r| r.list(&s.group_by))?;
     }
     if let Some(h) = &s.having {
         r.push(" HAVING ");
-        r.expr(h)?;
+        refusing_windows(r, "HAVING", |r| r.expr(h))?;
     }
     order_by(r, &s.order_by, false)?;
     limit_offset(r, s.limit.as_ref(), s.offset.as_ref())?;
-    r.enclosing = outer;
+    lock(r, s)
+}
+
+/// `FOR UPDATE [OF t] [NOWAIT] [SKIP LOCKED]`, `FOR SHARE` (MySQL: `LOCK IN SHARE MODE`).
+fn lock(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    let Some(lock) = &s.lock else { return Ok(()) };
+    let Some(share) = lock.share else {
+        return Err(Error::config(
+            "NOWAIT, SKIP LOCKED and OF qualify a lock: add .for_update() or .for_share()",
+        ));
+    };
+    let Some(clause) = r.dialect().lock_clause(share) else {
+        // SQLite: no row locks; nothing is written, as SQLAlchemy does.
+        return Ok(());
+    };
+    r.push(clause);
+    if !lock.of.is_empty() {
+        if !r.dialect().supports_lock_of() {
+            return Err(Error::Unsupported {
+                feature: "FOR UPDATE OF a table".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        r.push(" OF ");
+        for (i, t) in lock.of.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            r.ident(t.name());
+        }
+    }
+    if lock.nowait {
+        r.push(" NOWAIT");
+    }
+    if lock.skip_locked {
+        r.push(" SKIP LOCKED");
+    }
     Ok(())
 }
 
@@ -95,14 +212,16 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
         });
         table_ref(r, &join.table)?;
         r.push(" ON ");
-        r.expr(&join.on)?;
+        refusing_windows(r, "JOIN … ON", |r| r.expr(&join.on))?;
     }
     Ok(())
 }
 
 /// A `FROM` item: `users`, `users AS u2`, or a derived table `(SELECT …) AS name`.
 fn table_ref(r: &mut Renderer<'_>, t: &TableRef) -> Result<()> {
-    if let FromSource::Derived(derived) = t.source() {
+    if let FromSource::Derived(derived) = t.source()
+        && derived.kind() == DerivedKind::Subquery
+    {
         r.push("(");
         r.deeper(SUBQUERY_DEPTH, |r| select(r, derived.select()))?;
         r.push(") AS ");
@@ -137,10 +256,22 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
     let mut other: Vec<(&'i str, u32)> = Vec::new();
     let mut same: Vec<(&'i str, u32)> = Vec::new();
     let mut first = true;
-    let mut column = |r: &mut Renderer<'_>, table: &'i TableRef, index: usize| {
+    // A column, or (`cast`) the CAST of one, which SQLAlchemy labels with the column's name
+    // always: `CAST(users.id AS VARCHAR) AS id`.
+    let mut column = |r: &mut Renderer<'_>,
+                      table: &'i TableRef,
+                      index: usize,
+                      cast: Option<&SqlExpr>|
+     -> Result<()> {
         let name = table.def().columns()[index].name();
-        r.column(table, index);
-        if taken.iter().any(|(n, _)| *n == name) {
+        match cast {
+            Some(e) => r.expr(e)?,
+            None => r.column(table, index),
+        }
+        if cast.is_some() && !taken.iter().any(|(n, _)| *n == name) {
+            r.push(" AS ");
+            r.ident(name);
+        } else if taken.iter().any(|(n, _)| *n == name) {
             let repeat = taken.iter().any(|(_, c)| *c == Some((table, index)));
             let counters = if repeat { &mut same } else { &mut other };
             let k = bump(counters, name);
@@ -150,6 +281,7 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
             r.number(k);
         }
         taken.push((name, Some((table, index))));
+        Ok(())
     };
     for item in items {
         match item {
@@ -159,7 +291,7 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                         r.push(", ");
                     }
                     first = false;
-                    column(r, table, index);
+                    column(r, table, index, None)?;
                 }
             }
             SelectItem::Labeled { expr, label } => {
@@ -177,7 +309,12 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                 }
                 first = false;
                 match e {
-                    SqlExpr::Column { table, index } => column(r, table, *index),
+                    SqlExpr::Column { table, index } => column(r, table, *index, None)?,
+                    SqlExpr::Cast { expr, .. } if matches!(**expr, SqlExpr::Column { .. }) => {
+                        if let SqlExpr::Column { table, index } = &**expr {
+                            column(r, table, *index, Some(e))?;
+                        }
+                    }
                     _ => {
                         r.expr(e)?;
                         let label = match e {
@@ -225,17 +362,9 @@ fn order_by(r: &mut Renderer<'_>, terms: &[OrderBy], bare: bool) -> Result<()> {
     }
     r.push(" ORDER BY ");
     let was_bare = std::mem::replace(&mut r.bare_columns, bare);
-    for (i, o) in terms.iter().enumerate() {
-        if i > 0 {
-            r.push(", ");
-        }
-        r.expr(&o.expr)?;
-        if o.descending {
-            r.push(" DESC");
-        }
-    }
+    let result = r.order_terms(terms);
     r.bare_columns = was_bare;
-    Ok(())
+    result
 }
 
 fn limit_offset(
@@ -277,9 +406,23 @@ impl LimitOffsetWriter for LimitOffset<'_, '_> {
 
 /// `SELECT … UNION [ALL] SELECT …`. A member with its own `ORDER BY`/`LIMIT` is parenthesized
 /// where the dialect allows it; on SQLite that is an [`Error::Unsupported`].
+///
+/// A chain that changes operator groups what came before, as SQLAlchemy nests a compound in
+/// a compound: `a.union(b).intersect(c)` is `(A UNION B) INTERSECT C` — written flat,
+/// PostgreSQL and MySQL would read `A UNION (B INTERSECT C)`, INTERSECT binding tighter.
+/// SQLite rejects the parentheses and reads every operator left to right, so there the flat
+/// chain already means the same.
 pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
+    let grouped = r.dialect().parenthesized_compound_members();
+    let switches = |i: usize| grouped && i > 0 && c.rest[i].0 != c.rest[i - 1].0;
+    for _ in (0..c.rest.len()).filter(|i| switches(*i)) {
+        r.push("(");
+    }
     member(r, &c.first)?;
-    for (op, s) in &c.rest {
+    for (i, (op, s)) in c.rest.iter().enumerate() {
+        if switches(i) {
+            r.push(")");
+        }
         r.push(op.sql());
         member(r, s)?;
     }
@@ -338,7 +481,21 @@ pub(crate) fn insert_returning(
     r.enclosing.push(stmt.table.clone());
     r.push("INSERT INTO ");
     r.ident(name);
-    if stmt.columns.is_empty() {
+    if let Some(select) = &stmt.select {
+        r.push(" (");
+        for (i, c) in stmt.columns.iter().enumerate() {
+            if i > 0 {
+                r.push(", ");
+            }
+            r.ident(table.columns()[*c].name());
+        }
+        r.push(") ");
+        // The select's own FROM: no correlation to the table inserted into.
+        let outer = std::mem::take(&mut r.enclosing);
+        let result = r.deeper(SUBQUERY_DEPTH, |r| self::select(r, select));
+        r.enclosing = outer;
+        result?;
+    } else if stmt.columns.is_empty() {
         r.push(r.dialect().insert_default_values());
     } else {
         r.push(" (");

@@ -37,6 +37,8 @@ pub struct InsertStmt {
     pub(crate) returning: Vec<SelectItem>,
     /// A problem found while building, reported when the statement is compiled.
     pub(crate) error: Option<String>,
+    /// `INSERT INTO t (columns) SELECT …` instead of `VALUES`.
+    pub(crate) select: Option<Box<super::SelectStmt>>,
 }
 
 impl InsertStmt {
@@ -103,9 +105,24 @@ impl Insert<()> {
                 on_conflict: None,
                 returning: Vec::new(),
                 error: None,
+                select: None,
             },
             None,
         )
+    }
+
+    /// `INSERT INTO T (columns) SELECT …` (SQLAlchemy's `insert(t).from_select(names, select)`):
+    /// the select's row type must be the columns' (`(i64, String)` for `(Archive::id,
+    /// Archive::name)`). `insert!(Archive (id, name) FROM select!(…))` writes the same.
+    pub fn from_select<T: super::Table, C: InsertColumns<T>>(
+        columns: C,
+        select: super::Select<C::Row>,
+    ) -> Self {
+        let mut insert = Insert::into_table(T::table());
+        insert.stmt.rows.clear();
+        columns.indexes(&mut insert.stmt.columns);
+        insert.stmt.select = Some(Box::new(select.stmt));
+        insert
     }
 
     /// One row per element of `rows`, in a single multi-row `VALUES`.
@@ -555,3 +572,44 @@ impl<R> Delete<R> {
         Delete::wrap(stmt, None)
     }
 }
+
+/// The target columns of `INSERT … SELECT`: a column of `T` or a tuple of them; `Row` is the
+/// row type the select must have.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of columns of `{T}`",
+    label = "expected a column of the table inserted into, or a tuple of them"
+)]
+pub trait InsertColumns<T> {
+    /// The row type of the select that fills these columns.
+    type Row;
+    /// Append the columns' positions.
+    fn indexes(self, out: &mut Vec<usize>);
+}
+
+impl<T: super::Table, V> InsertColumns<T> for super::Column<T, V> {
+    type Row = V;
+    fn indexes(self, out: &mut Vec<usize>) {
+        out.push(self.index());
+    }
+}
+
+macro_rules! insert_columns {
+    ($($name:ident $v:ident)+) => {
+        impl<T: super::Table, $($v),+> InsertColumns<T> for ($(super::Column<T, $v>,)+) {
+            type Row = ($($v,)+);
+            #[allow(non_snake_case)]
+            fn indexes(self, out: &mut Vec<usize>) {
+                let ($($name,)+) = self;
+                $(out.push($name.index());)+
+            }
+        }
+    };
+}
+insert_columns!(A VA);
+insert_columns!(A VA B VB);
+insert_columns!(A VA B VB C VC);
+insert_columns!(A VA B VB C VC D VD);
+insert_columns!(A VA B VB C VC D VD E VE);
+insert_columns!(A VA B VB C VC D VD E VE F VF);
+insert_columns!(A VA B VB C VC D VD E VE F VF G VG);
+insert_columns!(A VA B VB C VC D VD E VE F VF G VG H VH);

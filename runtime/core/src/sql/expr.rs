@@ -56,6 +56,11 @@ pub enum BinOp {
     Concat,
     /// PostgreSQL array containment: `@>` (every element of the right is in the left).
     Contains,
+    /// `IS DISTINCT FROM`: `!=` that treats `NULL` as a value (SQLite `IS NOT`, MySQL
+    /// `NOT (a <=> b)`).
+    IsDistinctFrom,
+    /// `IS NOT DISTINCT FROM`: `=` that treats `NULL` as a value (SQLite `IS`, MySQL `<=>`).
+    IsNotDistinctFrom,
 }
 
 impl BinOp {
@@ -77,6 +82,8 @@ impl BinOp {
             BinOp::Rem => "%",
             BinOp::Concat => "||",
             BinOp::Contains => "@>",
+            BinOp::IsDistinctFrom => "IS DISTINCT FROM",
+            BinOp::IsNotDistinctFrom => "IS NOT DISTINCT FROM",
         }
     }
 
@@ -89,6 +96,8 @@ impl BinOp {
             BinOp::Ge => BinOp::Lt,
             BinOp::Gt => BinOp::Le,
             BinOp::Le => BinOp::Gt,
+            BinOp::IsDistinctFrom => BinOp::IsNotDistinctFrom,
+            BinOp::IsNotDistinctFrom => BinOp::IsDistinctFrom,
             _ => return None,
         })
     }
@@ -105,7 +114,9 @@ impl BinOp {
             | BinOp::Gt
             | BinOp::Ge
             | BinOp::Concat
-            | BinOp::Contains => 5,
+            | BinOp::Contains
+            | BinOp::IsDistinctFrom
+            | BinOp::IsNotDistinctFrom => 5,
             BinOp::Add | BinOp::Sub => 7,
             BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Rem => 8,
         }
@@ -215,6 +226,34 @@ pub enum SqlExpr {
         /// The element as text, not JSON.
         as_text: bool,
     },
+    /// A window function: `func OVER (PARTITION BY … ORDER BY … frame)`.
+    Over {
+        /// The function (a window function or an aggregate).
+        func: Box<SqlExpr>,
+        /// The window.
+        window: Box<super::WindowSpec>,
+    },
+    /// An aggregate over the rows that pass a condition: `count(x) FILTER (WHERE …)`.
+    Filter {
+        /// The aggregate.
+        func: Box<SqlExpr>,
+        /// The condition.
+        condition: Box<SqlExpr>,
+    },
+    /// `CASE WHEN c THEN v … [ELSE e] END`.
+    Case {
+        /// The conditions and their values, in order.
+        whens: Vec<(SqlExpr, SqlExpr)>,
+        /// The value when no condition holds; `NULL` without one.
+        else_: Option<Box<SqlExpr>>,
+    },
+    /// `CAST(expr AS type)`, the type spelled by the dialect.
+    Cast {
+        /// The value converted.
+        expr: Box<SqlExpr>,
+        /// The type converted to.
+        to: crate::value::SqlType,
+    },
     /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
     Excluded {
         /// The table inserted into.
@@ -303,7 +342,30 @@ impl fmt::Debug for SqlExpr {
                     if *as_text { "->>" } else { "->" }
                 )
             }
+            SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. } => debug_extra(self, f),
         }
+    }
+}
+
+fn debug_extra(e: &SqlExpr, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        SqlExpr::Over { func, window } => write!(f, "{func:?} OVER ({window:?})"),
+        SqlExpr::Filter { func, condition } => write!(f, "{func:?} FILTER (WHERE {condition:?})"),
+        SqlExpr::Case { whens, else_ } => {
+            f.write_str("CASE")?;
+            for (c, v) in whens {
+                write!(f, " WHEN {c:?} THEN {v:?}")?;
+            }
+            if let Some(e) = else_ {
+                write!(f, " ELSE {e:?}")?;
+            }
+            f.write_str(" END")
+        }
+        SqlExpr::Cast { expr, to } => write!(f, "CAST({expr:?} AS {to:?})"),
+        _ => Ok(()),
     }
 }
 
@@ -432,6 +494,24 @@ impl SqlExpr {
                 high.tables_within(f, depth);
             }
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_within(f, depth)),
+            SqlExpr::Over { func, window } => {
+                func.tables_within(f, depth);
+                window.for_each_expr(|e| e.tables_within(f, depth));
+            }
+            SqlExpr::Filter { func, condition } => {
+                func.tables_within(f, depth);
+                condition.tables_within(f, depth);
+            }
+            SqlExpr::Case { whens, else_ } => {
+                for (c, v) in whens {
+                    c.tables_within(f, depth);
+                    v.tables_within(f, depth);
+                }
+                if let Some(e) = else_ {
+                    e.tables_within(f, depth);
+                }
+            }
+            SqlExpr::Cast { expr, .. } => expr.tables_within(f, depth),
         }
     }
 }
@@ -655,9 +735,31 @@ pub trait Expression: Sized {
     {
         Expr::new(self.into_sql().negate())
     }
+    /// `self IS DISTINCT FROM rhs`: unequal, `NULL` counting as a value (never `NULL`
+    /// itself). SQLite writes `IS NOT`, MySQL `NOT (a <=> b)`, as SQLAlchemy does.
+    #[allow(clippy::wrong_self_convention)]
+    fn is_distinct_from<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::IsDistinctFrom, rhs.into_expr())
+    }
+    /// `self IS NOT DISTINCT FROM rhs`: equal, `NULL` counting as a value (SQLite `IS`,
+    /// MySQL `<=>`).
+    #[allow(clippy::wrong_self_convention)]
+    fn is_not_distinct_from<R: AsExpr<Self::SqlType>>(self, rhs: R) -> Expr<bool> {
+        compare(self.into_sql(), BinOp::IsNotDistinctFrom, rhs.into_expr())
+    }
     /// `self ASC` in `ORDER BY`.
     fn asc(self) -> crate::sql::OrderBy {
-        crate::sql::OrderBy::new(self.into_sql(), false)
+        let mut term = crate::sql::OrderBy::new(self.into_sql(), false);
+        term.ascending = true;
+        term
+    }
+    /// `self NULLS FIRST` in `ORDER BY`; see [`OrderBy::nulls_first`](crate::sql::OrderBy::nulls_first).
+    fn nulls_first(self) -> crate::sql::OrderBy {
+        crate::sql::OrderBy::new(self.into_sql(), false).nulls_first()
+    }
+    /// `self NULLS LAST` in `ORDER BY`.
+    fn nulls_last(self) -> crate::sql::OrderBy {
+        crate::sql::OrderBy::new(self.into_sql(), false).nulls_last()
     }
     /// `self DESC` in `ORDER BY`.
     fn desc(self) -> crate::sql::OrderBy {

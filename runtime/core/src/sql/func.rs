@@ -30,18 +30,14 @@
 use super::{AsExpr, Expr, Expression, Numeric, SqlExpr, Textual};
 use crate::value::{ColumnType, NonNullColumnType};
 
-fn call<V>(name: &'static str, args: Vec<SqlExpr>) -> Expr<V> {
-    Expr::new(SqlExpr::Function { name, args })
-}
-
 /// `count(expr)`: the number of rows where `expr` is not `NULL`.
 pub fn count<E: Expression>(expr: E) -> Expr<i64> {
-    call("count", vec![expr.into_sql()])
+    call_with("count", vec![expr.into_sql()])
 }
 
 /// `count(*)`: the number of rows. `select!` writes it for `count(*)` and `count()`.
 pub fn count_star() -> Expr<i64> {
-    call("count", vec![SqlExpr::Star])
+    call_with("count", vec![SqlExpr::Star])
 }
 
 /// `sum(expr)`; `NULL` (`None`) over no rows.
@@ -51,7 +47,7 @@ where
     E::SqlType: Numeric,
     <E::SqlType as ColumnType>::Base: NonNullColumnType,
 {
-    call("sum", vec![expr.into_sql()])
+    call_with("sum", vec![expr.into_sql()])
 }
 
 /// `avg(expr)`, as a float; `NULL` (`None`) over no rows.
@@ -60,7 +56,7 @@ where
     E: Expression,
     E::SqlType: Numeric,
 {
-    call("avg", vec![expr.into_sql()])
+    call_with("avg", vec![expr.into_sql()])
 }
 
 /// `max(expr)`; `NULL` (`None`) over no rows.
@@ -69,7 +65,7 @@ where
     E: Expression,
     <E::SqlType as ColumnType>::Base: NonNullColumnType,
 {
-    call("max", vec![expr.into_sql()])
+    call_with("max", vec![expr.into_sql()])
 }
 
 /// `min(expr)`; `NULL` (`None`) over no rows.
@@ -78,7 +74,7 @@ where
     E: Expression,
     <E::SqlType as ColumnType>::Base: NonNullColumnType,
 {
-    call("min", vec![expr.into_sql()])
+    call_with("min", vec![expr.into_sql()])
 }
 
 /// `lower(expr)`: text in lower case.
@@ -87,7 +83,7 @@ where
     E: Expression,
     E::SqlType: Textual,
 {
-    call("lower", vec![expr.into_sql()])
+    call_with("lower", vec![expr.into_sql()])
 }
 
 /// `upper(expr)`: text in upper case.
@@ -96,7 +92,7 @@ where
     E: Expression,
     E::SqlType: Textual,
 {
-    call("upper", vec![expr.into_sql()])
+    call_with("upper", vec![expr.into_sql()])
 }
 
 /// `length(expr)`: the length of a text; `NULL` for `NULL`.
@@ -105,7 +101,7 @@ where
     E: Expression,
     E::SqlType: Textual + Nullability,
 {
-    call("length", vec![expr.into_sql()])
+    call_with("length", vec![expr.into_sql()])
 }
 
 /// `coalesce(expr, fallback)`: `expr` unless it is `NULL`, then `fallback`. Typed as the base
@@ -115,7 +111,7 @@ where
     E: Expression,
     F: AsExpr<E::SqlType>,
 {
-    call("coalesce", vec![expr.into_sql(), fallback.into_expr()])
+    call_with("coalesce", vec![expr.into_sql(), fallback.into_expr()])
 }
 
 /// Whether a type is an `Option`, carried over to a function's result type: `length` of an
@@ -139,3 +135,194 @@ macro_rules! not_null {
 not_null!(i16, i32, i64, f32, f64, bool, String, Vec<u8>);
 crate::value::feature_types!(not_null);
 crate::value::array_types!(not_null);
+
+pub use super::case::{Case, Typed, case_when, cast};
+use super::window::WindowFn as Wf;
+pub use super::window::{
+    AggregateFilter, Frame, FrameBound, Window, WindowFn, WindowSpec, order_by, partition_by,
+    window,
+};
+
+/// `row_number()`: the row's position in its partition, from 1. A window function: give it a
+/// window with [`Window::over`].
+pub fn row_number() -> Wf<i64> {
+    Wf::new("row_number", Vec::new())
+}
+
+/// `rank()`: the row's rank in its partition, with gaps after ties.
+pub fn rank() -> Wf<i64> {
+    Wf::new("rank", Vec::new())
+}
+
+/// `dense_rank()`: the row's rank in its partition, without gaps.
+pub fn dense_rank() -> Wf<i64> {
+    Wf::new("dense_rank", Vec::new())
+}
+
+/// `percent_rank()`: `(rank - 1) / (rows - 1)`, from 0 to 1.
+pub fn percent_rank() -> Wf<f64> {
+    Wf::new("percent_rank", Vec::new())
+}
+
+/// `cume_dist()`: the fraction of the partition's rows up to this one's peers.
+pub fn cume_dist() -> Wf<f64> {
+    Wf::new("cume_dist", Vec::new())
+}
+
+/// `ntile(n)`: which of `n` near-equal buckets the row falls in, from 1 (`n` bound).
+pub fn ntile(n: i64) -> Wf<i64> {
+    Wf::new("ntile", vec![SqlExpr::Param(crate::value::Value::I64(n))])
+}
+
+/// `lag(expr, offset)`: `expr` of the row `offset` rows before; `NULL` before the first.
+pub fn lag<E>(expr: E, offset: i64) -> Wf<Option<<E::SqlType as ColumnType>::Base>>
+where
+    E: Expression,
+    <E::SqlType as ColumnType>::Base: NonNullColumnType,
+{
+    Wf::new(
+        "lag",
+        vec![
+            expr.into_sql(),
+            SqlExpr::Param(crate::value::Value::I64(offset)),
+        ],
+    )
+}
+
+/// `lead(expr, offset)`: `expr` of the row `offset` rows after; `NULL` past the last.
+pub fn lead<E>(expr: E, offset: i64) -> Wf<Option<<E::SqlType as ColumnType>::Base>>
+where
+    E: Expression,
+    <E::SqlType as ColumnType>::Base: NonNullColumnType,
+{
+    Wf::new(
+        "lead",
+        vec![
+            expr.into_sql(),
+            SqlExpr::Param(crate::value::Value::I64(offset)),
+        ],
+    )
+}
+
+/// `first_value(expr)`: `expr` of the frame's first row.
+pub fn first_value<E: Expression>(expr: E) -> Wf<E::SqlType> {
+    Wf::new("first_value", vec![expr.into_sql()])
+}
+
+/// `last_value(expr)`: `expr` of the frame's last row (with the default frame, the current
+/// row's last peer: give a frame to reach the partition's end).
+pub fn last_value<E: Expression>(expr: E) -> Wf<E::SqlType> {
+    Wf::new("last_value", vec![expr.into_sql()])
+}
+
+/// Arguments of [`call`]: a tuple of columns, expressions and Rust values (each bound).
+pub trait FnArgs {
+    /// The argument expressions.
+    fn into_args(self) -> Vec<SqlExpr>;
+}
+
+impl FnArgs for () {
+    fn into_args(self) -> Vec<SqlExpr> {
+        Vec::new()
+    }
+}
+
+macro_rules! fn_args {
+    ($($name:ident)+) => {
+        impl<$($name: Typed),+> FnArgs for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_args(self) -> Vec<SqlExpr> {
+                let ($($name,)+) = self;
+                vec![$($name.into_typed()),+]
+            }
+        }
+    };
+}
+fn_args!(A);
+fn_args!(A B);
+fn_args!(A B C);
+fn_args!(A B C D);
+fn_args!(A B C D E);
+fn_args!(A B C D E F);
+
+/// Any SQL function, typed `T` by the caller: `call::<String>("md5", (User::name,))` is
+/// `md5(users.name)` (SQLAlchemy's `func.md5(…)`); arguments are a tuple of columns,
+/// expressions and Rust values.
+pub fn call<T: ColumnType>(name: &'static str, args: impl FnArgs) -> Expr<T> {
+    Expr::new(SqlExpr::Function {
+        name,
+        args: args.into_args(),
+    })
+}
+
+/// `now()`: the transaction's start time (`CURRENT_TIMESTAMP` on SQLite, as SQLAlchemy
+/// writes it), typed `T` — a timestamp type of the `chrono` / `time` features, or `String`.
+pub fn now<T: ColumnType>() -> Expr<T> {
+    call("now", ())
+}
+
+/// `CURRENT_TIMESTAMP`, typed `T` as [`now`].
+pub fn current_timestamp<T: ColumnType>() -> Expr<T> {
+    call("current_timestamp", ())
+}
+
+/// `substr(expr, start, length)`: `length` characters from position `start` (from 1).
+pub fn substr<E>(expr: E, start: i64, length: i64) -> Expr<E::SqlType>
+where
+    E: Expression,
+    E::SqlType: Textual,
+{
+    call_with(
+        "substr",
+        vec![
+            expr.into_sql(),
+            SqlExpr::Param(crate::value::Value::I64(start)),
+            SqlExpr::Param(crate::value::Value::I64(length)),
+        ],
+    )
+}
+
+/// `replace(expr, from, to)`: every `from` in the text replaced by `to`.
+pub fn replace<E, F, T>(expr: E, from: F, to: T) -> Expr<E::SqlType>
+where
+    E: Expression,
+    E::SqlType: Textual,
+    F: AsExpr<String>,
+    T: AsExpr<String>,
+{
+    call_with(
+        "replace",
+        vec![expr.into_sql(), from.into_expr(), to.into_expr()],
+    )
+}
+
+/// `trim(expr)`: the text without leading and trailing spaces.
+pub fn trim<E>(expr: E) -> Expr<E::SqlType>
+where
+    E: Expression,
+    E::SqlType: Textual,
+{
+    call_with("trim", vec![expr.into_sql()])
+}
+
+/// `abs(expr)`: the absolute value.
+pub fn abs<E>(expr: E) -> Expr<E::SqlType>
+where
+    E: Expression,
+    E::SqlType: Numeric,
+{
+    call_with("abs", vec![expr.into_sql()])
+}
+
+/// `round(expr)`: to the nearest integer, in the expression's type.
+pub fn round<E>(expr: E) -> Expr<E::SqlType>
+where
+    E: Expression,
+    E::SqlType: Numeric,
+{
+    call_with("round", vec![expr.into_sql()])
+}
+
+fn call_with<V>(name: &'static str, args: Vec<SqlExpr>) -> Expr<V> {
+    Expr::new(SqlExpr::Function { name, args })
+}

@@ -7,24 +7,27 @@
 //! [`text`] is the exception: raw SQL with `:name` binds, which only gets its placeholders.
 
 mod cache;
+mod case;
 mod dml;
 mod expr;
 pub mod func;
 mod json;
 mod ops;
 mod select;
-mod source;
+pub(crate) mod source;
 mod table;
-mod tables;
+pub(crate) mod tables;
 mod text;
+mod window;
 
 use std::borrow::Cow;
 use std::fmt;
 
 pub use cache::{Form, SqlCache};
+pub use case::{Case, Typed};
 pub use dml::{
-    ConflictAction, ConflictTarget, Delete, DeleteStmt, Insert, InsertStmt, OnConflict,
-    OnConflictClause, Update, UpdateStmt, Upsert, excluded,
+    ConflictAction, ConflictTarget, Delete, DeleteStmt, Insert, InsertColumns, InsertStmt,
+    OnConflict, OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
     AsExpr, BinOp, Column, Expr, Expression, InOperand, MAX_EXPR_DEPTH, Nullable, SqlExpr, Textual,
@@ -35,12 +38,13 @@ pub use json::JsonExpression;
 pub use json::{IntoJsonKey, JsonKey};
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{
-    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, Labeled, NullableItem,
+    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, Labeled, Lock, NullableItem,
     NullableRow, Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
 };
-pub use source::{DefinedTable, DerivedTable, FromSource, Subquery, TableRef};
+pub use source::{Cte, DefinedTable, DerivedTable, FromSource, RecursiveCte, Subquery, TableRef};
 pub use table::{Identity, Table};
 pub use text::{Text, TypedText, text};
+pub use window::{AggregateFilter, FrameBound, Window, WindowFn, WindowSpec};
 
 use crate::dialect::Dialect;
 use crate::error::Result;
@@ -195,11 +199,33 @@ impl<S: Statement + ?Sized> Statement for &S {
 pub struct OrderBy {
     pub(crate) expr: SqlExpr,
     pub(crate) descending: bool,
+    /// `ASC` was written (`.asc()`): SQLAlchemy renders it then.
+    pub(crate) ascending: bool,
+    /// `NULLS FIRST` (`Some(true)`) or `NULLS LAST` (`Some(false)`).
+    pub(crate) nulls_first: Option<bool>,
 }
 
 impl OrderBy {
     pub(crate) fn new(expr: SqlExpr, descending: bool) -> Self {
-        OrderBy { expr, descending }
+        OrderBy {
+            expr,
+            descending,
+            ascending: false,
+            nulls_first: None,
+        }
+    }
+
+    /// `… NULLS FIRST`: `NULL`s before every value (PostgreSQL, SQLite;
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on MySQL, which has no such clause).
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls_first = Some(true);
+        self
+    }
+
+    /// `… NULLS LAST`: `NULL`s after every value (PostgreSQL, SQLite; unsupported on MySQL).
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls_first = Some(false);
+        self
     }
 }
 

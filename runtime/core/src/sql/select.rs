@@ -95,6 +95,8 @@ pub struct Join {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectStmt {
     pub(crate) distinct: bool,
+    /// `DISTINCT ON (…)` (PostgreSQL).
+    pub(crate) distinct_on: Vec<SqlExpr>,
     pub(crate) items: Vec<SelectItem>,
     /// Tables named explicitly (`FROM`, joins); the renderer adds the ones the select list and
     /// `WHERE` use, as SQLAlchemy does.
@@ -105,12 +107,27 @@ pub struct SelectStmt {
     pub(crate) order_by: Vec<OrderBy>,
     pub(crate) limit: Option<SqlExpr>,
     pub(crate) offset: Option<SqlExpr>,
+    /// `FOR UPDATE` and its kin.
+    pub(crate) lock: Option<Lock>,
+}
+
+/// A row-locking clause: `FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`, `FOR SHARE`
+/// (MySQL's `LOCK IN SHARE MODE`); SQLite has none and writes nothing, as SQLAlchemy does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lock {
+    /// A shared lock (`FOR SHARE`) rather than an exclusive one (`FOR UPDATE`); `None` while
+    /// only `NOWAIT` / `SKIP LOCKED` / `OF` were asked for, a mistake reported on compiling.
+    pub(crate) share: Option<bool>,
+    pub(crate) of: Vec<TableRef>,
+    pub(crate) nowait: bool,
+    pub(crate) skip_locked: bool,
 }
 
 impl SelectStmt {
     pub(crate) fn new(items: Vec<SelectItem>) -> Self {
         SelectStmt {
             distinct: false,
+            distinct_on: Vec::new(),
             items,
             from: Vec::new(),
             where_: None,
@@ -119,6 +136,7 @@ impl SelectStmt {
             order_by: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
         }
     }
 
@@ -326,6 +344,74 @@ impl<R> Select<R> {
     /// macros and builders: SQLAlchemy's `select(…).subquery("name")`. See [`Subquery`].
     pub fn subquery(self, name: impl Into<String>) -> Subquery<R> {
         Subquery::new(name.into(), self.stmt)
+    }
+
+    /// This select as a common table expression named `name`: written once in the
+    /// statement's `WITH` clause, named by `FROM` and `JOIN` like a table (SQLAlchemy's
+    /// `select(…).cte("name")`). See [`Cte`](super::Cte).
+    pub fn cte(self, name: impl Into<String>) -> super::Cte<R> {
+        Subquery::of(
+            super::source::DerivedTable::new(name.into(), self.stmt)
+                .with_kind(super::source::DerivedKind::Cte { recursive: false }),
+        )
+    }
+
+    /// This select as the first member of a recursive common table expression (`WITH
+    /// RECURSIVE`); give the recursive member with
+    /// [`union_all`](super::RecursiveCte::union_all). See [`RecursiveCte`](super::RecursiveCte).
+    pub fn cte_recursive(self, name: impl Into<String>) -> super::RecursiveCte<R> {
+        super::RecursiveCte::new(name.into(), self.stmt)
+    }
+
+    fn lock(&mut self) -> &mut Lock {
+        self.edit().lock.get_or_insert_with(Lock::default)
+    }
+
+    /// `FOR UPDATE`: lock the rows read until the transaction ends. PostgreSQL and MySQL;
+    /// SQLite writes nothing, as SQLAlchemy does (it locks the whole database on the first
+    /// write instead: begin the transaction with a write, or `BEGIN IMMEDIATE`).
+    pub fn for_update(mut self) -> Self {
+        self.lock().share = Some(false);
+        self
+    }
+
+    /// `FOR SHARE` (MySQL: `LOCK IN SHARE MODE`): lock the rows read against writers only.
+    pub fn for_share(mut self) -> Self {
+        self.lock().share = Some(true);
+        self
+    }
+
+    /// `NOWAIT` after [`for_update`](Self::for_update) / [`for_share`](Self::for_share):
+    /// fail at once on a locked row instead of waiting. Without either it is an error when the
+    /// statement compiles.
+    pub fn nowait(mut self) -> Self {
+        self.lock().nowait = true;
+        self
+    }
+
+    /// `SKIP LOCKED` after [`for_update`](Self::for_update) / [`for_share`](Self::for_share):
+    /// leave out rows another transaction holds (a work queue). Without either it is an error
+    /// when the statement compiles.
+    pub fn skip_locked(mut self) -> Self {
+        self.lock().skip_locked = true;
+        self
+    }
+
+    /// `OF table` after [`for_update`](Self::for_update): lock only that table's rows of a
+    /// join (PostgreSQL; [`Error::Unsupported`](crate::Error::Unsupported) on MySQL, whose
+    /// MariaDB has no `OF`).
+    pub fn of<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        self.lock().of.push(table);
+        self
+    }
+
+    /// `SELECT DISTINCT ON (term, …)`: the first row of each group of equal `term`s, in
+    /// `ORDER BY` order (PostgreSQL; [`Error::Unsupported`](crate::Error::Unsupported)
+    /// elsewhere, where SQLAlchemy silently drops it). Call again for more terms.
+    pub fn distinct_on<E: Expression>(mut self, term: E) -> Self {
+        self.edit().distinct_on.push(term.into_sql());
+        self
     }
 
     /// `SELECT DISTINCT`.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::select::{SelectItem, SelectStmt};
+use super::select::{Select, SelectItem, SelectStmt, SetOp};
 use super::{Column, Expr, SqlExpr, Table};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, MetaData, TableDef};
@@ -31,9 +31,24 @@ pub enum FromSource {
 pub struct DerivedTable {
     def: TableDef,
     select: SelectStmt,
+    /// The members after the first of a recursive CTE's body (`UNION ALL SELECT …`).
+    rest: Vec<(SetOp, SelectStmt)>,
+    kind: DerivedKind,
     /// Where each column came from: the address of the table and the column's position, when
     /// the item is a plain column (addresses are compared, never followed).
     origins: Vec<Option<(usize, usize)>>,
+}
+
+/// What a derived table is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DerivedKind {
+    /// `(SELECT …) AS name` where `FROM` names it.
+    Subquery,
+    /// A common table expression: `WITH name AS (SELECT …)` at the head of the statement,
+    /// `name` where `FROM` names it. `recursive` for `WITH RECURSIVE name(columns) AS (…)`.
+    Cte { recursive: bool },
+    /// A recursive CTE named inside its own body: only its name is written.
+    SelfReference,
 }
 
 /// The `MetaData` of derived tables: they belong to none, and are never registered.
@@ -83,7 +98,13 @@ impl DerivedTable {
                     c.sql_type(),
                     c.is_nullable(),
                 ));
-                origins.push(Some((address(table.def()), index)));
+                // A column of a derived table or CTE stands for what that one selects, so
+                // that `busy.col(Post::user_id)` finds `recent.user_id` selected by `busy`.
+                let origin = match table.source() {
+                    FromSource::Derived(d) => d.origins.get(index).copied().flatten(),
+                    _ => None,
+                };
+                origins.push(Some(origin.unwrap_or((address(table.def()), index))));
                 SelectItem::Labeled {
                     expr: SqlExpr::Column { table, index },
                     label: label.into(),
@@ -126,8 +147,48 @@ impl DerivedTable {
         DerivedTable {
             def: TableDef::build(name, columns, &DERIVED),
             select,
+            rest: Vec::new(),
+            kind: DerivedKind::Subquery,
             origins,
         }
+    }
+
+    /// The same table rendered as `kind`.
+    pub(crate) fn with_kind(mut self, kind: DerivedKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// A copy of this derived table's name, columns and first member, as `kind`, with
+    /// `rest` as the members that follow.
+    fn respun(&self, kind: DerivedKind, rest: Vec<(SetOp, SelectStmt)>) -> Self {
+        let columns = self
+            .def
+            .columns()
+            .iter()
+            .map(|c| ColumnDef::named(c.name(), c.sql_type(), c.is_nullable()))
+            .collect();
+        DerivedTable {
+            def: TableDef::build(self.def.name(), columns, &DERIVED),
+            select: self.select.clone(),
+            rest,
+            kind,
+            origins: self.origins.clone(),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> DerivedKind {
+        self.kind
+    }
+
+    /// The members after the first (a recursive CTE's `UNION ALL SELECT …`).
+    pub(crate) fn rest(&self) -> &[(SetOp, SelectStmt)] {
+        &self.rest
+    }
+
+    /// Whether this is a common table expression (written in `WITH`).
+    pub fn is_cte(&self) -> bool {
+        matches!(self.kind, DerivedKind::Cte { .. })
     }
 
     /// The derived table's name and columns.
@@ -430,7 +491,11 @@ impl<R> fmt::Debug for Subquery<R> {
 
 impl<R> Subquery<R> {
     pub(crate) fn new(name: String, select: SelectStmt) -> Self {
-        let derived = Arc::new(DerivedTable::new(name, select));
+        Subquery::of(DerivedTable::new(name, select))
+    }
+
+    pub(crate) fn of(derived: DerivedTable) -> Self {
+        let derived = Arc::new(derived);
         Subquery {
             table: TableRef::derived(Arc::clone(&derived)),
             derived,
@@ -478,5 +543,136 @@ impl<R> Subquery<R> {
     /// selects from a table has another SQL type than `V`'s.
     pub fn column<V: ColumnType>(&self, name: &str) -> Result<Expr<V>> {
         column_by_name(&self.table, name)
+    }
+}
+
+/// A common table expression: a [`Subquery`] written once in the statement's `WITH` clause
+/// and named by `FROM` and `JOIN` (SQLAlchemy's `select(…).cte("name")`). Its columns are
+/// reached as a subquery's, with [`Subquery::col`] and [`Subquery::column`].
+///
+/// ```
+/// use quarry::prelude::*;
+/// use quarry::func::count;
+///
+/// #[derive(Table)]
+/// #[table(name = "posts")]
+/// struct Post {
+///     #[column(primary_key)]
+///     id: i64,
+///     user_id: i64,
+/// }
+///
+/// let recent = select!(Post::user_id, count(Post::id) FROM Post GROUP BY Post::user_id).cte("recent");
+/// let posts = recent.column::<i64>("count_1")?;
+/// let stmt = select!(recent.col(Post::user_id) FROM recent WHERE posts.gt(1));
+/// assert_eq!(
+///     stmt.compile(&quarry::dialect::Sqlite)?.sql(),
+///     "WITH recent AS (SELECT posts.user_id AS user_id, count(posts.id) AS count_1 FROM posts \
+///      GROUP BY posts.user_id) SELECT recent.user_id FROM recent WHERE recent.count_1 > ?"
+/// );
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub type Cte<R> = Subquery<R>;
+
+/// The first member of a recursive common table expression, whose columns the recursive
+/// member names (SQLAlchemy's `select(…).cte("name", recursive=True)`):
+/// [`union_all`](RecursiveCte::union_all) with the recursive member gives the [`Cte`].
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// #[derive(Table)]
+/// #[table(name = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+///     boss_id: Option<i64>,
+/// }
+///
+/// let tree = select!(User::id, User::name FROM User WHERE User::boss_id == None).cte_recursive("tree");
+/// let tree = tree.union_all(select!(User::id, User::name FROM User
+///     JOIN tree ON User::boss_id == tree.col(User::id)));
+/// let stmt = select!(tree.col(User::name) FROM tree);
+/// assert_eq!(
+///     stmt.compile(&quarry::dialect::Postgres)?.sql(),
+///     "WITH RECURSIVE tree(id, name) AS (SELECT users.id AS id, users.name AS name FROM users \
+///      WHERE users.boss_id IS NULL UNION ALL SELECT users.id AS id, users.name AS name \
+///      FROM users JOIN tree ON users.boss_id = tree.id) SELECT tree.name FROM tree"
+/// );
+/// # Ok::<(), quarry::Error>(())
+/// ```
+pub struct RecursiveCte<R> {
+    anchor: Subquery<R>,
+}
+
+impl<R> Clone for RecursiveCte<R> {
+    fn clone(&self) -> Self {
+        RecursiveCte {
+            anchor: self.anchor.clone(),
+        }
+    }
+}
+
+impl<R> fmt::Debug for RecursiveCte<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.anchor.fmt(f)
+    }
+}
+
+impl<R> RecursiveCte<R> {
+    pub(crate) fn new(name: String, select: SelectStmt) -> Self {
+        RecursiveCte {
+            anchor: Subquery::of(
+                DerivedTable::new(name, select).with_kind(DerivedKind::SelfReference),
+            ),
+        }
+    }
+
+    /// The CTE's name and columns (those of its first member).
+    pub fn def(&self) -> &TableDef {
+        self.anchor.def()
+    }
+
+    /// The CTE as a `FROM` item of its recursive member.
+    pub fn table_ref(&self) -> TableRef {
+        self.anchor.table_ref()
+    }
+
+    /// The CTE's column that selects `column`, for the recursive member; see [`Subquery::col`].
+    pub fn col<T: Table, V>(&self, column: Column<T, V>) -> Expr<V> {
+        self.anchor.col(column)
+    }
+
+    /// The column named `name`; see [`Subquery::column`].
+    ///
+    /// # Errors
+    /// As [`Subquery::column`].
+    pub fn column<V: ColumnType>(&self, name: &str) -> Result<Expr<V>> {
+        self.anchor.column(name)
+    }
+
+    /// `first UNION ALL recursive`: the finished CTE. Takes `&self` so that the recursive
+    /// member can name the CTE in the same expression.
+    pub fn union_all<R2>(&self, recursive: Select<R2>) -> Cte<R> {
+        self.finish(SetOp::UnionAll, recursive)
+    }
+
+    /// `first UNION recursive` (duplicates removed, which also ends cycles).
+    pub fn union<R2>(&self, recursive: Select<R2>) -> Cte<R> {
+        self.finish(SetOp::Union, recursive)
+    }
+
+    fn finish<R2>(&self, op: SetOp, recursive: Select<R2>) -> Cte<R> {
+        let anchor = &self.anchor.derived;
+        // Labelled as the first member is (`users.id AS id`), as SQLAlchemy writes it.
+        let member = DerivedTable::new(anchor.def.name().to_owned(), recursive.stmt).select;
+        Subquery::of(anchor.respun(DerivedKind::Cte { recursive: true }, vec![(op, member)]))
+    }
+}
+
+impl<R> super::IntoFrom for &RecursiveCte<R> {
+    fn into_from(self) -> TableRef {
+        self.table_ref()
     }
 }

@@ -33,6 +33,14 @@ pub trait Table: FromRow + Sized + 'static {
         Delete::from_table(Self::table())
     }
 
+    /// `INSERT INTO table (columns) SELECT …`; see [`Insert::from_select`].
+    fn insert_from<C: super::dml::InsertColumns<Self>>(
+        columns: C,
+        select: Select<C::Row>,
+    ) -> Insert<()> {
+        Insert::from_select::<Self, C>(columns, select)
+    }
+
     /// `INSERT` one row.
     fn insert(row: &Self) -> Insert<()>
     where

@@ -5,33 +5,75 @@ use super::OrderBy;
 use super::dml::{ConflictAction, DeleteStmt, InsertStmt, UpdateStmt};
 use super::expr::SqlExpr;
 use super::select::{CompoundStmt, SelectItem, SelectStmt};
+use super::source::{DerivedKind, DerivedTable};
 use super::{FromSource, TableRef};
 use crate::schema::TableDef;
+use std::sync::Arc;
+
+/// What a walk over a statement finds: its declared tables and its common table
+/// expressions, each in first-seen order without repeats (a CTE after the CTEs its body
+/// names, as `WITH` must list them).
+#[derive(Default)]
+pub(crate) struct Found {
+    pub(crate) tables: Vec<&'static TableDef>,
+    pub(crate) ctes: Vec<Arc<DerivedTable>>,
+}
+
+impl Found {
+    /// The tables, added to `out` (first-seen order, no repeats).
+    pub(crate) fn tables_into(self, out: &mut Vec<&'static TableDef>) {
+        for t in self.tables {
+            if !out.iter().any(|o| std::ptr::eq(*o, t)) {
+                out.push(t);
+            }
+        }
+    }
+}
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
-fn push(out: &mut Vec<&'static TableDef>, table: &'static TableDef) {
-    if !out.iter().any(|t| std::ptr::eq(*t, table)) {
-        out.push(table);
+fn push(out: &mut Found, table: &'static TableDef) {
+    if !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
+        out.tables.push(table);
     }
 }
 
 /// The tables behind a `FROM` item: a declared table itself, a derived table's own tables. A
 /// table defined at run time is not collected (implicit execution knows declared tables).
-fn push_ref(out: &mut Vec<&'static TableDef>, table: &TableRef) {
+fn push_ref(out: &mut Found, table: &TableRef) {
     match table.source() {
         FromSource::Declared(def) => push(out, def),
-        FromSource::Derived(derived) => derived.select().collect_tables(out),
+        FromSource::Derived(derived) => match derived.kind() {
+            // Its own name inside its body: the CTE is being collected already.
+            DerivedKind::SelfReference => {}
+            DerivedKind::Subquery => derived_members(derived, out),
+            DerivedKind::Cte { .. } => {
+                if !out.ctes.iter().any(|c| Arc::ptr_eq(c, derived)) {
+                    derived_members(derived, out);
+                    // A CTE named again inside its own dependencies is listed once.
+                    if !out.ctes.iter().any(|c| Arc::ptr_eq(c, derived)) {
+                        out.ctes.push(Arc::clone(derived));
+                    }
+                }
+            }
+        },
         _ => {}
     }
 }
 
+fn derived_members(derived: &DerivedTable, out: &mut Found) {
+    derived.select().collect_tables(out);
+    for (_, member) in derived.rest() {
+        member.collect_tables(out);
+    }
+}
+
 impl SqlExpr {
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         self.tables_into(out, 0);
     }
 
     /// At nesting `depth`: not past `MAX_EXPR_DEPTH`, where compiling fails anyway.
-    fn tables_into(&self, out: &mut Vec<&'static TableDef>, depth: usize) {
+    fn tables_into(&self, out: &mut Found, depth: usize) {
         if depth >= super::MAX_EXPR_DEPTH {
             return;
         }
@@ -72,11 +114,29 @@ impl SqlExpr {
             }
             SqlExpr::Exists(select) | SqlExpr::Subquery(select) => select.collect_tables(out),
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_into(out, depth)),
+            SqlExpr::Over { func, window } => {
+                func.tables_into(out, depth);
+                window.for_each_expr(|e| e.tables_into(out, depth));
+            }
+            SqlExpr::Filter { func, condition } => {
+                func.tables_into(out, depth);
+                condition.tables_into(out, depth);
+            }
+            SqlExpr::Case { whens, else_ } => {
+                for (c, v) in whens {
+                    c.tables_into(out, depth);
+                    v.tables_into(out, depth);
+                }
+                if let Some(e) = else_ {
+                    e.tables_into(out, depth);
+                }
+            }
+            SqlExpr::Cast { expr, .. } => expr.tables_into(out, depth),
         }
     }
 }
 
-fn items(items: &[SelectItem], out: &mut Vec<&'static TableDef>) {
+fn items(items: &[SelectItem], out: &mut Found) {
     for item in items {
         match item {
             SelectItem::Table(t) => push_ref(out, t),
@@ -85,11 +145,11 @@ fn items(items: &[SelectItem], out: &mut Vec<&'static TableDef>) {
     }
 }
 
-fn ordering(order_by: &[OrderBy], out: &mut Vec<&'static TableDef>) {
+fn ordering(order_by: &[OrderBy], out: &mut Found) {
     order_by.iter().for_each(|o| o.expr.collect_tables(out));
 }
 
-fn optional(expr: Option<&SqlExpr>, out: &mut Vec<&'static TableDef>) {
+fn optional(expr: Option<&SqlExpr>, out: &mut Found) {
     if let Some(e) = expr {
         e.collect_tables(out);
     }
@@ -97,7 +157,7 @@ fn optional(expr: Option<&SqlExpr>, out: &mut Vec<&'static TableDef>) {
 
 impl SelectStmt {
     /// `FROM` and its joins first, then the select list, then every other clause.
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         for from in &self.from {
             push_ref(out, &from.table);
             for join in &from.joins {
@@ -105,6 +165,7 @@ impl SelectStmt {
                 join.on.collect_tables(out);
             }
         }
+        self.distinct_on.iter().for_each(|e| e.collect_tables(out));
         items(&self.items, out);
         optional(self.where_.as_ref(), out);
         self.group_by.iter().for_each(|e| e.collect_tables(out));
@@ -112,11 +173,14 @@ impl SelectStmt {
         ordering(&self.order_by, out);
         optional(self.limit.as_ref(), out);
         optional(self.offset.as_ref(), out);
+        if let Some(lock) = &self.lock {
+            lock.of.iter().for_each(|t| push_ref(out, t));
+        }
     }
 }
 
 impl CompoundStmt {
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         self.first.collect_tables(out);
         self.rest.iter().for_each(|(_, s)| s.collect_tables(out));
         ordering(&self.order_by, out);
@@ -126,12 +190,15 @@ impl CompoundStmt {
 }
 
 impl InsertStmt {
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         push_ref(out, &self.table);
         self.rows
             .iter()
             .flatten()
             .for_each(|e| e.collect_tables(out));
+        if let Some(select) = &self.select {
+            select.collect_tables(out);
+        }
         if let Some(clause) = &self.on_conflict
             && let ConflictAction::Update(assignments) = &clause.action
         {
@@ -142,7 +209,7 @@ impl InsertStmt {
 }
 
 impl UpdateStmt {
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         push_ref(out, &self.table);
         self.assignments
             .iter()
@@ -153,7 +220,7 @@ impl UpdateStmt {
 }
 
 impl DeleteStmt {
-    pub(crate) fn collect_tables(&self, out: &mut Vec<&'static TableDef>) {
+    pub(crate) fn collect_tables(&self, out: &mut Found) {
         push_ref(out, &self.table);
         optional(self.where_.as_ref(), out);
         items(&self.returning, out);
