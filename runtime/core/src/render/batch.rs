@@ -92,6 +92,8 @@ fn render(stmt: &InsertStmt, dialect: &dyn Dialect, rows: Range<usize>) -> Resul
         on_conflict: stmt.on_conflict.clone(),
         returning: stmt.returning.clone(),
         error: None,
+        // Only a VALUES insert has rows to split.
+        select: None,
     };
     let mut r = Renderer::new(dialect);
     query::insert(&mut r, &part)?;
