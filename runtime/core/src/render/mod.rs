@@ -282,42 +282,61 @@ impl<'d> Renderer<'d> {
         result
     }
 
+    /// One node. Kept small: the nodes that chains and trees recurse through most are handled
+    /// here or in functions of their own, the rest in [`Renderer::expr_other`], so that a
+    /// nesting level costs little stack even in a debug build (200 levels in a 2 MiB thread).
     fn expr_node(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
         match e {
             SqlExpr::Column { table, index } => self.column(table, *index),
-            SqlExpr::Invalid(message) => return Err(crate::Error::config(message.to_string())),
             SqlExpr::Param(v) => self.param(v.clone()),
             SqlExpr::Binary(l, op, r) => self.binary(l, *op, r, against)?,
-            SqlExpr::Clauses(op, items) => {
-                let kind = OpKind::Bin(*op);
-                // A database whose parser nests a chain as deep as it is long gets a longer one
-                // in parenthesized groups of about √n: the same truth, a depth of about 2√n.
-                let group = match self.dialect.max_flat_chain() {
-                    Some(max) if items.len() > max => items.len().isqrt() + 1,
-                    _ => items.len(),
-                };
-                self.wrap(kind.wrapped_in(against), |this| {
-                    for (g, chunk) in items.chunks(group.max(1)).enumerate() {
-                        if g > 0 {
+            SqlExpr::Clauses(op, items) => self.clauses(*op, items, against)?,
+            _ => self.expr_other(e, against)?,
+        }
+        Ok(())
+    }
+
+    /// `a AND b AND …` / `a OR b OR …`, in groups of about √n where the dialect's parser
+    /// nests a flat chain as deep as it is long.
+    #[inline(never)]
+    fn clauses(&mut self, op: BinOp, items: &[SqlExpr], against: Against) -> Result<()> {
+        let kind = OpKind::Bin(op);
+        let group = match self.dialect.max_flat_chain() {
+            Some(max) if items.len() > max => items.len().isqrt() + 1,
+            _ => items.len(),
+        };
+        self.wrap(kind.wrapped_in(against), |this| {
+            for (g, chunk) in items.chunks(group.max(1)).enumerate() {
+                if g > 0 {
+                    this.push(" ");
+                    this.push(op.sql());
+                    this.push(" ");
+                }
+                this.wrap(group < items.len(), |this| {
+                    for (i, item) in chunk.iter().enumerate() {
+                        if i > 0 {
                             this.push(" ");
                             this.push(op.sql());
                             this.push(" ");
                         }
-                        this.wrap(group < items.len(), |this| {
-                            for (i, item) in chunk.iter().enumerate() {
-                                if i > 0 {
-                                    this.push(" ");
-                                    this.push(op.sql());
-                                    this.push(" ");
-                                }
-                                this.expr_in(item, Against::Op(kind))?;
-                            }
-                            Ok(())
-                        })?;
+                        this.expr_in(item, Against::Op(kind))?;
                     }
                     Ok(())
-                })?
+                })?;
             }
+            Ok(())
+        })
+    }
+
+    /// Every other node (see [`Renderer::expr_node`]).
+    #[inline(never)]
+    fn expr_other(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        match e {
+            SqlExpr::Column { .. }
+            | SqlExpr::Param(_)
+            | SqlExpr::Binary(..)
+            | SqlExpr::Clauses(..) => return self.expr_node(e, against),
+            SqlExpr::Invalid(message) => return Err(crate::Error::config(message.to_string())),
             SqlExpr::Not(inner) => self.wrap(NOT.wrapped_in(against), |this| {
                 this.push("NOT ");
                 this.expr_in(inner, Against::Op(NOT))
