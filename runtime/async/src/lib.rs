@@ -4,8 +4,8 @@
 //! The same core as the blocking engine — the same statements, renderer, per-call-site SQL
 //! cache, row decoding (`FromRow` over the core's `RowSink`), transaction rules
 //! (`rules::transaction`) and pool decisions (`rules::pool`) — with non-blocking drivers:
-//! `tokio-postgres` and SQLite on a dedicated thread per connection (MySQL has no async
-//! driver yet). It depends on `quarry-core` only, never on the blocking engine.
+//! `tokio-postgres`, `mysql_async`, and SQLite on a dedicated thread per connection. It
+//! depends on `quarry-core` only, never on the blocking engine.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -33,7 +33,7 @@
 
 // The shared PostgreSQL codec of the blocking driver names the core's modules as the
 // blocking engine aliases them.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use quarry_core::{error, value};
 
 mod connection;

@@ -10,6 +10,19 @@
 //! leaves the mark set, which tells the pool that the connection's state is unknown: it is
 //! reset (cancel, then `ROLLBACK`) or discarded, never handed out as it is.
 
+/// MySQL: the blocking driver's `mysql/row.rs` (result decoding, with its tests in `row/`)
+/// and this crate's `mysql.rs`, as siblings in one module, so that the driver sees the row
+/// decoder's `pub(super)` items. A directory `#[path]` on an inline module, since a file
+/// included by `#[path]` would look for its own `mod tests;` beside it, not in `row/`.
+#[cfg(feature = "mysql")]
+#[path = "../../../src/driver/mysql"]
+pub(crate) mod my {
+    #[path = "../../../async/src/driver/mysql.rs"]
+    pub(crate) mod mysql;
+    mod row;
+}
+#[cfg(feature = "mysql")]
+pub(crate) use my::mysql;
 #[cfg(feature = "postgres")]
 mod pg_binary;
 #[cfg(feature = "postgres")]
@@ -31,6 +44,8 @@ pub(crate) enum Driver {
     Sqlite(sqlite::SqliteDriver),
     #[cfg(feature = "postgres")]
     Postgres(Box<postgres::PgDriver>),
+    #[cfg(feature = "mysql")]
+    Mysql(Box<mysql::MysqlDriver>),
 }
 
 impl Driver {
@@ -40,9 +55,9 @@ impl Driver {
             let own = match url.dialect_name() {
                 "sqlite" => "rusqlite",
                 "postgresql" => "tokio_postgres",
-                _ => "",
+                _ => "mysql_async",
             };
-            if driver != own && !matches!(driver, "asyncpg" | "aiosqlite") {
+            if driver != own && !matches!(driver, "asyncpg" | "aiosqlite" | "aiomysql") {
                 return Err(url.error(format!(
                     "unknown async driver {driver:?} for {}; expected {own} (or none)",
                     url.dialect_name()
@@ -54,9 +69,11 @@ impl Driver {
             "sqlite" => Ok(Driver::Sqlite(sqlite::SqliteDriver::new(url)?)),
             #[cfg(feature = "postgres")]
             "postgresql" => Ok(Driver::Postgres(Box::new(postgres::PgDriver::new(url)?))),
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => Ok(Driver::Mysql(Box::new(mysql::MysqlDriver::new(url)?))),
             other => Err(Error::config(format!(
                 "the async engine has no driver for the {other:?} dialect in this build; \
-                 available: {} (cargo features `tokio` plus `sqlite`, `postgres`; MySQL has no async driver yet)",
+                 available: {} (cargo features `tokio` plus `sqlite`, `postgres`, `mysql`)",
                 available().join(", ")
             ))),
         }
@@ -69,6 +86,8 @@ impl Driver {
             Driver::Sqlite(_) => &quarry_core::dialect::Sqlite,
             #[cfg(feature = "postgres")]
             Driver::Postgres(_) => &quarry_core::dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Driver::Mysql(_) => &quarry_core::dialect::Mysql,
         }
     }
 
@@ -90,6 +109,8 @@ impl Driver {
             Driver::Sqlite(d) => Inner::Sqlite(d.connect().await?),
             #[cfg(feature = "postgres")]
             Driver::Postgres(d) => Inner::Postgres(d.connect().await?),
+            #[cfg(feature = "mysql")]
+            Driver::Mysql(d) => Inner::Mysql(Box::new(d.connect().await?)),
         };
         Ok(Conn {
             inner,
@@ -109,6 +130,9 @@ pub(crate) fn available() -> Vec<&'static str> {
     if cfg!(feature = "postgres") {
         names.push("postgresql");
     }
+    if cfg!(feature = "mysql") {
+        names.extend(["mysql", "mariadb"]);
+    }
     names
 }
 
@@ -117,6 +141,8 @@ pub(crate) enum Inner {
     Sqlite(sqlite::SqliteConn),
     #[cfg(feature = "postgres")]
     Postgres(postgres::PgConn),
+    #[cfg(feature = "mysql")]
+    Mysql(Box<mysql::MysqlConn>),
 }
 
 /// One open connection.
@@ -222,6 +248,8 @@ impl Conn {
             Inner::Sqlite(c) => c.run(compiled, sink).await,
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => c.run(&compiled, sink).await,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => c.run(&compiled, sink).await,
         };
         self.busy = false;
         self.note(&out, effect);
@@ -264,6 +292,9 @@ impl Conn {
                 *busy = false;
                 r
             }
+            // Busy until read to the end (the stream clears the mark).
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => c.stream(&compiled, busy).await,
         };
         if let Err(e) = &r
             && e.is_disconnect()
@@ -283,6 +314,8 @@ impl Conn {
             Inner::Sqlite(c) => c.batch(sql).await,
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => c.batch(sql).await,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => c.batch(sql).await,
         };
         self.busy = false;
         self.note(&r, effect);
@@ -318,6 +351,8 @@ impl Conn {
             Inner::Sqlite(c) => c.rollback_if_open().await,
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => c.batch("ROLLBACK").await,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => c.batch("ROLLBACK").await,
         };
         self.busy = false;
         self.note(&r, None);
@@ -333,6 +368,9 @@ impl Conn {
             Inner::Sqlite(c) => c.interrupt(),
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => c.cancel().await,
+            // The pool closes an interrupted MySQL connection instead.
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(_) => {}
         }
     }
 
@@ -345,6 +383,8 @@ impl Conn {
             Inner::Sqlite(_) => true,
             #[cfg(feature = "postgres")]
             Inner::Postgres(_) => true,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(_) => false,
         }
     }
 
@@ -355,6 +395,8 @@ impl Conn {
             Inner::Sqlite(c) => drop(c),
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => drop(c),
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => c.close().await,
         }
     }
 }
