@@ -392,3 +392,93 @@ fn waiters_are_served_first_come_first_served() {
         });
     }
 }
+
+mod session_model {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "async_parents", metadata = META)]
+    pub struct Parent {
+        #[column(primary_key)]
+        pub id: i64,
+        pub name: String,
+    }
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "async_children", metadata = META)]
+    pub struct Child {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Parent::id)]
+        pub parent_id: i64,
+        pub name: String,
+    }
+}
+
+#[test]
+fn the_async_session_flushes_gets_commits_and_rolls_back() {
+    use quarry::asyncio::AsyncSession;
+    use session_model::{Child, Parent};
+    for b in backends("async_session") {
+        run(async {
+            let engine = engine_for(&b, |e| e).await;
+            {
+                let mut conn = engine.connect().await.unwrap();
+                for table in session_model::META.tables() {
+                    let sql = quarry::schema_sql::create_table(table, engine.dialect()).unwrap();
+                    conn.execute(text(sql)).await.unwrap();
+                }
+            }
+            let mut session = AsyncSession::new(&engine);
+            let ed = session.add(Parent {
+                id: 0,
+                name: "ed".into(),
+            });
+            session.flush().await.unwrap();
+            let ed_id = ed.id().expect("flushed key");
+            // The identity map answers for a flushed object (by its Added handle).
+            session.add(Child {
+                id: 0,
+                parent_id: ed_id,
+                name: "kid".into(),
+            });
+            let found: Parent = session.get(&ed).await.unwrap().unwrap();
+            assert_eq!(found.name, "ed", "{}", b.name);
+            assert!(session.in_transaction());
+            session.commit().await.unwrap();
+            assert!(!session.in_transaction());
+            assert_eq!(engine.pool_status().checked_out, 0, "{}", b.name);
+
+            // Rolled back: the row is gone and the handle has no key.
+            let mary = session.add(Parent {
+                id: 0,
+                name: "mary".into(),
+            });
+            session.flush().await.unwrap();
+            assert!(mary.is_flushed());
+            session.rollback().await.unwrap();
+            assert!(!mary.is_flushed(), "{}", b.name);
+
+            // Deletes children first.
+            let kid: Child = session
+                .execute(select!(Child))
+                .await
+                .unwrap()
+                .one()
+                .unwrap();
+            let parent: Parent = session.get(ed_id).await.unwrap().unwrap();
+            session.delete(&parent);
+            session.delete(&kid);
+            session.commit().await.unwrap();
+            let n: i64 = engine
+                .execute(select!(count(Parent::id) FROM Parent))
+                .await
+                .unwrap()
+                .scalar()
+                .unwrap();
+            assert_eq!(n, 0, "{}", b.name);
+        });
+    }
+}

@@ -183,6 +183,17 @@ impl AsyncConnection {
     /// Return the connection to the pool now (as dropping it does).
     pub fn close(self) {}
 
+    /// `begin()` for a holder that keeps the guard's kind itself (the session).
+    pub(crate) async fn begin_root(&mut self) -> Result<TxKind> {
+        self.begin_kind(How::Begin).await
+    }
+
+    /// End the guard `kind` begun by [`AsyncConnection::begin_root`].
+    pub(crate) async fn end(&mut self, kind: &TxKind, end: End) -> Result<()> {
+        self.settle().await?;
+        self.finish(kind, end).await
+    }
+
     pub(crate) async fn run_in_transaction<T>(
         &mut self,
         f: impl AsyncFnOnce(&mut AsyncConnection) -> Result<T>,

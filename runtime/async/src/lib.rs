@@ -41,6 +41,7 @@ mod driver;
 mod engine;
 mod pool;
 mod rows;
+mod session;
 mod stream;
 
 pub use connection::{AsyncConnection, AsyncTransaction};
@@ -48,4 +49,5 @@ pub use engine::{AsyncEngine, AsyncEngineBuilder, create_async_engine};
 pub use pool::PoolStatus;
 pub use quarry_core::rules::pool::ResetOnReturn;
 pub use rows::Rows;
+pub use session::{Added, AsyncSession};
 pub use stream::RowStream;
