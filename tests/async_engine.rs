@@ -482,3 +482,113 @@ fn the_async_session_flushes_gets_commits_and_rolls_back() {
         });
     }
 }
+
+#[test]
+fn two_phase_commit_prepares_then_commits() {
+    for b in backends("async_twophase") {
+        run(async {
+            let engine = setup(&b).await;
+            let mut conn = engine.connect().await.unwrap();
+            if b.is_sqlite() {
+                let err = conn.begin_twophase(None).await.unwrap_err();
+                assert!(
+                    matches!(err, quarry::Error::Unsupported { .. }),
+                    "{}: {err}",
+                    b.name
+                );
+                return;
+            }
+            let mut tx = conn.begin_twophase(None).await.unwrap();
+            assert!(tx.xid().is_some());
+            add(&mut tx, "two-phase").await;
+            tx.prepare().await.unwrap();
+            tx.commit().await.unwrap();
+
+            let xid = format!("quarry-async-rollback-{}", std::process::id());
+            let mut tx = conn.begin_twophase(Some(&xid)).await.unwrap();
+            add(&mut tx, "prepared then rolled back").await;
+            tx.prepare().await.unwrap();
+            tx.rollback().await.unwrap();
+
+            let mut tx = conn.begin_twophase(None).await.unwrap();
+            add(&mut tx, "one phase").await;
+            tx.commit().await.unwrap();
+            assert!(matches!(
+                conn.begin_twophase(Some("x'; DROP TABLE users; --")).await,
+                Err(quarry::Error::Config(_))
+            ));
+            let mut names: Vec<String> = conn
+                .execute(select!(User::name FROM User))
+                .await
+                .unwrap()
+                .all();
+            names.sort();
+            assert_eq!(names, ["one phase", "two-phase"], "{}", b.name);
+        });
+    }
+}
+
+/// Issue 22 item 5: the whole async workload on a `current_thread` runtime, with a watchdog
+/// task ticking every millisecond: a poll that blocks (a blocking driver call, a lock held
+/// across I/O) stops the ticks, and the longest gap between them says for how long.
+#[test]
+fn nothing_blocks_a_current_thread_runtime() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+    const LIMIT: Duration = Duration::from_millis(50);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for b in backends("async_no_blocking") {
+        let worst = rt.block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let watchdog = tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    let mut worst = Duration::ZERO;
+                    let mut last = Instant::now();
+                    while !stop.load(Ordering::Relaxed) {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        let now = Instant::now();
+                        worst = worst.max(now - last);
+                        last = now;
+                    }
+                    worst
+                }
+            });
+            let engine = setup(&b).await;
+            let mut conn = engine.connect().await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            for i in 0..200 {
+                add(&mut tx, &format!("user{i}")).await;
+            }
+            tx.commit().await.unwrap();
+            let slow = if b.is_postgres() {
+                "SELECT pg_sleep(0.1)"
+            } else if b.is_mysql() {
+                "SELECT SLEEP(0.1)"
+            } else {
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) \
+                 SELECT count(*) FROM c"
+            };
+            conn.execute(text(slow)).await.unwrap();
+            let mut stream = conn.stream(select!(User)).await.unwrap();
+            while let Some(user) = stream.next().await {
+                user.unwrap();
+            }
+            drop(stream);
+            drop(conn);
+            engine.dispose().await;
+            stop.store(true, Ordering::Relaxed);
+            watchdog.await.unwrap()
+        });
+        eprintln!("{}: longest stall of the runtime {worst:?}", b.name);
+        assert!(
+            worst < LIMIT,
+            "{}: the runtime stalled for {worst:?}",
+            b.name
+        );
+    }
+}
