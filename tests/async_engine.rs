@@ -592,3 +592,75 @@ fn nothing_blocks_a_current_thread_runtime() {
         );
     }
 }
+
+/// The server-side id of the connection `conn` uses.
+async fn server_id(b: &Backend, conn: &mut AsyncConnection) -> i64 {
+    let sql = if b.is_postgres() {
+        "SELECT CAST(pg_backend_pid() AS BIGINT)"
+    } else {
+        "SELECT CAST(CONNECTION_ID() AS SIGNED)"
+    };
+    conn.execute(text(sql)).await.unwrap().scalar().unwrap()
+}
+
+async fn kill(b: &Backend, admin: &AsyncEngine, id: i64) {
+    let sql = if b.is_postgres() {
+        format!("SELECT pg_terminate_backend({id})")
+    } else {
+        format!("KILL {id}")
+    };
+    admin.execute(text(sql)).await.unwrap();
+    // Let the server finish closing it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+#[test]
+fn connections_killed_on_the_server_are_replaced() {
+    for b in backends("async_disconnect") {
+        if b.is_sqlite() {
+            continue;
+        }
+        run(async {
+            let admin = engine_for(&b, |e| e).await;
+
+            // With pre-ping, the checkout notices and hands out a new connection.
+            let engine = engine_for(&b, |e| e.pool_size(1).pool_pre_ping(true)).await;
+            let first = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            kill(&b, &admin, first).await;
+            let second = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            assert_ne!(first, second, "{}", b.name);
+
+            // Without: the statement fails as a disconnect, and the next one gets a new
+            // connection (the pool invalidated the old one and every older one).
+            let engine = engine_for(&b, |e| e.pool_size(1)).await;
+            let mut conn = engine.connect().await.unwrap();
+            let first = server_id(&b, &mut conn).await;
+            kill(&b, &admin, first).await;
+            let e = conn.execute(text("SELECT 1")).await.unwrap_err();
+            assert!(e.is_disconnect(), "{}: {e}", b.name);
+            let second = server_id(&b, &mut conn).await;
+            assert_ne!(first, second, "{}", b.name);
+            drop(conn);
+            assert_eq!(engine.pool_status().checked_out, 0, "{}", b.name);
+            // Inside a transaction, the loss makes the transaction inactive until rolled back.
+            let mut conn = engine.connect().await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            let id = server_id(&b, &mut tx).await;
+            kill(&b, &admin, id).await;
+            assert!(
+                tx.execute(text("SELECT 1"))
+                    .await
+                    .unwrap_err()
+                    .is_disconnect()
+            );
+            let e = tx.execute(text("SELECT 1")).await.unwrap_err();
+            assert!(
+                matches!(e, quarry::Error::InactiveTransaction(_)),
+                "{}: {e}",
+                b.name
+            );
+            tx.rollback().await.unwrap();
+            conn.execute(text("SELECT 1")).await.unwrap();
+        });
+    }
+}
