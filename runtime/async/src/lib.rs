@@ -31,6 +31,12 @@
 //! `connection.rs` and `pool.rs` for how.
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "the async engine needs a driver: enable the `sqlite`, `postgres` or `mysql` feature \
+     (with the `quarry` facade: `--features tokio,sqlite` and so on)"
+);
+
 // The shared PostgreSQL codec of the blocking driver names the core's modules as the
 // blocking engine aliases them.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
