@@ -664,3 +664,40 @@ fn connections_killed_on_the_server_are_replaced() {
         });
     }
 }
+
+#[test]
+fn lifo_recycle_and_dispose_pick_the_connections_as_the_sync_pool_does() {
+    for b in backends("async_pool_order") {
+        if b.is_sqlite() {
+            continue;
+        }
+        run(async {
+            for lifo in [false, true] {
+                let engine = engine_for(&b, |e| e.pool_size(2).pool_use_lifo(lifo)).await;
+                let mut first = engine.connect().await.unwrap();
+                let mut second = engine.connect().await.unwrap();
+                let (a, bb) = (
+                    server_id(&b, &mut first).await,
+                    server_id(&b, &mut second).await,
+                );
+                drop(first);
+                drop(second);
+                let again = server_id(&b, &mut engine.connect().await.unwrap()).await;
+                assert_eq!(again, if lifo { bb } else { a }, "{} lifo={lifo}", b.name);
+            }
+            // Recycled at every checkout.
+            let engine = engine_for(&b, |e| e.pool_size(1).pool_recycle(Duration::ZERO)).await;
+            let one = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            let two = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            assert_ne!(one, two, "{}", b.name);
+            // dispose() closes the idle ones; the next checkout opens a new connection.
+            let engine = engine_for(&b, |e| e.pool_size(1)).await;
+            let one = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            assert_eq!(engine.pool_status().checked_in, 1);
+            engine.dispose().await;
+            assert_eq!(engine.pool_status().checked_in, 0);
+            let two = server_id(&b, &mut engine.connect().await.unwrap()).await;
+            assert_ne!(one, two, "{}", b.name);
+        });
+    }
+}
