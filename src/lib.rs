@@ -149,6 +149,14 @@ pub mod dialect {
     pub use quarry_runtime::registry::{DriverFactory, register, registered, unregister};
 }
 
+/// The async engine on tokio (cargo feature `tokio`): [`asyncio::create_async_engine`],
+/// [`asyncio::AsyncEngine`], connections, transactions and streams over the same statements
+/// and core as the blocking engine. See the README's "Async".
+#[cfg(feature = "tokio")]
+pub mod asyncio {
+    pub use quarry_async::*;
+}
+
 /// Everything needed to declare tables and run statements: `use quarry::prelude::*;`.
 pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.

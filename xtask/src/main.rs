@@ -155,6 +155,8 @@ enum Runs {
     Postgres,
     /// On SQLite, then on each server with `QUARRY_EXAMPLE_URL` set to the server's URL.
     Everywhere,
+    /// On SQLite, from the all-features build (it needs the `tokio` feature: the async engine).
+    SqliteTokio,
 }
 
 /// Every example of `examples/`, and where CI runs it.
@@ -173,6 +175,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("read_replicas", Runs::Everywhere),
     ("migrations", Runs::Everywhere),
     ("top_posts", Runs::Everywhere),
+    ("async_quickstart", Runs::SqliteTokio),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features
@@ -196,6 +199,11 @@ fn examples() -> Result<()> {
     }
 
     cargo(&["build", "--examples", "--all-features"])?;
+    for (name, runs) in EXAMPLES {
+        if matches!(runs, Runs::SqliteTokio) {
+            run_example(&binary(name), name, "sqlite", None, &mut ran)?;
+        }
+    }
     let servers = [
         (
             "postgresql",

@@ -37,7 +37,8 @@ mod builder;
 mod connect;
 mod leak;
 mod null;
-mod policy;
+// The checkout decisions are the core's, shared with the async pool.
+use quarry_core::rules::pool as policy;
 mod queue;
 mod shared;
 mod singleton_thread;

@@ -1,4 +1,5 @@
-//! The pool's checkout policy, sans I/O: what a checkout and a checkin decide, without the
+//! The pool's checkout policy, sans I/O (shared by the blocking pool of `quarry-runtime` and the
+//! async pool of `quarry-async`): what a checkout and a checkin decide, without the
 //! connections, the clock, the threads or the locks that carry the decisions out.
 //!
 //! - [`Settings`]: the limits (`pool_size`, `max_overflow`, `-1` unbounded), the timeout
@@ -44,8 +45,11 @@ pub enum ResetOnReturn {
 /// What resetting a returned connection does to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetAction {
+    /// Send a rollback.
     Rollback,
+    /// Send a commit.
     Commit,
+    /// Send nothing.
     Nothing,
 }
 
@@ -392,7 +396,6 @@ impl<C, W> Queue<C, W> {
     }
 
     /// Checkouts waiting now.
-    #[cfg(test)]
     pub fn waiting(&self) -> usize {
         self.waiters.len()
     }

@@ -1,0 +1,403 @@
+//! [`AsyncSession`]: the blocking `Session`'s unit of work on the async engine, driving the
+//! same core rules (`rules::unit` for the queues and identity map, `rules::flush` for the
+//! flush plan: parents inserted first, children deleted first, the row switch). One engine;
+//! the first use checks out a connection and begins a transaction, `commit` / `rollback` end
+//! it and return the connection.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use quarry_core::rules::flush::{
+    FlushPlan, FlushStep, IdentityKey, QueuedDelete, QueuedRow, check_arity, key_condition,
+};
+use quarry_core::rules::transaction::{End, TxKind};
+use quarry_core::rules::unit::UnitOfWork;
+use quarry_core::{
+    Error, Identity, Insert, Insertable, PrimaryKey, Result, Statement, Table, TableDef, Value,
+};
+
+use crate::connection::AsyncConnection;
+use crate::engine::AsyncEngine;
+use crate::rows::Rows;
+
+/// An object queued by [`AsyncSession::add`]: tells its primary key once flushed (unset again
+/// if its transaction rolls back).
+pub struct Added<T> {
+    slot: Arc<KeySlot>,
+    _row: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Added<T> {
+    fn clone(&self) -> Self {
+        Added {
+            slot: Arc::clone(&self.slot),
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Added<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Added")
+            .field("primary_key", &self.slot.get())
+            .finish()
+    }
+}
+
+impl<T> Added<T> {
+    /// The primary key's values once the object is flushed (and not rolled back).
+    pub fn primary_key(&self) -> Option<Vec<Value>> {
+        self.slot.get()
+    }
+
+    /// The key of a table with a single integer primary key, once flushed.
+    pub fn id(&self) -> Option<i64> {
+        match self.slot.get()?.as_slice() {
+            [Value::I16(v)] => Some(i64::from(*v)),
+            [Value::I32(v)] => Some(i64::from(*v)),
+            [Value::I64(v)] => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// True once flushed (and not rolled back).
+    pub fn is_flushed(&self) -> bool {
+        self.slot.get().is_some()
+    }
+}
+
+impl<T: Table> PrimaryKey for &Added<T> {
+    fn into_key(self) -> Result<Vec<Value>> {
+        self.slot.get().ok_or_else(|| {
+            Error::config(format!(
+                "the added {} row has no primary key: it was not flushed, or its transaction \
+                 was rolled back",
+                T::table().name()
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct KeySlot(Mutex<Option<Vec<Value>>>);
+
+impl KeySlot {
+    fn get(&self) -> Option<Vec<Value>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+    fn set(&self, key: Option<Vec<Value>>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = key;
+    }
+}
+
+/// An object of some table, queued for insertion.
+trait PendingRow: Send {
+    fn table(&self) -> &'static TableDef;
+    fn insert(&self) -> Insert<()>;
+    fn values(&self, out: &mut Vec<(usize, Value)>);
+    fn primary_key(&self) -> Vec<Value>;
+    fn set_autoincrement_key(&mut self, key: i64) -> Result<()>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Identity + Insertable + Send> PendingRow for T {
+    fn table(&self) -> &'static TableDef {
+        T::table()
+    }
+    fn insert(&self) -> Insert<()> {
+        T::insert(self)
+    }
+    fn values(&self, out: &mut Vec<(usize, Value)>) {
+        Insertable::values(self, out);
+    }
+    fn primary_key(&self) -> Vec<Value> {
+        Identity::primary_key(self)
+    }
+    fn set_autoincrement_key(&mut self, key: i64) -> Result<()> {
+        Identity::set_autoincrement_key(self, key)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+struct PendingInsert {
+    row: Box<dyn PendingRow>,
+    slot: Arc<KeySlot>,
+}
+
+impl QueuedRow for PendingInsert {
+    fn table(&self) -> &'static TableDef {
+        self.row.table()
+    }
+    fn primary_key(&self) -> Vec<Value> {
+        self.row.primary_key()
+    }
+}
+
+/// The unit of work on an [`AsyncEngine`] (SQLAlchemy's `AsyncSession`): `add`, `delete`,
+/// `get` through the identity map, `execute`, `flush`, `commit`, `rollback`, `close`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> quarry_core::Result<()> {
+/// use quarry_async::{AsyncSession, create_async_engine};
+/// use quarry_core::text;
+///
+/// let engine = create_async_engine("sqlite://").await?;
+/// engine.execute(text("CREATE TABLE t (x INTEGER)")).await?;
+/// let mut session = AsyncSession::new(&engine);
+/// session.execute(text("INSERT INTO t VALUES (1)")).await?;
+/// session.rollback().await?;
+/// let n: i64 = engine.execute(text("SELECT count(*) FROM t")).await?.scalar()?;
+/// assert_eq!(n, 0);
+/// # Ok(())
+/// # }
+/// ```
+pub struct AsyncSession {
+    engine: AsyncEngine,
+    conn: Option<(AsyncConnection, TxKind)>,
+    work: UnitOfWork<PendingInsert, Box<dyn Any + Send>, Arc<KeySlot>>,
+}
+
+impl std::fmt::Debug for AsyncSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncSession")
+            .field("in_transaction", &self.conn.is_some())
+            .field("pending", &self.work.pending())
+            .finish_non_exhaustive()
+    }
+}
+
+fn unset(slots: Vec<Arc<KeySlot>>) {
+    for slot in slots {
+        slot.set(None);
+    }
+}
+
+impl AsyncSession {
+    /// A session on `engine`; no connection until the first use.
+    pub fn new(engine: &AsyncEngine) -> Self {
+        AsyncSession {
+            engine: engine.clone(),
+            conn: None,
+            work: UnitOfWork::default(),
+        }
+    }
+
+    /// Queue `obj` for insertion at the next flush.
+    pub fn add<T: Identity + Insertable + Send + 'static>(&mut self, obj: T) -> Added<T> {
+        let slot = Arc::new(KeySlot::default());
+        self.work.add(PendingInsert {
+            row: Box::new(obj),
+            slot: Arc::clone(&slot),
+        });
+        Added {
+            slot,
+            _row: PhantomData,
+        }
+    }
+
+    /// Queue the row of `obj` for deletion by its primary key at the next flush.
+    pub fn delete<T: Identity + Insertable>(&mut self, obj: &T) {
+        let table = T::table();
+        let mut values = Vec::new();
+        obj.values(&mut values);
+        self.work.delete(QueuedDelete {
+            parent: QueuedDelete::parent_of(table, &values),
+            ..QueuedDelete::new(table, obj.primary_key())
+        });
+    }
+
+    /// True while the session's transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// The session's connection, in its transaction (begun on first use).
+    async fn connection(&mut self) -> Result<&mut AsyncConnection> {
+        if self.conn.is_none() {
+            let mut conn = self.engine.connect().await?;
+            let kind = conn.begin_root().await?;
+            self.conn = Some((conn, kind));
+        }
+        match self.conn.as_mut() {
+            Some((conn, _)) => Ok(conn),
+            None => unreachable!("a connection was just opened"),
+        }
+    }
+
+    /// Write the pending work in the session's transaction, as the blocking `Session::flush`
+    /// does.
+    ///
+    /// # Errors
+    /// A database error, after which the transaction is rolled back and the work discarded;
+    /// [`Error::Config`] for a delete that cannot be.
+    pub async fn flush(&mut self) -> Result<()> {
+        let Some(plan) = self.work.flush()? else {
+            return Ok(());
+        };
+        match self.write(plan).await {
+            Ok(keys) => {
+                let slots = keys.into_iter().map(|(slot, key)| {
+                    slot.set(Some(key));
+                    slot
+                });
+                self.work.flushed(slots);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(target: "quarry::session", error = %e, "flush failed; rolling back the session's transaction");
+                let _ = self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn write(
+        &mut self,
+        plan: FlushPlan<PendingInsert>,
+    ) -> Result<Vec<(Arc<KeySlot>, Vec<Value>)>> {
+        let mut keys = Vec::new();
+        for step in plan {
+            match step {
+                FlushStep::Insert(mut step) => {
+                    let insert = step.row.row.insert();
+                    let rows = self.connection().await?.execute(insert).await?;
+                    if let Some(id) = step.assigned_key(rows.last_insert_id())? {
+                        step.row.row.set_autoincrement_key(id)?;
+                    }
+                    let key = step.row.row.primary_key();
+                    let identity = step.identity(&key);
+                    let PendingInsert { row, slot } = step.row;
+                    if let Some(identity) = identity {
+                        self.work.remember(identity, row.into_any());
+                    }
+                    keys.push((slot, key));
+                }
+                FlushStep::Update(step) => {
+                    let mut values = Vec::new();
+                    step.row.row.values(&mut values);
+                    if let Some(update) = step.statement(values) {
+                        let rows = self.connection().await?.execute(update).await?;
+                        if !step.matched(rows.rowcount()) {
+                            tracing::warn!(target: "quarry::session", table = step.table.name(), "UPDATE of a switched row matched 0 rows");
+                        }
+                    }
+                    let identity = step.identity();
+                    let PendingInsert { row, slot } = step.row;
+                    self.work.remember(identity, row.into_any());
+                    keys.push((slot, step.key));
+                }
+                FlushStep::Delete(step) => {
+                    let delete = step.statement();
+                    let rows = self.connection().await?.execute(delete).await?;
+                    if !step.matched(rows.rowcount()) {
+                        tracing::warn!(target: "quarry::session", table = step.table.name(), "DELETE matched 0 rows");
+                    }
+                    self.work.forget(&step.identity());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The row of `T` with primary key `key`: the session's copy if it has one, else loaded
+    /// in the session's transaction and kept. Pending work is flushed first.
+    ///
+    /// # Errors
+    /// A flush error; [`Error::Config`] for a key of the wrong arity; a database error.
+    pub async fn get<T>(&mut self, key: impl PrimaryKey) -> Result<Option<T>>
+    where
+        T: Identity + Clone + Send + 'static,
+    {
+        self.flush().await?;
+        let table = T::table();
+        let key = key.into_key()?;
+        check_arity(table, &key)?;
+        if let Some(obj) = self
+            .work
+            .get(&IdentityKey::new(table, &key))
+            .and_then(|obj| obj.downcast_ref::<T>())
+        {
+            return Ok(Some(obj.clone()));
+        }
+        let stmt = T::select().filter(key_condition(table, &key));
+        let found = self
+            .connection()
+            .await?
+            .execute(stmt)
+            .await?
+            .one_or_none()?;
+        if let Some(obj) = &found {
+            self.work.remember(
+                IdentityKey::new(table, &obj.primary_key()),
+                Box::new(obj.clone()),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Run `stmt` in the session's transaction, after flushing pending work.
+    ///
+    /// # Errors
+    /// A flush error, or as [`AsyncConnection::execute`].
+    pub async fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>>
+    where
+        S::Row: Send + 'static,
+    {
+        self.flush().await?;
+        self.connection().await?.execute(stmt).await
+    }
+
+    /// Flush, then commit the session's transaction and return its connection.
+    ///
+    /// # Errors
+    /// A flush error (nothing is committed), or the `COMMIT`'s.
+    pub async fn commit(&mut self) -> Result<()> {
+        self.flush().await?;
+        self.work.expire();
+        let Some((mut conn, kind)) = self.conn.take() else {
+            self.work.committed();
+            return Ok(());
+        };
+        let r = conn.end(&kind, End::Commit).await;
+        if r.is_ok() {
+            self.work.committed();
+        } else {
+            unset(self.work.rolled_back());
+        }
+        r
+    }
+
+    /// Discard the pending work and the identity map, roll back the transaction and return
+    /// the connection. The session stays usable.
+    ///
+    /// # Errors
+    /// The `ROLLBACK`'s error (the transaction is over regardless).
+    pub async fn rollback(&mut self) -> Result<()> {
+        unset(self.work.discard());
+        match self.conn.take() {
+            Some((mut conn, kind)) => conn.end(&kind, End::Rollback).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Roll back and return the connection, discarding all work (also what dropping the
+    /// session does: the pool rolls the connection back).
+    pub async fn close(&mut self) {
+        if let Err(e) = self.rollback().await {
+            tracing::warn!(target: "quarry::session", error = %e, "rollback on close failed");
+        }
+    }
+}
+
+impl Drop for AsyncSession {
+    fn drop(&mut self) {
+        unset(self.work.discard());
+    }
+}
