@@ -17,9 +17,20 @@ use std::sync::Arc;
 pub(crate) struct Found {
     pub(crate) tables: Vec<&'static TableDef>,
     pub(crate) ctes: Vec<Arc<DerivedTable>>,
+    /// Collect the CTEs only (what every compile asks): no table is pushed, so a statement
+    /// without CTEs is walked without allocating.
+    pub(crate) ctes_only: bool,
 }
 
 impl Found {
+    /// A walk collecting only the common table expressions.
+    pub(crate) fn ctes_only() -> Self {
+        Found {
+            ctes_only: true,
+            ..Found::default()
+        }
+    }
+
     /// The tables, added to `out` (first-seen order, no repeats).
     pub(crate) fn tables_into(self, out: &mut Vec<&'static TableDef>) {
         for t in self.tables {
@@ -32,7 +43,7 @@ impl Found {
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
 fn push(out: &mut Found, table: &'static TableDef) {
-    if !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
+    if !out.ctes_only && !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
         out.tables.push(table);
     }
 }
