@@ -133,15 +133,20 @@ impl Pool {
     /// connect error when the first connection attempt fails at once.
     pub(crate) async fn checkout(&self) -> Result<PooledConn> {
         let deadline = self.inner.settings.deadline(Instant::now());
-        for _ in 0..policy::CHECKOUT_ATTEMPTS {
+        let mut attempts = 0;
+        loop {
             let slot = self.slot(deadline).await?;
+            attempts += 1;
             match self.fill(slot, deadline).await {
                 Ok(conn) => return Ok(conn),
-                Err(e) if e.is_disconnect() && !policy::expired(deadline, Instant::now()) => {}
+                // A connection lost at once (the server restarted): try another, in time.
+                Err(e)
+                    if e.is_disconnect()
+                        && attempts < policy::CHECKOUT_ATTEMPTS
+                        && !policy::expired(deadline, Instant::now()) => {}
                 Err(e) => return Err(e),
             }
         }
-        Err(self.timeout_error())
     }
 
     /// An idle connection or room for one, waiting in line if there is neither.
