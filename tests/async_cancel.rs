@@ -126,23 +126,34 @@ async fn check_server(b: &Backend, engine: &AsyncEngine, app: &str) {
     for conn in &mut held {
         assert!(!conn.in_transaction());
         if b.is_postgres() {
-            let row: Row = conn
-                .execute(
-                    text(
-                        "SELECT count(*) AS sessions, \
-                         count(*) FILTER (WHERE state <> 'idle' AND pid <> pg_backend_pid()) AS busy \
-                         FROM pg_stat_activity WHERE application_name = :app",
+            // Sessions being closed (cancelled ones) may take a moment to leave the server.
+            let start = Instant::now();
+            loop {
+                let row: Row = conn
+                    .execute(
+                        text(
+                            "SELECT count(*) AS sessions, \
+                             count(*) FILTER (WHERE state <> 'idle' AND pid <> pg_backend_pid()) \
+                             AS busy FROM pg_stat_activity WHERE application_name = :app",
+                        )
+                        .bind("app", app.to_owned()),
                     )
-                    .bind("app", app.to_owned()),
-                )
-                .await
-                .unwrap()
-                .one()
-                .unwrap();
-            let sessions: i64 = row.get("sessions").unwrap();
-            let busy: i64 = row.get("busy").unwrap();
-            assert!(sessions as usize <= POOL, "{}: {sessions} sessions", b.name);
-            assert_eq!(busy, 0, "{}: sessions in a transaction or running", b.name);
+                    .await
+                    .unwrap()
+                    .one()
+                    .unwrap();
+                let sessions: i64 = row.get("sessions").unwrap();
+                let busy: i64 = row.get("busy").unwrap();
+                if sessions as usize <= POOL && busy == 0 {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(5),
+                    "{}: {sessions} sessions, {busy} in a transaction or running",
+                    b.name
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         } else if b.is_mysql() {
             let open: i64 = conn
                 .execute(text(
@@ -203,7 +214,10 @@ fn futures_dropped_at_every_await_point_leave_the_pool_clean() {
                     }
                 } else {
                     tokio::select! {
-                        r = scenario(&engine, slow, i) => { r.unwrap(); completed += 1; }
+                        r = scenario(&engine, slow, i) => {
+                            r.unwrap_or_else(|e| panic!("{}: scenario {i}: {e}", b.name));
+                            completed += 1;
+                        }
                         () = tokio::time::sleep(limit) => {}
                     }
                 }

@@ -351,6 +351,28 @@ fn a_failing_connect_is_named_in_the_timeout() {
         };
         let e = engine.connect().await.unwrap_err();
         assert!(e.to_string().contains("127.0.0.1:1"), "{e}");
+        assert!(e.is_disconnect(), "{e}");
+        assert_eq!(engine.pool_status().checked_out, 0);
+        // A checkout that waits while connecting fails is told why in the timeout message.
+        let engine = AsyncEngine::builder(url)
+            .pool_size(1)
+            .max_overflow(0)
+            .pool_timeout(Duration::from_millis(300))
+            .build()
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let engine = engine.clone();
+            tasks.push(tokio::spawn(
+                async move { engine.connect().await.map(drop) },
+            ));
+        }
+        for t in tasks {
+            let e = t.await.unwrap().unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains("127.0.0.1:1"), "{msg}");
+        }
         assert_eq!(engine.pool_status().checked_out, 0);
     });
 }

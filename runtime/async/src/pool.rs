@@ -10,10 +10,11 @@
 //! never leaks capacity.
 //!
 //! A connection comes back with its state known (no transaction open, nothing running): it is
-//! returned at once. Otherwise — a transaction left open, a future dropped mid-query — its
-//! reset (cancel, `ROLLBACK`) runs on a task of its own before the connection is kept, or the
-//! connection is closed; its room stays counted until then, so that the pool never hands out,
-//! nor forgets, a connection in an unknown state.
+//! returned at once. Otherwise it is dealt with on a task of its own, its room counted until
+//! then, so that the pool never hands out, nor forgets, a connection in an unknown state: a
+//! transaction left open is rolled back; a connection whose operation was cut short (a future
+//! dropped mid-query) is interrupted and rolled back (SQLite) or cancelled and closed
+//! (PostgreSQL, MySQL; see `Conn::recoverable_after_interrupt`).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -132,15 +133,20 @@ impl Pool {
     /// connect error when the first connection attempt fails at once.
     pub(crate) async fn checkout(&self) -> Result<PooledConn> {
         let deadline = self.inner.settings.deadline(Instant::now());
-        for _ in 0..policy::CHECKOUT_ATTEMPTS {
+        let mut attempts = 0;
+        loop {
             let slot = self.slot(deadline).await?;
+            attempts += 1;
             match self.fill(slot, deadline).await {
                 Ok(conn) => return Ok(conn),
-                Err(e) if e.is_disconnect() && !policy::expired(deadline, Instant::now()) => {}
+                // A connection lost at once (the server restarted): try another, in time.
+                Err(e)
+                    if e.is_disconnect()
+                        && attempts < policy::CHECKOUT_ATTEMPTS
+                        && !policy::expired(deadline, Instant::now()) => {}
                 Err(e) => return Err(e),
             }
         }
-        Err(self.timeout_error())
     }
 
     /// An idle connection or room for one, waiting in line if there is neither.
@@ -316,9 +322,26 @@ impl Pool {
         if entry.conn.lost {
             self.invalidate_all();
         }
-        if entry.conn.lost || (interrupted && !entry.conn.recoverable_after_interrupt()) {
+        if entry.conn.lost {
             spawn_close(entry.conn);
             self.release();
+            return;
+        }
+        if interrupted && !entry.conn.recoverable_after_interrupt() {
+            // Stop what it runs, then close it; its room stays counted until it is closed,
+            // so the server never has more of the pool's sessions than the pool's capacity.
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                drop(entry);
+                self.release();
+                return;
+            };
+            let pool = self.clone();
+            runtime.spawn(async move {
+                let mut conn = entry.conn;
+                let _ = tokio::time::timeout(RESET_BUDGET, conn.cancel()).await;
+                let _ = tokio::time::timeout(RESET_BUDGET, conn.close()).await;
+                pool.release();
+            });
             return;
         }
         if !needs_reset {

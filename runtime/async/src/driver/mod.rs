@@ -375,14 +375,16 @@ impl Conn {
     }
 
     /// Whether a connection interrupted mid-operation can be brought back to a known state
-    /// (cancel, then roll back) rather than closed: SQLite's and PostgreSQL's can (a MySQL
-    /// driver, whose reply may be half read, would say no).
+    /// (interrupt, then roll back) rather than closed. SQLite's can: its interrupt acts on the
+    /// statement running now and nothing later. PostgreSQL's is cancelled, then closed: a
+    /// cancel request is delivered asynchronously and could hit the next user's statement.
+    /// MySQL's is closed: its reply may be half read.
     pub(crate) fn recoverable_after_interrupt(&self) -> bool {
         match &self.inner {
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(_) => true,
             #[cfg(feature = "postgres")]
-            Inner::Postgres(_) => true,
+            Inner::Postgres(_) => false,
             #[cfg(feature = "mysql")]
             Inner::Mysql(_) => false,
         }

@@ -3,9 +3,10 @@
 //! source — it was written free of the client crate for this: `tokio-postgres` and `postgres`
 //! use the same `postgres-types` — and so is its SQLSTATE classification (`error.rs`).
 //!
-//! Dropping a future mid-query is safe with this client: its connection task discards the
-//! replies nobody waits for, so the pool's reset (a cancel request, then `ROLLBACK`) leaves
-//! the connection as new.
+//! Dropping a future mid-query is safe with this client (its connection task discards the
+//! replies nobody waits for), but the pool does not reuse such a connection: it sends a
+//! cancel request, whose delivery is asynchronous and could hit a later statement, and closes
+//! it.
 
 use std::collections::HashMap;
 use std::pin::Pin;
