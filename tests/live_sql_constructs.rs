@@ -473,3 +473,38 @@ fn insert_from_a_select_copies_rows() {
         assert_eq!(names, ["ed", "wendy"], "{}", b.name);
     }
 }
+
+#[test]
+fn multi_table_update_and_delete() {
+    for b in backends("multi_table_update_and_delete") {
+        let mut conn = setup(&b);
+        // Each poster's name becomes the title of their first post.
+        conn.execute(update!(User SET name = Post::title FROM Post
+            WHERE User::id == Post::user_id && (Post::id == 1 || Post::id == 3)))
+            .expect("UPDATE … FROM");
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User ORDER BY User::id))
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["hello", "hi", "mary", "sue"], "{}", b.name);
+
+        let deleted = conn.execute(delete!(Post USING User
+            WHERE Post::user_id == User::id && User::hair_color == "black" && Post::score > 2.0));
+        if b.is_sqlite() {
+            assert!(
+                matches!(deleted, Err(quarry::Error::Unsupported { .. })),
+                "{}",
+                b.name
+            );
+            continue;
+        }
+        assert_eq!(deleted.expect("DELETE … USING").rowcount(), 2, "{}", b.name);
+        let left: Vec<String> = conn
+            .execute(select!(Post::title FROM Post))
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(left, ["hello"], "{}", b.name);
+    }
+}

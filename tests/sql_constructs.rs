@@ -262,3 +262,15 @@ fn insert_from_a_select() {
     );
     check("insert_from_select", written);
 }
+
+#[test]
+fn multi_table_update_and_delete() {
+    check(
+        "update_from",
+        update!(User SET name = Post::title FROM Post WHERE User::id == Post::user_id && Post::id == 1),
+    );
+    check(
+        "delete_using",
+        delete!(User USING Post WHERE User::id == Post::user_id && Post::title == "x"),
+    );
+}

@@ -122,6 +122,8 @@ CASES.update({
                                func.trim(u2.c.name), func.abs(u2.c.id), func.round(p2.c.score), func.md5(u2.c.name)),
     "distinct_on@postgresql": select(u2).distinct(u2.c.hair_color).order_by(u2.c.hair_color, u2.c.id),
     "insert_from_select": insert(arch).from_select(["id", "name"], select(u2.c.id, u2.c.name).where(u2.c.id > 1)),
+    "update_from": update(u2).values(name=p2.c.title).where(u2.c.id == p2.c.user_id).where(p2.c.id == 1),
+    "delete_using": delete(u2).where(u2.c.id == p2.c.user_id).where(p2.c.title == "x"),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -55,6 +55,8 @@ pub(crate) struct Update {
     pub(crate) table: Option<Path>,
     /// `None` without a `SET` clause; empty when it did not parse.
     pub(crate) assignments: Option<Vec<Assignment>>,
+    /// `FROM` tables of a multi-table update (named by its expressions; only checked here).
+    pub(crate) from: Vec<Expr>,
     pub(crate) filter: Option<Expr>,
 }
 
@@ -67,6 +69,8 @@ pub(crate) struct Assignment {
 /// `delete!(…)` as written.
 pub(crate) struct Delete {
     pub(crate) table: Option<Path>,
+    /// `USING` tables of a multi-table delete (named by its condition; only checked here).
+    pub(crate) using: Vec<Expr>,
     pub(crate) filter: Option<Expr>,
 }
 

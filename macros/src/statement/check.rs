@@ -50,6 +50,17 @@ impl Scope {
         }
     }
 
+    /// The tables of `UPDATE … FROM` / `DELETE … USING`: table types and alias variables.
+    fn add_other_tables(&mut self, tables: &[Expr]) {
+        for t in tables {
+            if let Some(path) = table_path(t) {
+                self.tables.push(last_segment(path));
+            } else if let Some(alias) = plain_ident(t) {
+                self.aliases.push(alias);
+            }
+        }
+    }
+
     fn names(&self) -> impl Iterator<Item = &str> {
         self.tables
             .iter()
@@ -414,10 +425,11 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
 }
 
 pub(crate) fn update<'a>(cx: &mut Ctxt, u: &'a Update) -> DmlPlan<'a> {
-    let scope = Scope::for_table(
+    let mut scope = Scope::for_table(
         u.table.as_ref(),
-        "UPDATE changes one table; reach others through a subquery (`.in_(select!(…))`)",
+        "name it with `FROM {}` (UPDATE … FROM), or reach it through a subquery",
     );
+    scope.add_other_tables(&u.from);
     if u.assignments.is_none() {
         cx.push(syn::Error::new(
             Span::call_site(),
@@ -438,10 +450,11 @@ pub(crate) fn update<'a>(cx: &mut Ctxt, u: &'a Update) -> DmlPlan<'a> {
 }
 
 pub(crate) fn delete<'a>(cx: &mut Ctxt, d: &'a Delete) -> DmlPlan<'a> {
-    let scope = Scope::for_table(
+    let mut scope = Scope::for_table(
         d.table.as_ref(),
-        "DELETE reads one table; reach others through a subquery (`exists(select!(…))`)",
+        "name it with `USING {}` (DELETE … USING), or reach it through a subquery",
     );
+    scope.add_other_tables(&d.using);
     DmlPlan {
         table: d.table.as_ref(),
         values: Vec::new(),

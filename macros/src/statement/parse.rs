@@ -38,6 +38,7 @@ const KEYWORDS: &[&str] = &[
     "FOR",
     "NOWAIT",
     "SKIP",
+    "USING",
 ];
 
 /// Keywords followed by an expression: the identifier right after one is never a keyword.
@@ -514,6 +515,7 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
     let (head, clauses) = split_clauses(input);
     let table = table_path(cx, head, UPDATE_USAGE);
     let mut assignments: Option<Vec<Assignment>> = None;
+    let mut from = Vec::new();
     let mut filter = None;
     let mut seen_where = false;
     for clause in clauses {
@@ -531,6 +533,9 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
                 let list = list.unwrap_or_default();
                 assignments = Some(list.into_iter().collect());
             }
+            "FROM" if assignments.is_some() && !seen_where && from.is_empty() => {
+                from = tables(cx, clause.tokens, span, "FROM");
+            }
             "WHERE" if !seen_where => {
                 seen_where = true;
                 filter = expr(cx, clause.tokens, span, "WHERE");
@@ -538,13 +543,14 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
             _ => cx.push(misplaced(
                 &clause.keyword,
                 "update!",
-                "SET …, then optionally WHERE …",
+                "SET …, then optionally FROM … and WHERE …",
             )),
         }
     }
     Update {
         table,
         assignments,
+        from,
         filter,
     }
 }
@@ -553,19 +559,49 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
 pub(crate) fn delete(cx: &mut Ctxt, input: TokenStream) -> Delete {
     let (head, clauses) = split_clauses(input);
     let table = table_path(cx, head, "delete!(User WHERE User::id == 5)");
+    let mut using = Vec::new();
     let mut filter = None;
     let mut seen_where = false;
     for clause in clauses {
         let span = clause.keyword.span();
         match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+            "USING" if !seen_where && using.is_empty() => {
+                using = tables(cx, clause.tokens, span, "USING");
+            }
             "WHERE" if !seen_where => {
                 seen_where = true;
                 filter = expr(cx, clause.tokens, span, "WHERE");
             }
-            _ => cx.push(misplaced(&clause.keyword, "delete!", "optionally WHERE …")),
+            _ => cx.push(misplaced(
+                &clause.keyword,
+                "delete!",
+                "optionally USING … and WHERE …",
+            )),
         }
     }
-    Delete { table, filter }
+    Delete {
+        table,
+        using,
+        filter,
+    }
+}
+
+/// The tables of an `UPDATE … FROM` or `DELETE … USING` clause.
+fn tables(cx: &mut Ctxt, tokens: TokenStream, span: Span, keyword: &str) -> Vec<Expr> {
+    match Punctuated::<Expr, syn::Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(list) if !list.is_empty() => list.into_iter().collect(),
+        Ok(_) => {
+            cx.push(syn::Error::new(
+                span,
+                format!("{keyword} needs a table after it"),
+            ));
+            Vec::new()
+        }
+        Err(e) => {
+            cx.push(e);
+            Vec::new()
+        }
+    }
 }
 
 /// Read `insert!`'s input: a struct expression, with the macro's form in the error when it is

@@ -68,6 +68,18 @@ pub enum UpsertStyle {
     OnDuplicateKey,
 }
 
+/// How a dialect names the other tables of a multi-table `UPDATE` or `DELETE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MultiTable {
+    /// A clause after the target: `UPDATE t SET … FROM others`, `DELETE FROM t USING others`
+    /// (PostgreSQL; SQLite ≥ 3.33 for UPDATE).
+    Clause,
+    /// A table list: `UPDATE t, others SET t.col = …`, `DELETE FROM t USING t, others`
+    /// (MySQL).
+    TableList,
+}
+
 /// How a database does two-phase commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -321,6 +333,17 @@ pub trait Dialect: Debug + Send + Sync + 'static {
     /// Whether the database has a `now()` function (SQLite writes `CURRENT_TIMESTAMP`).
     fn has_now(&self) -> bool {
         true
+    }
+
+    /// How `UPDATE` names other tables its `SET` or `WHERE` uses; `None`: it cannot.
+    fn update_from(&self) -> Option<MultiTable> {
+        Some(MultiTable::Clause)
+    }
+
+    /// How `DELETE` names other tables its `WHERE` uses; `None`: it cannot (SQLite, the
+    /// default).
+    fn delete_using(&self) -> Option<MultiTable> {
+        None
     }
 
     /// Whether `SELECT DISTINCT ON (…)` exists (PostgreSQL).

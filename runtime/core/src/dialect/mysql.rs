@@ -62,6 +62,14 @@ impl Dialect for Mysql {
         if distinct { None } else { Some("<=>") }
     }
 
+    fn update_from(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::TableList)
+    }
+
+    fn delete_using(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::TableList)
+    }
+
     fn supports_nulls_order(&self) -> bool {
         false
     }

@@ -107,6 +107,10 @@ impl Dialect for Postgres {
         })
     }
 
+    fn delete_using(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::Clause)
+    }
+
     fn supports_distinct_on(&self) -> bool {
         true
     }

@@ -2,7 +2,7 @@
 //! selects, `INSERT` (upserts, `RETURNING`), `UPDATE`, `DELETE`.
 
 use super::{Against, Renderer};
-use crate::dialect::{LimitOffsetWriter, UpsertStyle};
+use crate::dialect::{LimitOffsetWriter, MultiTable, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 use crate::sql::DerivedTable;
@@ -623,57 +623,118 @@ fn returning(r: &mut Renderer<'_>, table: &TableDef, items: &[SelectItem]) -> Re
     result
 }
 
-/// An `UPDATE` or `DELETE` condition may use other tables only inside subqueries.
-fn own_table_only(table: &TableDef, stmt: &str, e: Option<&SqlExpr>) -> Result<()> {
-    let mut foreign: Option<String> = None;
-    if let Some(e) = e {
+/// The tables other than `target` that an `UPDATE`'s or `DELETE`'s expressions use outside
+/// subqueries: the extra tables of a multi-table statement, in first-seen order.
+fn other_tables<'e>(target: &TableRef, exprs: impl Iterator<Item = &'e SqlExpr>) -> Vec<TableRef> {
+    let mut others: Vec<TableRef> = Vec::new();
+    for e in exprs {
         e.for_each_table(&mut |t| {
-            if t.def() != table || t.alias().is_some() {
-                foreign = Some(t.name().to_owned());
+            if t != target && !others.contains(t) {
+                others.push(t.clone());
             }
         });
     }
-    match foreign {
-        None => Ok(()),
-        Some(t) => Err(Error::config(format!(
-            "{stmt} \"{}\" uses a column of \"{t}\" outside a subquery; multi-table {stmt} is \
-             not supported: filter through a subquery, e.g. `.in_(select!(…))` or `exists(…)`",
-            table.name(),
-        ))),
-    }
+    others
 }
 
+fn table_list(r: &mut Renderer<'_>, tables: &[TableRef]) -> Result<()> {
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        table_ref(r, t)?;
+    }
+    Ok(())
+}
+
+/// `UPDATE t SET … [FROM others] [WHERE …]` — a `SET` value or the condition naming another
+/// table makes it a multi-table update, written as SQLAlchemy writes it: `FROM others`
+/// (PostgreSQL, SQLite), `UPDATE t, others SET t.col=…` (MySQL).
 pub(crate) fn update(r: &mut Renderer<'_>, stmt: &UpdateStmt) -> Result<()> {
     let name = dml_target(&stmt.table, "UPDATE")?;
     let table = stmt.table.def();
-    own_table_only(table, "UPDATE", stmt.where_.as_ref())?;
-    for (_, value) in &stmt.assignments {
-        own_table_only(table, "UPDATE", Some(value))?;
-    }
+    let values = stmt.assignments.iter().map(|(_, v)| v);
+    let others = other_tables(&stmt.table, values.chain(stmt.where_.as_ref()));
+    let style = if others.is_empty() {
+        None
+    } else {
+        Some(
+            r.dialect()
+                .update_from()
+                .ok_or_else(|| Error::Unsupported {
+                    feature: "UPDATE … FROM another table".into(),
+                    dialect: r.dialect().name(),
+                })?,
+        )
+    };
     r.enclosing.push(stmt.table.clone());
+    r.enclosing.extend(others.iter().cloned());
     r.push("UPDATE ");
     r.ident(name);
+    if style == Some(MultiTable::TableList) {
+        r.push(", ");
+        table_list(r, &others)?;
+    }
     r.push(" SET ");
     for (i, (column, value)) in stmt.assignments.iter().enumerate() {
         if i > 0 {
             r.push(", ");
         }
-        // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses.
+        // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses;
+        // qualified in MySQL's table list.
+        if style == Some(MultiTable::TableList) {
+            r.ident(name);
+            r.push(".");
+        }
         r.ident(table.columns()[*column].name());
         r.push("=");
         r.expr_in(value, Against::Grouped)?;
+    }
+    if style == Some(MultiTable::Clause) {
+        r.push(" FROM ");
+        table_list(r, &others)?;
     }
     where_clause(r, stmt.where_.as_ref())?;
     returning(r, table, &stmt.returning)
 }
 
+/// `DELETE FROM t [USING …] [WHERE …]`: a condition naming another table makes it a
+/// multi-table delete, `USING others` (PostgreSQL) or `USING t, others` (MySQL); SQLite has
+/// none ([`Error::Unsupported`], as SQLAlchemy refuses it).
 pub(crate) fn delete(r: &mut Renderer<'_>, stmt: &DeleteStmt) -> Result<()> {
     let name = dml_target(&stmt.table, "DELETE FROM")?;
     let table = stmt.table.def();
-    own_table_only(table, "DELETE", stmt.where_.as_ref())?;
+    let others = other_tables(&stmt.table, stmt.where_.iter());
+    let style = if others.is_empty() {
+        None
+    } else {
+        Some(
+            r.dialect()
+                .delete_using()
+                .ok_or_else(|| Error::Unsupported {
+                    feature: "DELETE … USING another table (filter through a subquery instead)"
+                        .into(),
+                    dialect: r.dialect().name(),
+                })?,
+        )
+    };
     r.enclosing.push(stmt.table.clone());
+    r.enclosing.extend(others.iter().cloned());
     r.push("DELETE FROM ");
     r.ident(name);
+    match style {
+        Some(MultiTable::Clause) => {
+            r.push(" USING ");
+            table_list(r, &others)?;
+        }
+        Some(MultiTable::TableList) => {
+            r.push(" USING ");
+            r.ident(name);
+            r.push(", ");
+            table_list(r, &others)?;
+        }
+        _ => {}
+    }
     where_clause(r, stmt.where_.as_ref())?;
     returning(r, table, &stmt.returning)
 }
