@@ -154,6 +154,8 @@ pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.
     pub use quarry_core::ArrayExpression;
     pub use quarry_core::RetryPolicy;
+    /// `.contains(…)` / `.startswith(…)` / `.endswith(…)` / `.ilike(…)` on text.
+    pub use quarry_core::TextExpression;
     /// `.over(…)` on window functions and aggregates, `.filter(…)` on aggregates.
     pub use quarry_core::func::{AggregateFilter as _, Window as _};
     /// `.get(key)` / `.get_text(key)` on JSON columns.

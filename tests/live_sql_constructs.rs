@@ -508,3 +508,61 @@ fn multi_table_update_and_delete() {
         assert_eq!(left, ["hello"], "{}", b.name);
     }
 }
+
+#[test]
+fn text_searches_match_what_they_say() {
+    for b in backends("text_searches_match_what_they_say") {
+        let mut conn = setup(&b);
+        let found = |conn: &mut Connection, stmt: quarry::Select<String>| -> Vec<String> {
+            conn.execute(stmt).expect("search").all().expect("rows")
+        };
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.contains("ar")
+            ORDER BY User::id)
+            ),
+            ["mary"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.startswith("we"))
+            ),
+            ["wendy"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.endswith("e")
+            ORDER BY User::id)
+            ),
+            ["sue"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.ilike("ED"))
+            ),
+            ["ed"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE !User::name.contains("e")
+            ORDER BY User::id)
+            ),
+            ["mary"],
+            "{}",
+            b.name
+        );
+    }
+}

@@ -274,3 +274,12 @@ fn multi_table_update_and_delete() {
         delete!(User USING Post WHERE User::id == Post::user_id && Post::title == "x"),
     );
 }
+
+#[test]
+fn text_searches() {
+    check(
+        "text_searches",
+        select!(User::id FROM User WHERE User::name.contains("a") && User::name.startswith("b")
+            && User::name.endswith("c") && User::name.ilike("d%")),
+    );
+}

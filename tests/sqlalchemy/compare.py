@@ -124,6 +124,7 @@ CASES.update({
     "insert_from_select": insert(arch).from_select(["id", "name"], select(u2.c.id, u2.c.name).where(u2.c.id > 1)),
     "update_from": update(u2).values(name=p2.c.title).where(u2.c.id == p2.c.user_id).where(p2.c.id == 1),
     "delete_using": delete(u2).where(u2.c.id == p2.c.user_id).where(p2.c.title == "x"),
+    "text_searches": select(u2.c.id).where(u2.c.name.contains("a") & u2.c.name.startswith("b") & u2.c.name.endswith("c") & u2.c.name.ilike("d%")),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -41,7 +41,19 @@ impl Writer<'_> {
                 // JSON element access lives on a trait of its own (cargo feature serde_json).
                 let owner = if method == "get" || method == "get_text" {
                     quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
-                } else if method == "contains" || method == "any" {
+                } else if method == "contains" {
+                    // An array's `@>` or a text search, by the receiver's type: method syntax
+                    // with both traits in scope (each is implemented for its types only).
+                    return Some(quote_spanned! {method.span()=> {
+                        #[allow(unused_imports)]
+                        use ::quarry::ArrayExpression as _;
+                        #[allow(unused_imports)]
+                        use ::quarry::TextExpression as _;
+                        (#receiver).contains(#(#args),*)
+                    }});
+                } else if method == "startswith" || method == "endswith" || method == "ilike" {
+                    quote_spanned!(method.span()=> ::quarry::TextExpression)
+                } else if method == "any" {
                     // So are the operators of PostgreSQL arrays.
                     quote_spanned!(method.span()=> ::quarry::ArrayExpression)
                 } else if method == "over" {

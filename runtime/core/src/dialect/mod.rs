@@ -330,6 +330,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         })
     }
 
+    /// Whether the database has `ILIKE` (PostgreSQL); elsewhere `lower(x) LIKE lower(y)`.
+    fn has_ilike(&self) -> bool {
+        false
+    }
+
     /// Whether the database has a `now()` function (SQLite writes `CURRENT_TIMESTAMP`).
     fn has_now(&self) -> bool {
         true

@@ -111,6 +111,10 @@ impl Dialect for Postgres {
         Some(super::MultiTable::Clause)
     }
 
+    fn has_ilike(&self) -> bool {
+        true
+    }
+
     fn supports_distinct_on(&self) -> bool {
         true
     }

@@ -425,6 +425,12 @@ impl<'d> Renderer<'d> {
             SqlExpr::JsonGet { expr, key, as_text } => {
                 self.json_get(expr, key, *as_text, against)?;
             }
+            SqlExpr::Match {
+                expr,
+                value,
+                kind,
+                negated,
+            } => self.text_match(expr, value, *kind, *negated, against)?,
             SqlExpr::Over { func, window } => self.over(func, window)?,
             SqlExpr::Filter { func, condition } => {
                 if !self.dialect.supports_aggregate_filter() {
@@ -479,6 +485,65 @@ impl<'d> Renderer<'d> {
             }
         }
         Ok(())
+    }
+
+    /// `contains` / `startswith` / `endswith` / `ilike`, as SQLAlchemy writes them: the
+    /// searches in parentheses inside another operator, `%` joined to the value with `||`
+    /// (`concat(…)` on MySQL); `ILIKE` or `lower(x) LIKE lower(?)`.
+    fn text_match(
+        &mut self,
+        expr: &SqlExpr,
+        value: &SqlExpr,
+        kind: crate::sql::MatchKind,
+        negated: bool,
+        against: Against,
+    ) -> Result<()> {
+        use crate::sql::MatchKind;
+        let like = if negated { " NOT LIKE " } else { " LIKE " };
+        if kind == MatchKind::ILike {
+            return self.wrap(LIKE.wrapped_in(against), |this| {
+                if this.dialect.has_ilike() {
+                    this.expr_in(expr, Against::Op(LIKE))?;
+                    this.push(if negated { " NOT ILIKE " } else { " ILIKE " });
+                    return this.expr_in(value, Against::Op(LIKE));
+                }
+                this.push("lower(");
+                this.expr(expr)?;
+                this.push(")");
+                this.push(like);
+                this.push("lower(");
+                this.expr(value)?;
+                this.push(")");
+                Ok(())
+            });
+        }
+        let (before, after) = match kind {
+            MatchKind::Contains => (true, true),
+            MatchKind::StartsWith => (false, true),
+            _ => (true, false),
+        };
+        self.wrap(against != Against::Top, |this| {
+            this.expr_in(expr, Against::Op(LIKE))?;
+            this.push(like);
+            let concat = this.dialect.concat_function();
+            if concat {
+                this.push("concat(");
+            }
+            let sep = if concat { ", " } else { " || " };
+            if before {
+                this.push("'%'");
+                this.push(sep);
+            }
+            this.expr_in(value, Against::Op(OpKind::Bin(BinOp::Concat)))?;
+            if after {
+                this.push(sep);
+                this.push("'%'");
+            }
+            if concat {
+                this.push(")");
+            }
+            Ok(())
+        })
     }
 
     /// A `THEN` / `ELSE` value: a parameter there has no column to take its type from, so

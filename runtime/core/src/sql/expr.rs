@@ -131,6 +131,20 @@ impl BinOp {
     }
 }
 
+/// The kind of a [`SqlExpr::Match`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MatchKind {
+    /// The value anywhere in the text.
+    Contains,
+    /// The text starts with the value.
+    StartsWith,
+    /// The text ends with the value.
+    EndsWith,
+    /// `ILIKE`: a `LIKE` pattern, case-insensitive.
+    ILike,
+}
+
 /// An SQL expression, before a dialect renders it.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
@@ -225,6 +239,20 @@ pub enum SqlExpr {
         key: super::JsonKey,
         /// The element as text, not JSON.
         as_text: bool,
+    },
+    /// `expr [NOT] LIKE pattern` for a text search SQLAlchemy writes with `%` around the
+    /// value: `contains` (`'%' || ? || '%'`), `startswith` (`? || '%'`), `endswith`
+    /// (`'%' || ?`) — `concat(…)` on MySQL; or a case-insensitive `ILIKE` (`lower(x) LIKE
+    /// lower(?)` where the database has no `ILIKE`).
+    Match {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The value searched for.
+        value: Box<SqlExpr>,
+        /// Which search.
+        kind: MatchKind,
+        /// True for `NOT LIKE`.
+        negated: bool,
     },
     /// A window function: `func OVER (PARTITION BY … ORDER BY … frame)`.
     Over {
@@ -343,6 +371,7 @@ impl fmt::Debug for SqlExpr {
                 )
             }
             SqlExpr::Over { .. }
+            | SqlExpr::Match { .. }
             | SqlExpr::Filter { .. }
             | SqlExpr::Case { .. }
             | SqlExpr::Cast { .. } => debug_extra(self, f),
@@ -352,6 +381,12 @@ impl fmt::Debug for SqlExpr {
 
 fn debug_extra(e: &SqlExpr, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match e {
+        SqlExpr::Match {
+            expr,
+            value,
+            kind,
+            negated,
+        } => write!(f, "{expr:?} {}{kind:?} {value:?}", not(*negated)),
         SqlExpr::Over { func, window } => write!(f, "{func:?} OVER ({window:?})"),
         SqlExpr::Filter { func, condition } => write!(f, "{func:?} FILTER (WHERE {condition:?})"),
         SqlExpr::Case { whens, else_ } => {
@@ -421,6 +456,17 @@ impl SqlExpr {
             } => SqlExpr::InSelect {
                 expr,
                 select,
+                negated: !negated,
+            },
+            SqlExpr::Match {
+                expr,
+                value,
+                kind,
+                negated,
+            } => SqlExpr::Match {
+                expr,
+                value,
+                kind,
                 negated: !negated,
             },
             SqlExpr::Not(inner) => *inner,
@@ -512,6 +558,10 @@ impl SqlExpr {
                 }
             }
             SqlExpr::Cast { expr, .. } => expr.tables_within(f, depth),
+            SqlExpr::Match { expr, value, .. } => {
+                expr.tables_within(f, depth);
+                value.tables_within(f, depth);
+            }
         }
     }
 }
@@ -796,6 +846,41 @@ fn equality(left: SqlExpr, negated: bool, right: SqlExpr) -> Expr<bool> {
 
 fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
     Expr::new(SqlExpr::binary(left, op, right))
+}
+
+/// Text searches on text expressions (`String`, `Option<String>`), SQLAlchemy's
+/// `contains`, `startswith`, `endswith` and `ilike`. A trait of its own, implemented only for
+/// text, so that `contains` does not collide with the array operator
+/// ([`ArrayExpression::contains`](crate::ArrayExpression::contains)).
+pub trait TextExpression: Expression {
+    /// `self LIKE '%' || value || '%'`: the text contains `value` (`%` and `_` in it are
+    /// wildcards still, as in SQLAlchemy's default).
+    fn contains<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::Contains)
+    }
+    /// `self LIKE value || '%'`: the text starts with `value`.
+    fn startswith<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::StartsWith)
+    }
+    /// `self LIKE '%' || value`: the text ends with `value`.
+    fn endswith<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::EndsWith)
+    }
+    /// `self ILIKE pattern` (PostgreSQL), `lower(self) LIKE lower(pattern)` elsewhere.
+    fn ilike<P: AsExpr<String>>(self, pattern: P) -> Expr<bool> {
+        text_match(self.into_sql(), pattern.into_expr(), MatchKind::ILike)
+    }
+}
+
+impl<E: Expression> TextExpression for E where E::SqlType: Textual {}
+
+fn text_match(expr: SqlExpr, value: SqlExpr, kind: MatchKind) -> Expr<bool> {
+    Expr::new(SqlExpr::Match {
+        expr: Box::new(expr),
+        value: Box::new(value),
+        kind,
+        negated: false,
+    })
 }
 
 fn like(expr: SqlExpr, pattern: SqlExpr, negated: bool) -> Expr<bool> {

@@ -132,6 +132,10 @@ impl SqlExpr {
                 }
             }
             SqlExpr::Cast { expr, .. } => expr.tables_into(out, depth),
+            SqlExpr::Match { expr, value, .. } => {
+                expr.tables_into(out, depth);
+                value.tables_into(out, depth);
+            }
         }
     }
 }
