@@ -17,6 +17,33 @@ use syn::{BinOp, ExprMacro, Ident, Path, UnOp};
 use super::ast::{DmlPlan, Item, ItemKind, Select, SelectPlan, Sql, Value, table_path};
 use super::parse::CORRELATE;
 
+/// The methods of `::quarry::Expression`, called through the trait.
+const EXPRESSION_METHODS: &[&str] = &[
+    "and",
+    "asc",
+    "between",
+    "desc",
+    "eq",
+    "ge",
+    "gt",
+    "in_",
+    "into_sql",
+    "is_distinct_from",
+    "is_not_distinct_from",
+    "is_not_null",
+    "is_null",
+    "label",
+    "le",
+    "like",
+    "lt",
+    "ne",
+    "not",
+    "not_between",
+    "not_in",
+    "not_like",
+    "or",
+];
+
 /// Writes the checked expressions of one statement.
 struct Writer<'p> {
     /// The names a nested `select!` may correlate to.
@@ -71,8 +98,14 @@ impl Writer<'_> {
                 } else if method == "nulls_first" || method == "nulls_last" {
                     // Of a term (`User::id.desc().nulls_last()`) or of an expression.
                     quote_spanned!(method.span()=> ::quarry::IntoOrderBy::into_order_by)
-                } else {
+                } else if EXPRESSION_METHODS.contains(&method.to_string().as_str()) {
                     quote_spanned!(method.span()=> ::quarry::Expression)
+                } else {
+                    // Not one of Quarry's: method syntax, so that rustc reports "no method
+                    // named `…` found for … `Column<…>`" (or finds the user's own trait).
+                    return Some(quote_spanned! {method.span()=>
+                        (#receiver).#method #turbofish(#(#args),*)
+                    });
                 };
                 if method == "nulls_first" || method == "nulls_last" {
                     return Some(quote_spanned! {method.span()=>
