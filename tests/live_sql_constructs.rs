@@ -566,3 +566,35 @@ fn text_searches_match_what_they_say() {
         );
     }
 }
+
+#[test]
+fn full_outer_join_keeps_unmatched_rows_of_both_sides() {
+    for b in backends("full_outer_join_keeps_unmatched_rows") {
+        let mut conn = setup(&b);
+        // "hello" (score 1.5) matches no user under this condition: a row without a user.
+        let stmt = select!(User::name, Post::title FROM User FULL OUTER JOIN Post
+            ON Post::user_id == User::id && Post::score > 2.0);
+        if b.is_mysql() {
+            assert!(matches!(
+                stmt.compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let mut rows: Vec<(Option<String>, Option<String>)> =
+            conn.execute(stmt).expect("full join").all().expect("rows");
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                (None, Some("hello".into())),
+                (Some("ed".into()), Some("again".into())),
+                (Some("mary".into()), None),
+                (Some("sue".into()), None),
+                (Some("wendy".into()), Some("hi".into())),
+            ],
+            "{}",
+            b.name
+        );
+    }
+}

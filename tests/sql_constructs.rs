@@ -283,3 +283,16 @@ fn text_searches() {
             && User::name.endswith("c") && User::name.ilike("d%")),
     );
 }
+
+#[test]
+fn full_outer_join() {
+    let written = select!(User::name, Post::title FROM User FULL OUTER JOIN Post ON Post::user_id == User::id);
+    let built = quarry::select((quarry::nullable(User::name), quarry::nullable(Post::title)))
+        .from(User::table())
+        .full_join(Post::table(), Post::user_id.eq(User::id));
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("full_outer_join", written);
+}

@@ -43,6 +43,8 @@ pub(crate) struct LockClause {
 pub(crate) struct JoinClause {
     pub(crate) keyword: Ident,
     pub(crate) outer: bool,
+    /// `FULL [OUTER] JOIN`: both sides may be `NULL`.
+    pub(crate) full: bool,
     /// `None` when it did not parse.
     pub(crate) table: Option<Expr>,
     /// `None` when missing or when it did not parse.
@@ -167,6 +169,7 @@ pub(crate) struct SelectPlan<'a> {
 pub(crate) struct JoinPlan<'a> {
     pub(crate) keyword: &'a Ident,
     pub(crate) outer: bool,
+    pub(crate) full: bool,
     pub(crate) table: &'a Expr,
     pub(crate) on: Sql<'a>,
 }

@@ -379,6 +379,11 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
                 "a join needs a FROM first: FROM User JOIN Post ON …",
             ));
         }
+        if join.full {
+            // Every table before a FULL JOIN may be NULL too.
+            let before: Vec<String> = scope.tables.iter().chain(&scope.aliases).cloned().collect();
+            scope.nullable.extend(before);
+        }
         let table = join
             .table
             .as_ref()
@@ -403,6 +408,7 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
             joins.push(JoinPlan {
                 keyword: &join.keyword,
                 outer: join.outer,
+                full: join.full,
                 table,
                 on,
             });

@@ -332,7 +332,9 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
     for join in &plan.joins {
         let Some(on) = w.sql(&join.on) else { continue };
         let table = from_table(join.table);
-        let method = if join.outer {
+        let method = if join.full {
+            quote_spanned!(join.keyword.span()=> full_join)
+        } else if join.outer {
             quote_spanned!(join.keyword.span()=> left_join)
         } else {
             quote_spanned!(join.keyword.span()=> join)

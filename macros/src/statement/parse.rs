@@ -30,6 +30,7 @@ const KEYWORDS: &[&str] = &[
     "JOIN",
     "LEFT",
     "INNER",
+    "FULL",
     "GROUP",
     "HAVING",
     "DISTINCT",
@@ -175,7 +176,7 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     let mut last_position = 0;
     for clause in merge_joins(clauses) {
         let upper = clause.keyword.to_string().to_ascii_uppercase();
-        let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER");
+        let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER" | "FULL");
         let name = if is_join { "JOIN" } else { upper.as_str() };
         let Some(position) = CLAUSES.iter().position(|c| *c == name) else {
             cx.push(syn::Error::new(
@@ -349,7 +350,10 @@ fn merge_joins(clauses: Vec<Clause>) -> Vec<Clause> {
             let only_outer = prev.tokens.clone().into_iter().all(
                 |tt| matches!(&tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("OUTER")),
             );
-            if is_join && (prev_kw == "LEFT" || prev_kw == "INNER") && only_outer {
+            if is_join
+                && (prev_kw == "LEFT" || prev_kw == "INNER" || prev_kw == "FULL")
+                && only_outer
+            {
                 prev.tokens.extend([TokenTree::Ident(clause.keyword)]);
                 prev.tokens.extend(clause.tokens);
                 continue;
@@ -409,8 +413,9 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
     let upper = keyword.to_string().to_ascii_uppercase();
     let mut tokens = clause.tokens.into_iter().peekable();
     let mut outer = false;
+    let full = upper == "FULL";
     if upper != "JOIN" {
-        if upper == "LEFT" {
+        if upper == "LEFT" || full {
             outer = true;
             if matches!(tokens.peek(), Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("OUTER"))
             {
@@ -426,7 +431,13 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
                     keyword.span(),
                     format!(
                         "expected JOIN after {keyword}: {} Post ON Post::user_id == User::id",
-                        if outer { "LEFT JOIN" } else { "INNER JOIN" }
+                        if full {
+                            "FULL JOIN"
+                        } else if outer {
+                            "LEFT JOIN"
+                        } else {
+                            "INNER JOIN"
+                        }
                     ),
                 ));
             }
@@ -464,6 +475,7 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
     JoinClause {
         keyword,
         outer,
+        full,
         table,
         on,
     }

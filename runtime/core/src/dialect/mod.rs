@@ -330,6 +330,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         })
     }
 
+    /// Whether `FULL OUTER JOIN` exists (SQLite ≥ 3.39, PostgreSQL: the default).
+    fn supports_full_join(&self) -> bool {
+        true
+    }
+
     /// Whether the database has `ILIKE` (PostgreSQL); elsewhere `lower(x) LIKE lower(y)`.
     fn has_ilike(&self) -> bool {
         false

@@ -70,6 +70,10 @@ impl Dialect for Mysql {
         Some(super::MultiTable::TableList)
     }
 
+    fn supports_full_join(&self) -> bool {
+        false
+    }
+
     fn supports_nulls_order(&self) -> bool {
         false
     }

@@ -205,7 +205,15 @@ fn lock(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
     table_ref(r, &f.table)?;
     for join in &f.joins {
-        r.push(if join.outer {
+        if join.full && !r.dialect().supports_full_join() {
+            return Err(Error::Unsupported {
+                feature: "FULL OUTER JOIN".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        r.push(if join.full {
+            " FULL OUTER JOIN "
+        } else if join.outer {
             " LEFT OUTER JOIN "
         } else {
             r.dialect().inner_join()

@@ -89,6 +89,8 @@ pub struct Join {
     pub(crate) table: TableRef,
     pub(crate) on: SqlExpr,
     pub(crate) outer: bool,
+    /// `FULL OUTER JOIN` (with `outer`).
+    pub(crate) full: bool,
 }
 
 /// An untyped `SELECT`.
@@ -309,16 +311,23 @@ impl<R> Select<R> {
     /// `JOIN table ON condition`, joined to the last table named in `FROM` (or, with none, to
     /// the first table the select list uses).
     pub fn join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), false)
+        self.add_join(table.into_from(), on.into_expr(), false, false)
+    }
+
+    /// `FULL OUTER JOIN table ON condition`: the rows of both sides, matched or not, so the
+    /// columns of either may be `NULL` (select them through [`nullable`]). PostgreSQL and
+    /// SQLite (≥ 3.39); [`Error::Unsupported`](crate::Error::Unsupported) on MySQL.
+    pub fn full_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table.into_from(), on.into_expr(), true, true)
     }
 
     /// `LEFT OUTER JOIN table ON condition`. The joined table's columns may be `NULL`: select
     /// them through [`nullable`] (which `select!` does by itself).
     pub fn left_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), true)
+        self.add_join(table.into_from(), on.into_expr(), true, false)
     }
 
-    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool) -> Self {
+    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool, full: bool) -> Self {
         let stmt = self.edit();
         if stmt.from.is_empty() {
             let froms = stmt.froms();
@@ -327,7 +336,12 @@ impl<R> Select<R> {
             }
         }
         match stmt.from.last_mut() {
-            Some(last) => last.joins.push(Join { table, on, outer }),
+            Some(last) => last.joins.push(Join {
+                table,
+                on,
+                outer,
+                full,
+            }),
             // Nothing to join to: the table becomes the FROM and the condition a filter.
             None => {
                 stmt.from.push(FromItem {
