@@ -598,3 +598,41 @@ fn full_outer_join_keeps_unmatched_rows_of_both_sides() {
         );
     }
 }
+
+#[test]
+fn lateral_join_reads_each_users_last_post() {
+    for b in backends("lateral_join_reads_each_users_last_post") {
+        let mut conn = setup(&b);
+        let last_post = quarry::select(Post::title)
+            .filter(Post::user_id.eq(User::id))
+            .order_by(Post::id.desc())
+            .limit(1)
+            .subquery("last_post")
+            .lateral();
+        let stmt = select!(User::name, last_post.col(Post::title) FROM User
+            LEFT JOIN last_post ON true_() ORDER BY User::id);
+        if b.is_sqlite() {
+            assert!(matches!(
+                stmt.compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let rows = conn.execute(stmt);
+        if b.is_mysql() {
+            // MySQL 8 has LATERAL; MariaDB (the server here) does not.
+            assert!(rows.is_err(), "MariaDB refuses LATERAL");
+            continue;
+        }
+        let rows: Vec<(String, Option<String>)> = rows.expect("lateral").all().expect("rows");
+        assert_eq!(
+            rows,
+            [
+                ("ed".into(), Some("again".into())),
+                ("wendy".into(), Some("hi".into())),
+                ("mary".into(), None),
+                ("sue".into(), None),
+            ]
+        );
+    }
+}

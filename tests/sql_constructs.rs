@@ -296,3 +296,21 @@ fn full_outer_join() {
     );
     check("full_outer_join", written);
 }
+
+#[test]
+fn lateral_join() {
+    let last_post = quarry::select(Post::title)
+        .filter(Post::user_id.eq(User::id))
+        .order_by(Post::id.desc())
+        .limit(1)
+        .subquery("last_post")
+        .lateral();
+    check(
+        "lateral",
+        select!(User::name, last_post.col(Post::title) FROM User JOIN last_post ON true_()),
+    );
+    check(
+        "lateral_left",
+        select!(User::name, last_post.col(Post::title) FROM User LEFT JOIN last_post ON true_()),
+    );
+}

@@ -78,7 +78,7 @@ CASES = {
     "negated_arithmetic": select(users).where(~(users.c.id + 1 > 2)),
 }
 # tests/sql_constructs.rs (issue 20): its own tables, as that file declares them.
-from sqlalchemy import intersect, except_
+from sqlalchemy import intersect, except_, true
 from sqlalchemy import case, cast, BigInteger, Float as SaFloat, Integer as SaInteger, String as SaString
 m2 = MetaData()
 u2 = Table("users", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
@@ -87,6 +87,7 @@ p2 = Table("posts", m2, Column("id", Integer, primary_key=True),
            Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
            Column("title", String, nullable=False), Column("score", Float))
 arch = Table("archive", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False))
+lat = select(p2.c.title).where(p2.c.user_id == u2.c.id).order_by(p2.c.id.desc()).limit(1).lateral("last_post")
 nm = lambda i: select(u2.c.name).where(u2.c.id == i)
 recent = select(p2.c.user_id, func.count(p2.c.id)).group_by(p2.c.user_id).cte("recent")
 busy = select(recent.c.user_id).where(recent.c[1] > 1).cte("busy")
@@ -126,6 +127,8 @@ CASES.update({
     "delete_using": delete(u2).where(u2.c.id == p2.c.user_id).where(p2.c.title == "x"),
     "text_searches": select(u2.c.id).where(u2.c.name.contains("a") & u2.c.name.startswith("b") & u2.c.name.endswith("c") & u2.c.name.ilike("d%")),
     "full_outer_join": select(u2.c.name, p2.c.title).select_from(u2.outerjoin(p2, p2.c.user_id == u2.c.id, full=True)),
+    "lateral": select(u2.c.name, lat.c.title).join_from(u2, lat, true()),
+    "lateral_left": select(u2.c.name, lat.c.title).outerjoin_from(u2, lat, true()),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })
@@ -147,6 +150,7 @@ EXPECTED_DIFFERENCES = {
     # (FILTER, NULLS LAST) or silently drops (FOR UPDATE OF, CAST to FLOAT): Unsupported here.
     "window_range@mysql", "aggregate_filter@mysql", "order_asc_nulls@mysql",
     "lock_of_nowait@mysql", "cast@mysql", "full_outer_join@mysql",
+    "lateral@sqlite", "lateral_left@sqlite",  # SQLite has no LATERAL: Unsupported
     "lock_limit_skip_locked@sqlite",  # SQLAlchemy adds OFFSET ? to a LIMIT on SQLite (as above)
     # SQLite rejects a parenthesized compound member and reads its operators left to right,
     # so the flat chain means what SQLAlchemy's grouping means elsewhere.

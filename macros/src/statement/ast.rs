@@ -311,6 +311,8 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "now",
     "current_timestamp",
     "call",
+    "true_",
+    "false_",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.

@@ -330,6 +330,17 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         })
     }
 
+    /// `true` / `false` as a condition: `true` (PostgreSQL, the default), `1 = 1` (SQLite),
+    /// `true = 1` (MySQL), as SQLAlchemy writes its `true()`.
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "true" } else { "false" }
+    }
+
+    /// Whether a join may be `LATERAL` (PostgreSQL, MySQL 8 — not MariaDB).
+    fn supports_lateral(&self) -> bool {
+        false
+    }
+
     /// Whether `FULL OUTER JOIN` exists (SQLite ≥ 3.39, PostgreSQL: the default).
     fn supports_full_join(&self) -> bool {
         true

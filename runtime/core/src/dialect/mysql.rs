@@ -70,6 +70,14 @@ impl Dialect for Mysql {
         Some(super::MultiTable::TableList)
     }
 
+    fn supports_lateral(&self) -> bool {
+        true
+    }
+
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "true = 1" } else { "false = 1" }
+    }
+
     fn supports_full_join(&self) -> bool {
         false
     }

@@ -111,6 +111,10 @@ impl Dialect for Postgres {
         Some(super::MultiTable::Clause)
     }
 
+    fn supports_lateral(&self) -> bool {
+        true
+    }
+
     fn has_ilike(&self) -> bool {
         true
     }

@@ -16,6 +16,10 @@ impl Dialect for Sqlite {
         Some(if distinct { "IS NOT" } else { "IS" })
     }
 
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "1 = 1" } else { "0 = 1" }
+    }
+
     fn has_now(&self) -> bool {
         false
     }

@@ -431,6 +431,7 @@ impl<'d> Renderer<'d> {
                 kind,
                 negated,
             } => self.text_match(expr, value, *kind, *negated, against)?,
+            SqlExpr::Truth(v) => self.push(self.dialect.truth(*v)),
             SqlExpr::Over { func, window } => self.over(func, window)?,
             SqlExpr::Filter { func, condition } => {
                 if !self.dialect.supports_aggregate_filter() {

@@ -228,6 +228,22 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
 /// A `FROM` item: `users`, `users AS u2`, or a derived table `(SELECT …) AS name`.
 fn table_ref(r: &mut Renderer<'_>, t: &TableRef) -> Result<()> {
     if let FromSource::Derived(derived) = t.source()
+        && derived.kind() == DerivedKind::Lateral
+    {
+        if !r.dialect().supports_lateral() {
+            return Err(Error::Unsupported {
+                feature: "LATERAL".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        // Correlated to the tables of the FROM it joins, as SQLAlchemy's lateral.
+        r.push("LATERAL (");
+        subquery(r, derived.select())?;
+        r.push(") AS ");
+        r.ident(t.name());
+        return Ok(());
+    }
+    if let FromSource::Derived(derived) = t.source()
         && derived.kind() == DerivedKind::Subquery
     {
         r.push("(");

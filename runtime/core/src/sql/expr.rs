@@ -254,6 +254,9 @@ pub enum SqlExpr {
         /// True for `NOT LIKE`.
         negated: bool,
     },
+    /// `true` / `false` as a condition (SQLAlchemy's `true()` / `false()`), in the dialect's
+    /// form: `true` (PostgreSQL), `1 = 1` (SQLite), `true = 1` (MySQL).
+    Truth(bool),
     /// A window function: `func OVER (PARTITION BY … ORDER BY … frame)`.
     Over {
         /// The function (a window function or an aggregate).
@@ -370,6 +373,7 @@ impl fmt::Debug for SqlExpr {
                     if *as_text { "->>" } else { "->" }
                 )
             }
+            SqlExpr::Truth(v) => write!(f, "{v}"),
             SqlExpr::Over { .. }
             | SqlExpr::Match { .. }
             | SqlExpr::Filter { .. }
@@ -508,6 +512,7 @@ impl SqlExpr {
         match self {
             SqlExpr::Column { table, .. } => f(table),
             SqlExpr::Param(_)
+            | SqlExpr::Truth(_)
             | SqlExpr::Invalid(_)
             | SqlExpr::Star
             | SqlExpr::Exists(_)

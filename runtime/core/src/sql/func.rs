@@ -326,3 +326,14 @@ where
 fn call_with<V>(name: &'static str, args: Vec<SqlExpr>) -> Expr<V> {
     Expr::new(SqlExpr::Function { name, args })
 }
+
+/// `true` as a condition (SQLAlchemy's `true()`): `ON true` of a lateral join. Written
+/// `true` on PostgreSQL, `1 = 1` on SQLite, `true = 1` on MySQL, as SQLAlchemy writes it.
+pub fn true_() -> Expr<bool> {
+    Expr::new(SqlExpr::Truth(true))
+}
+
+/// `false` as a condition (SQLAlchemy's `false()`).
+pub fn false_() -> Expr<bool> {
+    Expr::new(SqlExpr::Truth(false))
+}

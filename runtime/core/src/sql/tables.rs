@@ -45,7 +45,7 @@ fn push_ref(out: &mut Found, table: &TableRef) {
         FromSource::Derived(derived) => match derived.kind() {
             // Its own name inside its body: the CTE is being collected already.
             DerivedKind::SelfReference => {}
-            DerivedKind::Subquery => derived_members(derived, out),
+            DerivedKind::Subquery | DerivedKind::Lateral => derived_members(derived, out),
             DerivedKind::Cte { .. } => {
                 if !out.ctes.iter().any(|c| Arc::ptr_eq(c, derived)) {
                     derived_members(derived, out);
@@ -81,7 +81,7 @@ impl SqlExpr {
         match self {
             SqlExpr::Column { table, .. } => push_ref(out, table),
             SqlExpr::Excluded { table, .. } => push(out, table),
-            SqlExpr::Param(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
+            SqlExpr::Param(_) | SqlExpr::Truth(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
             SqlExpr::Binary(l, _, r) => {
                 l.tables_into(out, depth);
                 r.tables_into(out, depth);
