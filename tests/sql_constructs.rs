@@ -314,3 +314,19 @@ fn lateral_join() {
         select!(User::name, last_post.col(Post::title) FROM User LEFT JOIN last_post ON true_()),
     );
 }
+
+#[test]
+fn nulls_ordering_in_select_macro() {
+    let written = select!(User::id FROM User ORDER BY User::name ASC, User::id DESC NULLS LAST);
+    let built = quarry::select(User::id)
+        .order_by(User::name.asc())
+        .order_by(User::id.desc().nulls_last());
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check(
+        "order_nulls_first_macro",
+        select!(User::id FROM User ORDER BY User::hair_color NULLS FIRST),
+    );
+}

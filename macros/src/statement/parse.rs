@@ -739,38 +739,89 @@ fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Id
     let mut terms = Vec::new();
     let mut current = TokenStream::new();
     let mut direction: Option<Ident> = None;
+    // `NULLS FIRST` / `NULLS LAST`: the `NULLS` keyword, then the word.
+    let mut nulls: Option<Ident> = None;
+    let mut nulls_word: Option<Ident> = None;
     let finish = |current: &mut TokenStream,
                   direction: &mut Option<Ident>,
+                  nulls: &mut Option<Ident>,
+                  nulls_word: &mut Option<Ident>,
                   terms: &mut Vec<(Expr, Option<Ident>)>|
      -> syn::Result<()> {
         if current.is_empty() {
             return Err(syn::Error::new(span, "ORDER BY needs a column after it"));
         }
-        terms.push((syn::parse2(std::mem::take(current))?, direction.take()));
+        let mut term: Expr = syn::parse2(std::mem::take(current))?;
+        if let Some(kw) = nulls.take() {
+            let Some(word) = nulls_word.take() else {
+                return Err(syn::Error::new(
+                    kw.span(),
+                    "expected FIRST or LAST after NULLS",
+                ));
+            };
+            // `term.nulls_first()` after its direction: the direction goes onto the term
+            // first (`asc()`/`desc()`), then the NULLS order, both read by `expand`.
+            let method = Ident::new(
+                &format!("nulls_{}", word.to_string().to_ascii_lowercase()),
+                word.span(),
+            );
+            let dir = direction
+                .take()
+                .map(|d| Ident::new(&d.to_string().to_ascii_lowercase(), d.span()));
+            term = match dir {
+                Some(d) => syn::parse_quote_spanned!(word.span()=> (#term).#d().#method()),
+                None => syn::parse_quote_spanned!(word.span()=> (#term).#method()),
+            };
+        }
+        terms.push((term, direction.take()));
         Ok(())
     };
     for tt in iter {
         match &tt {
-            TokenTree::Punct(p) if p.as_char() == ',' => {
-                finish(&mut current, &mut direction, &mut terms)?
-            }
+            TokenTree::Punct(p) if p.as_char() == ',' => finish(
+                &mut current,
+                &mut direction,
+                &mut nulls,
+                &mut nulls_word,
+                &mut terms,
+            )?,
             TokenTree::Ident(id)
-                if ["ASC", "DESC"].contains(&id.to_string().to_ascii_uppercase().as_str()) =>
+                if nulls.is_none()
+                    && ["ASC", "DESC"].contains(&id.to_string().to_ascii_uppercase().as_str()) =>
             {
                 direction = Some(id.clone());
             }
-            TokenTree::Ident(id) if direction.is_some() => {
+            TokenTree::Ident(id)
+                if nulls.is_none() && id.to_string().eq_ignore_ascii_case("NULLS") =>
+            {
+                nulls = Some(id.clone());
+            }
+            TokenTree::Ident(id)
+                if nulls.is_some()
+                    && nulls_word.is_none()
+                    && ["FIRST", "LAST"]
+                        .contains(&id.to_string().to_ascii_uppercase().as_str()) =>
+            {
+                nulls_word = Some(id.clone());
+            }
+            TokenTree::Ident(id) if direction.is_some() || nulls.is_some() => {
                 return Err(syn::Error::new(
                     id.span(),
                     format!(
                         "unexpected `{id}` after the sort direction{}",
-                        hint(&id.to_string(), ["ASC", "DESC"])
+                        hint(&id.to_string(), ["ASC", "DESC", "NULLS", "FIRST", "LAST"])
                     ),
                 ));
             }
             _ => current.extend([tt]),
         }
     }
-    finish(&mut current, &mut direction, &mut terms)?;
+    finish(
+        &mut current,
+        &mut direction,
+        &mut nulls,
+        &mut nulls_word,
+        &mut terms,
+    )?;
     Ok(terms)
 }
