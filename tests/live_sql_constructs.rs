@@ -431,6 +431,19 @@ fn distinct_from_scalar_functions_and_distinct_on() {
             .scalar()
             .expect("stamp");
         assert!(stamp.starts_with("20"), "{}: {stamp}", b.name);
+        let (year, month): (i64, i64) = conn
+            .execute(select!(
+                extract(quarry::func::ExtractField::Year, now::<String>()),
+                extract(quarry::func::ExtractField::Month, now::<String>())
+            ))
+            .expect("extract")
+            .one()
+            .expect("row");
+        assert!(
+            year >= 2024 && (1..=12).contains(&month),
+            "{}: {year} {month}",
+            b.name
+        );
 
         let first_per_color = User::select()
             .distinct_on(User::hair_color)

@@ -330,3 +330,15 @@ fn nulls_ordering_in_select_macro() {
         select!(User::id FROM User ORDER BY User::hair_color NULLS FIRST),
     );
 }
+
+#[test]
+fn extract_a_part_of_a_date() {
+    use quarry::func::ExtractField;
+    check(
+        "extract",
+        select!(
+            extract(ExtractField::Year, now::<String>()),
+            extract(ExtractField::Month, now::<String>())
+        ),
+    );
+}

@@ -296,6 +296,7 @@ const FUNCTIONS: &[&str] = &[
     "trim",
     "abs",
     "round",
+    "extract",
 ];
 
 /// SQL functions that are SQL whatever their arguments (none, or Rust values only):

@@ -336,6 +336,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// Whether `EXTRACT` is written with `STRFTIME` (SQLite, which has no `EXTRACT`).
+    fn extract_by_strftime(&self) -> bool {
+        false
+    }
+
     /// Whether a join may be `LATERAL` (PostgreSQL, MySQL 8 — not MariaDB).
     fn supports_lateral(&self) -> bool {
         false

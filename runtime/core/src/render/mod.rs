@@ -432,6 +432,22 @@ impl<'d> Renderer<'d> {
                 negated,
             } => self.text_match(expr, value, *kind, *negated, against)?,
             SqlExpr::Truth(v) => self.push(self.dialect.truth(*v)),
+            SqlExpr::Extract { field, expr } => {
+                let (name, format) = field.names();
+                if self.dialect.extract_by_strftime() {
+                    self.push("CAST(STRFTIME('");
+                    self.push(format);
+                    self.push("', ");
+                    self.expr(expr)?;
+                    self.push(") AS INTEGER)");
+                } else {
+                    self.push("EXTRACT(");
+                    self.push(name);
+                    self.push(" FROM ");
+                    self.expr(expr)?;
+                    self.push(")");
+                }
+            }
             SqlExpr::Over { func, window } => self.over(func, window)?,
             SqlExpr::Filter { func, condition } => {
                 if !self.dialect.supports_aggregate_filter() {

@@ -131,6 +131,35 @@ impl BinOp {
     }
 }
 
+/// The part of a date or time [`extract`](crate::func::extract) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtractField {
+    /// The year.
+    Year,
+    /// The month, 1 to 12.
+    Month,
+    /// The day of the month, 1 to 31.
+    Day,
+    /// The hour, 0 to 23.
+    Hour,
+    /// The minute, 0 to 59.
+    Minute,
+}
+
+impl ExtractField {
+    /// The field's SQL name (`year`) and SQLite's `strftime` format (`%Y`).
+    pub(crate) fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ExtractField::Year => ("year", "%Y"),
+            ExtractField::Month => ("month", "%m"),
+            ExtractField::Day => ("day", "%d"),
+            ExtractField::Hour => ("hour", "%H"),
+            ExtractField::Minute => ("minute", "%M"),
+        }
+    }
+}
+
 /// The kind of a [`SqlExpr::Match`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -254,6 +283,13 @@ pub enum SqlExpr {
         /// True for `NOT LIKE`.
         negated: bool,
     },
+    /// `EXTRACT(field FROM expr)`; SQLite: `CAST(STRFTIME('%Y', expr) AS INTEGER)`.
+    Extract {
+        /// The part of the date or time.
+        field: ExtractField,
+        /// The date or time.
+        expr: Box<SqlExpr>,
+    },
     /// `true` / `false` as a condition (SQLAlchemy's `true()` / `false()`), in the dialect's
     /// form: `true` (PostgreSQL), `1 = 1` (SQLite), `true = 1` (MySQL).
     Truth(bool),
@@ -374,6 +410,7 @@ impl fmt::Debug for SqlExpr {
                 )
             }
             SqlExpr::Truth(v) => write!(f, "{v}"),
+            SqlExpr::Extract { field, expr } => write!(f, "EXTRACT({field:?} FROM {expr:?})"),
             SqlExpr::Over { .. }
             | SqlExpr::Match { .. }
             | SqlExpr::Filter { .. }
@@ -562,7 +599,9 @@ impl SqlExpr {
                     e.tables_within(f, depth);
                 }
             }
-            SqlExpr::Cast { expr, .. } => expr.tables_within(f, depth),
+            SqlExpr::Cast { expr, .. } | SqlExpr::Extract { expr, .. } => {
+                expr.tables_within(f, depth)
+            }
             SqlExpr::Match { expr, value, .. } => {
                 expr.tables_within(f, depth);
                 value.tables_within(f, depth);

@@ -337,3 +337,14 @@ pub fn true_() -> Expr<bool> {
 pub fn false_() -> Expr<bool> {
     Expr::new(SqlExpr::Truth(false))
 }
+
+pub use super::ExtractField;
+
+/// `EXTRACT(field FROM expr)`: a part of a date or time, as an integer
+/// (`CAST(STRFTIME('%Y', expr) AS INTEGER)` on SQLite, as SQLAlchemy writes it).
+pub fn extract<E: Expression>(field: ExtractField, expr: E) -> Expr<i64> {
+    Expr::new(SqlExpr::Extract {
+        field,
+        expr: Box::new(expr.into_sql()),
+    })
+}

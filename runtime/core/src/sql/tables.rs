@@ -131,7 +131,9 @@ impl SqlExpr {
                     e.tables_into(out, depth);
                 }
             }
-            SqlExpr::Cast { expr, .. } => expr.tables_into(out, depth),
+            SqlExpr::Cast { expr, .. } | SqlExpr::Extract { expr, .. } => {
+                expr.tables_into(out, depth)
+            }
             SqlExpr::Match { expr, value, .. } => {
                 expr.tables_into(out, depth);
                 value.tables_into(out, depth);
