@@ -425,6 +425,36 @@ impl<'d> Renderer<'d> {
             SqlExpr::JsonGet { expr, key, as_text } => {
                 self.json_get(expr, key, *as_text, against)?;
             }
+            SqlExpr::Truth(_)
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Match { .. }
+            | SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. } => self.expr_more(e, against)?,
+            SqlExpr::Excluded { table, index } => {
+                let column = table.columns()[*index].name();
+                match self.dialect.upsert_style() {
+                    UpsertStyle::OnConflict => {
+                        self.push("excluded.");
+                        self.ident(column);
+                    }
+                    UpsertStyle::OnDuplicateKey => {
+                        self.push("VALUES(");
+                        self.ident(column);
+                        self.push(")");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rarer expressions, out of `expr_node` so that its stack frame — one per nesting
+    /// level — stays small (`MAX_EXPR_DEPTH` levels must fit a 2 MiB thread in debug builds).
+    #[inline(never)]
+    fn expr_more(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        match e {
             SqlExpr::Match {
                 expr,
                 value,
@@ -486,20 +516,7 @@ impl<'d> Renderer<'d> {
                 self.push(name);
                 self.push(")");
             }
-            SqlExpr::Excluded { table, index } => {
-                let column = table.columns()[*index].name();
-                match self.dialect.upsert_style() {
-                    UpsertStyle::OnConflict => {
-                        self.push("excluded.");
-                        self.ident(column);
-                    }
-                    UpsertStyle::OnDuplicateKey => {
-                        self.push("VALUES(");
-                        self.ident(column);
-                        self.push(")");
-                    }
-                }
-            }
+            _ => {}
         }
         Ok(())
     }
@@ -766,38 +783,7 @@ impl<'d> Renderer<'d> {
             });
         }
         if matches!(op, BinOp::IsDistinctFrom | BinOp::IsNotDistinctFrom) {
-            let distinct = op == BinOp::IsDistinctFrom;
-            let spelling = self.dialect.distinct_from(distinct);
-            // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
-            let negate = spelling.is_none();
-            let operator = spelling.unwrap_or("<=>");
-            let not = OpKind::Comparison("NOT");
-            return self.wrap(
-                if negate {
-                    not.wrapped_in(against)
-                } else {
-                    kind.wrapped_in(against)
-                },
-                |this| {
-                    if negate {
-                        this.push("NOT (");
-                    }
-                    this.expr_in(l, Against::Op(kind))?;
-                    this.push(" ");
-                    this.push(operator);
-                    this.push(" ");
-                    // `None` is the literal NULL there, as SQLAlchemy writes it.
-                    if matches!(r, SqlExpr::Param(Value::Null)) {
-                        this.push("NULL");
-                    } else {
-                        this.expr_in(r, Against::Op(kind))?;
-                    }
-                    if negate {
-                        this.push(")");
-                    }
-                    Ok(())
-                },
-            );
+            return self.distinct_from(l, op, r, against);
         }
         if op == BinOp::IntDiv && self.dialect.floor_division() {
             return self.wrap(kind.wrapped_in(against), |this| {
@@ -815,6 +801,51 @@ impl<'d> Renderer<'d> {
             this.push(" ");
             this.expr_in(r, Against::Op(kind))
         })
+    }
+
+    /// `a IS [NOT] DISTINCT FROM b` in the dialect's spelling; out of `binary` so that its
+    /// frame stays small.
+    #[inline(never)]
+    fn distinct_from(
+        &mut self,
+        l: &SqlExpr,
+        op: BinOp,
+        r: &SqlExpr,
+        against: Against,
+    ) -> Result<()> {
+        let kind = OpKind::Bin(op);
+        let distinct = op == BinOp::IsDistinctFrom;
+        let spelling = self.dialect.distinct_from(distinct);
+        // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
+        let negate = spelling.is_none();
+        let operator = spelling.unwrap_or("<=>");
+        let not = OpKind::Comparison("NOT");
+        self.wrap(
+            if negate {
+                not.wrapped_in(against)
+            } else {
+                kind.wrapped_in(against)
+            },
+            |this| {
+                if negate {
+                    this.push("NOT (");
+                }
+                this.expr_in(l, Against::Op(kind))?;
+                this.push(" ");
+                this.push(operator);
+                this.push(" ");
+                // `None` is the literal NULL there, as SQLAlchemy writes it.
+                if matches!(r, SqlExpr::Param(Value::Null)) {
+                    this.push("NULL");
+                } else {
+                    this.expr_in(r, Against::Op(kind))?;
+                }
+                if negate {
+                    this.push(")");
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Comma-separated expressions.

@@ -582,6 +582,20 @@ impl SqlExpr {
                 high.tables_within(f, depth);
             }
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_within(f, depth)),
+            SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. }
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Match { .. } => self.tables_within_more(f, depth),
+        }
+    }
+
+    /// The rarer expressions of [`SqlExpr::tables_within`], out of it so that its stack
+    /// frame — one per nesting level — stays small.
+    #[inline(never)]
+    fn tables_within_more(&self, f: &mut dyn FnMut(&TableRef), depth: usize) {
+        match self {
             SqlExpr::Over { func, window } => {
                 func.tables_within(f, depth);
                 window.for_each_expr(|e| e.tables_within(f, depth));
@@ -606,6 +620,7 @@ impl SqlExpr {
                 expr.tables_within(f, depth);
                 value.tables_within(f, depth);
             }
+            _ => {}
         }
     }
 }

@@ -17,6 +17,24 @@ use std::sync::Arc;
 pub(crate) struct Found {
     pub(crate) tables: Vec<&'static TableDef>,
     pub(crate) ctes: Vec<Arc<DerivedTable>>,
+    /// The nesting depth of the `SELECT` being walked, counted as the renderer counts it (a
+    /// nested `SELECT` weighs `SUBQUERY_DEPTH`): the walk stops at `MAX_EXPR_DEPTH`, where
+    /// compiling fails anyway, so that it never overflows the stack first.
+    depth: usize,
+}
+
+/// What a nested `SELECT` weighs against `MAX_EXPR_DEPTH`, as in the renderer.
+const SUBQUERY_WEIGHT: usize = 4;
+
+impl Found {
+    /// Walk `select` one `SELECT` deeper than `at`.
+    fn nested(&mut self, at: usize, select: &SelectStmt) {
+        let outer = std::mem::replace(&mut self.depth, at + SUBQUERY_WEIGHT);
+        if self.depth < super::MAX_EXPR_DEPTH {
+            select.collect_tables(self);
+        }
+        self.depth = outer;
+    }
 }
 
 impl Found {
@@ -61,15 +79,17 @@ fn push_ref(out: &mut Found, table: &TableRef) {
 }
 
 fn derived_members(derived: &DerivedTable, out: &mut Found) {
-    derived.select().collect_tables(out);
+    let at = out.depth;
+    out.nested(at, derived.select());
     for (_, member) in derived.rest() {
-        member.collect_tables(out);
+        out.nested(at, member);
     }
 }
 
 impl SqlExpr {
     pub(crate) fn collect_tables(&self, out: &mut Found) {
-        self.tables_into(out, 0);
+        let at = out.depth;
+        self.tables_into(out, at);
     }
 
     /// At nesting `depth`: not past `MAX_EXPR_DEPTH`, where compiling fails anyway.
@@ -110,10 +130,23 @@ impl SqlExpr {
             }
             SqlExpr::InSelect { expr, select, .. } => {
                 expr.tables_into(out, depth);
-                select.collect_tables(out);
+                out.nested(depth, select);
             }
-            SqlExpr::Exists(select) | SqlExpr::Subquery(select) => select.collect_tables(out),
+            SqlExpr::Exists(select) | SqlExpr::Subquery(select) => out.nested(depth, select),
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_into(out, depth)),
+            SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. }
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Match { .. } => self.tables_into_more(out, depth),
+        }
+    }
+
+    /// The rarer expressions of `tables_into`, out of it so that its frame stays small.
+    #[inline(never)]
+    fn tables_into_more(&self, out: &mut Found, depth: usize) {
+        match self {
             SqlExpr::Over { func, window } => {
                 func.tables_into(out, depth);
                 window.for_each_expr(|e| e.tables_into(out, depth));
@@ -138,6 +171,7 @@ impl SqlExpr {
                 expr.tables_into(out, depth);
                 value.tables_into(out, depth);
             }
+            _ => {}
         }
     }
 }
@@ -203,7 +237,7 @@ impl InsertStmt {
             .flatten()
             .for_each(|e| e.collect_tables(out));
         if let Some(select) = &self.select {
-            select.collect_tables(out);
+            out.nested(0, select);
         }
         if let Some(clause) = &self.on_conflict
             && let ConflictAction::Update(assignments) = &clause.action
