@@ -17,10 +17,13 @@ use std::sync::Arc;
 pub(crate) struct Found {
     pub(crate) tables: Vec<&'static TableDef>,
     pub(crate) ctes: Vec<Arc<DerivedTable>>,
+    /// Collect only the CTEs (compiling), not the tables: no allocation for a statement
+    /// without CTEs.
+    pub(crate) ctes_only: bool,
     /// The nesting depth of the `SELECT` being walked, counted as the renderer counts it (a
     /// nested `SELECT` weighs `SUBQUERY_DEPTH`): the walk stops at `MAX_EXPR_DEPTH`, where
     /// compiling fails anyway, so that it never overflows the stack first.
-    depth: usize,
+    pub(crate) depth: usize,
 }
 
 /// What a nested `SELECT` weighs against `MAX_EXPR_DEPTH`, as in the renderer.
@@ -50,6 +53,9 @@ impl Found {
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
 fn push(out: &mut Found, table: &'static TableDef) {
+    if out.ctes_only {
+        return;
+    }
     if !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
         out.tables.push(table);
     }
