@@ -342,3 +342,11 @@ fn extract_a_part_of_a_date() {
         ),
     );
 }
+
+#[test]
+fn literal_select_items() {
+    check(
+        "literal_items",
+        select!(literal(1_i64), literal("x"), User::id FROM User),
+    );
+}

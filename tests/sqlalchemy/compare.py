@@ -78,7 +78,7 @@ CASES = {
     "negated_arithmetic": select(users).where(~(users.c.id + 1 > 2)),
 }
 # tests/sql_constructs.rs (issue 20): its own tables, as that file declares them.
-from sqlalchemy import intersect, except_, true, extract
+from sqlalchemy import intersect, except_, true, extract, literal
 from sqlalchemy import case, cast, BigInteger, Float as SaFloat, Integer as SaInteger, String as SaString
 m2 = MetaData()
 u2 = Table("users", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
@@ -130,6 +130,7 @@ CASES.update({
     "lateral": select(u2.c.name, lat.c.title).join_from(u2, lat, true()),
     "lateral_left": select(u2.c.name, lat.c.title).outerjoin_from(u2, lat, true()),
     "extract": select(extract("year", func.now()), extract("month", func.now())),
+    "literal_items": select(literal(1), literal("x"), u2.c.id),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

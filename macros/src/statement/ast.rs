@@ -314,6 +314,7 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "call",
     "true_",
     "false_",
+    "literal",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.

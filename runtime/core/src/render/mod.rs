@@ -583,7 +583,7 @@ impl<'d> Renderer<'d> {
     /// A `THEN` / `ELSE` value: a parameter there has no column to take its type from, so
     /// where the dialect wants it typed it is cast (`$2::BIGINT`, as SQLAlchemy's psycopg
     /// dialect writes it).
-    fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
+    pub(crate) fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
         if let SqlExpr::Param(v) = value
             && let Some(ty) = self.dialect.typed_param(v)
         {

@@ -334,6 +334,13 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                 first = false;
                 match e {
                     SqlExpr::Column { table, index } => column(r, table, *index, None)?,
+                    // A literal (`literal(1)`): typed where the dialect wants it, as in a CASE.
+                    SqlExpr::Param(_) => {
+                        r.case_value(e)?;
+                        let k = r.anon_label("anon");
+                        r.push(" AS anon_");
+                        r.number(k);
+                    }
                     SqlExpr::Cast { expr, .. } if matches!(**expr, SqlExpr::Column { .. }) => {
                         if let SqlExpr::Column { table, index } = &**expr {
                             column(r, table, *index, Some(e))?;

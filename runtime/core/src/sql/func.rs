@@ -348,3 +348,10 @@ pub fn extract<E: Expression>(field: ExtractField, expr: E) -> Expr<i64> {
         expr: Box::new(expr.into_sql()),
     })
 }
+
+/// A value as an expression of its own type (SQLAlchemy's `literal()`), bound as a
+/// parameter: `select!(literal(1_i64), User::id FROM User)` is `SELECT ? AS anon_1, users.id
+/// FROM users` (`$1::BIGINT` on PostgreSQL, which would read an untyped parameter as text).
+pub fn literal<T: Typed>(value: T) -> Expr<T::SqlType> {
+    Expr::new(value.into_typed())
+}
