@@ -649,3 +649,43 @@ fn lateral_join_reads_each_users_last_post() {
         );
     }
 }
+
+#[test]
+fn upsert_updates_only_rows_passing_its_condition() {
+    for b in backends("upsert_updates_only_rows_passing") {
+        let mut conn = setup(&b);
+        let upsert = |name: &str, unless: &str| {
+            quarry::Insert::into_table(User::table())
+                .value(User::id, 1)
+                .value(User::name, name.to_owned())
+                .on_conflict(User::id)
+                .do_update()
+                .set_excluded(User::name)
+                .filter(User::name.ne(unless.to_owned()))
+        };
+        if b.is_mysql() {
+            assert!(matches!(
+                upsert("x", "ed").compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let name_of_1 = |conn: &mut Connection| -> String {
+            conn.execute(select!(User::name FROM User WHERE User::id == 1))
+                .expect("select")
+                .scalar()
+                .expect("name")
+        };
+        conn.execute(upsert("edward", "ed"))
+            .expect("upsert skipped");
+        assert_eq!(
+            name_of_1(&mut conn),
+            "ed",
+            "{}: the condition failed",
+            b.name
+        );
+        conn.execute(upsert("eddie", "nobody"))
+            .expect("upsert applied");
+        assert_eq!(name_of_1(&mut conn), "eddie", "{}", b.name);
+    }
+}

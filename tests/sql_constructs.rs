@@ -350,3 +350,15 @@ fn literal_select_items() {
         select!(literal(1_i64), literal("x"), User::id FROM User),
     );
 }
+
+#[test]
+fn upsert_do_update_where() {
+    let stmt = quarry::Insert::into_table(User::table())
+        .value(User::id, 1)
+        .value(User::name, "ed")
+        .on_conflict(User::id)
+        .do_update()
+        .set_excluded(User::name)
+        .filter(User::name.ne("x"));
+    check("upsert_do_update_where", stmt);
+}

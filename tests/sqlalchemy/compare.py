@@ -140,6 +140,9 @@ for d, ins in UPSERTS.items():
     CASES[f"upsert_do_update@{d}"] = s.on_conflict_do_update(index_elements=[users.c.id], set_=dict(name=s.excluded.name, hair_color=None))
     CASES[f"upsert_do_nothing@{d}"] = s.on_conflict_do_nothing(index_elements=[users.c.id])
     CASES[f"upsert_do_nothing_any@{d}"] = s.on_conflict_do_nothing()
+for d, ins in UPSERTS.items():
+    s = ins(u2).values(id=1, name="ed")
+    CASES[f"upsert_do_update_where@{d}"] = s.on_conflict_do_update(index_elements=[u2.c.id], set_=dict(name=s.excluded.name), where=u2.c.name != "x")
 s = my_insert(users).values(id=1, name="ed", hair_color=None)
 CASES["upsert_do_update@mysql"] = s.on_duplicate_key_update(name=s.inserted.name, hair_color=None)
 

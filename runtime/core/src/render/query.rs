@@ -589,10 +589,20 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
                     }
                     r.push(" DO UPDATE SET ");
                     assign(r, assignments)?;
+                    if let Some(condition) = &clause.where_ {
+                        r.push(" WHERE ");
+                        r.expr(condition)?;
+                    }
                 }
             }
         }
         UpsertStyle::OnDuplicateKey => {
+            if clause.where_.is_some() {
+                return Err(Error::Unsupported {
+                    feature: "a condition on an upsert's update (DO UPDATE … WHERE)".into(),
+                    dialect: r.dialect().name(),
+                });
+            }
             r.push(" ON DUPLICATE KEY UPDATE ");
             match &clause.action {
                 ConflictAction::Nothing => {

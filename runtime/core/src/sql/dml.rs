@@ -24,6 +24,8 @@ pub enum ConflictAction {
 pub struct OnConflictClause {
     pub(crate) target: Vec<usize>,
     pub(crate) action: ConflictAction,
+    /// `DO UPDATE … WHERE condition`: update only the conflicting rows that pass.
+    pub(crate) where_: Option<SqlExpr>,
 }
 
 /// An untyped `INSERT`.
@@ -311,6 +313,7 @@ impl<R> OnConflict<R> {
         self.insert.edit().on_conflict = Some(OnConflictClause {
             target: self.target,
             action: ConflictAction::Nothing,
+            where_: None,
         });
         self.insert
     }
@@ -321,6 +324,7 @@ impl<R> OnConflict<R> {
         self.insert.edit().on_conflict = Some(OnConflictClause {
             target: self.target,
             action: ConflictAction::Update(Vec::new()),
+            where_: None,
         });
         Upsert::wrap(self.insert.stmt, None)
     }
@@ -375,6 +379,18 @@ impl<R> Upsert<R> {
         }) = &mut stmt.on_conflict
         {
             assign_in_table_order(assignments, column.index(), value);
+        }
+        self
+    }
+
+    /// `DO UPDATE SET … WHERE condition`: update the existing row only when `condition` holds
+    /// (it may use the existing row's columns and [`excluded`]); several are joined with
+    /// `AND`. SQLite and PostgreSQL; [`Error::Unsupported`](crate::Error::Unsupported) on
+    /// MySQL, whose `ON DUPLICATE KEY UPDATE` has no condition.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let condition = condition.into_expr();
+        if let Some(clause) = &mut self.edit().on_conflict {
+            clause.where_ = Some(super::and_where(clause.where_.take(), condition));
         }
         self
     }

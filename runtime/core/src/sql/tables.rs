@@ -245,10 +245,11 @@ impl InsertStmt {
         if let Some(select) = &self.select {
             out.nested(0, select);
         }
-        if let Some(clause) = &self.on_conflict
-            && let ConflictAction::Update(assignments) = &clause.action
-        {
-            assignments.iter().for_each(|(_, e)| e.collect_tables(out));
+        if let Some(clause) = &self.on_conflict {
+            if let ConflictAction::Update(assignments) = &clause.action {
+                assignments.iter().for_each(|(_, e)| e.collect_tables(out));
+            }
+            optional(clause.where_.as_ref(), out);
         }
         items(&self.returning, out);
     }
