@@ -362,3 +362,9 @@ fn upsert_do_update_where() {
         .filter(User::name.ne("x"));
     check("upsert_do_update_where", stmt);
 }
+
+#[test]
+fn delete_through_an_alias() {
+    let u = User::alias("u");
+    check("delete_alias", u.delete().filter(u.col(User::id).eq(1)));
+}

@@ -88,6 +88,7 @@ p2 = Table("posts", m2, Column("id", Integer, primary_key=True),
            Column("title", String, nullable=False), Column("score", Float))
 arch = Table("archive", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False))
 lat = select(p2.c.title).where(p2.c.user_id == u2.c.id).order_by(p2.c.id.desc()).limit(1).lateral("last_post")
+ua2 = u2.alias("u")
 nm = lambda i: select(u2.c.name).where(u2.c.id == i)
 recent = select(p2.c.user_id, func.count(p2.c.id)).group_by(p2.c.user_id).cte("recent")
 busy = select(recent.c.user_id).where(recent.c[1] > 1).cte("busy")
@@ -131,6 +132,7 @@ CASES.update({
     "lateral_left": select(u2.c.name, lat.c.title).outerjoin_from(u2, lat, true()),
     "extract": select(extract("year", func.now()), extract("month", func.now())),
     "literal_items": select(literal(1), literal("x"), u2.c.id),
+    "delete_alias": delete(ua2).where(ua2.c.id == 1),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

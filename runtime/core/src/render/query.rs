@@ -763,6 +763,10 @@ pub(crate) fn delete(r: &mut Renderer<'_>, stmt: &DeleteStmt) -> Result<()> {
     r.enclosing.extend(others.iter().cloned());
     r.push("DELETE FROM ");
     r.ident(name);
+    if let Some(alias) = stmt.table.alias() {
+        r.push(" AS ");
+        r.ident(alias);
+    }
     match style {
         Some(MultiTable::Clause) => {
             r.push(" USING ");

@@ -679,6 +679,12 @@ impl<T: Table> Alias<T> {
     pub fn col<V>(&self, column: Column<T, V>) -> Column<T, V> {
         column.aliased(self.name)
     }
+
+    /// `DELETE FROM table AS alias`; add `.filter(…)` on the alias's columns (SQLAlchemy's
+    /// `delete(users.alias("u"))`). MySQL ≥ 8.0.16 takes it; MariaDB does not.
+    pub fn delete(&self) -> super::Delete<()> {
+        super::Delete::from_source(TableRef::aliased(T::table(), self.name))
+    }
 }
 
 impl<T: Table> SelectItems for Alias<T> {
