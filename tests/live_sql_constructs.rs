@@ -710,3 +710,18 @@ fn delete_through_an_alias() {
         assert_eq!(n, 3, "{}", b.name);
     }
 }
+
+#[test]
+fn tuple_in_matches_whole_rows() {
+    for b in backends("tuple_in_matches_whole_rows") {
+        let mut conn = setup(&b);
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User
+                WHERE tuple_((User::id, User::name)).in_([(1_i64, "ed"), (2, "nobody"), (3, "mary")])
+                ORDER BY User::id))
+            .expect("tuple in")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "mary"], "{}", b.name);
+    }
+}

@@ -368,3 +368,16 @@ fn delete_through_an_alias() {
     let u = User::alias("u");
     check("delete_alias", u.delete().filter(u.col(User::id).eq(1)));
 }
+
+#[test]
+fn tuple_in() {
+    let written = select!(User::id FROM User
+        WHERE tuple_((User::id, User::name)).in_([(1_i64, "a"), (2, "b")]));
+    let built = quarry::select(User::id)
+        .filter(quarry::func::tuple_((User::id, User::name)).in_([(1_i64, "a"), (2, "b")]));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("tuple_in", written);
+}

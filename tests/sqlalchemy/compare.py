@@ -78,7 +78,7 @@ CASES = {
     "negated_arithmetic": select(users).where(~(users.c.id + 1 > 2)),
 }
 # tests/sql_constructs.rs (issue 20): its own tables, as that file declares them.
-from sqlalchemy import intersect, except_, true, extract, literal
+from sqlalchemy import intersect, except_, true, extract, literal, tuple_
 from sqlalchemy import case, cast, BigInteger, Float as SaFloat, Integer as SaInteger, String as SaString
 m2 = MetaData()
 u2 = Table("users", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
@@ -133,6 +133,7 @@ CASES.update({
     "extract": select(extract("year", func.now()), extract("month", func.now())),
     "literal_items": select(literal(1), literal("x"), u2.c.id),
     "delete_alias": delete(ua2).where(ua2.c.id == 1),
+    "tuple_in": select(u2.c.id).where(tuple_(u2.c.id, u2.c.name).in_([(1, "a"), (2, "b")])),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

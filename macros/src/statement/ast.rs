@@ -315,6 +315,7 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "true_",
     "false_",
     "literal",
+    "tuple_",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.

@@ -66,6 +66,14 @@ impl Writer<'_> {
                 let method = &call.method;
                 let turbofish = &call.turbofish;
                 // JSON element access lives on a trait of its own (cargo feature serde_json).
+                let on_row_value = matches!(&*call.receiver, syn::Expr::Call(c)
+                    if matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("tuple_")));
+                if on_row_value {
+                    // `tuple_(…).in_(…)`: a row value's own method.
+                    return Some(quote_spanned! {method.span()=>
+                        (#receiver).#method #turbofish(#(#args),*)
+                    });
+                }
                 let owner = if method == "get" || method == "get_text" {
                     quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
                 } else if method == "contains" {

@@ -336,6 +336,11 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// Whether a tuple `IN` lists its rows as `VALUES (…), (…)` (SQLite).
+    fn tuple_in_values(&self) -> bool {
+        false
+    }
+
     /// Whether `EXTRACT` is written with `STRFTIME` (SQLite, which has no `EXTRACT`).
     fn extract_by_strftime(&self) -> bool {
         false

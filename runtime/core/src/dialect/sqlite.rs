@@ -20,6 +20,10 @@ impl Dialect for Sqlite {
         if v { "1 = 1" } else { "0 = 1" }
     }
 
+    fn tuple_in_values(&self) -> bool {
+        true
+    }
+
     fn extract_by_strftime(&self) -> bool {
         true
     }

@@ -369,6 +369,12 @@ impl<'d> Renderer<'d> {
                         return Ok(());
                     }
                     this.push("(");
+                    // SQLite takes a list of row values only as VALUES, as SQLAlchemy writes it.
+                    if matches!(values.first(), Some(SqlExpr::Tuple(_)))
+                        && this.dialect.tuple_in_values()
+                    {
+                        this.push("VALUES ");
+                    }
                     for (i, v) in values.iter().enumerate() {
                         if i > 0 {
                             this.push(", ");
@@ -426,6 +432,7 @@ impl<'d> Renderer<'d> {
                 self.json_get(expr, key, *as_text, against)?;
             }
             SqlExpr::Truth(_)
+            | SqlExpr::Tuple(_)
             | SqlExpr::Extract { .. }
             | SqlExpr::Match { .. }
             | SqlExpr::Over { .. }
@@ -462,6 +469,11 @@ impl<'d> Renderer<'d> {
                 negated,
             } => self.text_match(expr, value, *kind, *negated, against)?,
             SqlExpr::Truth(v) => self.push(self.dialect.truth(*v)),
+            SqlExpr::Tuple(items) => {
+                self.push("(");
+                self.list(items)?;
+                self.push(")");
+            }
             SqlExpr::Extract { field, expr } => {
                 let (name, format) = field.names();
                 if self.dialect.extract_by_strftime() {

@@ -290,6 +290,8 @@ pub enum SqlExpr {
         /// The date or time.
         expr: Box<SqlExpr>,
     },
+    /// `(a, b, …)`: a row value, as in a tuple `IN` (`(a, b) IN ((?, ?), …)`).
+    Tuple(Vec<SqlExpr>),
     /// `true` / `false` as a condition (SQLAlchemy's `true()` / `false()`), in the dialect's
     /// form: `true` (PostgreSQL), `1 = 1` (SQLite), `true = 1` (MySQL).
     Truth(bool),
@@ -410,6 +412,7 @@ impl fmt::Debug for SqlExpr {
                 )
             }
             SqlExpr::Truth(v) => write!(f, "{v}"),
+            SqlExpr::Tuple(items) => write!(f, "{items:?}"),
             SqlExpr::Extract { field, expr } => write!(f, "EXTRACT({field:?} FROM {expr:?})"),
             SqlExpr::Over { .. }
             | SqlExpr::Match { .. }
@@ -587,6 +590,7 @@ impl SqlExpr {
             | SqlExpr::Case { .. }
             | SqlExpr::Cast { .. }
             | SqlExpr::Extract { .. }
+            | SqlExpr::Tuple(_)
             | SqlExpr::Match { .. } => self.tables_within_more(f, depth),
         }
     }
@@ -596,6 +600,7 @@ impl SqlExpr {
     #[inline(never)]
     fn tables_within_more(&self, f: &mut dyn FnMut(&TableRef), depth: usize) {
         match self {
+            SqlExpr::Tuple(items) => items.iter().for_each(|e| e.tables_within(f, depth)),
             SqlExpr::Over { func, window } => {
                 func.tables_within(f, depth);
                 window.for_each_expr(|e| e.tables_within(f, depth));

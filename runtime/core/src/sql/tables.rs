@@ -145,6 +145,7 @@ impl SqlExpr {
             | SqlExpr::Case { .. }
             | SqlExpr::Cast { .. }
             | SqlExpr::Extract { .. }
+            | SqlExpr::Tuple(_)
             | SqlExpr::Match { .. } => self.tables_into_more(out, depth),
         }
     }
@@ -153,6 +154,7 @@ impl SqlExpr {
     #[inline(never)]
     fn tables_into_more(&self, out: &mut Found, depth: usize) {
         match self {
+            SqlExpr::Tuple(items) => items.iter().for_each(|e| e.tables_into(out, depth)),
             SqlExpr::Over { func, window } => {
                 func.tables_into(out, depth);
                 window.for_each_expr(|e| e.tables_into(out, depth));
