@@ -725,3 +725,31 @@ fn tuple_in_matches_whole_rows() {
         assert_eq!(names, ["ed", "mary"], "{}", b.name);
     }
 }
+
+#[test]
+fn multi_row_insert_of_some_columns() {
+    for b in backends("multi_row_insert_of_some_columns") {
+        let mut conn = setup(&b);
+        let inserted = conn
+            .execute(quarry::Insert::rows::<User, _, _>(
+                (User::name, User::hair_color),
+                [("tom", Some("grey")), ("ann", None)],
+            ))
+            .expect("insert rows");
+        assert_eq!(inserted.rowcount(), 2, "{}", b.name);
+        let added: Vec<(String, Option<String>)> = conn
+            .execute(
+                select!(User::name, User::hair_color FROM User WHERE User::id > 4
+                ORDER BY User::id),
+            )
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(
+            added,
+            [("tom".into(), Some("grey".into())), ("ann".into(), None)],
+            "{}",
+            b.name
+        );
+    }
+}

@@ -381,3 +381,12 @@ fn tuple_in() {
     );
     check("tuple_in", written);
 }
+
+#[test]
+fn multi_row_insert_of_some_columns() {
+    let stmt = quarry::Insert::rows::<User, _, _>(
+        (User::name, User::hair_color),
+        [("ed", Some("black")), ("wendy", None)],
+    );
+    check("insert_rows_some_columns", stmt);
+}

@@ -134,6 +134,7 @@ CASES.update({
     "literal_items": select(literal(1), literal("x"), u2.c.id),
     "delete_alias": delete(ua2).where(ua2.c.id == 1),
     "tuple_in": select(u2.c.id).where(tuple_(u2.c.id, u2.c.name).in_([(1, "a"), (2, "b")])),
+    "insert_rows_some_columns": insert(u2).values([{"name": "ed", "hair_color": "black"}, {"name": "wendy", "hair_color": None}]),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -127,6 +127,34 @@ impl Insert<()> {
         insert
     }
 
+    /// `INSERT INTO T (columns) VALUES (…), (…)` for some columns only, one row per tuple of
+    /// `rows`, each value typed against its column (SQLAlchemy's `insert(t).values([{…},
+    /// …])`): `Insert::rows::<User, _, _>((User::name, User::hair_color), [("ed", None), …])`.
+    /// The other columns take their defaults.
+    pub fn rows<T, C, I>(columns: C, rows: I) -> Self
+    where
+        T: super::Table,
+        C: InsertColumns<T>,
+        I: IntoIterator,
+        I::Item: super::func::TupleValues<C::Row>,
+    {
+        let mut insert = Insert::into_table(T::table());
+        insert.stmt.rows.clear();
+        columns.indexes(&mut insert.stmt.columns);
+        for row in rows {
+            match super::func::TupleValues::into_values(row) {
+                SqlExpr::Tuple(values) => insert.stmt.rows.push(values),
+                other => insert.stmt.rows.push(vec![other]),
+            }
+        }
+        if insert.stmt.rows.is_empty() {
+            insert
+                .stmt
+                .note_error(|| format!("insert into \"{}\" of no rows", T::table().name()));
+        }
+        insert
+    }
+
     /// One row per element of `rows`, in a single multi-row `VALUES`.
     pub fn from_rows<T: Insertable>(table: &'static TableDef, rows: &[T]) -> Self {
         let mut insert = Insert::into_table(table);
