@@ -753,3 +753,43 @@ fn multi_row_insert_of_some_columns() {
         );
     }
 }
+
+#[test]
+fn explicit_correlation_changes_the_result() {
+    for b in backends("explicit_correlation_changes_the_result") {
+        let mut conn = setup(&b);
+        let inner = || quarry::select(Post::id).filter(Post::user_id.eq(User::id));
+        // Correlated (the default): only users with a post.
+        let auto: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .filter(inner().exists())
+                    .order_by(User::id),
+            )
+            .expect("auto")
+            .all()
+            .expect("rows");
+        assert_eq!(auto, ["ed", "wendy"], "{}", b.name);
+        // Not correlated to users: the subquery has rows whatever the outer user.
+        let except: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .filter(inner().correlate_except(User::table()).exists())
+                    .order_by(User::id),
+            )
+            .expect("correlate_except")
+            .all()
+            .expect("rows");
+        assert_eq!(except, ["ed", "wendy", "mary", "sue"], "{}", b.name);
+        // Correlated to users only, though posts is in the outer FROM too.
+        let only: Vec<(String, String)> = conn
+            .execute(
+                quarry::select((User::name, Post::title))
+                    .filter(inner().correlate(User::table()).exists()),
+            )
+            .expect("correlate")
+            .all()
+            .expect("rows");
+        assert_eq!(only.len(), 6, "{}", b.name);
+    }
+}

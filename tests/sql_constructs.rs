@@ -390,3 +390,16 @@ fn multi_row_insert_of_some_columns() {
     );
     check("insert_rows_some_columns", stmt);
 }
+
+#[test]
+fn explicit_correlation() {
+    let inner = || quarry::select(Post::id).filter(Post::user_id.eq(User::id));
+    check(
+        "correlate_except",
+        quarry::select(User::name).filter(inner().correlate_except(User::table()).exists()),
+    );
+    check(
+        "correlate_only",
+        quarry::select((User::name, Post::title)).filter(inner().correlate(User::table()).exists()),
+    );
+}

@@ -135,6 +135,8 @@ CASES.update({
     "delete_alias": delete(ua2).where(ua2.c.id == 1),
     "tuple_in": select(u2.c.id).where(tuple_(u2.c.id, u2.c.name).in_([(1, "a"), (2, "b")])),
     "insert_rows_some_columns": insert(u2).values([{"name": "ed", "hair_color": "black"}, {"name": "wendy", "hair_color": None}]),
+    "correlate_except": select(u2.c.name).where(exists(select(p2.c.id).where(p2.c.user_id == u2.c.id).correlate_except(u2))),
+    "correlate_only": select(u2.c.name, p2.c.title).where(exists(select(p2.c.id).where(p2.c.user_id == u2.c.id).correlate(u2))),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })

@@ -82,9 +82,19 @@ pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 pub(crate) const SUBQUERY_DEPTH: usize = 4;
 
 fn correlated_subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    use crate::sql::select::Correlation;
     let mut froms = s.froms();
-    if froms.len() > 1 && !r.enclosing.is_empty() {
-        let correlated = |f: &FromItem| f.joins.is_empty() && r.enclosing.contains(&f.table);
+    let auto = s.correlation == Correlation::Auto;
+    if (froms.len() > 1 || !auto) && !r.enclosing.is_empty() {
+        let correlated = |f: &FromItem| {
+            f.joins.is_empty()
+                && r.enclosing.contains(&f.table)
+                && match &s.correlation {
+                    Correlation::Auto => true,
+                    Correlation::Only(list) => list.contains(&f.table),
+                    Correlation::Except(list) => !list.contains(&f.table),
+                }
+        };
         if froms.iter().all(correlated) {
             let names: Vec<&str> = froms.iter().map(|f| f.table.name()).collect();
             return Err(Error::config(format!(

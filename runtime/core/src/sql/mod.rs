@@ -13,7 +13,7 @@ mod expr;
 pub mod func;
 mod json;
 mod ops;
-mod select;
+pub(crate) mod select;
 pub(crate) mod source;
 mod table;
 pub(crate) mod tables;

@@ -111,6 +111,21 @@ pub struct SelectStmt {
     pub(crate) offset: Option<SqlExpr>,
     /// `FOR UPDATE` and its kin.
     pub(crate) lock: Option<Lock>,
+    /// Which tables of the enclosing query this select, as a subquery, correlates to.
+    pub(crate) correlation: Correlation,
+}
+
+/// Which tables of the enclosing query a subquery leaves out of its `FROM` (correlates to).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) enum Correlation {
+    /// SQLAlchemy's auto-correlation: every table of the enclosing query, when the subquery
+    /// has others.
+    #[default]
+    Auto,
+    /// Only these (`correlate`), even when no other table is left.
+    Only(Vec<TableRef>),
+    /// Every table of the enclosing query but these (`correlate_except`).
+    Except(Vec<TableRef>),
 }
 
 /// A row-locking clause: `FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`, `FOR SHARE`
@@ -139,6 +154,7 @@ impl SelectStmt {
             limit: None,
             offset: None,
             lock: None,
+            correlation: Correlation::Auto,
         }
     }
 
@@ -417,6 +433,31 @@ impl<R> Select<R> {
     pub fn of<F: IntoFrom>(mut self, table: F) -> Self {
         let table = table.into_from();
         self.lock().of.push(table);
+        self
+    }
+
+    /// As a subquery, correlate to `table` of the enclosing query only (SQLAlchemy's
+    /// `correlate()`): it is left out of this select's `FROM` when the enclosing query has
+    /// it, and no other table is. Call again for more tables.
+    pub fn correlate<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        let stmt = self.edit();
+        match &mut stmt.correlation {
+            Correlation::Only(list) => list.push(table),
+            other => *other = Correlation::Only(vec![table]),
+        }
+        self
+    }
+
+    /// As a subquery, correlate to every table of the enclosing query but `table` (SQLAlchemy's
+    /// `correlate_except()`): `table` stays in this select's `FROM`. Call again for more.
+    pub fn correlate_except<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        let stmt = self.edit();
+        match &mut stmt.correlation {
+            Correlation::Except(list) => list.push(table),
+            other => *other = Correlation::Except(vec![table]),
+        }
         self
     }
 
