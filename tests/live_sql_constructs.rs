@@ -793,3 +793,34 @@ fn explicit_correlation_changes_the_result() {
         assert_eq!(only.len(), 6, "{}", b.name);
     }
 }
+
+#[test]
+fn upsert_on_a_named_constraint_or_any_conflict() {
+    for b in backends("upsert_on_a_named_constraint") {
+        let mut conn = setup(&b);
+        let insert = || {
+            quarry::Insert::into_table(User::table())
+                .value(User::id, 1)
+                .value(User::name, "edna")
+        };
+        let stmt = if b.is_postgres() {
+            insert()
+                .on_conflict_constraint("users_pkey")
+                .do_update()
+                .set_excluded(User::name)
+        } else {
+            insert()
+                .on_conflict_any()
+                .do_update()
+                .set_excluded(User::name)
+        };
+        // On MySQL the any-conflict form is the plain ON DUPLICATE KEY UPDATE (no target).
+        conn.execute(stmt).expect("upsert");
+        let name: String = conn
+            .execute(select!(User::name FROM User WHERE User::id == 1))
+            .expect("select")
+            .scalar()
+            .expect("name");
+        assert_eq!(name, "edna", "{}", b.name);
+    }
+}

@@ -403,3 +403,26 @@ fn explicit_correlation() {
         quarry::select((User::name, Post::title)).filter(inner().correlate(User::table()).exists()),
     );
 }
+
+#[test]
+fn upsert_on_constraint_and_without_target() {
+    let insert = || {
+        quarry::Insert::into_table(User::table())
+            .value(User::id, 1)
+            .value(User::name, "ed")
+    };
+    check(
+        "upsert_on_constraint",
+        insert()
+            .on_conflict_constraint("users_pkey")
+            .do_update()
+            .set_excluded(User::name),
+    );
+    check(
+        "upsert_without_target",
+        insert()
+            .on_conflict_any()
+            .do_update()
+            .set_excluded(User::name),
+    );
+}

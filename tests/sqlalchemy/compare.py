@@ -149,6 +149,10 @@ for d, ins in UPSERTS.items():
 for d, ins in UPSERTS.items():
     s = ins(u2).values(id=1, name="ed")
     CASES[f"upsert_do_update_where@{d}"] = s.on_conflict_do_update(index_elements=[u2.c.id], set_=dict(name=s.excluded.name), where=u2.c.name != "x")
+s = pg_insert(u2).values(id=1, name="ed")
+CASES["upsert_on_constraint@postgresql"] = s.on_conflict_do_update(constraint="users_pkey", set_=dict(name=s.excluded.name))
+s = sq_insert(u2).values(id=1, name="ed")
+CASES["upsert_without_target@sqlite"] = s.on_conflict_do_update(set_=dict(name=s.excluded.name))
 s = my_insert(users).values(id=1, name="ed", hair_color=None)
 CASES["upsert_do_update@mysql"] = s.on_duplicate_key_update(name=s.inserted.name, hair_color=None)
 

@@ -336,6 +336,17 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// Whether an upsert may name a constraint, `ON CONFLICT ON CONSTRAINT name`
+    /// (PostgreSQL).
+    fn supports_on_constraint(&self) -> bool {
+        false
+    }
+
+    /// Whether `ON CONFLICT DO UPDATE` may go without a conflict target (SQLite ≥ 3.35).
+    fn upsert_without_target(&self) -> bool {
+        false
+    }
+
     /// Whether a tuple `IN` lists its rows as `VALUES (…), (…)` (SQLite).
     fn tuple_in_values(&self) -> bool {
         false

@@ -111,6 +111,10 @@ impl Dialect for Postgres {
         Some(super::MultiTable::Clause)
     }
 
+    fn supports_on_constraint(&self) -> bool {
+        true
+    }
+
     fn supports_lateral(&self) -> bool {
         true
     }

@@ -20,6 +20,10 @@ impl Dialect for Sqlite {
         if v { "1 = 1" } else { "0 = 1" }
     }
 
+    fn upsert_without_target(&self) -> bool {
+        true
+    }
+
     fn tuple_in_values(&self) -> bool {
         true
     }

@@ -577,7 +577,16 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
     match r.dialect().upsert_style() {
         UpsertStyle::OnConflict => {
             r.push(" ON CONFLICT");
-            if !clause.target.is_empty() {
+            if let Some(name) = &clause.constraint {
+                if !r.dialect().supports_on_constraint() {
+                    return Err(Error::Unsupported {
+                        feature: "ON CONFLICT ON CONSTRAINT".into(),
+                        dialect: r.dialect().name(),
+                    });
+                }
+                r.push(" ON CONSTRAINT ");
+                r.ident(name);
+            } else if !clause.target.is_empty() {
                 r.push(" (");
                 for (i, c) in clause.target.iter().enumerate() {
                     if i > 0 {
@@ -590,7 +599,10 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
             match &clause.action {
                 ConflictAction::Nothing => r.push(" DO NOTHING"),
                 ConflictAction::Update(assignments) => {
-                    if clause.target.is_empty() {
+                    if clause.target.is_empty()
+                        && clause.constraint.is_none()
+                        && !r.dialect().upsert_without_target()
+                    {
                         return Err(Error::config(format!(
                             "upsert into \"{}\": DO UPDATE needs a conflict target, \
                              .on_conflict(column)",
@@ -607,6 +619,12 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
             }
         }
         UpsertStyle::OnDuplicateKey => {
+            if clause.constraint.is_some() {
+                return Err(Error::Unsupported {
+                    feature: "ON CONFLICT ON CONSTRAINT".into(),
+                    dialect: r.dialect().name(),
+                });
+            }
             if clause.where_.is_some() {
                 return Err(Error::Unsupported {
                     feature: "a condition on an upsert's update (DO UPDATE … WHERE)".into(),

@@ -26,6 +26,8 @@ pub struct OnConflictClause {
     pub(crate) action: ConflictAction,
     /// `DO UPDATE … WHERE condition`: update only the conflicting rows that pass.
     pub(crate) where_: Option<SqlExpr>,
+    /// `ON CONFLICT ON CONSTRAINT name` (PostgreSQL) instead of target columns.
+    pub(crate) constraint: Option<String>,
 }
 
 /// An untyped `INSERT`.
@@ -280,6 +282,28 @@ impl<R> Insert<R> {
         OnConflict {
             insert: self,
             target: indexes,
+            constraint: None,
+        }
+    }
+
+    /// `ON CONFLICT ON CONSTRAINT name` (PostgreSQL; SQLAlchemy's `constraint=`): the conflict
+    /// on that unique or exclusion constraint, then `.do_update()` or `.do_nothing()`.
+    /// [`Error::Unsupported`](crate::Error::Unsupported) elsewhere.
+    pub fn on_conflict_constraint(self, name: impl Into<String>) -> OnConflict<R> {
+        OnConflict {
+            insert: self,
+            target: Vec::new(),
+            constraint: Some(name.into()),
+        }
+    }
+
+    /// `ON CONFLICT DO UPDATE` whatever the conflict (no target): SQLite ≥ 3.35, as
+    /// SQLAlchemy writes it; PostgreSQL needs a target (an error naming it).
+    pub fn on_conflict_any(self) -> OnConflict<R> {
+        OnConflict {
+            insert: self,
+            target: Vec::new(),
+            constraint: None,
         }
     }
 
@@ -288,6 +312,7 @@ impl<R> Insert<R> {
         OnConflict {
             insert: self,
             target: Vec::new(),
+            constraint: None,
         }
         .do_nothing()
     }
@@ -326,6 +351,7 @@ tuple_target!(A B C D);
 pub struct OnConflict<R> {
     insert: Insert<R>,
     target: Vec<usize>,
+    constraint: Option<String>,
 }
 
 impl<R> OnConflict<R> {
@@ -342,6 +368,7 @@ impl<R> OnConflict<R> {
             target: self.target,
             action: ConflictAction::Nothing,
             where_: None,
+            constraint: self.constraint,
         });
         self.insert
     }
@@ -353,6 +380,7 @@ impl<R> OnConflict<R> {
             target: self.target,
             action: ConflictAction::Update(Vec::new()),
             where_: None,
+            constraint: self.constraint,
         });
         Upsert::wrap(self.insert.stmt, None)
     }
