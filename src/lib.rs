@@ -57,8 +57,8 @@
 //!
 //! ## Statements
 //!
-//! `select!([DISTINCT] items [FROM t, … [[LEFT [OUTER] | INNER] JOIN t ON cond]…] [WHERE cond]
-//! [GROUP BY e, …] [HAVING cond] [ORDER BY e [ASC|DESC], …] [LIMIT n] [OFFSET n]
+//! `select!([DISTINCT] items [FROM t, … [[LEFT [OUTER] | FULL [OUTER] | INNER] JOIN t ON cond]…] [WHERE cond]
+//! [GROUP BY e, …] [HAVING cond] [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n] [OFFSET n]
 //! [FOR UPDATE|SHARE [OF t, …] [NOWAIT|SKIP LOCKED]])`, where the
 //! items are a table (`User`), columns (`User::name`), expressions (`count(User::id)`,
 //! `User::id + 1`, a nested `select!` as a scalar subquery) or an alias
@@ -162,6 +162,8 @@ pub mod prelude {
     /// `.contains(…)` / `.any(…)` on array columns.
     pub use quarry_core::ArrayExpression;
     pub use quarry_core::RetryPolicy;
+    /// `.contains(…)` / `.startswith(…)` / `.endswith(…)` / `.ilike(…)` on text.
+    pub use quarry_core::TextExpression;
     /// `.over(…)` on window functions and aggregates, `.filter(…)` on aggregates.
     pub use quarry_core::func::{AggregateFilter as _, Window as _};
     /// `.get(key)` / `.get_text(key)` on JSON columns.

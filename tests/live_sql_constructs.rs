@@ -431,6 +431,19 @@ fn distinct_from_scalar_functions_and_distinct_on() {
             .scalar()
             .expect("stamp");
         assert!(stamp.starts_with("20"), "{}: {stamp}", b.name);
+        let (year, month): (i64, i64) = conn
+            .execute(select!(
+                extract(quarry::func::ExtractField::Year, now::<String>()),
+                extract(quarry::func::ExtractField::Month, now::<String>())
+            ))
+            .expect("extract")
+            .one()
+            .expect("row");
+        assert!(
+            year >= 2024 && (1..=12).contains(&month),
+            "{}: {year} {month}",
+            b.name
+        );
 
         let first_per_color = User::select()
             .distinct_on(User::hair_color)
@@ -471,5 +484,343 @@ fn insert_from_a_select_copies_rows() {
             .expect("rows");
         let names: Vec<&str> = archived.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["ed", "wendy"], "{}", b.name);
+    }
+}
+
+#[test]
+fn multi_table_update_and_delete() {
+    for b in backends("multi_table_update_and_delete") {
+        let mut conn = setup(&b);
+        // Each poster's name becomes the title of their first post.
+        conn.execute(update!(User SET name = Post::title FROM Post
+            WHERE User::id == Post::user_id && (Post::id == 1 || Post::id == 3)))
+            .expect("UPDATE … FROM");
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User ORDER BY User::id))
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["hello", "hi", "mary", "sue"], "{}", b.name);
+
+        let deleted = conn.execute(delete!(Post USING User
+            WHERE Post::user_id == User::id && User::hair_color == "black" && Post::score > 2.0));
+        if b.is_sqlite() {
+            assert!(
+                matches!(deleted, Err(quarry::Error::Unsupported { .. })),
+                "{}",
+                b.name
+            );
+            continue;
+        }
+        assert_eq!(deleted.expect("DELETE … USING").rowcount(), 2, "{}", b.name);
+        let left: Vec<String> = conn
+            .execute(select!(Post::title FROM Post))
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(left, ["hello"], "{}", b.name);
+    }
+}
+
+#[test]
+fn text_searches_match_what_they_say() {
+    for b in backends("text_searches_match_what_they_say") {
+        let mut conn = setup(&b);
+        let found = |conn: &mut Connection, stmt: quarry::Select<String>| -> Vec<String> {
+            conn.execute(stmt).expect("search").all().expect("rows")
+        };
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.contains("ar")
+            ORDER BY User::id)
+            ),
+            ["mary"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.startswith("we"))
+            ),
+            ["wendy"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.endswith("e")
+            ORDER BY User::id)
+            ),
+            ["sue"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE User::name.ilike("ED"))
+            ),
+            ["ed"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            found(
+                &mut conn,
+                select!(User::name FROM User WHERE !User::name.contains("e")
+            ORDER BY User::id)
+            ),
+            ["mary"],
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn full_outer_join_keeps_unmatched_rows_of_both_sides() {
+    for b in backends("full_outer_join_keeps_unmatched_rows") {
+        let mut conn = setup(&b);
+        // "hello" (score 1.5) matches no user under this condition: a row without a user.
+        let stmt = select!(User::name, Post::title FROM User FULL OUTER JOIN Post
+            ON Post::user_id == User::id && Post::score > 2.0);
+        if b.is_mysql() {
+            assert!(matches!(
+                stmt.compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let mut rows: Vec<(Option<String>, Option<String>)> =
+            conn.execute(stmt).expect("full join").all().expect("rows");
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                (None, Some("hello".into())),
+                (Some("ed".into()), Some("again".into())),
+                (Some("mary".into()), None),
+                (Some("sue".into()), None),
+                (Some("wendy".into()), Some("hi".into())),
+            ],
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn lateral_join_reads_each_users_last_post() {
+    for b in backends("lateral_join_reads_each_users_last_post") {
+        let mut conn = setup(&b);
+        let last_post = quarry::select(Post::title)
+            .filter(Post::user_id.eq(User::id))
+            .order_by(Post::id.desc())
+            .limit(1)
+            .subquery("last_post")
+            .lateral();
+        let stmt = select!(User::name, last_post.col(Post::title) FROM User
+            LEFT JOIN last_post ON true_() ORDER BY User::id);
+        if b.is_sqlite() {
+            assert!(matches!(
+                stmt.compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let rows = conn.execute(stmt);
+        if b.is_mysql() {
+            // MySQL 8 has LATERAL; MariaDB (the server here) does not.
+            assert!(rows.is_err(), "MariaDB refuses LATERAL");
+            continue;
+        }
+        let rows: Vec<(String, Option<String>)> = rows.expect("lateral").all().expect("rows");
+        assert_eq!(
+            rows,
+            [
+                ("ed".into(), Some("again".into())),
+                ("wendy".into(), Some("hi".into())),
+                ("mary".into(), None),
+                ("sue".into(), None),
+            ]
+        );
+    }
+}
+
+#[test]
+fn upsert_updates_only_rows_passing_its_condition() {
+    for b in backends("upsert_updates_only_rows_passing") {
+        let mut conn = setup(&b);
+        let upsert = |name: &str, unless: &str| {
+            quarry::Insert::into_table(User::table())
+                .value(User::id, 1)
+                .value(User::name, name.to_owned())
+                .on_conflict(User::id)
+                .do_update()
+                .set_excluded(User::name)
+                .filter(User::name.ne(unless.to_owned()))
+        };
+        if b.is_mysql() {
+            assert!(matches!(
+                upsert("x", "ed").compile(b.engine.dialect()),
+                Err(quarry::Error::Unsupported { .. })
+            ));
+            continue;
+        }
+        let name_of_1 = |conn: &mut Connection| -> String {
+            conn.execute(select!(User::name FROM User WHERE User::id == 1))
+                .expect("select")
+                .scalar()
+                .expect("name")
+        };
+        conn.execute(upsert("edward", "ed"))
+            .expect("upsert skipped");
+        assert_eq!(
+            name_of_1(&mut conn),
+            "ed",
+            "{}: the condition failed",
+            b.name
+        );
+        conn.execute(upsert("eddie", "nobody"))
+            .expect("upsert applied");
+        assert_eq!(name_of_1(&mut conn), "eddie", "{}", b.name);
+    }
+}
+
+#[test]
+fn delete_through_an_alias() {
+    for b in backends("delete_through_an_alias") {
+        let mut conn = setup(&b);
+        let u = User::alias("u");
+        let deleted = conn.execute(u.delete().filter(u.col(User::id).eq(4)));
+        if b.is_mysql() {
+            // MySQL ≥ 8.0.16 takes an alias in a single-table DELETE; MariaDB does not.
+            assert!(deleted.is_err(), "MariaDB refuses DELETE … AS");
+            continue;
+        }
+        assert_eq!(deleted.expect("delete").rowcount(), 1, "{}", b.name);
+        let n: i64 = conn
+            .execute(select!(count(User::id) FROM User))
+            .expect("count")
+            .scalar()
+            .expect("n");
+        assert_eq!(n, 3, "{}", b.name);
+    }
+}
+
+#[test]
+fn tuple_in_matches_whole_rows() {
+    for b in backends("tuple_in_matches_whole_rows") {
+        let mut conn = setup(&b);
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User
+                WHERE tuple_((User::id, User::name)).in_([(1_i64, "ed"), (2, "nobody"), (3, "mary")])
+                ORDER BY User::id))
+            .expect("tuple in")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "mary"], "{}", b.name);
+    }
+}
+
+#[test]
+fn multi_row_insert_of_some_columns() {
+    for b in backends("multi_row_insert_of_some_columns") {
+        let mut conn = setup(&b);
+        let inserted = conn
+            .execute(quarry::Insert::rows::<User, _, _>(
+                (User::name, User::hair_color),
+                [("tom", Some("grey")), ("ann", None)],
+            ))
+            .expect("insert rows");
+        assert_eq!(inserted.rowcount(), 2, "{}", b.name);
+        let added: Vec<(String, Option<String>)> = conn
+            .execute(
+                select!(User::name, User::hair_color FROM User WHERE User::id > 4
+                ORDER BY User::id),
+            )
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(
+            added,
+            [("tom".into(), Some("grey".into())), ("ann".into(), None)],
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn explicit_correlation_changes_the_result() {
+    for b in backends("explicit_correlation_changes_the_result") {
+        let mut conn = setup(&b);
+        let inner = || quarry::select(Post::id).filter(Post::user_id.eq(User::id));
+        // Correlated (the default): only users with a post.
+        let auto: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .filter(inner().exists())
+                    .order_by(User::id),
+            )
+            .expect("auto")
+            .all()
+            .expect("rows");
+        assert_eq!(auto, ["ed", "wendy"], "{}", b.name);
+        // Not correlated to users: the subquery has rows whatever the outer user.
+        let except: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .filter(inner().correlate_except(User::table()).exists())
+                    .order_by(User::id),
+            )
+            .expect("correlate_except")
+            .all()
+            .expect("rows");
+        assert_eq!(except, ["ed", "wendy", "mary", "sue"], "{}", b.name);
+        // Correlated to users only, though posts is in the outer FROM too.
+        let only: Vec<(String, String)> = conn
+            .execute(
+                quarry::select((User::name, Post::title))
+                    .filter(inner().correlate(User::table()).exists()),
+            )
+            .expect("correlate")
+            .all()
+            .expect("rows");
+        assert_eq!(only.len(), 6, "{}", b.name);
+    }
+}
+
+#[test]
+fn upsert_on_a_named_constraint_or_any_conflict() {
+    for b in backends("upsert_on_a_named_constraint") {
+        let mut conn = setup(&b);
+        let insert = || {
+            quarry::Insert::into_table(User::table())
+                .value(User::id, 1)
+                .value(User::name, "edna")
+        };
+        let stmt = if b.is_postgres() {
+            insert()
+                .on_conflict_constraint("users_pkey")
+                .do_update()
+                .set_excluded(User::name)
+        } else {
+            insert()
+                .on_conflict_any()
+                .do_update()
+                .set_excluded(User::name)
+        };
+        // On MySQL the any-conflict form is the plain ON DUPLICATE KEY UPDATE (no target).
+        conn.execute(stmt).expect("upsert");
+        let name: String = conn
+            .execute(select!(User::name FROM User WHERE User::id == 1))
+            .expect("select")
+            .scalar()
+            .expect("name");
+        assert_eq!(name, "edna", "{}", b.name);
     }
 }

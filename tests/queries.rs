@@ -427,17 +427,21 @@ fn update_set_from_expressions_and_subqueries() {
 }
 
 #[test]
-fn multi_table_update_is_an_error_naming_the_table() {
-    let err = User::update()
+fn multi_table_update_names_the_other_table_and_sqlite_delete_refuses_it() {
+    let sql = User::update()
         .set(User::name, "x")
+        .filter(Post::id.eq(1))
+        .compile(&quarry::dialect::Sqlite)
+        .expect("UPDATE … FROM")
+        .sql()
+        .to_owned();
+    assert_eq!(sql, "UPDATE users SET name=? FROM posts WHERE posts.id = ?");
+    let err = User::delete()
         .filter(Post::id.eq(1))
         .compile(&quarry::dialect::Sqlite)
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("\"posts\"") && err.contains("subquery"),
-        "{err}"
-    );
+    assert!(err.contains("DELETE") && err.contains("subquery"), "{err}");
 }
 
 #[test]

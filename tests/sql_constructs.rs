@@ -262,3 +262,167 @@ fn insert_from_a_select() {
     );
     check("insert_from_select", written);
 }
+
+#[test]
+fn multi_table_update_and_delete() {
+    check(
+        "update_from",
+        update!(User SET name = Post::title FROM Post WHERE User::id == Post::user_id && Post::id == 1),
+    );
+    check(
+        "delete_using",
+        delete!(User USING Post WHERE User::id == Post::user_id && Post::title == "x"),
+    );
+}
+
+#[test]
+fn text_searches() {
+    check(
+        "text_searches",
+        select!(User::id FROM User WHERE User::name.contains("a") && User::name.startswith("b")
+            && User::name.endswith("c") && User::name.ilike("d%")),
+    );
+}
+
+#[test]
+fn full_outer_join() {
+    let written = select!(User::name, Post::title FROM User FULL OUTER JOIN Post ON Post::user_id == User::id);
+    let built = quarry::select((quarry::nullable(User::name), quarry::nullable(Post::title)))
+        .from(User::table())
+        .full_join(Post::table(), Post::user_id.eq(User::id));
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("full_outer_join", written);
+}
+
+#[test]
+fn lateral_join() {
+    let last_post = quarry::select(Post::title)
+        .filter(Post::user_id.eq(User::id))
+        .order_by(Post::id.desc())
+        .limit(1)
+        .subquery("last_post")
+        .lateral();
+    check(
+        "lateral",
+        select!(User::name, last_post.col(Post::title) FROM User JOIN last_post ON true_()),
+    );
+    check(
+        "lateral_left",
+        select!(User::name, last_post.col(Post::title) FROM User LEFT JOIN last_post ON true_()),
+    );
+}
+
+#[test]
+fn nulls_ordering_in_select_macro() {
+    let written = select!(User::id FROM User ORDER BY User::name ASC, User::id DESC NULLS LAST);
+    let built = quarry::select(User::id)
+        .order_by(User::name.asc())
+        .order_by(User::id.desc().nulls_last());
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check(
+        "order_nulls_first_macro",
+        select!(User::id FROM User ORDER BY User::hair_color NULLS FIRST),
+    );
+}
+
+#[test]
+fn extract_a_part_of_a_date() {
+    use quarry::func::ExtractField;
+    check(
+        "extract",
+        select!(
+            extract(ExtractField::Year, now::<String>()),
+            extract(ExtractField::Month, now::<String>())
+        ),
+    );
+}
+
+#[test]
+fn literal_select_items() {
+    check(
+        "literal_items",
+        select!(literal(1_i64), literal("x"), User::id FROM User),
+    );
+}
+
+#[test]
+fn upsert_do_update_where() {
+    let stmt = quarry::Insert::into_table(User::table())
+        .value(User::id, 1)
+        .value(User::name, "ed")
+        .on_conflict(User::id)
+        .do_update()
+        .set_excluded(User::name)
+        .filter(User::name.ne("x"));
+    check("upsert_do_update_where", stmt);
+}
+
+#[test]
+fn delete_through_an_alias() {
+    let u = User::alias("u");
+    check("delete_alias", u.delete().filter(u.col(User::id).eq(1)));
+}
+
+#[test]
+fn tuple_in() {
+    let written = select!(User::id FROM User
+        WHERE tuple_((User::id, User::name)).in_([(1_i64, "a"), (2, "b")]));
+    let built = quarry::select(User::id)
+        .filter(quarry::func::tuple_((User::id, User::name)).in_([(1_i64, "a"), (2, "b")]));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("tuple_in", written);
+}
+
+#[test]
+fn multi_row_insert_of_some_columns() {
+    let stmt = quarry::Insert::rows::<User, _, _>(
+        (User::name, User::hair_color),
+        [("ed", Some("black")), ("wendy", None)],
+    );
+    check("insert_rows_some_columns", stmt);
+}
+
+#[test]
+fn explicit_correlation() {
+    let inner = || quarry::select(Post::id).filter(Post::user_id.eq(User::id));
+    check(
+        "correlate_except",
+        quarry::select(User::name).filter(inner().correlate_except(User::table()).exists()),
+    );
+    check(
+        "correlate_only",
+        quarry::select((User::name, Post::title)).filter(inner().correlate(User::table()).exists()),
+    );
+}
+
+#[test]
+fn upsert_on_constraint_and_without_target() {
+    let insert = || {
+        quarry::Insert::into_table(User::table())
+            .value(User::id, 1)
+            .value(User::name, "ed")
+    };
+    check(
+        "upsert_on_constraint",
+        insert()
+            .on_conflict_constraint("users_pkey")
+            .do_update()
+            .set_excluded(User::name),
+    );
+    check(
+        "upsert_without_target",
+        insert()
+            .on_conflict_any()
+            .do_update()
+            .set_excluded(User::name),
+    );
+}

@@ -78,7 +78,7 @@ CASES = {
     "negated_arithmetic": select(users).where(~(users.c.id + 1 > 2)),
 }
 # tests/sql_constructs.rs (issue 20): its own tables, as that file declares them.
-from sqlalchemy import intersect, except_
+from sqlalchemy import intersect, except_, true, extract, literal, tuple_
 from sqlalchemy import case, cast, BigInteger, Float as SaFloat, Integer as SaInteger, String as SaString
 m2 = MetaData()
 u2 = Table("users", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
@@ -87,6 +87,8 @@ p2 = Table("posts", m2, Column("id", Integer, primary_key=True),
            Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
            Column("title", String, nullable=False), Column("score", Float))
 arch = Table("archive", m2, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False))
+lat = select(p2.c.title).where(p2.c.user_id == u2.c.id).order_by(p2.c.id.desc()).limit(1).lateral("last_post")
+ua2 = u2.alias("u")
 nm = lambda i: select(u2.c.name).where(u2.c.id == i)
 recent = select(p2.c.user_id, func.count(p2.c.id)).group_by(p2.c.user_id).cte("recent")
 busy = select(recent.c.user_id).where(recent.c[1] > 1).cte("busy")
@@ -122,6 +124,19 @@ CASES.update({
                                func.trim(u2.c.name), func.abs(u2.c.id), func.round(p2.c.score), func.md5(u2.c.name)),
     "distinct_on@postgresql": select(u2).distinct(u2.c.hair_color).order_by(u2.c.hair_color, u2.c.id),
     "insert_from_select": insert(arch).from_select(["id", "name"], select(u2.c.id, u2.c.name).where(u2.c.id > 1)),
+    "update_from": update(u2).values(name=p2.c.title).where(u2.c.id == p2.c.user_id).where(p2.c.id == 1),
+    "delete_using": delete(u2).where(u2.c.id == p2.c.user_id).where(p2.c.title == "x"),
+    "text_searches": select(u2.c.id).where(u2.c.name.contains("a") & u2.c.name.startswith("b") & u2.c.name.endswith("c") & u2.c.name.ilike("d%")),
+    "full_outer_join": select(u2.c.name, p2.c.title).select_from(u2.outerjoin(p2, p2.c.user_id == u2.c.id, full=True)),
+    "lateral": select(u2.c.name, lat.c.title).join_from(u2, lat, true()),
+    "lateral_left": select(u2.c.name, lat.c.title).outerjoin_from(u2, lat, true()),
+    "extract": select(extract("year", func.now()), extract("month", func.now())),
+    "literal_items": select(literal(1), literal("x"), u2.c.id),
+    "delete_alias": delete(ua2).where(ua2.c.id == 1),
+    "tuple_in": select(u2.c.id).where(tuple_(u2.c.id, u2.c.name).in_([(1, "a"), (2, "b")])),
+    "insert_rows_some_columns": insert(u2).values([{"name": "ed", "hair_color": "black"}, {"name": "wendy", "hair_color": None}]),
+    "correlate_except": select(u2.c.name).where(exists(select(p2.c.id).where(p2.c.user_id == u2.c.id).correlate_except(u2))),
+    "correlate_only": select(u2.c.name, p2.c.title).where(exists(select(p2.c.id).where(p2.c.user_id == u2.c.id).correlate(u2))),
     "compound_grouped": intersect(union(nm(1), nm(2)), nm(3)),
     "compound_grouped_twice": except_(union_all(union(intersect(nm(1), nm(2)), nm(3)), nm(4)), nm(5)),
 })
@@ -131,6 +146,13 @@ for d, ins in UPSERTS.items():
     CASES[f"upsert_do_update@{d}"] = s.on_conflict_do_update(index_elements=[users.c.id], set_=dict(name=s.excluded.name, hair_color=None))
     CASES[f"upsert_do_nothing@{d}"] = s.on_conflict_do_nothing(index_elements=[users.c.id])
     CASES[f"upsert_do_nothing_any@{d}"] = s.on_conflict_do_nothing()
+for d, ins in UPSERTS.items():
+    s = ins(u2).values(id=1, name="ed")
+    CASES[f"upsert_do_update_where@{d}"] = s.on_conflict_do_update(index_elements=[u2.c.id], set_=dict(name=s.excluded.name), where=u2.c.name != "x")
+s = pg_insert(u2).values(id=1, name="ed")
+CASES["upsert_on_constraint@postgresql"] = s.on_conflict_do_update(constraint="users_pkey", set_=dict(name=s.excluded.name))
+s = sq_insert(u2).values(id=1, name="ed")
+CASES["upsert_without_target@sqlite"] = s.on_conflict_do_update(set_=dict(name=s.excluded.name))
 s = my_insert(users).values(id=1, name="ed", hair_color=None)
 CASES["upsert_do_update@mysql"] = s.on_duplicate_key_update(name=s.inserted.name, hair_color=None)
 
@@ -142,7 +164,8 @@ EXPECTED_DIFFERENCES = {
     # in a window frame, so the counts are written out; SQLAlchemy renders what MySQL rejects
     # (FILTER, NULLS LAST) or silently drops (FOR UPDATE OF, CAST to FLOAT): Unsupported here.
     "window_range@mysql", "aggregate_filter@mysql", "order_asc_nulls@mysql",
-    "lock_of_nowait@mysql", "cast@mysql",
+    "lock_of_nowait@mysql", "cast@mysql", "full_outer_join@mysql",
+    "lateral@sqlite", "lateral_left@sqlite",  # SQLite has no LATERAL: Unsupported
     "lock_limit_skip_locked@sqlite",  # SQLAlchemy adds OFFSET ? to a LIMIT on SQLite (as above)
     # SQLite rejects a parenthesized compound member and reads its operators left to right,
     # so the flat chain means what SQLAlchemy's grouping means elsewhere.

@@ -43,6 +43,8 @@ pub(crate) struct LockClause {
 pub(crate) struct JoinClause {
     pub(crate) keyword: Ident,
     pub(crate) outer: bool,
+    /// `FULL [OUTER] JOIN`: both sides may be `NULL`.
+    pub(crate) full: bool,
     /// `None` when it did not parse.
     pub(crate) table: Option<Expr>,
     /// `None` when missing or when it did not parse.
@@ -55,6 +57,8 @@ pub(crate) struct Update {
     pub(crate) table: Option<Path>,
     /// `None` without a `SET` clause; empty when it did not parse.
     pub(crate) assignments: Option<Vec<Assignment>>,
+    /// `FROM` tables of a multi-table update (named by its expressions; only checked here).
+    pub(crate) from: Vec<Expr>,
     pub(crate) filter: Option<Expr>,
 }
 
@@ -67,6 +71,8 @@ pub(crate) struct Assignment {
 /// `delete!(…)` as written.
 pub(crate) struct Delete {
     pub(crate) table: Option<Path>,
+    /// `USING` tables of a multi-table delete (named by its condition; only checked here).
+    pub(crate) using: Vec<Expr>,
     pub(crate) filter: Option<Expr>,
 }
 
@@ -163,6 +169,7 @@ pub(crate) struct SelectPlan<'a> {
 pub(crate) struct JoinPlan<'a> {
     pub(crate) keyword: &'a Ident,
     pub(crate) outer: bool,
+    pub(crate) full: bool,
     pub(crate) table: &'a Expr,
     pub(crate) on: Sql<'a>,
 }
@@ -289,6 +296,7 @@ const FUNCTIONS: &[&str] = &[
     "trim",
     "abs",
     "round",
+    "extract",
 ];
 
 /// SQL functions that are SQL whatever their arguments (none, or Rust values only):
@@ -304,6 +312,10 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "now",
     "current_timestamp",
     "call",
+    "true_",
+    "false_",
+    "literal",
+    "tuple_",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.

@@ -50,6 +50,17 @@ impl Scope {
         }
     }
 
+    /// The tables of `UPDATE … FROM` / `DELETE … USING`: table types and alias variables.
+    fn add_other_tables(&mut self, tables: &[Expr]) {
+        for t in tables {
+            if let Some(path) = table_path(t) {
+                self.tables.push(last_segment(path));
+            } else if let Some(alias) = plain_ident(t) {
+                self.aliases.push(alias);
+            }
+        }
+    }
+
     fn names(&self) -> impl Iterator<Item = &str> {
         self.tables
             .iter()
@@ -368,6 +379,11 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
                 "a join needs a FROM first: FROM User JOIN Post ON …",
             ));
         }
+        if join.full {
+            // Every table before a FULL JOIN may be NULL too.
+            let before: Vec<String> = scope.tables.iter().chain(&scope.aliases).cloned().collect();
+            scope.nullable.extend(before);
+        }
         let table = join
             .table
             .as_ref()
@@ -392,6 +408,7 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
             joins.push(JoinPlan {
                 keyword: &join.keyword,
                 outer: join.outer,
+                full: join.full,
                 table,
                 on,
             });
@@ -414,10 +431,11 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
 }
 
 pub(crate) fn update<'a>(cx: &mut Ctxt, u: &'a Update) -> DmlPlan<'a> {
-    let scope = Scope::for_table(
+    let mut scope = Scope::for_table(
         u.table.as_ref(),
-        "UPDATE changes one table; reach others through a subquery (`.in_(select!(…))`)",
+        "name it with `FROM {}` (UPDATE … FROM), or reach it through a subquery",
     );
+    scope.add_other_tables(&u.from);
     if u.assignments.is_none() {
         cx.push(syn::Error::new(
             Span::call_site(),
@@ -438,10 +456,11 @@ pub(crate) fn update<'a>(cx: &mut Ctxt, u: &'a Update) -> DmlPlan<'a> {
 }
 
 pub(crate) fn delete<'a>(cx: &mut Ctxt, d: &'a Delete) -> DmlPlan<'a> {
-    let scope = Scope::for_table(
+    let mut scope = Scope::for_table(
         d.table.as_ref(),
-        "DELETE reads one table; reach others through a subquery (`exists(select!(…))`)",
+        "name it with `USING {}` (DELETE … USING), or reach it through a subquery",
     );
+    scope.add_other_tables(&d.using);
     DmlPlan {
         table: d.table.as_ref(),
         values: Vec::new(),

@@ -17,6 +17,33 @@ use syn::{BinOp, ExprMacro, Ident, Path, UnOp};
 use super::ast::{DmlPlan, Item, ItemKind, Select, SelectPlan, Sql, Value, table_path};
 use super::parse::CORRELATE;
 
+/// The methods of `::quarry::Expression`, called through the trait.
+const EXPRESSION_METHODS: &[&str] = &[
+    "and",
+    "asc",
+    "between",
+    "desc",
+    "eq",
+    "ge",
+    "gt",
+    "in_",
+    "into_sql",
+    "is_distinct_from",
+    "is_not_distinct_from",
+    "is_not_null",
+    "is_null",
+    "label",
+    "le",
+    "like",
+    "lt",
+    "ne",
+    "not",
+    "not_between",
+    "not_in",
+    "not_like",
+    "or",
+];
+
 /// Writes the checked expressions of one statement.
 struct Writer<'p> {
     /// The names a nested `select!` may correlate to.
@@ -39,9 +66,29 @@ impl Writer<'_> {
                 let method = &call.method;
                 let turbofish = &call.turbofish;
                 // JSON element access lives on a trait of its own (cargo feature serde_json).
+                let on_row_value = matches!(&*call.receiver, syn::Expr::Call(c)
+                    if matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("tuple_")));
+                if on_row_value {
+                    // `tuple_(…).in_(…)`: a row value's own method.
+                    return Some(quote_spanned! {method.span()=>
+                        (#receiver).#method #turbofish(#(#args),*)
+                    });
+                }
                 let owner = if method == "get" || method == "get_text" {
                     quote_spanned!(method.span()=> ::quarry::sql::JsonExpression)
-                } else if method == "contains" || method == "any" {
+                } else if method == "contains" {
+                    // An array's `@>` or a text search, by the receiver's type: method syntax
+                    // with both traits in scope (each is implemented for its types only).
+                    return Some(quote_spanned! {method.span()=> {
+                        #[allow(unused_imports)]
+                        use ::quarry::ArrayExpression as _;
+                        #[allow(unused_imports)]
+                        use ::quarry::TextExpression as _;
+                        (#receiver).contains(#(#args),*)
+                    }});
+                } else if method == "startswith" || method == "endswith" || method == "ilike" {
+                    quote_spanned!(method.span()=> ::quarry::TextExpression)
+                } else if method == "any" {
                     // So are the operators of PostgreSQL arrays.
                     quote_spanned!(method.span()=> ::quarry::ArrayExpression)
                 } else if method == "over" {
@@ -59,8 +106,14 @@ impl Writer<'_> {
                 } else if method == "nulls_first" || method == "nulls_last" {
                     // Of a term (`User::id.desc().nulls_last()`) or of an expression.
                     quote_spanned!(method.span()=> ::quarry::IntoOrderBy::into_order_by)
-                } else {
+                } else if EXPRESSION_METHODS.contains(&method.to_string().as_str()) {
                     quote_spanned!(method.span()=> ::quarry::Expression)
+                } else {
+                    // Not one of Quarry's: method syntax, so that rustc reports "no method
+                    // named `…` found for … `Column<…>`" (or finds the user's own trait).
+                    return Some(quote_spanned! {method.span()=>
+                        (#receiver).#method #turbofish(#(#args),*)
+                    });
                 };
                 if method == "nulls_first" || method == "nulls_last" {
                     return Some(quote_spanned! {method.span()=>
@@ -287,7 +340,9 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
     for join in &plan.joins {
         let Some(on) = w.sql(&join.on) else { continue };
         let table = from_table(join.table);
-        let method = if join.outer {
+        let method = if join.full {
+            quote_spanned!(join.keyword.span()=> full_join)
+        } else if join.outer {
             quote_spanned!(join.keyword.span()=> left_join)
         } else {
             quote_spanned!(join.keyword.span()=> join)

@@ -30,6 +30,7 @@ const KEYWORDS: &[&str] = &[
     "JOIN",
     "LEFT",
     "INNER",
+    "FULL",
     "GROUP",
     "HAVING",
     "DISTINCT",
@@ -38,6 +39,7 @@ const KEYWORDS: &[&str] = &[
     "FOR",
     "NOWAIT",
     "SKIP",
+    "USING",
 ];
 
 /// Keywords followed by an expression: the identifier right after one is never a keyword.
@@ -174,7 +176,7 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     let mut last_position = 0;
     for clause in merge_joins(clauses) {
         let upper = clause.keyword.to_string().to_ascii_uppercase();
-        let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER");
+        let is_join = matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER" | "FULL");
         let name = if is_join { "JOIN" } else { upper.as_str() };
         let Some(position) = CLAUSES.iter().position(|c| *c == name) else {
             cx.push(syn::Error::new(
@@ -348,7 +350,10 @@ fn merge_joins(clauses: Vec<Clause>) -> Vec<Clause> {
             let only_outer = prev.tokens.clone().into_iter().all(
                 |tt| matches!(&tt, TokenTree::Ident(id) if id.to_string().eq_ignore_ascii_case("OUTER")),
             );
-            if is_join && (prev_kw == "LEFT" || prev_kw == "INNER") && only_outer {
+            if is_join
+                && (prev_kw == "LEFT" || prev_kw == "INNER" || prev_kw == "FULL")
+                && only_outer
+            {
                 prev.tokens.extend([TokenTree::Ident(clause.keyword)]);
                 prev.tokens.extend(clause.tokens);
                 continue;
@@ -408,8 +413,9 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
     let upper = keyword.to_string().to_ascii_uppercase();
     let mut tokens = clause.tokens.into_iter().peekable();
     let mut outer = false;
+    let full = upper == "FULL";
     if upper != "JOIN" {
-        if upper == "LEFT" {
+        if upper == "LEFT" || full {
             outer = true;
             if matches!(tokens.peek(), Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("OUTER"))
             {
@@ -425,7 +431,13 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
                     keyword.span(),
                     format!(
                         "expected JOIN after {keyword}: {} Post ON Post::user_id == User::id",
-                        if outer { "LEFT JOIN" } else { "INNER JOIN" }
+                        if full {
+                            "FULL JOIN"
+                        } else if outer {
+                            "LEFT JOIN"
+                        } else {
+                            "INNER JOIN"
+                        }
                     ),
                 ));
             }
@@ -463,6 +475,7 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
     JoinClause {
         keyword,
         outer,
+        full,
         table,
         on,
     }
@@ -514,6 +527,7 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
     let (head, clauses) = split_clauses(input);
     let table = table_path(cx, head, UPDATE_USAGE);
     let mut assignments: Option<Vec<Assignment>> = None;
+    let mut from = Vec::new();
     let mut filter = None;
     let mut seen_where = false;
     for clause in clauses {
@@ -531,6 +545,9 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
                 let list = list.unwrap_or_default();
                 assignments = Some(list.into_iter().collect());
             }
+            "FROM" if assignments.is_some() && !seen_where && from.is_empty() => {
+                from = tables(cx, clause.tokens, span, "FROM");
+            }
             "WHERE" if !seen_where => {
                 seen_where = true;
                 filter = expr(cx, clause.tokens, span, "WHERE");
@@ -538,13 +555,14 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
             _ => cx.push(misplaced(
                 &clause.keyword,
                 "update!",
-                "SET …, then optionally WHERE …",
+                "SET …, then optionally FROM … and WHERE …",
             )),
         }
     }
     Update {
         table,
         assignments,
+        from,
         filter,
     }
 }
@@ -553,19 +571,49 @@ pub(crate) fn update(cx: &mut Ctxt, input: TokenStream) -> Update {
 pub(crate) fn delete(cx: &mut Ctxt, input: TokenStream) -> Delete {
     let (head, clauses) = split_clauses(input);
     let table = table_path(cx, head, "delete!(User WHERE User::id == 5)");
+    let mut using = Vec::new();
     let mut filter = None;
     let mut seen_where = false;
     for clause in clauses {
         let span = clause.keyword.span();
         match clause.keyword.to_string().to_ascii_uppercase().as_str() {
+            "USING" if !seen_where && using.is_empty() => {
+                using = tables(cx, clause.tokens, span, "USING");
+            }
             "WHERE" if !seen_where => {
                 seen_where = true;
                 filter = expr(cx, clause.tokens, span, "WHERE");
             }
-            _ => cx.push(misplaced(&clause.keyword, "delete!", "optionally WHERE …")),
+            _ => cx.push(misplaced(
+                &clause.keyword,
+                "delete!",
+                "optionally USING … and WHERE …",
+            )),
         }
     }
-    Delete { table, filter }
+    Delete {
+        table,
+        using,
+        filter,
+    }
+}
+
+/// The tables of an `UPDATE … FROM` or `DELETE … USING` clause.
+fn tables(cx: &mut Ctxt, tokens: TokenStream, span: Span, keyword: &str) -> Vec<Expr> {
+    match Punctuated::<Expr, syn::Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(list) if !list.is_empty() => list.into_iter().collect(),
+        Ok(_) => {
+            cx.push(syn::Error::new(
+                span,
+                format!("{keyword} needs a table after it"),
+            ));
+            Vec::new()
+        }
+        Err(e) => {
+            cx.push(e);
+            Vec::new()
+        }
+    }
 }
 
 /// Read `insert!`'s input: a struct expression, with the macro's form in the error when it is
@@ -691,38 +739,89 @@ fn order_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<(Expr, Option<Id
     let mut terms = Vec::new();
     let mut current = TokenStream::new();
     let mut direction: Option<Ident> = None;
+    // `NULLS FIRST` / `NULLS LAST`: the `NULLS` keyword, then the word.
+    let mut nulls: Option<Ident> = None;
+    let mut nulls_word: Option<Ident> = None;
     let finish = |current: &mut TokenStream,
                   direction: &mut Option<Ident>,
+                  nulls: &mut Option<Ident>,
+                  nulls_word: &mut Option<Ident>,
                   terms: &mut Vec<(Expr, Option<Ident>)>|
      -> syn::Result<()> {
         if current.is_empty() {
             return Err(syn::Error::new(span, "ORDER BY needs a column after it"));
         }
-        terms.push((syn::parse2(std::mem::take(current))?, direction.take()));
+        let mut term: Expr = syn::parse2(std::mem::take(current))?;
+        if let Some(kw) = nulls.take() {
+            let Some(word) = nulls_word.take() else {
+                return Err(syn::Error::new(
+                    kw.span(),
+                    "expected FIRST or LAST after NULLS",
+                ));
+            };
+            // `term.nulls_first()` after its direction: the direction goes onto the term
+            // first (`asc()`/`desc()`), then the NULLS order, both read by `expand`.
+            let method = Ident::new(
+                &format!("nulls_{}", word.to_string().to_ascii_lowercase()),
+                word.span(),
+            );
+            let dir = direction
+                .take()
+                .map(|d| Ident::new(&d.to_string().to_ascii_lowercase(), d.span()));
+            term = match dir {
+                Some(d) => syn::parse_quote_spanned!(word.span()=> (#term).#d().#method()),
+                None => syn::parse_quote_spanned!(word.span()=> (#term).#method()),
+            };
+        }
+        terms.push((term, direction.take()));
         Ok(())
     };
     for tt in iter {
         match &tt {
-            TokenTree::Punct(p) if p.as_char() == ',' => {
-                finish(&mut current, &mut direction, &mut terms)?
-            }
+            TokenTree::Punct(p) if p.as_char() == ',' => finish(
+                &mut current,
+                &mut direction,
+                &mut nulls,
+                &mut nulls_word,
+                &mut terms,
+            )?,
             TokenTree::Ident(id)
-                if ["ASC", "DESC"].contains(&id.to_string().to_ascii_uppercase().as_str()) =>
+                if nulls.is_none()
+                    && ["ASC", "DESC"].contains(&id.to_string().to_ascii_uppercase().as_str()) =>
             {
                 direction = Some(id.clone());
             }
-            TokenTree::Ident(id) if direction.is_some() => {
+            TokenTree::Ident(id)
+                if nulls.is_none() && id.to_string().eq_ignore_ascii_case("NULLS") =>
+            {
+                nulls = Some(id.clone());
+            }
+            TokenTree::Ident(id)
+                if nulls.is_some()
+                    && nulls_word.is_none()
+                    && ["FIRST", "LAST"]
+                        .contains(&id.to_string().to_ascii_uppercase().as_str()) =>
+            {
+                nulls_word = Some(id.clone());
+            }
+            TokenTree::Ident(id) if direction.is_some() || nulls.is_some() => {
                 return Err(syn::Error::new(
                     id.span(),
                     format!(
                         "unexpected `{id}` after the sort direction{}",
-                        hint(&id.to_string(), ["ASC", "DESC"])
+                        hint(&id.to_string(), ["ASC", "DESC", "NULLS", "FIRST", "LAST"])
                     ),
                 ));
             }
             _ => current.extend([tt]),
         }
     }
-    finish(&mut current, &mut direction, &mut terms)?;
+    finish(
+        &mut current,
+        &mut direction,
+        &mut nulls,
+        &mut nulls_word,
+        &mut terms,
+    )?;
     Ok(terms)
 }

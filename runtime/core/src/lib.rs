@@ -53,8 +53,8 @@ pub use sink::{Outcome, RowSink};
 pub use sql::{
     Alias, AsExpr, Column, Compile, Compiled, Compound, Cte, DefinedTable, Delete, DerivedTable,
     Expr, Expression, FromSource, Identity, Insert, IntoOrderBy, Labeled, Lock, OrderBy,
-    RecursiveCte, Select, SqlCache, Statement, Subquery, Table, TableRef, Text, TypedText, Update,
-    Upsert, all, excluded, exists, func, nullable, select, text,
+    RecursiveCte, Select, SqlCache, Statement, Subquery, Table, TableRef, Text, TextExpression,
+    TypedText, Update, Upsert, all, excluded, exists, func, nullable, select, text,
 };
 pub use url::Url;
 pub use value::{

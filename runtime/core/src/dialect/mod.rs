@@ -68,6 +68,18 @@ pub enum UpsertStyle {
     OnDuplicateKey,
 }
 
+/// How a dialect names the other tables of a multi-table `UPDATE` or `DELETE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MultiTable {
+    /// A clause after the target: `UPDATE t SET … FROM others`, `DELETE FROM t USING others`
+    /// (PostgreSQL; SQLite ≥ 3.33 for UPDATE).
+    Clause,
+    /// A table list: `UPDATE t, others SET t.col = …`, `DELETE FROM t USING t, others`
+    /// (MySQL).
+    TableList,
+}
+
 /// How a database does two-phase commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -318,9 +330,62 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         })
     }
 
+    /// `true` / `false` as a condition: `true` (PostgreSQL, the default), `1 = 1` (SQLite),
+    /// `true = 1` (MySQL), as SQLAlchemy writes its `true()`.
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "true" } else { "false" }
+    }
+
+    /// Whether an upsert may name a constraint, `ON CONFLICT ON CONSTRAINT name`
+    /// (PostgreSQL).
+    fn supports_on_constraint(&self) -> bool {
+        false
+    }
+
+    /// Whether `ON CONFLICT DO UPDATE` may go without a conflict target (SQLite ≥ 3.35).
+    fn upsert_without_target(&self) -> bool {
+        false
+    }
+
+    /// Whether a tuple `IN` lists its rows as `VALUES (…), (…)` (SQLite).
+    fn tuple_in_values(&self) -> bool {
+        false
+    }
+
+    /// Whether `EXTRACT` is written with `STRFTIME` (SQLite, which has no `EXTRACT`).
+    fn extract_by_strftime(&self) -> bool {
+        false
+    }
+
+    /// Whether a join may be `LATERAL` (PostgreSQL, MySQL 8 — not MariaDB).
+    fn supports_lateral(&self) -> bool {
+        false
+    }
+
+    /// Whether `FULL OUTER JOIN` exists (SQLite ≥ 3.39, PostgreSQL: the default).
+    fn supports_full_join(&self) -> bool {
+        true
+    }
+
+    /// Whether the database has `ILIKE` (PostgreSQL); elsewhere `lower(x) LIKE lower(y)`.
+    fn has_ilike(&self) -> bool {
+        false
+    }
+
     /// Whether the database has a `now()` function (SQLite writes `CURRENT_TIMESTAMP`).
     fn has_now(&self) -> bool {
         true
+    }
+
+    /// How `UPDATE` names other tables its `SET` or `WHERE` uses; `None`: it cannot.
+    fn update_from(&self) -> Option<MultiTable> {
+        Some(MultiTable::Clause)
+    }
+
+    /// How `DELETE` names other tables its `WHERE` uses; `None`: it cannot (SQLite, the
+    /// default).
+    fn delete_using(&self) -> Option<MultiTable> {
+        None
     }
 
     /// Whether `SELECT DISTINCT ON (…)` exists (PostgreSQL).

@@ -62,6 +62,26 @@ impl Dialect for Mysql {
         if distinct { None } else { Some("<=>") }
     }
 
+    fn update_from(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::TableList)
+    }
+
+    fn delete_using(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::TableList)
+    }
+
+    fn supports_lateral(&self) -> bool {
+        true
+    }
+
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "true = 1" } else { "false = 1" }
+    }
+
+    fn supports_full_join(&self) -> bool {
+        false
+    }
+
     fn supports_nulls_order(&self) -> bool {
         false
     }

@@ -107,6 +107,22 @@ impl Dialect for Postgres {
         })
     }
 
+    fn delete_using(&self) -> Option<super::MultiTable> {
+        Some(super::MultiTable::Clause)
+    }
+
+    fn supports_on_constraint(&self) -> bool {
+        true
+    }
+
+    fn supports_lateral(&self) -> bool {
+        true
+    }
+
+    fn has_ilike(&self) -> bool {
+        true
+    }
+
     fn supports_distinct_on(&self) -> bool {
         true
     }

@@ -16,6 +16,22 @@ impl Dialect for Sqlite {
         Some(if distinct { "IS NOT" } else { "IS" })
     }
 
+    fn truth(&self, v: bool) -> &'static str {
+        if v { "1 = 1" } else { "0 = 1" }
+    }
+
+    fn upsert_without_target(&self) -> bool {
+        true
+    }
+
+    fn tuple_in_values(&self) -> bool {
+        true
+    }
+
+    fn extract_by_strftime(&self) -> bool {
+        true
+    }
+
     fn has_now(&self) -> bool {
         false
     }

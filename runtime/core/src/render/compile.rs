@@ -62,7 +62,10 @@ pub(crate) fn cached_as(
 
 /// The common table expressions a statement names, in the order `WITH` lists them.
 fn ctes(walk: impl FnOnce(&mut Found)) -> Vec<Arc<DerivedTable>> {
-    let mut found = Found::ctes_only();
+    let mut found = Found {
+        ctes_only: true,
+        ..Found::default()
+    };
     walk(&mut found);
     found.ctes
 }

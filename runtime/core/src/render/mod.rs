@@ -390,6 +390,12 @@ impl<'d> Renderer<'d> {
                         return Ok(());
                     }
                     this.push("(");
+                    // SQLite takes a list of row values only as VALUES, as SQLAlchemy writes it.
+                    if matches!(values.first(), Some(SqlExpr::Tuple(_)))
+                        && this.dialect.tuple_in_values()
+                    {
+                        this.push("VALUES ");
+                    }
                     for (i, v) in values.iter().enumerate() {
                         if i > 0 {
                             this.push(", ");
@@ -446,6 +452,65 @@ impl<'d> Renderer<'d> {
             SqlExpr::JsonGet { expr, key, as_text } => {
                 self.json_get(expr, key, *as_text, against)?;
             }
+            SqlExpr::Truth(_)
+            | SqlExpr::Tuple(_)
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Match { .. }
+            | SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. } => self.expr_more(e, against)?,
+            SqlExpr::Excluded { table, index } => {
+                let column = table.columns()[*index].name();
+                match self.dialect.upsert_style() {
+                    UpsertStyle::OnConflict => {
+                        self.push("excluded.");
+                        self.ident(column);
+                    }
+                    UpsertStyle::OnDuplicateKey => {
+                        self.push("VALUES(");
+                        self.ident(column);
+                        self.push(")");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rarer expressions, out of `expr_node` so that its stack frame — one per nesting
+    /// level — stays small (`MAX_EXPR_DEPTH` levels must fit a 2 MiB thread in debug builds).
+    #[inline(never)]
+    fn expr_more(&mut self, e: &SqlExpr, against: Against) -> Result<()> {
+        match e {
+            SqlExpr::Match {
+                expr,
+                value,
+                kind,
+                negated,
+            } => self.text_match(expr, value, *kind, *negated, against)?,
+            SqlExpr::Truth(v) => self.push(self.dialect.truth(*v)),
+            SqlExpr::Tuple(items) => {
+                self.push("(");
+                self.list(items)?;
+                self.push(")");
+            }
+            SqlExpr::Extract { field, expr } => {
+                let (name, format) = field.names();
+                if self.dialect.extract_by_strftime() {
+                    self.push("CAST(STRFTIME('");
+                    self.push(format);
+                    self.push("', ");
+                    self.expr(expr)?;
+                    self.push(") AS INTEGER)");
+                } else {
+                    self.push("EXTRACT(");
+                    self.push(name);
+                    self.push(" FROM ");
+                    self.expr(expr)?;
+                    self.push(")");
+                }
+            }
             SqlExpr::Over { func, window } => self.over(func, window)?,
             SqlExpr::Filter { func, condition } => {
                 if !self.dialect.supports_aggregate_filter() {
@@ -484,28 +549,74 @@ impl<'d> Renderer<'d> {
                 self.push(name);
                 self.push(")");
             }
-            SqlExpr::Excluded { table, index } => {
-                let column = table.columns()[*index].name();
-                match self.dialect.upsert_style() {
-                    UpsertStyle::OnConflict => {
-                        self.push("excluded.");
-                        self.ident(column);
-                    }
-                    UpsertStyle::OnDuplicateKey => {
-                        self.push("VALUES(");
-                        self.ident(column);
-                        self.push(")");
-                    }
-                }
-            }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// `contains` / `startswith` / `endswith` / `ilike`, as SQLAlchemy writes them: the
+    /// searches in parentheses inside another operator, `%` joined to the value with `||`
+    /// (`concat(…)` on MySQL); `ILIKE` or `lower(x) LIKE lower(?)`.
+    fn text_match(
+        &mut self,
+        expr: &SqlExpr,
+        value: &SqlExpr,
+        kind: crate::sql::MatchKind,
+        negated: bool,
+        against: Against,
+    ) -> Result<()> {
+        use crate::sql::MatchKind;
+        let like = if negated { " NOT LIKE " } else { " LIKE " };
+        if kind == MatchKind::ILike {
+            return self.wrap(LIKE.wrapped_in(against), |this| {
+                if this.dialect.has_ilike() {
+                    this.expr_in(expr, Against::Op(LIKE))?;
+                    this.push(if negated { " NOT ILIKE " } else { " ILIKE " });
+                    return this.expr_in(value, Against::Op(LIKE));
+                }
+                this.push("lower(");
+                this.expr(expr)?;
+                this.push(")");
+                this.push(like);
+                this.push("lower(");
+                this.expr(value)?;
+                this.push(")");
+                Ok(())
+            });
+        }
+        let (before, after) = match kind {
+            MatchKind::Contains => (true, true),
+            MatchKind::StartsWith => (false, true),
+            _ => (true, false),
+        };
+        self.wrap(against != Against::Top, |this| {
+            this.expr_in(expr, Against::Op(LIKE))?;
+            this.push(like);
+            let concat = this.dialect.concat_function();
+            if concat {
+                this.push("concat(");
+            }
+            let sep = if concat { ", " } else { " || " };
+            if before {
+                this.push("'%'");
+                this.push(sep);
+            }
+            this.expr_in(value, Against::Op(OpKind::Bin(BinOp::Concat)))?;
+            if after {
+                this.push(sep);
+                this.push("'%'");
+            }
+            if concat {
+                this.push(")");
+            }
+            Ok(())
+        })
     }
 
     /// A `THEN` / `ELSE` value: a parameter there has no column to take its type from, so
     /// where the dialect wants it typed it is cast (`$2::BIGINT`, as SQLAlchemy's psycopg
     /// dialect writes it).
-    fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
+    pub(crate) fn case_value(&mut self, value: &SqlExpr) -> Result<()> {
         if let SqlExpr::Param(v) = value
             && let Some(ty) = self.dialect.typed_param(v)
         {
@@ -705,38 +816,7 @@ impl<'d> Renderer<'d> {
             });
         }
         if matches!(op, BinOp::IsDistinctFrom | BinOp::IsNotDistinctFrom) {
-            let distinct = op == BinOp::IsDistinctFrom;
-            let spelling = self.dialect.distinct_from(distinct);
-            // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
-            let negate = spelling.is_none();
-            let operator = spelling.unwrap_or("<=>");
-            let not = OpKind::Comparison("NOT");
-            return self.wrap(
-                if negate {
-                    not.wrapped_in(against)
-                } else {
-                    kind.wrapped_in(against)
-                },
-                |this| {
-                    if negate {
-                        this.push("NOT (");
-                    }
-                    this.expr_in(l, Against::Op(kind))?;
-                    this.push(" ");
-                    this.push(operator);
-                    this.push(" ");
-                    // `None` is the literal NULL there, as SQLAlchemy writes it.
-                    if matches!(r, SqlExpr::Param(Value::Null)) {
-                        this.push("NULL");
-                    } else {
-                        this.expr_in(r, Against::Op(kind))?;
-                    }
-                    if negate {
-                        this.push(")");
-                    }
-                    Ok(())
-                },
-            );
+            return self.distinct_from(l, op, r, against);
         }
         if op == BinOp::IntDiv && self.dialect.floor_division() {
             return self.wrap(kind.wrapped_in(against), |this| {
@@ -754,6 +834,51 @@ impl<'d> Renderer<'d> {
             this.push(" ");
             this.expr_in(r, Against::Op(kind))
         })
+    }
+
+    /// `a IS [NOT] DISTINCT FROM b` in the dialect's spelling; out of `binary` so that its
+    /// frame stays small.
+    #[inline(never)]
+    fn distinct_from(
+        &mut self,
+        l: &SqlExpr,
+        op: BinOp,
+        r: &SqlExpr,
+        against: Against,
+    ) -> Result<()> {
+        let kind = OpKind::Bin(op);
+        let distinct = op == BinOp::IsDistinctFrom;
+        let spelling = self.dialect.distinct_from(distinct);
+        // MySQL has only `<=>` (not distinct): distinct is `NOT (a <=> b)`.
+        let negate = spelling.is_none();
+        let operator = spelling.unwrap_or("<=>");
+        let not = OpKind::Comparison("NOT");
+        self.wrap(
+            if negate {
+                not.wrapped_in(against)
+            } else {
+                kind.wrapped_in(against)
+            },
+            |this| {
+                if negate {
+                    this.push("NOT (");
+                }
+                this.expr_in(l, Against::Op(kind))?;
+                this.push(" ");
+                this.push(operator);
+                this.push(" ");
+                // `None` is the literal NULL there, as SQLAlchemy writes it.
+                if matches!(r, SqlExpr::Param(Value::Null)) {
+                    this.push("NULL");
+                } else {
+                    this.expr_in(r, Against::Op(kind))?;
+                }
+                if negate {
+                    this.push(")");
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Comma-separated expressions.

@@ -2,7 +2,7 @@
 //! selects, `INSERT` (upserts, `RETURNING`), `UPDATE`, `DELETE`.
 
 use super::{Against, Renderer};
-use crate::dialect::{LimitOffsetWriter, UpsertStyle};
+use crate::dialect::{LimitOffsetWriter, MultiTable, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 use crate::sql::DerivedTable;
@@ -82,9 +82,19 @@ pub(crate) fn subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 pub(crate) const SUBQUERY_DEPTH: usize = 4;
 
 fn correlated_subquery(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
+    use crate::sql::select::Correlation;
     let mut froms = s.froms();
-    if froms.len() > 1 && !r.enclosing.is_empty() {
-        let correlated = |f: &FromItem| f.joins.is_empty() && r.enclosing.contains(&f.table);
+    let auto = s.correlation == Correlation::Auto;
+    if (froms.len() > 1 || !auto) && !r.enclosing.is_empty() {
+        let correlated = |f: &FromItem| {
+            f.joins.is_empty()
+                && r.enclosing.contains(&f.table)
+                && match &s.correlation {
+                    Correlation::Auto => true,
+                    Correlation::Only(list) => list.contains(&f.table),
+                    Correlation::Except(list) => !list.contains(&f.table),
+                }
+        };
         if froms.iter().all(correlated) {
             let names: Vec<&str> = froms.iter().map(|f| f.table.name()).collect();
             return Err(Error::config(format!(
@@ -205,7 +215,15 @@ fn lock(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
     table_ref(r, &f.table)?;
     for join in &f.joins {
-        r.push(if join.outer {
+        if join.full && !r.dialect().supports_full_join() {
+            return Err(Error::Unsupported {
+                feature: "FULL OUTER JOIN".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        r.push(if join.full {
+            " FULL OUTER JOIN "
+        } else if join.outer {
             " LEFT OUTER JOIN "
         } else {
             r.dialect().inner_join()
@@ -219,6 +237,22 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
 
 /// A `FROM` item: `users`, `users AS u2`, or a derived table `(SELECT …) AS name`.
 fn table_ref(r: &mut Renderer<'_>, t: &TableRef) -> Result<()> {
+    if let FromSource::Derived(derived) = t.source()
+        && derived.kind() == DerivedKind::Lateral
+    {
+        if !r.dialect().supports_lateral() {
+            return Err(Error::Unsupported {
+                feature: "LATERAL".into(),
+                dialect: r.dialect().name(),
+            });
+        }
+        // Correlated to the tables of the FROM it joins, as SQLAlchemy's lateral.
+        r.push("LATERAL (");
+        subquery(r, derived.select())?;
+        r.push(") AS ");
+        r.ident(t.name());
+        return Ok(());
+    }
     if let FromSource::Derived(derived) = t.source()
         && derived.kind() == DerivedKind::Subquery
     {
@@ -310,6 +344,13 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                 first = false;
                 match e {
                     SqlExpr::Column { table, index } => column(r, table, *index, None)?,
+                    // A literal (`literal(1)`): typed where the dialect wants it, as in a CASE.
+                    SqlExpr::Param(_) => {
+                        r.case_value(e)?;
+                        let k = r.anon_label("anon");
+                        r.push(" AS anon_");
+                        r.number(k);
+                    }
                     SqlExpr::Cast { expr, .. } if matches!(**expr, SqlExpr::Column { .. }) => {
                         if let SqlExpr::Column { table, index } = &**expr {
                             column(r, table, *index, Some(e))?;
@@ -536,7 +577,16 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
     match r.dialect().upsert_style() {
         UpsertStyle::OnConflict => {
             r.push(" ON CONFLICT");
-            if !clause.target.is_empty() {
+            if let Some(name) = &clause.constraint {
+                if !r.dialect().supports_on_constraint() {
+                    return Err(Error::Unsupported {
+                        feature: "ON CONFLICT ON CONSTRAINT".into(),
+                        dialect: r.dialect().name(),
+                    });
+                }
+                r.push(" ON CONSTRAINT ");
+                r.ident(name);
+            } else if !clause.target.is_empty() {
                 r.push(" (");
                 for (i, c) in clause.target.iter().enumerate() {
                     if i > 0 {
@@ -549,7 +599,10 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
             match &clause.action {
                 ConflictAction::Nothing => r.push(" DO NOTHING"),
                 ConflictAction::Update(assignments) => {
-                    if clause.target.is_empty() {
+                    if clause.target.is_empty()
+                        && clause.constraint.is_none()
+                        && !r.dialect().upsert_without_target()
+                    {
                         return Err(Error::config(format!(
                             "upsert into \"{}\": DO UPDATE needs a conflict target, \
                              .on_conflict(column)",
@@ -558,10 +611,26 @@ fn on_conflict(r: &mut Renderer<'_>, table: &TableDef, clause: &OnConflictClause
                     }
                     r.push(" DO UPDATE SET ");
                     assign(r, assignments)?;
+                    if let Some(condition) = &clause.where_ {
+                        r.push(" WHERE ");
+                        r.expr(condition)?;
+                    }
                 }
             }
         }
         UpsertStyle::OnDuplicateKey => {
+            if clause.constraint.is_some() {
+                return Err(Error::Unsupported {
+                    feature: "ON CONFLICT ON CONSTRAINT".into(),
+                    dialect: r.dialect().name(),
+                });
+            }
+            if clause.where_.is_some() {
+                return Err(Error::Unsupported {
+                    feature: "a condition on an upsert's update (DO UPDATE … WHERE)".into(),
+                    dialect: r.dialect().name(),
+                });
+            }
             r.push(" ON DUPLICATE KEY UPDATE ");
             match &clause.action {
                 ConflictAction::Nothing => {
@@ -623,57 +692,122 @@ fn returning(r: &mut Renderer<'_>, table: &TableDef, items: &[SelectItem]) -> Re
     result
 }
 
-/// An `UPDATE` or `DELETE` condition may use other tables only inside subqueries.
-fn own_table_only(table: &TableDef, stmt: &str, e: Option<&SqlExpr>) -> Result<()> {
-    let mut foreign: Option<String> = None;
-    if let Some(e) = e {
+/// The tables other than `target` that an `UPDATE`'s or `DELETE`'s expressions use outside
+/// subqueries: the extra tables of a multi-table statement, in first-seen order.
+fn other_tables<'e>(target: &TableRef, exprs: impl Iterator<Item = &'e SqlExpr>) -> Vec<TableRef> {
+    let mut others: Vec<TableRef> = Vec::new();
+    for e in exprs {
         e.for_each_table(&mut |t| {
-            if t.def() != table || t.alias().is_some() {
-                foreign = Some(t.name().to_owned());
+            if t != target && !others.contains(t) {
+                others.push(t.clone());
             }
         });
     }
-    match foreign {
-        None => Ok(()),
-        Some(t) => Err(Error::config(format!(
-            "{stmt} \"{}\" uses a column of \"{t}\" outside a subquery; multi-table {stmt} is \
-             not supported: filter through a subquery, e.g. `.in_(select!(…))` or `exists(…)`",
-            table.name(),
-        ))),
-    }
+    others
 }
 
+fn table_list(r: &mut Renderer<'_>, tables: &[TableRef]) -> Result<()> {
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            r.push(", ");
+        }
+        table_ref(r, t)?;
+    }
+    Ok(())
+}
+
+/// `UPDATE t SET … [FROM others] [WHERE …]` — a `SET` value or the condition naming another
+/// table makes it a multi-table update, written as SQLAlchemy writes it: `FROM others`
+/// (PostgreSQL, SQLite), `UPDATE t, others SET t.col=…` (MySQL).
 pub(crate) fn update(r: &mut Renderer<'_>, stmt: &UpdateStmt) -> Result<()> {
     let name = dml_target(&stmt.table, "UPDATE")?;
     let table = stmt.table.def();
-    own_table_only(table, "UPDATE", stmt.where_.as_ref())?;
-    for (_, value) in &stmt.assignments {
-        own_table_only(table, "UPDATE", Some(value))?;
-    }
+    let values = stmt.assignments.iter().map(|(_, v)| v);
+    let others = other_tables(&stmt.table, values.chain(stmt.where_.as_ref()));
+    let style = if others.is_empty() {
+        None
+    } else {
+        Some(
+            r.dialect()
+                .update_from()
+                .ok_or_else(|| Error::Unsupported {
+                    feature: "UPDATE … FROM another table".into(),
+                    dialect: r.dialect().name(),
+                })?,
+        )
+    };
     r.enclosing.push(stmt.table.clone());
+    r.enclosing.extend(others.iter().cloned());
     r.push("UPDATE ");
     r.ident(name);
+    if style == Some(MultiTable::TableList) {
+        r.push(", ");
+        table_list(r, &others)?;
+    }
     r.push(" SET ");
     for (i, (column, value)) in stmt.assignments.iter().enumerate() {
         if i > 0 {
             r.push(", ");
         }
-        // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses.
+        // SQLAlchemy writes `SET name=?`: unqualified, no spaces, expressions in parentheses;
+        // qualified in MySQL's table list.
+        if style == Some(MultiTable::TableList) {
+            r.ident(name);
+            r.push(".");
+        }
         r.ident(table.columns()[*column].name());
         r.push("=");
         r.expr_in(value, Against::Grouped)?;
+    }
+    if style == Some(MultiTable::Clause) {
+        r.push(" FROM ");
+        table_list(r, &others)?;
     }
     where_clause(r, stmt.where_.as_ref())?;
     returning(r, table, &stmt.returning)
 }
 
+/// `DELETE FROM t [USING …] [WHERE …]`: a condition naming another table makes it a
+/// multi-table delete, `USING others` (PostgreSQL) or `USING t, others` (MySQL); SQLite has
+/// none ([`Error::Unsupported`], as SQLAlchemy refuses it).
 pub(crate) fn delete(r: &mut Renderer<'_>, stmt: &DeleteStmt) -> Result<()> {
     let name = dml_target(&stmt.table, "DELETE FROM")?;
     let table = stmt.table.def();
-    own_table_only(table, "DELETE", stmt.where_.as_ref())?;
+    let others = other_tables(&stmt.table, stmt.where_.iter());
+    let style = if others.is_empty() {
+        None
+    } else {
+        Some(
+            r.dialect()
+                .delete_using()
+                .ok_or_else(|| Error::Unsupported {
+                    feature: "DELETE … USING another table (filter through a subquery instead)"
+                        .into(),
+                    dialect: r.dialect().name(),
+                })?,
+        )
+    };
     r.enclosing.push(stmt.table.clone());
+    r.enclosing.extend(others.iter().cloned());
     r.push("DELETE FROM ");
     r.ident(name);
+    if let Some(alias) = stmt.table.alias() {
+        r.push(" AS ");
+        r.ident(alias);
+    }
+    match style {
+        Some(MultiTable::Clause) => {
+            r.push(" USING ");
+            table_list(r, &others)?;
+        }
+        Some(MultiTable::TableList) => {
+            r.push(" USING ");
+            r.ident(name);
+            r.push(", ");
+            table_list(r, &others)?;
+        }
+        _ => {}
+    }
     where_clause(r, stmt.where_.as_ref())?;
     returning(r, table, &stmt.returning)
 }

@@ -24,6 +24,10 @@ pub enum ConflictAction {
 pub struct OnConflictClause {
     pub(crate) target: Vec<usize>,
     pub(crate) action: ConflictAction,
+    /// `DO UPDATE … WHERE condition`: update only the conflicting rows that pass.
+    pub(crate) where_: Option<SqlExpr>,
+    /// `ON CONFLICT ON CONSTRAINT name` (PostgreSQL) instead of target columns.
+    pub(crate) constraint: Option<String>,
 }
 
 /// An untyped `INSERT`.
@@ -122,6 +126,34 @@ impl Insert<()> {
         insert.stmt.rows.clear();
         columns.indexes(&mut insert.stmt.columns);
         insert.stmt.select = Some(Box::new(select.stmt));
+        insert
+    }
+
+    /// `INSERT INTO T (columns) VALUES (…), (…)` for some columns only, one row per tuple of
+    /// `rows`, each value typed against its column (SQLAlchemy's `insert(t).values([{…},
+    /// …])`): `Insert::rows::<User, _, _>((User::name, User::hair_color), [("ed", None), …])`.
+    /// The other columns take their defaults.
+    pub fn rows<T, C, I>(columns: C, rows: I) -> Self
+    where
+        T: super::Table,
+        C: InsertColumns<T>,
+        I: IntoIterator,
+        I::Item: super::func::TupleValues<C::Row>,
+    {
+        let mut insert = Insert::into_table(T::table());
+        insert.stmt.rows.clear();
+        columns.indexes(&mut insert.stmt.columns);
+        for row in rows {
+            match super::func::TupleValues::into_values(row) {
+                SqlExpr::Tuple(values) => insert.stmt.rows.push(values),
+                other => insert.stmt.rows.push(vec![other]),
+            }
+        }
+        if insert.stmt.rows.is_empty() {
+            insert
+                .stmt
+                .note_error(|| format!("insert into \"{}\" of no rows", T::table().name()));
+        }
         insert
     }
 
@@ -250,6 +282,28 @@ impl<R> Insert<R> {
         OnConflict {
             insert: self,
             target: indexes,
+            constraint: None,
+        }
+    }
+
+    /// `ON CONFLICT ON CONSTRAINT name` (PostgreSQL; SQLAlchemy's `constraint=`): the conflict
+    /// on that unique or exclusion constraint, then `.do_update()` or `.do_nothing()`.
+    /// [`Error::Unsupported`](crate::Error::Unsupported) elsewhere.
+    pub fn on_conflict_constraint(self, name: impl Into<String>) -> OnConflict<R> {
+        OnConflict {
+            insert: self,
+            target: Vec::new(),
+            constraint: Some(name.into()),
+        }
+    }
+
+    /// `ON CONFLICT DO UPDATE` whatever the conflict (no target): SQLite ≥ 3.35, as
+    /// SQLAlchemy writes it; PostgreSQL needs a target (an error naming it).
+    pub fn on_conflict_any(self) -> OnConflict<R> {
+        OnConflict {
+            insert: self,
+            target: Vec::new(),
+            constraint: None,
         }
     }
 
@@ -258,6 +312,7 @@ impl<R> Insert<R> {
         OnConflict {
             insert: self,
             target: Vec::new(),
+            constraint: None,
         }
         .do_nothing()
     }
@@ -296,6 +351,7 @@ tuple_target!(A B C D);
 pub struct OnConflict<R> {
     insert: Insert<R>,
     target: Vec<usize>,
+    constraint: Option<String>,
 }
 
 impl<R> OnConflict<R> {
@@ -311,6 +367,8 @@ impl<R> OnConflict<R> {
         self.insert.edit().on_conflict = Some(OnConflictClause {
             target: self.target,
             action: ConflictAction::Nothing,
+            where_: None,
+            constraint: self.constraint,
         });
         self.insert
     }
@@ -321,6 +379,8 @@ impl<R> OnConflict<R> {
         self.insert.edit().on_conflict = Some(OnConflictClause {
             target: self.target,
             action: ConflictAction::Update(Vec::new()),
+            where_: None,
+            constraint: self.constraint,
         });
         Upsert::wrap(self.insert.stmt, None)
     }
@@ -375,6 +435,18 @@ impl<R> Upsert<R> {
         }) = &mut stmt.on_conflict
         {
             assign_in_table_order(assignments, column.index(), value);
+        }
+        self
+    }
+
+    /// `DO UPDATE SET … WHERE condition`: update the existing row only when `condition` holds
+    /// (it may use the existing row's columns and [`excluded`]); several are joined with
+    /// `AND`. SQLite and PostgreSQL; [`Error::Unsupported`](crate::Error::Unsupported) on
+    /// MySQL, whose `ON DUPLICATE KEY UPDATE` has no condition.
+    pub fn filter<C: AsExpr<bool>>(mut self, condition: C) -> Self {
+        let condition = condition.into_expr();
+        if let Some(clause) = &mut self.edit().on_conflict {
+            clause.where_ = Some(super::and_where(clause.where_.take(), condition));
         }
         self
     }

@@ -131,6 +131,49 @@ impl BinOp {
     }
 }
 
+/// The part of a date or time [`extract`](crate::func::extract) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtractField {
+    /// The year.
+    Year,
+    /// The month, 1 to 12.
+    Month,
+    /// The day of the month, 1 to 31.
+    Day,
+    /// The hour, 0 to 23.
+    Hour,
+    /// The minute, 0 to 59.
+    Minute,
+}
+
+impl ExtractField {
+    /// The field's SQL name (`year`) and SQLite's `strftime` format (`%Y`).
+    pub(crate) fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ExtractField::Year => ("year", "%Y"),
+            ExtractField::Month => ("month", "%m"),
+            ExtractField::Day => ("day", "%d"),
+            ExtractField::Hour => ("hour", "%H"),
+            ExtractField::Minute => ("minute", "%M"),
+        }
+    }
+}
+
+/// The kind of a [`SqlExpr::Match`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MatchKind {
+    /// The value anywhere in the text.
+    Contains,
+    /// The text starts with the value.
+    StartsWith,
+    /// The text ends with the value.
+    EndsWith,
+    /// `ILIKE`: a `LIKE` pattern, case-insensitive.
+    ILike,
+}
+
 /// An SQL expression, before a dialect renders it.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
@@ -226,6 +269,32 @@ pub enum SqlExpr {
         /// The element as text, not JSON.
         as_text: bool,
     },
+    /// `expr [NOT] LIKE pattern` for a text search SQLAlchemy writes with `%` around the
+    /// value: `contains` (`'%' || ? || '%'`), `startswith` (`? || '%'`), `endswith`
+    /// (`'%' || ?`) — `concat(…)` on MySQL; or a case-insensitive `ILIKE` (`lower(x) LIKE
+    /// lower(?)` where the database has no `ILIKE`).
+    Match {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The value searched for.
+        value: Box<SqlExpr>,
+        /// Which search.
+        kind: MatchKind,
+        /// True for `NOT LIKE`.
+        negated: bool,
+    },
+    /// `EXTRACT(field FROM expr)`; SQLite: `CAST(STRFTIME('%Y', expr) AS INTEGER)`.
+    Extract {
+        /// The part of the date or time.
+        field: ExtractField,
+        /// The date or time.
+        expr: Box<SqlExpr>,
+    },
+    /// `(a, b, …)`: a row value, as in a tuple `IN` (`(a, b) IN ((?, ?), …)`).
+    Tuple(Vec<SqlExpr>),
+    /// `true` / `false` as a condition (SQLAlchemy's `true()` / `false()`), in the dialect's
+    /// form: `true` (PostgreSQL), `1 = 1` (SQLite), `true = 1` (MySQL).
+    Truth(bool),
     /// A window function: `func OVER (PARTITION BY … ORDER BY … frame)`.
     Over {
         /// The function (a window function or an aggregate).
@@ -342,7 +411,11 @@ impl fmt::Debug for SqlExpr {
                     if *as_text { "->>" } else { "->" }
                 )
             }
+            SqlExpr::Truth(v) => write!(f, "{v}"),
+            SqlExpr::Tuple(items) => write!(f, "{items:?}"),
+            SqlExpr::Extract { field, expr } => write!(f, "EXTRACT({field:?} FROM {expr:?})"),
             SqlExpr::Over { .. }
+            | SqlExpr::Match { .. }
             | SqlExpr::Filter { .. }
             | SqlExpr::Case { .. }
             | SqlExpr::Cast { .. } => debug_extra(self, f),
@@ -352,6 +425,12 @@ impl fmt::Debug for SqlExpr {
 
 fn debug_extra(e: &SqlExpr, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match e {
+        SqlExpr::Match {
+            expr,
+            value,
+            kind,
+            negated,
+        } => write!(f, "{expr:?} {}{kind:?} {value:?}", not(*negated)),
         SqlExpr::Over { func, window } => write!(f, "{func:?} OVER ({window:?})"),
         SqlExpr::Filter { func, condition } => write!(f, "{func:?} FILTER (WHERE {condition:?})"),
         SqlExpr::Case { whens, else_ } => {
@@ -423,6 +502,17 @@ impl SqlExpr {
                 select,
                 negated: !negated,
             },
+            SqlExpr::Match {
+                expr,
+                value,
+                kind,
+                negated,
+            } => SqlExpr::Match {
+                expr,
+                value,
+                kind,
+                negated: !negated,
+            },
             SqlExpr::Not(inner) => *inner,
             other => SqlExpr::Not(Box::new(other)),
         }
@@ -462,6 +552,7 @@ impl SqlExpr {
         match self {
             SqlExpr::Column { table, .. } => f(table),
             SqlExpr::Param(_)
+            | SqlExpr::Truth(_)
             | SqlExpr::Invalid(_)
             | SqlExpr::Star
             | SqlExpr::Exists(_)
@@ -494,6 +585,22 @@ impl SqlExpr {
                 high.tables_within(f, depth);
             }
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_within(f, depth)),
+            SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. }
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Tuple(_)
+            | SqlExpr::Match { .. } => self.tables_within_more(f, depth),
+        }
+    }
+
+    /// The rarer expressions of [`SqlExpr::tables_within`], out of it so that its stack
+    /// frame — one per nesting level — stays small.
+    #[inline(never)]
+    fn tables_within_more(&self, f: &mut dyn FnMut(&TableRef), depth: usize) {
+        match self {
+            SqlExpr::Tuple(items) => items.iter().for_each(|e| e.tables_within(f, depth)),
             SqlExpr::Over { func, window } => {
                 func.tables_within(f, depth);
                 window.for_each_expr(|e| e.tables_within(f, depth));
@@ -511,7 +618,14 @@ impl SqlExpr {
                     e.tables_within(f, depth);
                 }
             }
-            SqlExpr::Cast { expr, .. } => expr.tables_within(f, depth),
+            SqlExpr::Cast { expr, .. } | SqlExpr::Extract { expr, .. } => {
+                expr.tables_within(f, depth)
+            }
+            SqlExpr::Match { expr, value, .. } => {
+                expr.tables_within(f, depth);
+                value.tables_within(f, depth);
+            }
+            _ => {}
         }
     }
 }
@@ -796,6 +910,41 @@ fn equality(left: SqlExpr, negated: bool, right: SqlExpr) -> Expr<bool> {
 
 fn compare(left: SqlExpr, op: BinOp, right: SqlExpr) -> Expr<bool> {
     Expr::new(SqlExpr::binary(left, op, right))
+}
+
+/// Text searches on text expressions (`String`, `Option<String>`), SQLAlchemy's
+/// `contains`, `startswith`, `endswith` and `ilike`. A trait of its own, implemented only for
+/// text, so that `contains` does not collide with the array operator
+/// ([`ArrayExpression::contains`](crate::ArrayExpression::contains)).
+pub trait TextExpression: Expression {
+    /// `self LIKE '%' || value || '%'`: the text contains `value` (`%` and `_` in it are
+    /// wildcards still, as in SQLAlchemy's default).
+    fn contains<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::Contains)
+    }
+    /// `self LIKE value || '%'`: the text starts with `value`.
+    fn startswith<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::StartsWith)
+    }
+    /// `self LIKE '%' || value`: the text ends with `value`.
+    fn endswith<P: AsExpr<String>>(self, value: P) -> Expr<bool> {
+        text_match(self.into_sql(), value.into_expr(), MatchKind::EndsWith)
+    }
+    /// `self ILIKE pattern` (PostgreSQL), `lower(self) LIKE lower(pattern)` elsewhere.
+    fn ilike<P: AsExpr<String>>(self, pattern: P) -> Expr<bool> {
+        text_match(self.into_sql(), pattern.into_expr(), MatchKind::ILike)
+    }
+}
+
+impl<E: Expression> TextExpression for E where E::SqlType: Textual {}
+
+fn text_match(expr: SqlExpr, value: SqlExpr, kind: MatchKind) -> Expr<bool> {
+    Expr::new(SqlExpr::Match {
+        expr: Box::new(expr),
+        value: Box::new(value),
+        kind,
+        negated: false,
+    })
 }
 
 fn like(expr: SqlExpr, pattern: SqlExpr, negated: bool) -> Expr<bool> {

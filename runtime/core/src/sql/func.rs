@@ -326,3 +326,115 @@ where
 fn call_with<V>(name: &'static str, args: Vec<SqlExpr>) -> Expr<V> {
     Expr::new(SqlExpr::Function { name, args })
 }
+
+/// `true` as a condition (SQLAlchemy's `true()`): `ON true` of a lateral join. Written
+/// `true` on PostgreSQL, `1 = 1` on SQLite, `true = 1` on MySQL, as SQLAlchemy writes it.
+pub fn true_() -> Expr<bool> {
+    Expr::new(SqlExpr::Truth(true))
+}
+
+/// `false` as a condition (SQLAlchemy's `false()`).
+pub fn false_() -> Expr<bool> {
+    Expr::new(SqlExpr::Truth(false))
+}
+
+pub use super::ExtractField;
+
+/// `EXTRACT(field FROM expr)`: a part of a date or time, as an integer
+/// (`CAST(STRFTIME('%Y', expr) AS INTEGER)` on SQLite, as SQLAlchemy writes it).
+pub fn extract<E: Expression>(field: ExtractField, expr: E) -> Expr<i64> {
+    Expr::new(SqlExpr::Extract {
+        field,
+        expr: Box::new(expr.into_sql()),
+    })
+}
+
+/// A value as an expression of its own type (SQLAlchemy's `literal()`), bound as a
+/// parameter: `select!(literal(1_i64), User::id FROM User)` is `SELECT ? AS anon_1, users.id
+/// FROM users` (`$1::BIGINT` on PostgreSQL, which would read an untyped parameter as text).
+pub fn literal<T: Typed>(value: T) -> Expr<T::SqlType> {
+    Expr::new(value.into_typed())
+}
+
+/// A row value of expressions, for a tuple `IN`: `tuple_((User::id, User::name))
+/// .in_([(1, "ed"), (2, "wendy")])` is `(users.id, users.name) IN ((?, ?), (?, ?))`
+/// (`IN (VALUES (?, ?), …)` on SQLite, as SQLAlchemy writes it).
+pub fn tuple_<T: TupleItems>(items: T) -> RowValue<T::Types> {
+    RowValue {
+        items: items.into_items(),
+        _marker: std::marker::PhantomData,
+    }
+}
+
+/// A row value (see [`tuple_`]); `V` is the tuple of its items' types.
+pub struct RowValue<V> {
+    items: Vec<SqlExpr>,
+    _marker: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V> std::fmt::Debug for RowValue<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        SqlExpr::Tuple(self.items.clone()).fmt(f)
+    }
+}
+
+/// The items of a [`tuple_`]: a tuple of expressions.
+pub trait TupleItems {
+    /// Their types, as a tuple.
+    type Types;
+    /// The expressions.
+    fn into_items(self) -> Vec<SqlExpr>;
+}
+
+/// A Rust tuple of values matching a row value's types, item by item.
+pub trait TupleValues<V> {
+    /// The values, bound.
+    fn into_values(self) -> SqlExpr;
+}
+
+macro_rules! row_values {
+    ($($e:ident $v:ident $x:ident),+) => {
+        impl<$($e: Expression),+> TupleItems for ($($e,)+) {
+            type Types = ($($e::SqlType,)+);
+            #[allow(non_snake_case)]
+            fn into_items(self) -> Vec<SqlExpr> {
+                let ($($e,)+) = self;
+                vec![$($e.into_sql()),+]
+            }
+        }
+        impl<$($v,)+ $($x: AsExpr<$v>),+> TupleValues<($($v,)+)> for ($($x,)+) {
+            #[allow(non_snake_case)]
+            fn into_values(self) -> SqlExpr {
+                let ($($x,)+) = self;
+                SqlExpr::Tuple(vec![$($x.into_expr()),+])
+            }
+        }
+    };
+}
+row_values!(A VA XA, B VB XB);
+row_values!(A VA XA, B VB XB, C VC XC);
+row_values!(A VA XA, B VB XB, C VC XC, D VD XD);
+
+impl<V> RowValue<V> {
+    /// `(a, b) IN ((?, ?), …)`; an empty list is false, as for [`Expression::in_`].
+    pub fn in_<I>(self, rows: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: TupleValues<V>,
+    {
+        Expr::new(SqlExpr::InList {
+            expr: Box::new(SqlExpr::Tuple(self.items)),
+            values: rows.into_iter().map(TupleValues::into_values).collect(),
+            negated: false,
+        })
+    }
+
+    /// `(a, b) NOT IN ((?, ?), …)`.
+    pub fn not_in<I>(self, rows: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: TupleValues<V>,
+    {
+        Expr::new(self.in_(rows).into_node().negate())
+    }
+}

@@ -13,7 +13,7 @@ mod expr;
 pub mod func;
 mod json;
 mod ops;
-mod select;
+pub(crate) mod select;
 pub(crate) mod source;
 mod table;
 pub(crate) mod tables;
@@ -30,8 +30,8 @@ pub use dml::{
     OnConflict, OnConflictClause, Update, UpdateStmt, Upsert, excluded,
 };
 pub use expr::{
-    AsExpr, BinOp, Column, Expr, Expression, InOperand, MAX_EXPR_DEPTH, Nullable, SqlExpr, Textual,
-    null_of,
+    AsExpr, BinOp, Column, Expr, Expression, ExtractField, InOperand, MAX_EXPR_DEPTH, MatchKind,
+    Nullable, SqlExpr, TextExpression, Textual, null_of,
 };
 #[cfg(feature = "serde_json")]
 pub use json::JsonExpression;

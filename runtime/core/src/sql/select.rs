@@ -89,6 +89,8 @@ pub struct Join {
     pub(crate) table: TableRef,
     pub(crate) on: SqlExpr,
     pub(crate) outer: bool,
+    /// `FULL OUTER JOIN` (with `outer`).
+    pub(crate) full: bool,
 }
 
 /// An untyped `SELECT`.
@@ -109,6 +111,21 @@ pub struct SelectStmt {
     pub(crate) offset: Option<SqlExpr>,
     /// `FOR UPDATE` and its kin.
     pub(crate) lock: Option<Lock>,
+    /// Which tables of the enclosing query this select, as a subquery, correlates to.
+    pub(crate) correlation: Correlation,
+}
+
+/// Which tables of the enclosing query a subquery leaves out of its `FROM` (correlates to).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) enum Correlation {
+    /// SQLAlchemy's auto-correlation: every table of the enclosing query, when the subquery
+    /// has others.
+    #[default]
+    Auto,
+    /// Only these (`correlate`), even when no other table is left.
+    Only(Vec<TableRef>),
+    /// Every table of the enclosing query but these (`correlate_except`).
+    Except(Vec<TableRef>),
 }
 
 /// A row-locking clause: `FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`, `FOR SHARE`
@@ -137,6 +154,7 @@ impl SelectStmt {
             limit: None,
             offset: None,
             lock: None,
+            correlation: Correlation::Auto,
         }
     }
 
@@ -309,16 +327,23 @@ impl<R> Select<R> {
     /// `JOIN table ON condition`, joined to the last table named in `FROM` (or, with none, to
     /// the first table the select list uses).
     pub fn join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), false)
+        self.add_join(table.into_from(), on.into_expr(), false, false)
+    }
+
+    /// `FULL OUTER JOIN table ON condition`: the rows of both sides, matched or not, so the
+    /// columns of either may be `NULL` (select them through [`nullable`]). PostgreSQL and
+    /// SQLite (≥ 3.39); [`Error::Unsupported`](crate::Error::Unsupported) on MySQL.
+    pub fn full_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table.into_from(), on.into_expr(), true, true)
     }
 
     /// `LEFT OUTER JOIN table ON condition`. The joined table's columns may be `NULL`: select
     /// them through [`nullable`] (which `select!` does by itself).
     pub fn left_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), true)
+        self.add_join(table.into_from(), on.into_expr(), true, false)
     }
 
-    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool) -> Self {
+    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool, full: bool) -> Self {
         let stmt = self.edit();
         if stmt.from.is_empty() {
             let froms = stmt.froms();
@@ -327,7 +352,12 @@ impl<R> Select<R> {
             }
         }
         match stmt.from.last_mut() {
-            Some(last) => last.joins.push(Join { table, on, outer }),
+            Some(last) => last.joins.push(Join {
+                table,
+                on,
+                outer,
+                full,
+            }),
             // Nothing to join to: the table becomes the FROM and the condition a filter.
             None => {
                 stmt.from.push(FromItem {
@@ -403,6 +433,31 @@ impl<R> Select<R> {
     pub fn of<F: IntoFrom>(mut self, table: F) -> Self {
         let table = table.into_from();
         self.lock().of.push(table);
+        self
+    }
+
+    /// As a subquery, correlate to `table` of the enclosing query only (SQLAlchemy's
+    /// `correlate()`): it is left out of this select's `FROM` when the enclosing query has
+    /// it, and no other table is. Call again for more tables.
+    pub fn correlate<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        let stmt = self.edit();
+        match &mut stmt.correlation {
+            Correlation::Only(list) => list.push(table),
+            other => *other = Correlation::Only(vec![table]),
+        }
+        self
+    }
+
+    /// As a subquery, correlate to every table of the enclosing query but `table` (SQLAlchemy's
+    /// `correlate_except()`): `table` stays in this select's `FROM`. Call again for more.
+    pub fn correlate_except<F: IntoFrom>(mut self, table: F) -> Self {
+        let table = table.into_from();
+        let stmt = self.edit();
+        match &mut stmt.correlation {
+            Correlation::Except(list) => list.push(table),
+            other => *other = Correlation::Except(vec![table]),
+        }
         self
     }
 
@@ -664,6 +719,12 @@ impl<T: Table> Alias<T> {
     /// A column of `T` read through this alias.
     pub fn col<V>(&self, column: Column<T, V>) -> Column<T, V> {
         column.aliased(self.name)
+    }
+
+    /// `DELETE FROM table AS alias`; add `.filter(…)` on the alias's columns (SQLAlchemy's
+    /// `delete(users.alias("u"))`). MySQL ≥ 8.0.16 takes it; MariaDB does not.
+    pub fn delete(&self) -> super::Delete<()> {
+        super::Delete::from_source(TableRef::aliased(T::table(), self.name))
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) enum DerivedKind {
     Cte { recursive: bool },
     /// A recursive CTE named inside its own body: only its name is written.
     SelfReference,
+    /// `LATERAL (SELECT …) AS name`: a subquery that may use the tables before it in `FROM`.
+    Lateral,
 }
 
 /// The `MetaData` of derived tables: they belong to none, and are never registered.
@@ -506,6 +508,15 @@ impl<R> Subquery<R> {
     /// The derived table's name and columns.
     pub fn def(&self) -> &TableDef {
         self.table.def()
+    }
+
+    /// The same subquery joined `LATERAL`: its `SELECT` may use the tables before it in
+    /// `FROM` (correlated to them, as SQLAlchemy's `.lateral()`). PostgreSQL and MySQL 8;
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on SQLite (MariaDB has none either).
+    pub fn lateral(&self) -> Subquery<R> {
+        let d = &self.derived;
+        let rest = d.rest.clone();
+        Subquery::of(d.respun(DerivedKind::Lateral, rest))
     }
 
     /// The subquery as a `FROM` item.

@@ -17,20 +17,30 @@ use std::sync::Arc;
 pub(crate) struct Found {
     pub(crate) tables: Vec<&'static TableDef>,
     pub(crate) ctes: Vec<Arc<DerivedTable>>,
-    /// Collect the CTEs only (what every compile asks): no table is pushed, so a statement
-    /// without CTEs is walked without allocating.
+    /// Collect only the CTEs (compiling), not the tables: no allocation for a statement
+    /// without CTEs.
     pub(crate) ctes_only: bool,
+    /// The nesting depth of the `SELECT` being walked, counted as the renderer counts it (a
+    /// nested `SELECT` weighs `SUBQUERY_DEPTH`): the walk stops at `MAX_EXPR_DEPTH`, where
+    /// compiling fails anyway, so that it never overflows the stack first.
+    pub(crate) depth: usize,
+}
+
+/// What a nested `SELECT` weighs against `MAX_EXPR_DEPTH`, as in the renderer.
+const SUBQUERY_WEIGHT: usize = 4;
+
+impl Found {
+    /// Walk `select` one `SELECT` deeper than `at`.
+    fn nested(&mut self, at: usize, select: &SelectStmt) {
+        let outer = std::mem::replace(&mut self.depth, at + SUBQUERY_WEIGHT);
+        if self.depth < super::MAX_EXPR_DEPTH {
+            select.collect_tables(self);
+        }
+        self.depth = outer;
+    }
 }
 
 impl Found {
-    /// A walk collecting only the common table expressions.
-    pub(crate) fn ctes_only() -> Self {
-        Found {
-            ctes_only: true,
-            ..Found::default()
-        }
-    }
-
     /// The tables, added to `out` (first-seen order, no repeats).
     pub(crate) fn tables_into(self, out: &mut Vec<&'static TableDef>) {
         for t in self.tables {
@@ -43,7 +53,10 @@ impl Found {
 
 /// Add `table` to `out` unless it is there already; `out` keeps first-seen order.
 fn push(out: &mut Found, table: &'static TableDef) {
-    if !out.ctes_only && !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
+    if out.ctes_only {
+        return;
+    }
+    if !out.tables.iter().any(|t| std::ptr::eq(*t, table)) {
         out.tables.push(table);
     }
 }
@@ -56,7 +69,7 @@ fn push_ref(out: &mut Found, table: &TableRef) {
         FromSource::Derived(derived) => match derived.kind() {
             // Its own name inside its body: the CTE is being collected already.
             DerivedKind::SelfReference => {}
-            DerivedKind::Subquery => derived_members(derived, out),
+            DerivedKind::Subquery | DerivedKind::Lateral => derived_members(derived, out),
             DerivedKind::Cte { .. } => {
                 if !out.ctes.iter().any(|c| Arc::ptr_eq(c, derived)) {
                     derived_members(derived, out);
@@ -72,15 +85,17 @@ fn push_ref(out: &mut Found, table: &TableRef) {
 }
 
 fn derived_members(derived: &DerivedTable, out: &mut Found) {
-    derived.select().collect_tables(out);
+    let at = out.depth;
+    out.nested(at, derived.select());
     for (_, member) in derived.rest() {
-        member.collect_tables(out);
+        out.nested(at, member);
     }
 }
 
 impl SqlExpr {
     pub(crate) fn collect_tables(&self, out: &mut Found) {
-        self.tables_into(out, 0);
+        let at = out.depth;
+        self.tables_into(out, at);
     }
 
     /// At nesting `depth`: not past `MAX_EXPR_DEPTH`, where compiling fails anyway.
@@ -92,7 +107,7 @@ impl SqlExpr {
         match self {
             SqlExpr::Column { table, .. } => push_ref(out, table),
             SqlExpr::Excluded { table, .. } => push(out, table),
-            SqlExpr::Param(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
+            SqlExpr::Param(_) | SqlExpr::Truth(_) | SqlExpr::Star | SqlExpr::Invalid(_) => {}
             SqlExpr::Binary(l, _, r) => {
                 l.tables_into(out, depth);
                 r.tables_into(out, depth);
@@ -121,10 +136,25 @@ impl SqlExpr {
             }
             SqlExpr::InSelect { expr, select, .. } => {
                 expr.tables_into(out, depth);
-                select.collect_tables(out);
+                out.nested(depth, select);
             }
-            SqlExpr::Exists(select) | SqlExpr::Subquery(select) => select.collect_tables(out),
+            SqlExpr::Exists(select) | SqlExpr::Subquery(select) => out.nested(depth, select),
             SqlExpr::Function { args, .. } => args.iter().for_each(|a| a.tables_into(out, depth)),
+            SqlExpr::Over { .. }
+            | SqlExpr::Filter { .. }
+            | SqlExpr::Case { .. }
+            | SqlExpr::Cast { .. }
+            | SqlExpr::Extract { .. }
+            | SqlExpr::Tuple(_)
+            | SqlExpr::Match { .. } => self.tables_into_more(out, depth),
+        }
+    }
+
+    /// The rarer expressions of `tables_into`, out of it so that its frame stays small.
+    #[inline(never)]
+    fn tables_into_more(&self, out: &mut Found, depth: usize) {
+        match self {
+            SqlExpr::Tuple(items) => items.iter().for_each(|e| e.tables_into(out, depth)),
             SqlExpr::Over { func, window } => {
                 func.tables_into(out, depth);
                 window.for_each_expr(|e| e.tables_into(out, depth));
@@ -142,7 +172,14 @@ impl SqlExpr {
                     e.tables_into(out, depth);
                 }
             }
-            SqlExpr::Cast { expr, .. } => expr.tables_into(out, depth),
+            SqlExpr::Cast { expr, .. } | SqlExpr::Extract { expr, .. } => {
+                expr.tables_into(out, depth)
+            }
+            SqlExpr::Match { expr, value, .. } => {
+                expr.tables_into(out, depth);
+                value.tables_into(out, depth);
+            }
+            _ => {}
         }
     }
 }
@@ -208,12 +245,13 @@ impl InsertStmt {
             .flatten()
             .for_each(|e| e.collect_tables(out));
         if let Some(select) = &self.select {
-            select.collect_tables(out);
+            out.nested(0, select);
         }
-        if let Some(clause) = &self.on_conflict
-            && let ConflictAction::Update(assignments) = &clause.action
-        {
-            assignments.iter().for_each(|(_, e)| e.collect_tables(out));
+        if let Some(clause) = &self.on_conflict {
+            if let ConflictAction::Update(assignments) = &clause.action {
+                assignments.iter().for_each(|(_, e)| e.collect_tables(out));
+            }
+            optional(clause.where_.as_ref(), out);
         }
         items(&self.returning, out);
     }
