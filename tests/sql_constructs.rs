@@ -42,6 +42,15 @@ pub struct Archive {
     pub name: String,
 }
 
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "comments", metadata = META)]
+pub struct Comment {
+    #[column(primary_key)]
+    pub id: i64,
+    pub post_id: i64,
+    pub text: String,
+}
+
 #[track_caller]
 fn check(name: &str, stmt: impl Compile) {
     check_each_dialect(name, |d| match stmt.compile(d) {
@@ -425,4 +434,167 @@ fn upsert_on_constraint_and_without_target() {
             .do_update()
             .set_excluded(User::name),
     );
+}
+
+#[test]
+fn a_compound_as_a_member_of_another_and_inside_in() {
+    let name = |id: i64| select!(User::name FROM User WHERE User::id == id);
+    check("compound_member", name(1).union(name(2).intersect(name(3))));
+    check(
+        "compound_members_both_sides",
+        name(1).union(name(2)).except(name(3).union_all(name(4))),
+    );
+    let ids = |id: i64| select!(User::id FROM User WHERE User::id == id);
+    let written = select!(User::name FROM User WHERE User::id.in_(
+        select!(User::id FROM User WHERE User::id == 1).union(select!(User::id FROM User WHERE User::id == 2))));
+    let built = quarry::select(User::name).filter(User::id.in_(ids(1).union(ids(2))));
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("in_compound", written);
+    check(
+        "not_in_compound",
+        quarry::select(User::name).filter(User::id.not_in(ids(1).union(ids(2).intersect(ids(3))))),
+    );
+    // The members correlate to the enclosing query, as a subquery's FROM does.
+    check(
+        "in_compound_correlated",
+        select!(User::name FROM User WHERE User::id.in_(
+            select!(Post::user_id FROM Post WHERE Post::user_id == User::id)
+                .union(select!(Post::user_id FROM Post WHERE Post::title == "x")))),
+    );
+}
+
+#[test]
+fn a_join_nested_on_the_right() {
+    let written = select!(User::name, Post::title, Comment::text FROM User
+        LEFT JOIN (Post JOIN Comment ON Comment::post_id == Post::id) ON Post::user_id == User::id);
+    let built = quarry::select((
+        User::name,
+        quarry::nullable(Post::title),
+        quarry::nullable(Comment::text),
+    ))
+    .from(User::table())
+    .left_join(
+        quarry::joined(Post::table()).join(Comment::table(), Comment::post_id.eq(Post::id)),
+        Post::user_id.eq(User::id),
+    );
+    assert_eq!(
+        built.compile(&dialect::Mysql).expect("built"),
+        written.compile(&dialect::Mysql).expect("written")
+    );
+    check("nested_join", written);
+}
+
+#[test]
+fn coalesce_of_one_argument() {
+    let written = select!(coalesce(User::hair_color) FROM User);
+    let built = quarry::select(quarry::func::coalesce_one(User::hair_color));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("coalesce_one", written);
+}
+
+#[test]
+fn null_true_and_false_select_items() {
+    let written = select!(null::<String>(), true_(), false_(), User::id FROM User);
+    let built = quarry::select((
+        quarry::func::null::<String>(),
+        quarry::func::true_(),
+        quarry::func::false_(),
+        User::id,
+    ));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("null_true_false", written);
+    check(
+        "null_true_labeled",
+        quarry::select((
+            quarry::func::null::<i64>().label("x"),
+            quarry::func::true_().label("t"),
+        )),
+    );
+}
+
+#[test]
+fn an_in_list_mixing_values_and_columns() {
+    use quarry::func::in_item;
+    let written = select!(User::id FROM User, Post WHERE User::id.in_([1, Post::user_id, 3]));
+    let built = quarry::select(User::id)
+        .from(User::table())
+        .from(Post::table())
+        .filter(User::id.in_([in_item(1), in_item(Post::user_id), in_item(3)]));
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("in_mixed", written);
+    check(
+        "not_in_mixed",
+        select!(User::id FROM User, Post WHERE User::id.not_in([1, Post::user_id])),
+    );
+}
+
+#[test]
+fn extract_seconds() {
+    use quarry::func::ExtractField;
+    let written = select!(extract(ExtractField::Second, now::<String>()));
+    let built = quarry::select(quarry::func::extract(
+        ExtractField::Second,
+        quarry::func::now::<String>(),
+    ));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("extract_second", written);
+}
+
+#[test]
+fn lateral_and_distinct_on_in_select_macro() {
+    let last_post = quarry::select(Post::title)
+        .filter(Post::user_id.eq(User::id))
+        .order_by(Post::id.desc())
+        .limit(1)
+        .subquery("last_post");
+    let lateral = last_post.lateral();
+    let built = quarry::select((User::name, quarry::nullable(lateral.col(Post::title))))
+        .from(User::table())
+        .left_join(&lateral, quarry::func::true_());
+    let written = select!(User::name, last_post.col(Post::title) FROM User
+        LEFT JOIN LATERAL last_post ON true_());
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("lateral_left_macro", written);
+
+    let written = select!(DISTINCT ON (User::hair_color) User FROM User
+        ORDER BY User::hair_color, User::id);
+    let built = User::select()
+        .distinct_on(User::hair_color)
+        .order_by(User::hair_color)
+        .order_by(User::id);
+    assert_eq!(
+        built.compile(&dialect::Postgres).expect("built"),
+        written.compile(&dialect::Postgres).expect("written")
+    );
+    check("distinct_on_macro", written);
+}
+
+#[test]
+fn delete_macro_through_an_alias() {
+    let u = User::alias("u");
+    let written = delete!(u WHERE u.col(User::id) == 1);
+    let built = u.delete().filter(u.col(User::id).eq(1));
+    assert_eq!(
+        built.compile(&dialect::Sqlite).expect("built"),
+        written.compile(&dialect::Sqlite).expect("written")
+    );
+    check("delete_alias_macro", written);
 }

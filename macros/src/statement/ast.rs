@@ -12,6 +12,8 @@ pub(crate) struct Select {
     /// Tables (type names) and aliases of enclosing statements.
     pub(crate) correlate: Vec<Ident>,
     pub(crate) distinct: bool,
+    /// `DISTINCT ON (a, b)` (PostgreSQL): the terms.
+    pub(crate) distinct_on: Vec<Expr>,
     /// The select list; `None` when it is missing or did not parse.
     pub(crate) items: Option<Vec<Expr>>,
     /// `FROM a, b` (joins attach to the last); `None` without a `FROM` clause.
@@ -45,8 +47,12 @@ pub(crate) struct JoinClause {
     pub(crate) outer: bool,
     /// `FULL [OUTER] JOIN`: both sides may be `NULL`.
     pub(crate) full: bool,
+    /// `JOIN LATERAL sub ON …`: the subquery variable joined `LATERAL`.
+    pub(crate) lateral: bool,
     /// `None` when it did not parse.
     pub(crate) table: Option<Expr>,
+    /// `JOIN (Post JOIN Comment ON …) ON …`: the joins nested after `table`.
+    pub(crate) nested: Vec<JoinClause>,
     /// `None` when missing or when it did not parse.
     pub(crate) on: Option<Expr>,
 }
@@ -97,6 +103,12 @@ pub(crate) enum Sql<'a> {
     },
     /// A nested `select!`, told the tables of this statement.
     Subquery(&'a ExprMacro),
+    /// `[1, Post::user_id, 3]`: an `IN` list mixing values and SQL, each item made a
+    /// `::quarry::func::in_item`.
+    List {
+        array: &'a syn::ExprArray,
+        items: Vec<Sql<'a>>,
+    },
     /// `!x` or `-x`.
     Unary { op: &'a UnOp, inner: Box<Sql<'a>> },
     /// `a && b`, `a || b`.
@@ -159,6 +171,7 @@ pub(crate) struct SelectPlan<'a> {
     pub(crate) items: Vec<Item<'a>>,
     /// The `FROM` tables and aliases (an entry that is neither is left out).
     pub(crate) from: Vec<&'a Expr>,
+    pub(crate) distinct_on: Vec<Sql<'a>>,
     pub(crate) joins: Vec<JoinPlan<'a>>,
     pub(crate) filter: Option<Sql<'a>>,
     pub(crate) group_by: Vec<Sql<'a>>,
@@ -170,7 +183,9 @@ pub(crate) struct JoinPlan<'a> {
     pub(crate) keyword: &'a Ident,
     pub(crate) outer: bool,
     pub(crate) full: bool,
+    pub(crate) lateral: bool,
     pub(crate) table: &'a Expr,
+    pub(crate) nested: Vec<JoinPlan<'a>>,
     pub(crate) on: Sql<'a>,
 }
 
@@ -316,6 +331,7 @@ const ALWAYS_FUNCTIONS: &[&str] = &[
     "false_",
     "literal",
     "tuple_",
+    "null",
 ];
 
 /// Whether `e` is (or contains, at its top) an SQL expression rather than a Rust value.
@@ -329,6 +345,8 @@ pub(crate) fn is_sql(e: &Expr) -> bool {
         Expr::Macro(_) => select_macro(e).is_some(),
         Expr::Binary(b) => is_sql(&b.left) || is_sql(&b.right),
         Expr::Unary(u) => is_sql(&u.expr),
+        // `[1, Post::user_id, 3]`: an `IN` list with columns among its values.
+        Expr::Array(a) => a.elems.iter().any(is_sql),
         _ => false,
     }
 }
@@ -350,6 +368,10 @@ pub(crate) fn sql_function(c: &ExprCall) -> Option<String> {
     }
     if !c.args.iter().any(is_sql) {
         return None;
+    }
+    if name == "coalesce" && c.args.len() == 1 {
+        // `coalesce(x)` of one argument: a function of its own (Rust has no overloading).
+        return Some("coalesce_one".to_owned());
     }
     (name == "exists" || name == "excluded" || FUNCTIONS.contains(&name.as_str())).then_some(name)
 }

@@ -107,6 +107,10 @@ impl Scope {
             return Sql::Verbatim(e.to_token_stream());
         }
         match e {
+            Expr::Array(array) => Sql::List {
+                array,
+                items: array.elems.iter().map(|x| self.lower(cx, x)).collect(),
+            },
             Expr::Path(_) => {
                 if let Some(path) = column_path(e) {
                     let table = column_table(path);
@@ -274,6 +278,79 @@ impl Scope {
         true
     }
 
+    /// Add a join's table and those of the joins nested in it (all `NULL`-able on the right
+    /// of an outer join); its table when that is a table or alias.
+    fn add_join<'a>(
+        &mut self,
+        cx: &mut Ctxt,
+        join: &'a super::ast::JoinClause,
+        outer: bool,
+    ) -> Option<&'a Expr> {
+        if join.full {
+            // Every table before a FULL JOIN may be NULL too.
+            let before: Vec<String> = self.tables.iter().chain(&self.aliases).cloned().collect();
+            self.nullable.extend(before);
+        }
+        let outer = outer || join.outer;
+        if join.lateral
+            && join
+                .table
+                .as_ref()
+                .is_some_and(|t| plain_ident(t).is_none())
+        {
+            cx.error_spanned_by(
+                &join.table,
+                "LATERAL joins a subquery variable: let last = select!(…).subquery(\"last\"); \
+                 … JOIN LATERAL last ON true_()",
+            );
+        }
+        let table = join
+            .table
+            .as_ref()
+            .filter(|table| self.add(cx, table, outer));
+        let nested: Vec<_> = join
+            .nested
+            .iter()
+            .map(|j| self.add_join(cx, j, outer))
+            .collect();
+        table.filter(|_| nested.iter().all(Option::is_some))
+    }
+
+    /// The plans of `joins`, whose tables `add_join` gave (`None`: left out).
+    fn join_plans<'a>(
+        &self,
+        cx: &mut Ctxt,
+        joins: &'a [super::ast::JoinClause],
+        tables: Vec<Option<&'a Expr>>,
+    ) -> Vec<JoinPlan<'a>> {
+        let mut plans = Vec::with_capacity(joins.len());
+        for (join, table) in joins.iter().zip(tables) {
+            let nested_tables = join
+                .nested
+                .iter()
+                .map(|j| {
+                    j.table
+                        .as_ref()
+                        .filter(|t| table_path(t).is_some() || plain_ident(t).is_some())
+                })
+                .collect();
+            let nested = self.join_plans(cx, &join.nested, nested_tables);
+            let on = join.on.as_ref().map(|on| self.lower(cx, on));
+            if let (Some(table), Some(on)) = (table, on) {
+                plans.push(JoinPlan {
+                    keyword: &join.keyword,
+                    outer: join.outer,
+                    full: join.full,
+                    lateral: join.lateral,
+                    table,
+                    nested,
+                    on,
+                });
+            }
+        }
+        plans
+    }
+
     /// Without `FROM`, the tables of the select list: table items, `Table::column` prefixes
     /// and alias receivers.
     fn add_item_tables(&mut self, e: &Expr) {
@@ -379,16 +456,7 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
                 "a join needs a FROM first: FROM User JOIN Post ON …",
             ));
         }
-        if join.full {
-            // Every table before a FULL JOIN may be NULL too.
-            let before: Vec<String> = scope.tables.iter().chain(&scope.aliases).cloned().collect();
-            scope.nullable.extend(before);
-        }
-        let table = join
-            .table
-            .as_ref()
-            .filter(|table| scope.add(cx, table, join.outer));
-        join_tables.push(table);
+        join_tables.push(scope.add_join(cx, join, false));
     }
     let mut plan_items: Vec<Item<'a>> = Vec::with_capacity(items.len());
     for item in items {
@@ -401,22 +469,11 @@ pub(crate) fn select<'a>(cx: &mut Ctxt, s: &'a Select) -> SelectPlan<'a> {
         );
         plan_items.truncate(MAX_ITEMS);
     }
-    let mut joins = Vec::with_capacity(s.joins.len());
-    for (join, table) in s.joins.iter().zip(join_tables) {
-        let on = join.on.as_ref().map(|on| scope.lower(cx, on));
-        if let (Some(table), Some(on)) = (table, on) {
-            joins.push(JoinPlan {
-                keyword: &join.keyword,
-                outer: join.outer,
-                full: join.full,
-                table,
-                on,
-            });
-        }
-    }
+    let joins = scope.join_plans(cx, &s.joins, join_tables);
     SelectPlan {
         items: plan_items,
         from,
+        distinct_on: s.distinct_on.iter().map(|e| scope.lower(cx, e)).collect(),
         joins,
         filter: s.filter.as_ref().map(|e| scope.lower(cx, e)),
         group_by: s.group_by.iter().map(|e| scope.lower(cx, e)).collect(),

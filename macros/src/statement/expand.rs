@@ -157,6 +157,10 @@ impl Writer<'_> {
                 quote_spanned!(span=> #func(#(#args),*))
             }
             Sql::Subquery(m) => self.nested_select(m),
+            Sql::List { array, items } => {
+                let items = self.all(items)?;
+                quote_spanned!(array.span()=> [#(::quarry::func::in_item(#items)),*])
+            }
             Sql::Unary { op, inner } => {
                 let inner = self.sql(inner)?;
                 match op {
@@ -333,22 +337,14 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
     if s.distinct {
         out = quote!(#out.distinct());
     }
+    for term in plan.distinct_on.iter().filter_map(|t| w.sql(t)) {
+        out = quote!(#out.distinct_on(#term));
+    }
     for from in &plan.from {
         let from = from_table(from);
         out = quote!(#out.from(#from));
     }
-    for join in &plan.joins {
-        let Some(on) = w.sql(&join.on) else { continue };
-        let table = from_table(join.table);
-        let method = if join.full {
-            quote_spanned!(join.keyword.span()=> full_join)
-        } else if join.outer {
-            quote_spanned!(join.keyword.span()=> left_join)
-        } else {
-            quote_spanned!(join.keyword.span()=> join)
-        };
-        out = quote!(#out.#method(#table, #on));
-    }
+    out = joins(w, out, &plan.joins);
     if let Some(cond) = plan.filter.as_ref().and_then(|f| w.sql(f)) {
         out = quote!(#out.filter(#cond));
     }
@@ -377,6 +373,12 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         let value = unbraced(offset);
         out = quote_spanned!(offset.span()=> #out.offset(#value));
     }
+    // `JOIN LATERAL sub`: the variable made lateral first, so its columns name that one.
+    let laterals = plan.joins.iter().filter(|j| j.lateral).map(|j| j.table);
+    let laterals: Vec<_> = laterals.collect();
+    if !laterals.is_empty() {
+        out = quote!(({ #(let #laterals = (#laterals).lateral();)* #out }));
+    }
     if let Some(lock) = &s.lock {
         let span = lock.keyword.span();
         out = if lock.share {
@@ -396,6 +398,27 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         }
     }
     Some(out)
+}
+
+/// `out` followed by a call per join; a join with joins nested in it joins
+/// `::quarry::joined(table).join(…)`.
+fn joins(w: &Writer<'_>, mut out: TokenStream, joins: &[super::ast::JoinPlan<'_>]) -> TokenStream {
+    for join in joins {
+        let Some(on) = w.sql(&join.on) else { continue };
+        let mut table = from_table(join.table);
+        if !join.nested.is_empty() {
+            table = self::joins(w, quote!(::quarry::joined(#table)), &join.nested);
+        }
+        let method = if join.full {
+            quote_spanned!(join.keyword.span()=> full_join)
+        } else if join.outer {
+            quote_spanned!(join.keyword.span()=> left_join)
+        } else {
+            quote_spanned!(join.keyword.span()=> join)
+        };
+        out = quote!(#out.#method(#table, #on));
+    }
+    out
 }
 
 /// A `FROM`/`JOIN` table: `::quarry::all::<User>()`, or a variable — an alias, a subquery
@@ -418,7 +441,14 @@ pub(crate) fn update(plan: &DmlPlan<'_>, checked: Result<(), syn::Error>) -> Tok
 
 pub(crate) fn delete(plan: &DmlPlan<'_>, checked: Result<(), syn::Error>) -> TokenStream {
     let chain = plan.table.map(|table| {
-        let start = quote_spanned!(table.span()=> <#table as ::quarry::Table>::delete());
+        // `delete!(u WHERE …)` through an alias variable: `DELETE FROM users AS u`.
+        let alias = table
+            .get_ident()
+            .filter(|t| t.to_string().starts_with(char::is_lowercase));
+        let start = match alias {
+            Some(alias) => quote_spanned!(table.span()=> (#alias).delete()),
+            None => quote_spanned!(table.span()=> <#table as ::quarry::Table>::delete()),
+        };
         dml_chain(plan, table, start, ("set_expr", "set"))
     });
     finish(checked, chain, || loose_values(plan))

@@ -130,13 +130,20 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     let (correlate, all) = correlation_prefix(cx, all);
     let (mut head, mut clauses) = split_clauses(all);
     let mut distinct = false;
+    let mut distinct_on = Vec::new();
     if head.is_empty()
         && clauses
             .first()
             .is_some_and(|c| c.keyword.to_string().eq_ignore_ascii_case("DISTINCT"))
     {
-        distinct = true;
         head = clauses.remove(0).tokens;
+        match distinct_on_terms(cx, &head) {
+            Some((terms, rest)) => {
+                distinct_on = terms;
+                head = rest;
+            }
+            None => distinct = true,
+        }
     }
     let items = if head.is_empty() {
         cx.push(syn::Error::new(
@@ -159,6 +166,7 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     let mut select = Select {
         correlate,
         distinct,
+        distinct_on,
         tables_complete: false,
         items,
         from: None,
@@ -257,8 +265,43 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
         Some(_) => from_complete,
         None => select.items.is_some(),
     };
-    select.tables_complete = named && select.joins.iter().all(|j| j.table.is_some());
+    select.tables_complete = named && select.joins.iter().all(JoinClause::complete);
     select
+}
+
+/// `DISTINCT ON (a, b) items…`: the terms and the tokens after them; `None` without `ON`.
+fn distinct_on_terms(cx: &mut Ctxt, head: &TokenStream) -> Option<(Vec<Expr>, TokenStream)> {
+    let mut tokens = head.clone().into_iter();
+    let Some(TokenTree::Ident(on)) = tokens.next() else {
+        return None;
+    };
+    if !on.to_string().eq_ignore_ascii_case("ON") {
+        return None;
+    }
+    let terms = match tokens.next() {
+        Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+            Punctuated::<Expr, syn::Token![,]>::parse_terminated
+                .parse2(g.stream())
+                .map_err(|e| cx.push(e))
+                .unwrap_or_default()
+        }
+        _ => Punctuated::new(),
+    };
+    if terms.is_empty() {
+        cx.push(syn::Error::new(
+            on.span(),
+            "DISTINCT ON needs its terms in parentheses: \
+             select!(DISTINCT ON (User::hair_color) User FROM User ORDER BY User::hair_color)",
+        ));
+    }
+    Some((terms.into_iter().collect(), tokens.collect()))
+}
+
+impl JoinClause {
+    /// Whether its table, and those of the joins nested in it, parsed.
+    fn complete(&self) -> bool {
+        self.table.is_some() && self.nested.iter().all(JoinClause::complete)
+    }
 }
 
 const LOCK_USAGE: &str = "FOR UPDATE, FOR SHARE, then optionally OF Table, NOWAIT or SKIP LOCKED";
@@ -443,6 +486,12 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
             }
         }
     }
+    // `JOIN LATERAL sub ON …`
+    let lateral = matches!(tokens.peek(),
+        Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("LATERAL"));
+    if lateral {
+        tokens.next();
+    }
     let mut table = TokenStream::new();
     let mut on = None;
     let mut after_path_sep = false;
@@ -461,7 +510,10 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
             None => table.extend([tt]),
         }
     }
-    let table = expr(cx, table, keyword.span(), "JOIN");
+    let (table, nested) = match nested_joins(cx, &table) {
+        Some(parts) => parts,
+        None => (expr(cx, table, keyword.span(), "JOIN"), Vec::new()),
+    };
     let on = match on {
         Some(on) => expr(cx, on, keyword.span(), "ON"),
         None => {
@@ -476,9 +528,44 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
         keyword,
         outer,
         full,
+        lateral,
         table,
+        nested,
         on,
     }
+}
+
+/// `(Post JOIN Comment ON …)` on the right of a join: its first table and its joins; `None`
+/// when the tokens are not a parenthesized join.
+fn nested_joins(cx: &mut Ctxt, tokens: &TokenStream) -> Option<(Option<Expr>, Vec<JoinClause>)> {
+    let mut iter = tokens.clone().into_iter();
+    let (Some(TokenTree::Group(g)), None) = (iter.next(), iter.next()) else {
+        return None;
+    };
+    if g.delimiter() != proc_macro2::Delimiter::Parenthesis {
+        return None;
+    }
+    let (head, clauses) = split_clauses(g.stream());
+    if clauses.is_empty() {
+        return None;
+    }
+    let table = expr(cx, head, g.span(), "JOIN (");
+    let mut joins = Vec::with_capacity(clauses.len());
+    for clause in merge_joins(clauses) {
+        let upper = clause.keyword.to_string().to_ascii_uppercase();
+        if matches!(upper.as_str(), "JOIN" | "LEFT" | "INNER" | "FULL") {
+            joins.push(join(cx, clause));
+        } else {
+            cx.push(syn::Error::new(
+                clause.keyword.span(),
+                format!(
+                    "`{}` is not valid inside a nested join: JOIN (Post JOIN Comment ON …) ON …",
+                    clause.keyword
+                ),
+            ));
+        }
+    }
+    Some((table, joins))
 }
 
 fn group_by(tokens: TokenStream, span: Span) -> syn::Result<Vec<Expr>> {

@@ -52,9 +52,10 @@ pub use schema::{
 pub use sink::{Outcome, RowSink};
 pub use sql::{
     Alias, AsExpr, Column, Compile, Compiled, Compound, Cte, DefinedTable, Delete, DerivedTable,
-    Expr, Expression, FromSource, Identity, Insert, IntoOrderBy, Labeled, Lock, OrderBy,
-    RecursiveCte, Select, SqlCache, Statement, Subquery, Table, TableRef, Text, TextExpression,
-    TypedText, Update, Upsert, all, excluded, exists, func, nullable, select, text,
+    Expr, Expression, FromSource, Identity, Insert, IntoOrderBy, JoinTarget, Joined, Labeled, Lock,
+    OrderBy, RecursiveCte, Select, SetMember, SqlCache, Statement, Subquery, Table, TableRef, Text,
+    TextExpression, TypedText, Update, Upsert, all, excluded, exists, func, joined, nullable,
+    select, text,
 };
 pub use url::Url;
 pub use value::{

@@ -336,6 +336,12 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// `true` / `false` as a value (a select item): `true` (the default), `1` / `0` where the
+    /// database has no boolean literal (SQLite), as SQLAlchemy writes its `true()` there.
+    fn truth_value(&self, v: bool) -> &'static str {
+        if v { "true" } else { "false" }
+    }
+
     /// Whether an upsert may name a constraint, `ON CONFLICT ON CONSTRAINT name`
     /// (PostgreSQL).
     fn supports_on_constraint(&self) -> bool {

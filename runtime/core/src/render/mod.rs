@@ -410,12 +410,8 @@ impl<'d> Renderer<'d> {
                 expr,
                 select,
                 negated,
-            } => self.wrap(*negated || IN.wrapped_in(against), |this| {
-                this.expr_in(expr, Against::Op(IN))?;
-                this.push(if *negated { " NOT IN (" } else { " IN (" });
-                query::subquery(this, select)?;
-                this.push(")");
-                Ok(())
+            } => self.in_query(expr, *negated, against, |this| {
+                query::subquery(this, select)
             })?,
             SqlExpr::Exists(select) => self.wrap(OpKind::Exists.wrapped_in(against), |this| {
                 this.push("EXISTS (");
@@ -454,6 +450,8 @@ impl<'d> Renderer<'d> {
             }
             SqlExpr::Truth(_)
             | SqlExpr::Tuple(_)
+            | SqlExpr::Null
+            | SqlExpr::InCompound { .. }
             | SqlExpr::Extract { .. }
             | SqlExpr::Match { .. }
             | SqlExpr::Over { .. }
@@ -490,6 +488,16 @@ impl<'d> Renderer<'d> {
                 negated,
             } => self.text_match(expr, value, *kind, *negated, against)?,
             SqlExpr::Truth(v) => self.push(self.dialect.truth(*v)),
+            SqlExpr::Null => self.push("NULL"),
+            SqlExpr::InCompound {
+                expr,
+                compound,
+                negated,
+            } => self.in_query(expr, *negated, against, |this| {
+                this.deeper(query::SUBQUERY_DEPTH, |this| {
+                    query::compound(this, compound)
+                })
+            })?,
             SqlExpr::Tuple(items) => {
                 self.push("(");
                 self.list(items)?;
@@ -552,6 +560,25 @@ impl<'d> Renderer<'d> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// `expr [NOT] IN (query)`, the query written by `query`; SQLAlchemy parenthesizes `NOT IN`
+    /// as a whole: `(x NOT IN (…))`.
+    #[inline(never)]
+    fn in_query(
+        &mut self,
+        expr: &SqlExpr,
+        negated: bool,
+        against: Against,
+        query: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.wrap(negated || IN.wrapped_in(against), |this| {
+            this.expr_in(expr, Against::Op(IN))?;
+            this.push(if negated { " NOT IN (" } else { " IN (" });
+            query(this)?;
+            this.push(")");
+            Ok(())
+        })
     }
 
     /// `contains` / `startswith` / `endswith` / `ilike`, as SQLAlchemy writes them: the

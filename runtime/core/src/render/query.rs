@@ -9,8 +9,8 @@ use crate::sql::DerivedTable;
 use crate::sql::FromSource;
 use crate::sql::source::DerivedKind;
 use crate::sql::{
-    CompoundStmt, ConflictAction, DeleteStmt, FromItem, InsertStmt, OnConflictClause, OrderBy,
-    SelectItem, SelectStmt, SqlExpr, TableRef, UpdateStmt,
+    CompoundStmt, ConflictAction, DeleteStmt, FromItem, InsertStmt, Member, OnConflictClause,
+    OrderBy, SelectItem, SelectStmt, SqlExpr, TableRef, UpdateStmt,
 };
 use std::sync::Arc;
 
@@ -114,7 +114,9 @@ fn select_with(r: &mut Renderer<'_>, s: &SelectStmt, froms: Vec<FromItem>) -> Re
     let mut own = Vec::with_capacity(froms.len());
     for f in &froms {
         own.push(f.table.clone());
-        own.extend(f.joins.iter().map(|j| j.table.clone()));
+        for j in &f.joins {
+            j.for_each_table(&mut |t| own.push(t.clone()));
+        }
     }
     let outer = std::mem::replace(&mut r.enclosing, own);
     let outer_refused = r.windows_refused.take();
@@ -214,7 +216,13 @@ fn lock(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
 
 fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
     table_ref(r, &f.table)?;
-    for join in &f.joins {
+    joins(r, &f.joins)
+}
+
+/// The joins after a `FROM` table; a join with joins nested in it is written in parentheses,
+/// `LEFT OUTER JOIN (posts JOIN comments ON …) ON …`, as SQLAlchemy writes it.
+fn joins(r: &mut Renderer<'_>, joins: &[crate::sql::Join]) -> Result<()> {
+    for join in joins {
         if join.full && !r.dialect().supports_full_join() {
             return Err(Error::Unsupported {
                 feature: "FULL OUTER JOIN".into(),
@@ -228,7 +236,14 @@ fn from_item(r: &mut Renderer<'_>, f: &FromItem) -> Result<()> {
         } else {
             r.dialect().inner_join()
         });
-        table_ref(r, &join.table)?;
+        if join.nested.is_empty() {
+            table_ref(r, &join.table)?;
+        } else {
+            r.push("(");
+            table_ref(r, &join.table)?;
+            r.deeper(SUBQUERY_DEPTH, |r| self::joins(r, &join.nested))?;
+            r.push(")");
+        }
         r.push(" ON ");
         refusing_windows(r, "JOIN … ON", |r| r.expr(&join.on))?;
     }
@@ -333,7 +348,7 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                     r.push(", ");
                 }
                 first = false;
-                r.expr(expr)?;
+                item_expr(r, expr)?;
                 r.push(" AS ");
                 r.ident(label);
             }
@@ -357,7 +372,7 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
                         }
                     }
                     _ => {
-                        r.expr(e)?;
+                        item_expr(r, e)?;
                         let label = match e {
                             SqlExpr::Function { name, .. } => name,
                             _ => "anon",
@@ -373,6 +388,18 @@ fn select_list<'i>(r: &mut Renderer<'_>, items: &'i [SelectItem]) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// A select item's expression: `true()` / `false()` as a value there (`1` / `0` on SQLite),
+/// not as the condition they are elsewhere (`1 = 1`), as SQLAlchemy writes them.
+fn item_expr(r: &mut Renderer<'_>, e: &SqlExpr) -> Result<()> {
+    match e {
+        SqlExpr::Truth(v) => {
+            r.push(r.dialect().truth_value(*v));
+            Ok(())
+        }
+        _ => r.expr(e),
+    }
 }
 
 fn bump<'a>(counters: &mut Vec<(&'a str, u32)>, name: &'a str) -> u32 {
@@ -460,12 +487,15 @@ pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
         r.push("(");
     }
     member(r, &c.first)?;
-    for (i, (op, s)) in c.rest.iter().enumerate() {
+    for (i, (op, m)) in c.rest.iter().enumerate() {
         if switches(i) {
             r.push(")");
         }
         r.push(op.sql());
-        member(r, s)?;
+        match m {
+            Member::Select(s) => member(r, s)?,
+            Member::Compound(inner) => nested_compound(r, inner)?,
+        }
     }
     for term in &c.order_by {
         let SqlExpr::Column { table, index } = &term.expr else {
@@ -491,9 +521,25 @@ pub(crate) fn compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
     limit_offset(r, c.limit.as_ref(), c.offset.as_ref())
 }
 
+/// A compound select as a member of another, in parentheses as SQLAlchemy writes it
+/// (`A UNION (B INTERSECT C)`). SQLite takes no parenthesized member: there it is read from a
+/// subquery, `A UNION SELECT * FROM (B INTERSECT C)`, which keeps its meaning.
+fn nested_compound(r: &mut Renderer<'_>, c: &CompoundStmt) -> Result<()> {
+    r.push(if r.dialect().parenthesized_compound_members() {
+        "("
+    } else {
+        "SELECT * FROM ("
+    });
+    r.deeper(SUBQUERY_DEPTH, |r| compound(r, c))?;
+    r.push(")");
+    Ok(())
+}
+
+/// A member `SELECT`: correlated to the enclosing query where the compound is a subquery
+/// (`x IN (SELECT … UNION SELECT …)`), as SQLAlchemy correlates it.
 fn member(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
     if !s.has_own_ordering() {
-        return select(r, s);
+        return correlated_subquery(r, s);
     }
     if !r.dialect().parenthesized_compound_members() {
         return Err(Error::Unsupported {
@@ -502,7 +548,7 @@ fn member(r: &mut Renderer<'_>, s: &SelectStmt) -> Result<()> {
         });
     }
     r.push("(");
-    select(r, s)?;
+    correlated_subquery(r, s)?;
     r.push(")");
     Ok(())
 }

@@ -145,6 +145,8 @@ pub enum ExtractField {
     Hour,
     /// The minute, 0 to 59.
     Minute,
+    /// The second, 0 to 59 (PostgreSQL's has the fraction too: `EXTRACT` there is a numeric).
+    Second,
 }
 
 impl ExtractField {
@@ -156,6 +158,7 @@ impl ExtractField {
             ExtractField::Day => ("day", "%d"),
             ExtractField::Hour => ("hour", "%H"),
             ExtractField::Minute => ("minute", "%M"),
+            ExtractField::Second => ("second", "%S"),
         }
     }
 }
@@ -323,6 +326,17 @@ pub enum SqlExpr {
         /// The type converted to.
         to: crate::value::SqlType,
     },
+    /// SQL's `NULL` written out (SQLAlchemy's `null()`), not bound as a parameter.
+    Null,
+    /// `expr [NOT] IN (SELECT … UNION SELECT …)`: a compound select as the candidates.
+    InCompound {
+        /// The tested expression.
+        expr: Box<SqlExpr>,
+        /// The compound select; one column.
+        compound: Box<super::CompoundStmt>,
+        /// True for `NOT IN`.
+        negated: bool,
+    },
     /// The value a conflicting upsert tried to insert: `excluded.name` (`VALUES(name)` on MySQL).
     Excluded {
         /// The table inserted into.
@@ -418,6 +432,8 @@ impl fmt::Debug for SqlExpr {
             | SqlExpr::Match { .. }
             | SqlExpr::Filter { .. }
             | SqlExpr::Case { .. }
+            | SqlExpr::Null
+            | SqlExpr::InCompound { .. }
             | SqlExpr::Cast { .. } => debug_extra(self, f),
         }
     }
@@ -444,6 +460,12 @@ fn debug_extra(e: &SqlExpr, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(" END")
         }
         SqlExpr::Cast { expr, to } => write!(f, "CAST({expr:?} AS {to:?})"),
+        SqlExpr::Null => f.write_str("NULL"),
+        SqlExpr::InCompound {
+            expr,
+            compound,
+            negated,
+        } => write!(f, "{expr:?} {}IN ({compound:?})", not(*negated)),
         _ => Ok(()),
     }
 }
@@ -511,6 +533,15 @@ impl SqlExpr {
                 expr,
                 value,
                 kind,
+                negated: !negated,
+            },
+            SqlExpr::InCompound {
+                expr,
+                compound,
+                negated,
+            } => SqlExpr::InCompound {
+                expr,
+                compound,
                 negated: !negated,
             },
             SqlExpr::Not(inner) => *inner,
@@ -591,6 +622,8 @@ impl SqlExpr {
             | SqlExpr::Cast { .. }
             | SqlExpr::Extract { .. }
             | SqlExpr::Tuple(_)
+            | SqlExpr::Null
+            | SqlExpr::InCompound { .. }
             | SqlExpr::Match { .. } => self.tables_within_more(f, depth),
         }
     }
@@ -618,9 +651,9 @@ impl SqlExpr {
                     e.tables_within(f, depth);
                 }
             }
-            SqlExpr::Cast { expr, .. } | SqlExpr::Extract { expr, .. } => {
-                expr.tables_within(f, depth)
-            }
+            SqlExpr::Cast { expr, .. }
+            | SqlExpr::Extract { expr, .. }
+            | SqlExpr::InCompound { expr, .. } => expr.tables_within(f, depth),
             SqlExpr::Match { expr, value, .. } => {
                 expr.tables_within(f, depth);
                 value.tables_within(f, depth);

@@ -114,6 +114,46 @@ where
     call_with("coalesce", vec![expr.into_sql(), fallback.into_expr()])
 }
 
+/// `coalesce(expr)` of one argument (SQLAlchemy's `func.coalesce(x)`): the value itself, typed
+/// as it is. `select!` writes `coalesce(x)` with one argument as this.
+pub fn coalesce_one<E: Expression>(expr: E) -> Expr<E::SqlType> {
+    call_with("coalesce", vec![expr.into_sql()])
+}
+
+/// One candidate of an `IN` list that mixes values and expressions, all of the tested
+/// expression's type: `User::id.in_([in_item(1), in_item(Post::user_id), in_item(3)])` is
+/// `users.id IN (?, posts.user_id, ?)`, as SQLAlchemy writes `in_([1, posts.c.user_id, 3])`.
+/// `select!` writes `User::id.in_([1, Post::user_id, 3])` as this.
+pub fn in_item<V, A: AsExpr<V>>(item: A) -> InItem<V> {
+    InItem {
+        expr: item.into_expr(),
+        _marker: std::marker::PhantomData,
+    }
+}
+
+/// A candidate of an `IN` list of values of type `V` (see [`in_item`]).
+pub struct InItem<V> {
+    expr: SqlExpr,
+    _marker: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V> std::fmt::Debug for InItem<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.expr.fmt(f)
+    }
+}
+
+impl<V> AsExpr<V> for InItem<V> {
+    fn into_expr(self) -> SqlExpr {
+        self.expr
+    }
+}
+
+/// SQL's `NULL` of type `T` written out (SQLAlchemy's `null()`): `SELECT NULL AS anon_1`.
+pub fn null<T: NonNullColumnType>() -> Expr<Option<T>> {
+    Expr::new(SqlExpr::Null)
+}
+
 /// Whether a type is an `Option`, carried over to a function's result type: `length` of an
 /// `Option<String>` is an `Option<i64>`, of a `String` an `i64`.
 pub trait Nullability: ColumnType {

@@ -38,8 +38,9 @@ pub use json::JsonExpression;
 pub use json::{IntoJsonKey, JsonKey};
 pub use ops::{Addable, Numeric, value_first};
 pub use select::{
-    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, Labeled, Lock, NullableItem,
-    NullableRow, Select, SelectItem, SelectItems, SelectStmt, SetOp, all, exists, nullable, select,
+    Alias, All, Compound, CompoundStmt, FromItem, IntoFrom, Join, JoinTarget, Joined, Labeled,
+    Lock, Member, NullableItem, NullableRow, Select, SelectItem, SelectItems, SelectStmt,
+    SetMember, SetOp, all, exists, joined, nullable, select,
 };
 pub use source::{Cte, DefinedTable, DerivedTable, FromSource, RecursiveCte, Subquery, TableRef};
 pub use table::{Identity, Table};

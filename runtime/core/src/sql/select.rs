@@ -79,11 +79,12 @@ pub struct FromItem {
 impl FromItem {
     /// Whether `t` is this item's table or one joined to it.
     pub(crate) fn covers(&self, t: &TableRef) -> bool {
-        self.table == *t || self.joins.iter().any(|j| j.table == *t)
+        self.table == *t || self.joins.iter().any(|j| j.covers(t))
     }
 }
 
-/// `[LEFT OUTER] JOIN table ON condition`.
+/// `[LEFT OUTER] JOIN table ON condition`, or with a join nested on the right,
+/// `LEFT OUTER JOIN (table JOIN other ON …) ON condition`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Join {
     pub(crate) table: TableRef,
@@ -91,6 +92,91 @@ pub struct Join {
     pub(crate) outer: bool,
     /// `FULL OUTER JOIN` (with `outer`).
     pub(crate) full: bool,
+    /// The joins inside the parentheses, after `table` (none: no parentheses).
+    pub(crate) nested: Vec<Join>,
+}
+
+impl Join {
+    /// Whether `t` is the joined table or one of the joins nested in it.
+    fn covers(&self, t: &TableRef) -> bool {
+        self.table == *t || self.nested.iter().any(|j| j.covers(t))
+    }
+
+    /// Call `f` with the joined table and the tables of the joins nested in it, in order.
+    pub(crate) fn for_each_table<'a>(&'a self, f: &mut dyn FnMut(&'a TableRef)) {
+        f(&self.table);
+        self.nested.iter().for_each(|j| j.for_each_table(f));
+    }
+}
+
+/// Tables joined among themselves, to be joined as one on the right of another join:
+/// `joined(Post::table()).join(Comment::table(), …)` given to
+/// [`Select::left_join`] is `LEFT OUTER JOIN (posts JOIN comments ON …) ON …`, as
+/// SQLAlchemy writes `users.outerjoin(posts.join(comments, …), …)`.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    table: TableRef,
+    joins: Vec<Join>,
+}
+
+/// The start of a [`Joined`]: `table`, to which `.join(…)` / `.left_join(…)` add.
+pub fn joined<F: IntoFrom>(table: F) -> Joined {
+    Joined {
+        table: table.into_from(),
+        joins: Vec::new(),
+    }
+}
+
+impl Joined {
+    fn add(mut self, target: impl JoinTarget, on: SqlExpr, outer: bool, full: bool) -> Self {
+        let (table, nested) = target.into_join_target();
+        self.joins.push(Join {
+            table,
+            on,
+            outer,
+            full,
+            nested,
+        });
+        self
+    }
+
+    /// `… JOIN table ON condition`.
+    pub fn join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add(table, on.into_expr(), false, false)
+    }
+
+    /// `… LEFT OUTER JOIN table ON condition`.
+    pub fn left_join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add(table, on.into_expr(), true, false)
+    }
+
+    /// `… FULL OUTER JOIN table ON condition` (not on MySQL).
+    pub fn full_join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add(table, on.into_expr(), true, true)
+    }
+}
+
+/// What a join joins: a table, alias or subquery ([`IntoFrom`]), or tables [`Joined`] among
+/// themselves (written in parentheses).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be joined",
+    label = "expected a table (all::<User>(), User::table()), an alias, a subquery, a CTE or joined(…)"
+)]
+pub trait JoinTarget {
+    /// The table and the joins nested in it.
+    fn into_join_target(self) -> (TableRef, Vec<Join>);
+}
+
+impl<F: IntoFrom> JoinTarget for F {
+    fn into_join_target(self) -> (TableRef, Vec<Join>) {
+        (self.into_from(), Vec::new())
+    }
+}
+
+impl JoinTarget for Joined {
+    fn into_join_target(self) -> (TableRef, Vec<Join>) {
+        (self.table, self.joins)
+    }
 }
 
 /// An untyped `SELECT`.
@@ -326,24 +412,25 @@ impl<R> Select<R> {
 
     /// `JOIN table ON condition`, joined to the last table named in `FROM` (or, with none, to
     /// the first table the select list uses).
-    pub fn join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), false, false)
+    pub fn join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table, on.into_expr(), false, false)
     }
 
     /// `FULL OUTER JOIN table ON condition`: the rows of both sides, matched or not, so the
     /// columns of either may be `NULL` (select them through [`nullable`]). PostgreSQL and
     /// SQLite (≥ 3.39); [`Error::Unsupported`](crate::Error::Unsupported) on MySQL.
-    pub fn full_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), true, true)
+    pub fn full_join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table, on.into_expr(), true, true)
     }
 
     /// `LEFT OUTER JOIN table ON condition`. The joined table's columns may be `NULL`: select
     /// them through [`nullable`] (which `select!` does by itself).
-    pub fn left_join<F: IntoFrom, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
-        self.add_join(table.into_from(), on.into_expr(), true, false)
+    pub fn left_join<F: JoinTarget, C: AsExpr<bool>>(self, table: F, on: C) -> Self {
+        self.add_join(table, on.into_expr(), true, false)
     }
 
-    fn add_join(mut self, table: TableRef, on: SqlExpr, outer: bool, full: bool) -> Self {
+    fn add_join(mut self, target: impl JoinTarget, on: SqlExpr, outer: bool, full: bool) -> Self {
+        let (table, nested) = target.into_join_target();
         let stmt = self.edit();
         if stmt.from.is_empty() {
             let froms = stmt.froms();
@@ -357,12 +444,13 @@ impl<R> Select<R> {
                 on,
                 outer,
                 full,
+                nested,
             }),
             // Nothing to join to: the table becomes the FROM and the condition a filter.
             None => {
                 stmt.from.push(FromItem {
                     table,
-                    joins: Vec::new(),
+                    joins: nested,
                 });
                 stmt.where_ = Some(and_where(stmt.where_.take(), on));
             }
@@ -519,23 +607,23 @@ impl<R> Select<R> {
     }
 
     /// `self UNION other`: rows of both, duplicates removed.
-    pub fn union(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Union, other.stmt)
+    pub fn union<M: SetMember<R>>(self, other: M) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Union, other.into_member())
     }
 
     /// `self UNION ALL other`: rows of both.
-    pub fn union_all(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::UnionAll, other.stmt)
+    pub fn union_all<M: SetMember<R>>(self, other: M) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::UnionAll, other.into_member())
     }
 
     /// `self INTERSECT other`: rows in both.
-    pub fn intersect(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Intersect, other.stmt)
+    pub fn intersect<M: SetMember<R>>(self, other: M) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Intersect, other.into_member())
     }
 
     /// `self EXCEPT other`: rows of `self` not in `other`.
-    pub fn except(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Except, other.stmt)
+    pub fn except<M: SetMember<R>>(self, other: M) -> Compound<R> {
+        Compound::new(self.stmt, SetOp::Except, other.into_member())
     }
 
     /// `EXISTS (SELECT …)`; see [`exists`].
@@ -883,11 +971,60 @@ impl SetOp {
     }
 }
 
+/// A member of a compound select after the first: a `SELECT`, or a compound select of its
+/// own (`a.union(b.intersect(c))`), written in parentheses as SQLAlchemy writes it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Member {
+    /// `SELECT …`
+    Select(Box<SelectStmt>),
+    /// `(SELECT … INTERSECT SELECT …)`
+    Compound(Box<CompoundStmt>),
+}
+
+/// What can follow `UNION`, `INTERSECT` … in a compound select of rows `R`: a [`Select`] or
+/// a [`Compound`] of the same rows.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a member of a compound select of `{R}` rows",
+    label = "expected a Select or a Compound with the same columns"
+)]
+pub trait SetMember<R> {
+    /// The untyped member.
+    fn into_member(self) -> Member;
+}
+
+impl<R> SetMember<R> for Select<R> {
+    fn into_member(self) -> Member {
+        Member::Select(Box::new(self.stmt))
+    }
+}
+
+impl<R> SetMember<R> for Compound<R> {
+    fn into_member(self) -> Member {
+        Member::Compound(Box::new(self.stmt))
+    }
+}
+
+/// `expr IN (SELECT … UNION SELECT …)` for a one-column compound select of the same type.
+impl<V, R> InOperand<V> for Compound<R>
+where
+    V: ColumnType,
+    R: ColumnType<Base = V::Base>,
+{
+    fn in_expr(self, expr: SqlExpr) -> SqlExpr {
+        SqlExpr::InCompound {
+            expr: Box::new(expr),
+            compound: Box::new(self.stmt),
+            negated: false,
+        }
+    }
+}
+
 /// An untyped compound select: `SELECT … UNION [ALL] SELECT …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundStmt {
     pub(crate) first: SelectStmt,
-    pub(crate) rest: Vec<(SetOp, SelectStmt)>,
+    pub(crate) rest: Vec<(SetOp, Member)>,
     pub(crate) order_by: Vec<OrderBy>,
     pub(crate) limit: Option<SqlExpr>,
     pub(crate) offset: Option<SqlExpr>,
@@ -900,7 +1037,7 @@ typed_statement! {
 }
 
 impl<R> Compound<R> {
-    fn new(first: SelectStmt, op: SetOp, second: SelectStmt) -> Self {
+    fn new(first: SelectStmt, op: SetOp, second: Member) -> Self {
         Compound::wrap(
             CompoundStmt {
                 first,
@@ -913,28 +1050,28 @@ impl<R> Compound<R> {
         )
     }
 
-    fn push(mut self, op: SetOp, next: Select<R>) -> Self {
-        self.edit().rest.push((op, next.stmt));
+    fn push<M: SetMember<R>>(mut self, op: SetOp, next: M) -> Self {
+        self.edit().rest.push((op, next.into_member()));
         self
     }
 
     /// `… UNION next`.
-    pub fn union(self, next: Select<R>) -> Self {
+    pub fn union<M: SetMember<R>>(self, next: M) -> Self {
         self.push(SetOp::Union, next)
     }
 
     /// `… UNION ALL next`.
-    pub fn union_all(self, next: Select<R>) -> Self {
+    pub fn union_all<M: SetMember<R>>(self, next: M) -> Self {
         self.push(SetOp::UnionAll, next)
     }
 
     /// `… INTERSECT next`.
-    pub fn intersect(self, next: Select<R>) -> Self {
+    pub fn intersect<M: SetMember<R>>(self, next: M) -> Self {
         self.push(SetOp::Intersect, next)
     }
 
     /// `… EXCEPT next`.
-    pub fn except(self, next: Select<R>) -> Self {
+    pub fn except<M: SetMember<R>>(self, next: M) -> Self {
         self.push(SetOp::Except, next)
     }
 

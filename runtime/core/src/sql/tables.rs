@@ -4,7 +4,7 @@
 use super::OrderBy;
 use super::dml::{ConflictAction, DeleteStmt, InsertStmt, UpdateStmt};
 use super::expr::SqlExpr;
-use super::select::{CompoundStmt, SelectItem, SelectStmt};
+use super::select::{CompoundStmt, Member, SelectItem, SelectStmt};
 use super::source::{DerivedKind, DerivedTable};
 use super::{FromSource, TableRef};
 use crate::schema::TableDef;
@@ -37,6 +37,17 @@ impl Found {
             select.collect_tables(self);
         }
         self.depth = outer;
+    }
+}
+
+impl Found {
+    /// Walk the members of `compound` (a compound member, or the candidates of an `IN`), each
+    /// one `SELECT` deeper than `at`.
+    fn nested_compound(&mut self, at: usize, compound: &CompoundStmt) {
+        self.nested(at, &compound.first);
+        for (_, member) in &compound.rest {
+            member.walk(self, at + SUBQUERY_WEIGHT);
+        }
     }
 }
 
@@ -146,6 +157,8 @@ impl SqlExpr {
             | SqlExpr::Cast { .. }
             | SqlExpr::Extract { .. }
             | SqlExpr::Tuple(_)
+            | SqlExpr::Null
+            | SqlExpr::InCompound { .. }
             | SqlExpr::Match { .. } => self.tables_into_more(out, depth),
         }
     }
@@ -179,6 +192,10 @@ impl SqlExpr {
                 expr.tables_into(out, depth);
                 value.tables_into(out, depth);
             }
+            SqlExpr::InCompound { expr, compound, .. } => {
+                expr.tables_into(out, depth);
+                out.nested_compound(depth, compound);
+            }
             _ => {}
         }
     }
@@ -209,8 +226,7 @@ impl SelectStmt {
         for from in &self.from {
             push_ref(out, &from.table);
             for join in &from.joins {
-                push_ref(out, &join.table);
-                join.on.collect_tables(out);
+                join_tables(join, out);
             }
         }
         self.distinct_on.iter().for_each(|e| e.collect_tables(out));
@@ -227,13 +243,39 @@ impl SelectStmt {
     }
 }
 
+/// A join's table, the joins nested in it, then its condition.
+fn join_tables(join: &super::Join, out: &mut Found) {
+    push_ref(out, &join.table);
+    join.nested.iter().for_each(|j| join_tables(j, out));
+    join.on.collect_tables(out);
+}
+
 impl CompoundStmt {
     pub(crate) fn collect_tables(&self, out: &mut Found) {
         self.first.collect_tables(out);
-        self.rest.iter().for_each(|(_, s)| s.collect_tables(out));
+        let at = out.depth;
+        self.rest.iter().for_each(|(_, m)| m.walk(out, at));
         ordering(&self.order_by, out);
         optional(self.limit.as_ref(), out);
         optional(self.offset.as_ref(), out);
+    }
+}
+
+impl Member {
+    /// A member's tables: a `SELECT`'s at `at`, a nested compound's one `SELECT` deeper.
+    fn walk(&self, out: &mut Found, at: usize) {
+        match self {
+            Member::Select(s) => {
+                let outer = std::mem::replace(&mut out.depth, at);
+                s.collect_tables(out);
+                out.depth = outer;
+            }
+            Member::Compound(c) => {
+                if at + SUBQUERY_WEIGHT < super::MAX_EXPR_DEPTH {
+                    out.nested_compound(at + SUBQUERY_WEIGHT, c);
+                }
+            }
+        }
     }
 }
 
