@@ -44,6 +44,16 @@ pub struct Archive {
     pub name: String,
 }
 
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "comments", metadata = META)]
+pub struct Comment {
+    #[column(primary_key)]
+    pub id: i64,
+    pub post_id: i64,
+    #[column(max_length = 50)]
+    pub text: String,
+}
+
 /// ed (black, no boss) with 2 posts, wendy (black, boss ed) with 1, mary (no color, boss ed),
 /// sue (red, boss wendy).
 fn setup(b: &Backend) -> Connection {
@@ -620,33 +630,38 @@ fn lateral_join_reads_each_users_last_post() {
             .filter(Post::user_id.eq(User::id))
             .order_by(Post::id.desc())
             .limit(1)
-            .subquery("last_post")
-            .lateral();
-        let stmt = select!(User::name, last_post.col(Post::title) FROM User
-            LEFT JOIN last_post ON true_() ORDER BY User::id);
-        if b.is_sqlite() {
-            assert!(matches!(
-                stmt.compile(b.engine.dialect()),
-                Err(quarry::Error::Unsupported { .. })
-            ));
-            continue;
+            .subquery("last_post");
+        // The builder's `.lateral()` and select!'s `JOIN LATERAL`.
+        let lateral = last_post.lateral();
+        let built = select!(User::name, lateral.col(Post::title) FROM User
+            LEFT JOIN lateral ON true_() ORDER BY User::id);
+        let written = select!(User::name, last_post.col(Post::title) FROM User
+            LEFT JOIN LATERAL last_post ON true_() ORDER BY User::id);
+        for stmt in [built, written] {
+            if b.is_sqlite() {
+                assert!(matches!(
+                    stmt.compile(b.engine.dialect()),
+                    Err(quarry::Error::Unsupported { .. })
+                ));
+                continue;
+            }
+            let rows = conn.execute(stmt);
+            if b.is_mysql() {
+                // MySQL 8 has LATERAL; MariaDB (the server here) does not.
+                assert!(rows.is_err(), "MariaDB refuses LATERAL");
+                continue;
+            }
+            let rows: Vec<(String, Option<String>)> = rows.expect("lateral").all().expect("rows");
+            assert_eq!(
+                rows,
+                [
+                    ("ed".into(), Some("again".into())),
+                    ("wendy".into(), Some("hi".into())),
+                    ("mary".into(), None),
+                    ("sue".into(), None),
+                ]
+            );
         }
-        let rows = conn.execute(stmt);
-        if b.is_mysql() {
-            // MySQL 8 has LATERAL; MariaDB (the server here) does not.
-            assert!(rows.is_err(), "MariaDB refuses LATERAL");
-            continue;
-        }
-        let rows: Vec<(String, Option<String>)> = rows.expect("lateral").all().expect("rows");
-        assert_eq!(
-            rows,
-            [
-                ("ed".into(), Some("again".into())),
-                ("wendy".into(), Some("hi".into())),
-                ("mary".into(), None),
-                ("sue".into(), None),
-            ]
-        );
     }
 }
 
@@ -822,5 +837,204 @@ fn upsert_on_a_named_constraint_or_any_conflict() {
             .scalar()
             .expect("name");
         assert_eq!(name, "edna", "{}", b.name);
+    }
+}
+
+#[test]
+fn compounds_nested_in_compounds_and_in_in() {
+    for b in backends("compounds_nested_in_compounds_and_in_in") {
+        let mut conn = setup(&b);
+        let name = |id: i64| select!(User::name FROM User WHERE User::id == id);
+        // ed EXCEPT (ed UNION wendy) is empty; read flat, (ed EXCEPT ed) UNION wendy is [wendy].
+        let names: Vec<String> = conn
+            .execute(name(1).except(name(1).union(name(2))))
+            .expect("compound member")
+            .all()
+            .expect("rows");
+        assert!(names.is_empty(), "{}: {names:?}", b.name);
+        let names: Vec<String> = conn
+            .execute(name(1).union(name(2).intersect(name(2))))
+            .expect("compound member")
+            .all()
+            .expect("rows");
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, ["ed", "wendy"], "{}", b.name);
+
+        let ids = |id: i64| select!(User::id FROM User WHERE User::id == id);
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User
+                WHERE User::id.in_(ids(1).union(ids(3))) ORDER BY User::id))
+            .expect("in compound")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "mary"], "{}", b.name);
+        let names: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .filter(User::id.not_in(ids(1).union(ids(2).intersect(ids(3)))))
+                    .order_by(User::id),
+            )
+            .expect("not in compound")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["wendy", "mary", "sue"], "{}", b.name);
+        // The members correlate: each user's own posts, or the post titled "hi".
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User WHERE User::id.in_(
+                select!(Post::user_id FROM Post WHERE Post::user_id == User::id && Post::score > 2.0)
+                    .union(select!(Post::user_id FROM Post WHERE Post::title == "hi")))
+                ORDER BY User::id))
+            .expect("correlated compound")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "wendy"], "{}", b.name);
+    }
+}
+
+#[test]
+fn a_join_nested_on_the_right_keeps_unmatched_left_rows() {
+    for b in backends("a_join_nested_on_the_right") {
+        let mut conn = setup(&b);
+        for (post, text) in [(1, "nice"), (3, "ok")] {
+            conn.execute(insert!(Comment {
+                post_id: post,
+                text: text
+            }))
+            .expect("insert comment");
+        }
+        // Only posts with a comment join users; users without one keep their row. Flat,
+        // `users LEFT JOIN posts … JOIN comments …` would drop mary and sue.
+        let rows: Vec<(String, Option<String>, Option<String>)> = conn
+            .execute(select!(User::name, Post::title, Comment::text FROM User
+                LEFT JOIN (Post JOIN Comment ON Comment::post_id == Post::id)
+                ON Post::user_id == User::id ORDER BY User::id))
+            .expect("nested join")
+            .all()
+            .expect("rows");
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            rows,
+            [
+                ("ed".into(), some("hello"), some("nice")),
+                ("wendy".into(), some("hi"), some("ok")),
+                ("mary".into(), None, None),
+                ("sue".into(), None, None),
+            ],
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn coalesce_null_true_false_and_mixed_in_lists() {
+    for b in backends("coalesce_null_true_false_and_mixed_in") {
+        let mut conn = setup(&b);
+        let colors: Vec<Option<String>> = conn
+            .execute(select!(coalesce(User::hair_color) FROM User ORDER BY User::id))
+            .expect("coalesce of one")
+            .all()
+            .expect("rows");
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            colors,
+            [some("black"), some("black"), None, some("red")],
+            "{}",
+            b.name
+        );
+
+        let row: (Option<String>, bool, bool, i64) = conn
+            .execute(
+                select!(null::<String>(), true_(), false_(), User::id FROM User
+                WHERE User::id == 1),
+            )
+            .expect("null, true, false")
+            .one()
+            .expect("row");
+        assert_eq!(row, (None, true, false, 1), "{}", b.name);
+
+        // Post 3 is wendy's: ed by value, wendy through the column.
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User, Post
+                WHERE Post::id == 3 && User::id.in_([1, Post::user_id]) ORDER BY User::id))
+            .expect("mixed in list")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "wendy"], "{}", b.name);
+        let names: Vec<String> = conn
+            .execute(
+                quarry::select(User::name)
+                    .from(User::table())
+                    .from(Post::table())
+                    .filter(Post::id.eq(3))
+                    .filter(User::id.not_in([
+                        quarry::func::in_item(1_i64),
+                        quarry::func::in_item(Post::user_id),
+                    ]))
+                    .order_by(User::id),
+            )
+            .expect("mixed not in list")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["mary", "sue"], "{}", b.name);
+
+        let second: i64 = conn
+            .execute(select!(extract(
+                quarry::func::ExtractField::Second,
+                now::<String>()
+            )))
+            .expect("extract second")
+            .scalar()
+            .expect("second");
+        assert!((0..60).contains(&second), "{}: {second}", b.name);
+    }
+}
+
+#[test]
+fn distinct_on_written_with_select_macro() {
+    for b in backends("distinct_on_written_with_select_macro") {
+        let mut conn = setup(&b);
+        let first_per_color = select!(DISTINCT ON (User::hair_color) User::name FROM User
+            ORDER BY User::hair_color, User::id);
+        if !b.is_postgres() {
+            assert!(
+                matches!(
+                    first_per_color.compile(b.engine.dialect()),
+                    Err(quarry::Error::Unsupported { .. })
+                ),
+                "{}",
+                b.name
+            );
+            continue;
+        }
+        let names: Vec<String> = conn
+            .execute(first_per_color)
+            .expect("distinct on")
+            .all()
+            .expect("rows");
+        assert_eq!(names, ["ed", "sue", "mary"]);
+    }
+}
+
+#[test]
+fn delete_macro_through_an_alias() {
+    for b in backends("delete_macro_through_an_alias") {
+        let mut conn = setup(&b);
+        let u = User::alias("u");
+        // mary and sue: users without posts.
+        let deleted = conn.execute(delete!(u WHERE u.col(User::id) > 2));
+        if b.is_mysql() {
+            // MySQL ≥ 8.0.16 takes an alias in a single-table DELETE; MariaDB does not.
+            assert!(deleted.is_err(), "MariaDB refuses DELETE … AS");
+            continue;
+        }
+        assert_eq!(deleted.expect("delete").rowcount(), 2, "{}", b.name);
+        let left: Vec<String> = conn
+            .execute(select!(User::name FROM User ORDER BY User::id))
+            .expect("select")
+            .all()
+            .expect("rows");
+        assert_eq!(left, ["ed", "wendy"], "{}", b.name);
     }
 }

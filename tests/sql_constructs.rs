@@ -598,3 +598,13 @@ fn delete_macro_through_an_alias() {
     );
     check("delete_alias_macro", written);
 }
+
+#[test]
+fn a_cte_column_it_does_not_select_is_an_error() {
+    // The CTE is a value built at run time: its columns are known then, not to the compiler.
+    let recent = select!(Post::user_id FROM Post).cte("recent");
+    check(
+        "cte_missing_column",
+        select!(recent.col(Post::title) FROM recent),
+    );
+}

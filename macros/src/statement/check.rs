@@ -303,6 +303,9 @@ impl Scope {
                 "LATERAL joins a subquery variable: let last = select!(…).subquery(\"last\"); \
                  … JOIN LATERAL last ON true_()",
             );
+            // Left out of the statement, its columns are not reported as missing.
+            self.complete = false;
+            return None;
         }
         let table = join
             .table

@@ -131,6 +131,9 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     let (mut head, mut clauses) = split_clauses(all);
     let mut distinct = false;
     let mut distinct_on = Vec::new();
+    // `DISTINCT ON` without its parentheses: where its terms end is unknown, so the select
+    // list is not read (its mistake is reported alone).
+    let mut items_unknown = false;
     if head.is_empty()
         && clauses
             .first()
@@ -140,12 +143,15 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
         match distinct_on_terms(cx, &head) {
             Some((terms, rest)) => {
                 distinct_on = terms;
-                head = rest;
+                items_unknown = rest.is_none();
+                head = rest.unwrap_or_default();
             }
             None => distinct = true,
         }
     }
-    let items = if head.is_empty() {
+    let items = if items_unknown {
+        None
+    } else if head.is_empty() {
         cx.push(syn::Error::new(
             Span::call_site(),
             format!("select! needs a select list: {SELECT_USAGE}"),
@@ -269,8 +275,12 @@ pub(crate) fn select(cx: &mut Ctxt, input: TokenStream) -> Select {
     select
 }
 
-/// `DISTINCT ON (a, b) items…`: the terms and the tokens after them; `None` without `ON`.
-fn distinct_on_terms(cx: &mut Ctxt, head: &TokenStream) -> Option<(Vec<Expr>, TokenStream)> {
+/// `DISTINCT ON (a, b) items…`: the terms and the tokens after them (`None` when the
+/// parentheses are missing); `None` without `ON`.
+fn distinct_on_terms(
+    cx: &mut Ctxt,
+    head: &TokenStream,
+) -> Option<(Vec<Expr>, Option<TokenStream>)> {
     let mut tokens = head.clone().into_iter();
     let Some(TokenTree::Ident(on)) = tokens.next() else {
         return None;
@@ -278,14 +288,15 @@ fn distinct_on_terms(cx: &mut Ctxt, head: &TokenStream) -> Option<(Vec<Expr>, To
     if !on.to_string().eq_ignore_ascii_case("ON") {
         return None;
     }
-    let terms = match tokens.next() {
+    let (terms, parenthesized) = match tokens.next() {
         Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis => {
-            Punctuated::<Expr, syn::Token![,]>::parse_terminated
+            let terms = Punctuated::<Expr, syn::Token![,]>::parse_terminated
                 .parse2(g.stream())
                 .map_err(|e| cx.push(e))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (terms, true)
         }
-        _ => Punctuated::new(),
+        _ => (Punctuated::new(), false),
     };
     if terms.is_empty() {
         cx.push(syn::Error::new(
@@ -294,7 +305,10 @@ fn distinct_on_terms(cx: &mut Ctxt, head: &TokenStream) -> Option<(Vec<Expr>, To
              select!(DISTINCT ON (User::hair_color) User FROM User ORDER BY User::hair_color)",
         ));
     }
-    Some((terms.into_iter().collect(), tokens.collect()))
+    Some((
+        terms.into_iter().collect(),
+        parenthesized.then(|| tokens.collect()),
+    ))
 }
 
 impl JoinClause {
@@ -486,9 +500,11 @@ fn join(cx: &mut Ctxt, clause: Clause) -> JoinClause {
             }
         }
     }
-    // `JOIN LATERAL sub ON …`
-    let lateral = matches!(tokens.peek(),
-        Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case("LATERAL"));
+    // `JOIN LATERAL sub ON …`; `JOIN lateral ON …` joins a variable named `lateral`.
+    let is_word = |tt: Option<&TokenTree>, word: &str| matches!(tt, Some(TokenTree::Ident(id)) if id.to_string().eq_ignore_ascii_case(word));
+    let mut ahead = tokens.clone();
+    let lateral = is_word(ahead.next().as_ref(), "LATERAL")
+        && ahead.next().is_some_and(|next| !is_word(Some(&next), "ON"));
     if lateral {
         tokens.next();
     }

@@ -336,6 +336,12 @@ pub trait Dialect: Debug + Send + Sync + 'static {
         if v { "true" } else { "false" }
     }
 
+    /// Whether `coalesce` takes a single argument (SQLite wants two or more: there
+    /// `coalesce(x)` is written `coalesce(x, NULL)`, the same value).
+    fn coalesce_of_one(&self) -> bool {
+        true
+    }
+
     /// `true` / `false` as a value (a select item): `true` (the default), `1` / `0` where the
     /// database has no boolean literal (SQLite), as SQLAlchemy writes its `true()` there.
     fn truth_value(&self, v: bool) -> &'static str {
@@ -355,6 +361,13 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// Whether a tuple `IN` lists its rows as `VALUES (…), (…)` (SQLite).
     fn tuple_in_values(&self) -> bool {
+        false
+    }
+
+    /// Whether `EXTRACT(second FROM …)` has a fraction (PostgreSQL's is a `numeric`, `45.87`):
+    /// then it is written `FLOOR(EXTRACT(second FROM …))`, the whole seconds the other
+    /// databases give, so that it reads as the `i64` it is typed as.
+    fn extract_second_has_fraction(&self) -> bool {
         false
     }
 

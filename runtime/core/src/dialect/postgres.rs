@@ -115,6 +115,10 @@ impl Dialect for Postgres {
         true
     }
 
+    fn extract_second_has_fraction(&self) -> bool {
+        true
+    }
+
     fn supports_lateral(&self) -> bool {
         true
     }

@@ -20,6 +20,10 @@ impl Dialect for Sqlite {
         if v { "1 = 1" } else { "0 = 1" }
     }
 
+    fn coalesce_of_one(&self) -> bool {
+        false
+    }
+
     fn truth_value(&self, v: bool) -> &'static str {
         if v { "1" } else { "0" }
     }

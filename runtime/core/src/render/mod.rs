@@ -442,6 +442,9 @@ impl<'d> Renderer<'d> {
                 self.push(name);
                 self.push("(");
                 self.list(args)?;
+                if *name == "coalesce" && args.len() == 1 && !self.dialect.coalesce_of_one() {
+                    self.push(", NULL");
+                }
                 self.push(")");
             }
             SqlExpr::Star => self.push("*"),
@@ -512,11 +515,19 @@ impl<'d> Renderer<'d> {
                     self.expr(expr)?;
                     self.push(") AS INTEGER)");
                 } else {
+                    let floor = *field == crate::sql::ExtractField::Second
+                        && self.dialect.extract_second_has_fraction();
+                    if floor {
+                        self.push("FLOOR(");
+                    }
                     self.push("EXTRACT(");
                     self.push(name);
                     self.push(" FROM ");
                     self.expr(expr)?;
                     self.push(")");
+                    if floor {
+                        self.push(")");
+                    }
                 }
             }
             SqlExpr::Over { func, window } => self.over(func, window)?,
