@@ -1,4 +1,4 @@
-//! Diesel 2.3 contenders: the workloads written as a Diesel user writes them, in the plain form
+//! Diesel 2.4 contenders: the workloads written as a Diesel user writes them, in the plain form
 //! and in Diesel's tuned form, which differs in the insert alone (`NewUserTuned`).
 
 use crate::workload::{
