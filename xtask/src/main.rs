@@ -32,7 +32,12 @@ const BENCHES: &[(&str, &str, &str)] = &[
     (
         "compare",
         "quarry-bench",
-        "Quarry against raw rusqlite/postgres/mysql, Diesel and SeaQuery on Diesel's workloads",
+        "Quarry (sync and async) against raw rusqlite/postgres/mysql and tokio-postgres/mysql_async, Diesel, SeaQuery, sqlx and diesel-async on Diesel's workloads",
+    ),
+    (
+        "async_pool",
+        "quarry-bench",
+        "Quarry's async pool against bb8 and deadpool: 64 tasks, 8 PostgreSQL connections, ops/s and p99 wait",
     ),
     (
         "pool",

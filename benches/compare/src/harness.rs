@@ -41,6 +41,8 @@ pub struct Measured {
     pub ratio_to_raw: f64,
     /// The same for CPU time.
     pub cpu_ratio_to_raw: f64,
+    /// Median of the same-round ratios to `raw_async` (the raw async driver), where it runs.
+    pub ratio_to_raw_async: Option<f64>,
     /// (max − min) / median of the wall times per iteration: how much the rounds disagreed.
     pub spread: f64,
     pub iterations: usize,
@@ -107,9 +109,14 @@ pub fn measure(
         }
     }
 
+    let raw_async = entries.iter().position(|e| e.name == "raw_async");
     Ok((0..count)
         .map(|i| {
             let ratio: Vec<f64> = wall[i].iter().zip(&wall[0]).map(|(a, b)| a / b).collect();
+            let ratio_to_raw_async = raw_async.map(|a| {
+                let r: Vec<f64> = wall[i].iter().zip(&wall[a]).map(|(x, y)| x / y).collect();
+                median(&r)
+            });
             let cpu_ratio: Vec<f64> = cpu[i].iter().zip(&cpu[0]).map(|(a, b)| a / b).collect();
             let median_ns = median(&wall[i]);
             Measured {
@@ -118,6 +125,7 @@ pub fn measure(
                 cpu_ns: median(&cpu[i]),
                 ratio_to_raw: median(&ratio),
                 cpu_ratio_to_raw: median(&cpu_ratio),
+                ratio_to_raw_async,
                 spread: spread(&wall[i], median_ns),
                 iterations,
             }
