@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod cluster;
+mod compile_bench;
 
 /// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) that
 /// takes `--quick` and `--json PATH`: its name, its package, what it measures. The first is
@@ -502,6 +503,13 @@ fn bench(args: &[&str]) -> Result<()> {
         Some((name, rest)) if !name.starts_with('-') => (*name, rest),
         _ => ("compare", args),
     };
+    // Absolute: `cargo bench` runs the binary in its package's directory.
+    let root = std::env::current_dir().context("cannot read the current directory")?;
+    let target = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from));
+    if name == "compile" {
+        return compile_bench::run(&target, rest);
+    }
     let Some((_, package, _)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
         eprintln!(
             "usage: cargo xtask bench [name] [--quick] [args…]\n\n\
@@ -512,12 +520,11 @@ fn bench(args: &[&str]) -> Result<()> {
         for (name, _, what) in BENCHES {
             eprintln!("  {name:<8} {what}");
         }
+        eprintln!(
+            "  compile  compile time of generated crates (50 tables, 200 statements): Quarry against Diesel"
+        );
         bail!("no benchmark named {name:?}");
     };
-    // Absolute: `cargo bench` runs the binary in its package's directory.
-    let root = std::env::current_dir().context("cannot read the current directory")?;
-    let target = root
-        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from));
     let file = if name == "compare" {
         "summary.json".to_owned()
     } else {
