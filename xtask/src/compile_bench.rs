@@ -32,7 +32,7 @@ struct Options {
     json: PathBuf,
 }
 
-pub fn run(target: &Path, args: &[&str]) -> Result<()> {
+pub fn run(target: &Path, args: &[&str]) -> Result<String> {
     let mut o = Options {
         tables: 50,
         rounds: 3,
@@ -50,7 +50,7 @@ pub fn run(target: &Path, args: &[&str]) -> Result<()> {
                 println!(
                     "usage: cargo xtask bench compile [--quick] [--tables N] [--rounds N] [--json PATH]"
                 );
-                return Ok(());
+                return Ok(String::new());
             }
             other => bail!("unknown argument {other:?} (try --help)"),
         }
@@ -400,7 +400,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-fn report(rows: &[Row], o: &Options) -> Result<()> {
+/// Print the table and write the JSON; returns the table.
+fn report(rows: &[Row], o: &Options) -> Result<String> {
     let med = |ts: &[Timing], cpu: bool| {
         median(
             ts.iter()
@@ -408,18 +409,20 @@ fn report(rows: &[Row], o: &Options) -> Result<()> {
                 .collect(),
         )
     };
-    println!(
-        "\n{} tables, {} statements; CPU seconds (user + sys of cargo and rustc), median of {} (wall in parentheses)\n",
+    let mut out = format!(
+        "{} tables, {} statements; CPU seconds (user + sys of cargo and rustc), median of {} (wall in parentheses)\n\n",
         o.tables,
         4 * o.tables,
         o.rounds
     );
-    println!(
+    let _ = writeln!(
+        out,
         "{:<8} {:>16} {:>16} {:>16}",
         "crate", "check", "build", "edit + build"
     );
     for r in rows {
-        println!(
+        let _ = writeln!(
+            out,
             "{:<8} {:>7.2} ({:>5.2}) {:>7.2} ({:>5.2}) {:>7.2} ({:>5.2})",
             r.name,
             med(&r.check, true),
@@ -440,7 +443,12 @@ fn report(rows: &[Row], o: &Options) -> Result<()> {
         .context("no diesel row")?;
     let ratio = |f: fn(&Row) -> &[Timing]| med(f(quarry), true) / med(f(diesel), true);
     let (check, build, edit) = (ratio(|r| &r.check), ratio(|r| &r.build), ratio(|r| &r.edit));
-    println!("{:<8} {check:>15.2}x {build:>15.2}x {edit:>15.2}x", "q / d");
+    let _ = writeln!(
+        out,
+        "{:<8} {check:>15.2}x {build:>15.2}x {edit:>15.2}x",
+        "q / d"
+    );
+    println!("\n{out}");
     let json: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -465,5 +473,5 @@ fn report(rows: &[Row], o: &Options) -> Result<()> {
     std::fs::write(&o.json, format!("[\n{}\n]\n", json.join(",\n")))
         .with_context(|| format!("writing {}", o.json.display()))?;
     eprintln!("wrote {}", o.json.display());
-    Ok(())
+    Ok(out)
 }
