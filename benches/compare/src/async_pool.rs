@@ -28,6 +28,10 @@ use anyhow::{Context, Result, bail};
 use quarry::asyncio::AsyncEngine;
 use quarry::prelude::*;
 
+#[path = "stats.rs"]
+mod stats;
+use stats::median;
+
 const CONTENDERS: &[&str] = &["quarry", "quarry_aa", "bb8", "deadpool"];
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -264,33 +268,30 @@ impl Pool {
             }
             Pool::Bb8(pool) => {
                 let conn = pool.get().await.map_err(|e| anyhow::anyhow!("bb8: {e}"))?;
-                let waited = t0.elapsed();
-                match mode {
-                    Mode::Checkout => tokio::task::yield_now().await,
-                    Mode::Query => {
-                        let one: i32 = conn.0.query_one(&conn.1, &[]).await?.get(0);
-                        std::hint::black_box(one);
-                    }
-                }
-                Ok(waited)
+                pg_op(&conn, mode, t0).await
             }
             Pool::Deadpool(pool) => {
                 let conn = pool
                     .get()
                     .await
                     .map_err(|e| anyhow::anyhow!("deadpool: {e}"))?;
-                let waited = t0.elapsed();
-                match mode {
-                    Mode::Checkout => tokio::task::yield_now().await,
-                    Mode::Query => {
-                        let one: i32 = conn.0.query_one(&conn.1, &[]).await?.get(0);
-                        std::hint::black_box(one);
-                    }
-                }
-                Ok(waited)
+                pg_op(&conn, mode, t0).await
             }
         }
     }
+}
+
+/// bb8's and deadpool's operation on the connection in hand; returns the wait since `t0`.
+async fn pg_op(conn: &PgConn, mode: Mode, t0: Instant) -> Result<Duration> {
+    let waited = t0.elapsed();
+    match mode {
+        Mode::Checkout => tokio::task::yield_now().await,
+        Mode::Query => {
+            let one: i32 = conn.0.query_one(&conn.1, &[]).await?.get(0);
+            std::hint::black_box(one);
+        }
+    }
+    Ok(waited)
 }
 
 // --- the rounds ---------------------------------------------------------------------------
@@ -341,16 +342,6 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     }
     let at = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[at] as f64
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 struct Summary {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use cpu_time::ProcessTime;
 
+use crate::stats::median;
 use crate::workload::{Case, Contender, Workload};
 
 /// A contender with its name as the tables print it.
@@ -131,16 +132,6 @@ pub fn measure(
             }
         })
         .collect())
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn spread(xs: &[f64], median: f64) -> f64 {

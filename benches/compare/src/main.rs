@@ -20,6 +20,7 @@ mod quarry_side;
 mod raw;
 mod raw_async;
 mod sqlx_side;
+mod stats;
 mod workload;
 
 #[path = "diesel.rs"]

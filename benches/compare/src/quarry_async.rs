@@ -7,10 +7,8 @@ use quarry::asyncio::{AsyncConnection, AsyncEngine};
 use quarry::prelude::*;
 
 use crate::async_rt::runtime;
-use crate::quarry_side::{Comment, Post, User, postgres_url};
-use crate::workload::{
-    Case, Contender, NEW_USER_HAIR, Workload, count_comments, group, new_user_name,
-};
+use crate::quarry_side::{Comment, Post, User, count_grouped, postgres_url};
+use crate::workload::{Case, Contender, NEW_USER_HAIR, Workload, new_user_name};
 
 pub struct QuarryAsync {
     rt: tokio::runtime::Runtime,
@@ -96,16 +94,7 @@ impl Contender for QuarryAsync {
                         .execute(select!(Comment WHERE Comment::post_id.in_(ids)))
                         .await?
                         .all();
-                    let grouped = group(
-                        users,
-                        posts,
-                        comments,
-                        |u| u.id,
-                        |p| p.id,
-                        |p| p.user_id,
-                        |c| c.post_id,
-                    );
-                    Ok(count_comments(&grouped))
+                    Ok(count_grouped(users, posts, comments))
                 }
             }
         })

@@ -55,6 +55,19 @@ pub fn new(url: &str) -> Result<Box<dyn Contender>> {
     Ok(Box::new(Quarry { conn }))
 }
 
+/// `loading_associations`' grouping of Quarry's rows (both engines), and its comment count.
+pub fn count_grouped(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> usize {
+    count_comments(&group(
+        users,
+        posts,
+        comments,
+        |u| u.id,
+        |p| p.id,
+        |p| p.user_id,
+        |c| c.post_id,
+    ))
+}
+
 /// `url` with `application_name=quarry_bench` added when it is a PostgreSQL URL.
 pub fn postgres_url(url: &str) -> String {
     if url.starts_with("postgres") {
@@ -121,16 +134,7 @@ impl Contender for Quarry {
                 let comments: Vec<Comment> = conn
                     .execute(select!(Comment WHERE Comment::post_id.in_(ids)))?
                     .all()?;
-                let grouped = group(
-                    users,
-                    posts,
-                    comments,
-                    |u| u.id,
-                    |p| p.id,
-                    |p| p.user_id,
-                    |c| c.post_id,
-                );
-                Ok(count_comments(&grouped))
+                Ok(count_grouped(users, posts, comments))
             }
         }
     }
