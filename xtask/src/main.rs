@@ -33,7 +33,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     (
         "compare",
         "quarry-bench",
-        "Quarry (sync and async) against raw rusqlite/postgres/mysql and tokio-postgres/mysql_async, Diesel, SeaQuery, sqlx and diesel-async on Diesel's workloads",
+        "Quarry (sync and async) against raw rusqlite/postgres/mysql and tokio-postgres/mysql_async, Diesel, SeaQuery, sqlx, diesel-async and SeaORM on Diesel's workloads",
     ),
     (
         "async_pool",

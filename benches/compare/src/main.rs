@@ -19,6 +19,7 @@ mod quarry_async;
 mod quarry_side;
 mod raw;
 mod raw_async;
+mod sea_orm_side;
 mod sqlx_side;
 mod stats;
 mod workload;
@@ -52,6 +53,7 @@ const CONTENDERS: &[&str] = &[
     "quarry_async",
     "sqlx",
     "diesel_async",
+    "sea_orm",
 ];
 
 struct Options {
@@ -212,6 +214,9 @@ fn contenders(backend: Backend, o: &Options) -> Result<Vec<Entry>> {
             (Backend::Sqlite, "diesel_async") => Some(diesel_async::sqlite()),
             (Backend::Postgres, "diesel_async") => Some(diesel_async::postgres(&o.postgres_url)),
             (Backend::Mysql, "diesel_async") => Some(diesel_async::mysql(&o.mysql_url)),
+            (Backend::Sqlite, "sea_orm") => Some(sea_orm_side::new("sqlite::memory:")),
+            (Backend::Postgres, "sea_orm") => Some(sea_orm_side::new(&o.postgres_url)),
+            (Backend::Mysql, "sea_orm") => Some(sea_orm_side::new(&o.mysql_url)),
             // Diesel's (sync) MySQL backend links libmysqlclient (not on a fresh machine
             // here), and SeaQuery has no binder for the blocking `mysql` crate.
             _ => None,
@@ -460,7 +465,7 @@ fn summary(rows: &[Row]) {
 
 /// The peers Quarry's blocking engine is held against, and its async engine's.
 const SYNC_PEERS: &[&str] = &["diesel", "diesel_tuned", "sea_query", "sea_query_cached"];
-const ASYNC_PEERS: &[&str] = &["sqlx", "diesel_async"];
+const ASYNC_PEERS: &[&str] = &["sqlx", "diesel_async", "sea_orm"];
 
 /// Issue 22's targets, per case: `quarry_async` at or ahead of sqlx and diesel-async; on
 /// PostgreSQL within 1.10x of raw `tokio-postgres`; on SQLite within 1.5x of raw (sync)
