@@ -202,7 +202,8 @@ fn contenders(backend: Backend, o: &Options) -> Result<Vec<Entry>> {
             (Backend::Postgres, "sea_query_cached") => {
                 Some(sea_query_side::postgres(&o.postgres_url, true))
             }
-            // SQLite has no async driver of its own: raw_async runs on the servers only.
+            // SQLite has no async driver of its own: rusqlite on a thread, one hop a statement.
+            (Backend::Sqlite, "raw_async") => Some(raw_async::sqlite()),
             (Backend::Postgres, "raw_async") => Some(raw_async::postgres(&o.postgres_url)),
             (Backend::Mysql, "raw_async") => Some(raw_async::mysql(&o.mysql_url)),
             (Backend::Sqlite, "quarry_async") => Some(quarry_async::new("sqlite://")),

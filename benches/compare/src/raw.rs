@@ -72,7 +72,7 @@ pub fn sqlite() -> Result<Box<dyn Contender>> {
     Ok(Box::new(Sqlite { conn }))
 }
 
-fn sqlite_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+pub fn sqlite_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: row.get(0)?,
         name: row.get(1)?,

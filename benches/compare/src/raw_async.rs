@@ -1,7 +1,9 @@
 //! The raw async drivers, the async baseline: `tokio-postgres` and `mysql_async` (the drivers
 //! under Quarry's async engine, sqlx aside), statements prepared once per case and reused, rows
 //! decoded by index — `raw.rs` on a tokio `current_thread` runtime. SQLite has no async driver
-//! of its own: there the async contenders are measured against raw (sync) rusqlite alone.
+//! of its own: there `raw_async` is rusqlite on a thread of its own, each statement sent to it
+//! as a closure over a channel and its result awaited on a oneshot — `raw.rs`'s statements
+//! with one hop per statement, the floor of every thread-per-connection design.
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use crate::async_rt::runtime;
 use crate::raw::{
     COMMENTS_ANY, COMMENTS_OF, JOIN_PG, JOIN_Q, POSTS_ANY, POSTS_OF, USER_BY_ID_PG, USER_BY_ID_Q,
     USERS, group_plain, in_list, insert_users_sql, my_post, my_user, new_users, pg_user,
+    sqlite_user,
 };
 use crate::workload::{
     APPLICATION_NAME, Case, Comment, Contender, POSTS_PER_USER, Post, User, Workload,
@@ -49,6 +52,171 @@ fn statements(case: &Case, pg: bool) -> Vec<(&'static str, String)> {
                 in_list(COMMENTS_OF, n * POSTS_PER_USER, |_| "?".into()),
             ),
         ],
+    }
+}
+
+// --- SQLite -------------------------------------------------------------------------------
+
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+
+/// rusqlite on a thread of its own; the thread ends when the contender (its sender) is dropped.
+pub struct SqliteThread {
+    rt: tokio::runtime::Runtime,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+pub fn sqlite() -> Result<Box<dyn Contender>> {
+    let mut conn =
+        rusqlite::Connection::open_in_memory().context("rusqlite: open memory database")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("raw_async sqlite".into())
+        .spawn(move || {
+            for job in inbox {
+                job(&mut conn);
+            }
+        })
+        .context("starting the SQLite thread")?;
+    Ok(Box::new(SqliteThread {
+        rt: runtime()?,
+        jobs,
+    }))
+}
+
+/// Run `f` on the connection's thread and await its result.
+async fn on_thread<T: Send + 'static>(
+    jobs: &std::sync::mpsc::Sender<Job>,
+    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    jobs.send(Box::new(move |conn| {
+        let _ = tx.send(f(conn));
+    }))
+    .ok()
+    .context("the SQLite thread has ended")?;
+    rx.await.context("the SQLite thread dropped a statement")?
+}
+
+fn sqlite_load<T: Send + 'static>(
+    sql: String,
+    ids: Vec<i64>,
+    decode: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> impl FnOnce(&mut rusqlite::Connection) -> Result<Vec<T>> + Send + 'static {
+    move |conn| {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(&ids), decode)?
+            .collect::<rusqlite::Result<Vec<T>>>()?;
+        Ok(rows)
+    }
+}
+
+impl Contender for SqliteThread {
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        let sql = sql.to_owned();
+        self.rt.block_on(on_thread(&self.jobs, move |conn| {
+            Ok(conn.execute_batch(&sql)?)
+        }))
+    }
+
+    fn run(&mut self, case: &Case) -> Result<usize> {
+        let jobs = &self.jobs;
+        let n = case.n;
+        self.rt.block_on(async {
+            match case.workload {
+                Workload::TrivialQuery => {
+                    let users =
+                        on_thread(jobs, sqlite_load(USERS.into(), vec![], sqlite_user)).await?;
+                    Ok(users.len())
+                }
+                Workload::MediumComplexQuery => {
+                    let rows = on_thread(jobs, |conn| {
+                        let mut stmt = conn.prepare_cached(JOIN_Q)?;
+                        let rows = stmt
+                            .query_map(["black"], |row| {
+                                let post = match row.get::<_, Option<i64>>(3)? {
+                                    Some(id) => Some(Post {
+                                        id,
+                                        user_id: row.get(4)?,
+                                        title: row.get(5)?,
+                                        body: row.get(6)?,
+                                    }),
+                                    None => None,
+                                };
+                                Ok((sqlite_user(row)?, post))
+                            })?
+                            .collect::<rusqlite::Result<Vec<(User, Option<Post>)>>>()?;
+                        Ok(rows)
+                    })
+                    .await?;
+                    Ok(rows.len())
+                }
+                Workload::Insert => {
+                    let users = new_users(n);
+                    on_thread(jobs, move |conn| {
+                        let mut stmt = conn.prepare_cached(&insert_users_sql(n, |_| "?".into()))?;
+                        let params: Vec<&dyn rusqlite::ToSql> = users
+                            .iter()
+                            .flat_map(|(name, hair)| [name as &dyn rusqlite::ToSql, hair as _])
+                            .collect();
+                        Ok(stmt.execute(params.as_slice())?)
+                    })
+                    .await
+                }
+                Workload::PkLookup => {
+                    let mut found = 0;
+                    for id in 1..=n as i64 {
+                        let user = on_thread(jobs, move |conn| {
+                            let mut stmt = conn.prepare_cached(USER_BY_ID_Q)?;
+                            let mut rows = stmt.query([id])?;
+                            Ok(match rows.next()? {
+                                Some(row) => Some(sqlite_user(row)?),
+                                None => None,
+                            })
+                        })
+                        .await?;
+                        if let Some(user) = user {
+                            std::hint::black_box(user);
+                            found += 1;
+                        }
+                    }
+                    Ok(found)
+                }
+                Workload::LoadingAssociations => {
+                    let users =
+                        on_thread(jobs, sqlite_load(USERS.into(), vec![], sqlite_user)).await?;
+                    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+                    let sql = in_list(POSTS_OF, ids.len(), |_| "?".into());
+                    let posts = on_thread(
+                        jobs,
+                        sqlite_load(sql, ids, |row| {
+                            Ok(Post {
+                                id: row.get(0)?,
+                                user_id: row.get(1)?,
+                                title: row.get(2)?,
+                                body: row.get(3)?,
+                            })
+                        }),
+                    )
+                    .await?;
+                    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+                    let sql = in_list(COMMENTS_OF, ids.len(), |_| "?".into());
+                    let comments = on_thread(
+                        jobs,
+                        sqlite_load(sql, ids, |row| {
+                            Ok(Comment {
+                                id: row.get(0)?,
+                                post_id: row.get(1)?,
+                                text: row.get(2)?,
+                            })
+                        }),
+                    )
+                    .await?;
+                    Ok(count_comments(&group_plain(users, posts, comments)))
+                }
+            }
+        })
     }
 }
 
