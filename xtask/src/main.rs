@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod cluster;
+mod compile_bench;
 
 /// The benchmarks of `cargo xtask bench`: each a `[[bench]]` target (`harness = false`) that
 /// takes `--quick` and `--json PATH`: its name, its package, what it measures. The first is
@@ -32,7 +33,12 @@ const BENCHES: &[(&str, &str, &str)] = &[
     (
         "compare",
         "quarry-bench",
-        "Quarry against raw rusqlite/postgres/mysql, Diesel and SeaQuery on Diesel's workloads",
+        "Quarry (sync and async) against raw rusqlite/postgres/mysql and tokio-postgres/mysql_async, Diesel, SeaQuery, sqlx, diesel-async and SeaORM on Diesel's workloads",
+    ),
+    (
+        "async_pool",
+        "quarry-bench",
+        "Quarry's async pool against bb8 and deadpool: 64 tasks, 8 PostgreSQL connections, ops/s and p99 wait",
     ),
     (
         "pool",
@@ -497,37 +503,120 @@ fn bench(args: &[&str]) -> Result<()> {
         Some((name, rest)) if !name.starts_with('-') => (*name, rest),
         _ => ("compare", args),
     };
-    let Some((_, package, _)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
-        eprintln!(
-            "usage: cargo xtask bench [name] [--quick] [args…]\n\n\
-             `--quick` runs for a few seconds (compare: under a minute once built) instead of\n\
-             about a minute; other args go to the benchmark (`cargo xtask bench <name> --help`\n\
-             lists them).\n\nbenchmarks:"
-        );
-        for (name, _, what) in BENCHES {
-            eprintln!("  {name:<8} {what}");
-        }
-        bail!("no benchmark named {name:?}");
-    };
+    // `--readme`: also put the table into benches/README.md (between its markers).
+    let readme = rest.contains(&"--readme");
+    let rest: Vec<&str> = rest.iter().copied().filter(|a| *a != "--readme").collect();
+    let command = format!("cargo xtask bench {name} {}", rest.join(" "));
     // Absolute: `cargo bench` runs the binary in its package's directory.
     let root = std::env::current_dir().context("cannot read the current directory")?;
     let target = root
         .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from));
-    let file = if name == "compare" {
-        "summary.json".to_owned()
+    let table = if name == "compile" {
+        compile_bench::run(&target, &rest)?
     } else {
-        format!("{name}.json")
+        let Some((_, package, _)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
+            eprintln!(
+                "usage: cargo xtask bench [name] [--quick] [--readme] [args…]\n\n\
+                 `--quick` runs for a few seconds (compare: under a minute once built) instead of\n\
+                 about a minute; `--readme` also writes the table into benches/README.md; other\n\
+                 args go to the benchmark (`cargo xtask bench <name> --help` lists them).\n\n\
+                 benchmarks:"
+            );
+            for (name, _, what) in BENCHES {
+                eprintln!("  {name:<8} {what}");
+            }
+            eprintln!(
+                "  compile  compile time of generated crates (50 tables, 200 statements): Quarry against Diesel"
+            );
+            bail!("no benchmark named {name:?}");
+        };
+        let file = if name == "compare" {
+            "summary.json".to_owned()
+        } else {
+            format!("{name}.json")
+        };
+        let json = target.join("bench").join(file);
+        let json = json.to_string_lossy();
+        let mut cargs = vec!["bench", "-p", package];
+        if name == "stream_memory" {
+            // It measures every backend's driver.
+            cargs.extend(["--features", "postgres,mysql"]);
+        }
+        cargs.extend(["--bench", name, "--", "--json", &json]);
+        cargs.extend_from_slice(&rest);
+        run_tee(Command::new(env!("CARGO")).args(&cargs))?
     };
-    let json = target.join("bench").join(file);
-    let json = json.to_string_lossy();
-    let mut cargs = vec!["bench", "-p", package];
-    if name == "stream_memory" {
-        // It measures every backend's driver.
-        cargs.extend(["--features", "postgres,mysql"]);
+    if readme {
+        splice_readme(name, command.trim_end(), &table)?;
     }
-    cargs.extend(["--bench", name, "--", "--json", &json]);
-    cargs.extend_from_slice(rest);
-    cargo(&cargs)
+    Ok(())
+}
+
+/// Run `cmd`, its stdout echoed as it comes and returned.
+fn run_tee(cmd: &mut Command) -> Result<String> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("$ {cmd:?}");
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    let mut out = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            std::io::stdout().flush()?;
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(out)
+}
+
+/// Replace what is between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` in
+/// benches/README.md with `table` and the line that says how, when and on what it was made.
+fn splice_readme(name: &str, command: &str, table: &str) -> Result<()> {
+    let path = Path::new("benches/README.md");
+    let text = std::fs::read_to_string(path).context("reading benches/README.md")?;
+    let (begin, end) = (
+        format!("<!-- bench:{name}:begin -->"),
+        format!("<!-- bench:{name}:end -->"),
+    );
+    let (Some(b), Some(e)) = (text.find(&begin), text.find(&end)) else {
+        bail!("benches/README.md has no {begin} … {end} markers");
+    };
+    let output = |program: &str, args: &[&str]| -> String {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let commit = output("git", &["rev-parse", "--short", "HEAD"]);
+    let dirty = if output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+        ""
+    } else {
+        " with uncommitted changes"
+    };
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let block = format!(
+        "{begin}\n`{command}` at {date}, commit {commit}{dirty}, {cores} cores, load average \
+         {load} when it ended (written by `--readme`):\n\n```text\n{}\n```\n",
+        table.trim_end()
+    );
+    let spliced = format!("{}{block}{}", &text[..b], &text[e..]);
+    std::fs::write(path, spliced).context("writing benches/README.md")?;
+    eprintln!("wrote the table into benches/README.md");
+    Ok(())
 }
 
 fn bless() -> Result<()> {

@@ -1,4 +1,4 @@
-//! Diesel 2.3 contenders: the workloads written as a Diesel user writes them, in the plain form
+//! Diesel 2.4 contenders: the workloads written as a Diesel user writes them, in the plain form
 //! and in Diesel's tuned form, which differs in the insert alone (`NewUserTuned`).
 
 use crate::workload::{
@@ -13,9 +13,9 @@ use diesel::sqlite::SqliteConnection;
 
 /// The tuned insert's fixed row count: the array length is part of the statement's type, which
 /// is what lets Diesel cache the prepared statement.
-const INSERT_ROWS: usize = 100;
+pub(crate) const INSERT_ROWS: usize = 100;
 
-mod schema {
+pub(crate) mod schema {
     diesel::table! {
         users (id) {
             id -> BigInt,
@@ -55,7 +55,7 @@ use schema::{posts, users};
 #[diesel(table_name = users)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 #[allow(dead_code)]
-struct User {
+pub(crate) struct User {
     id: i64,
     name: String,
     hair_color: Option<String>,
@@ -66,7 +66,7 @@ struct User {
 #[diesel(table_name = posts)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 #[allow(dead_code)]
-struct Post {
+pub(crate) struct Post {
     id: i64,
     user_id: i64,
     title: String,
@@ -78,7 +78,7 @@ struct Post {
 #[diesel(table_name = schema::comments)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 #[allow(dead_code)]
-struct Comment {
+pub(crate) struct Comment {
     id: i64,
     post_id: i64,
     text: String,
@@ -99,9 +99,9 @@ struct NewUser<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 #[diesel(treat_none_as_default_value = false)]
-struct NewUserTuned<'a> {
-    name: String,
-    hair_color: Option<&'a str>,
+pub(crate) struct NewUserTuned<'a> {
+    pub(crate) name: String,
+    pub(crate) hair_color: Option<&'a str>,
 }
 
 /// A Diesel connection and which insert form it runs; every other workload is the same in

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use cpu_time::ProcessTime;
 
+use crate::stats::median;
 use crate::workload::{Case, Contender, Workload};
 
 /// A contender with its name as the tables print it.
@@ -41,6 +42,8 @@ pub struct Measured {
     pub ratio_to_raw: f64,
     /// The same for CPU time.
     pub cpu_ratio_to_raw: f64,
+    /// Median of the same-round ratios to `raw_async` (the raw async driver), where it runs.
+    pub ratio_to_raw_async: Option<f64>,
     /// (max − min) / median of the wall times per iteration: how much the rounds disagreed.
     pub spread: f64,
     pub iterations: usize,
@@ -107,9 +110,14 @@ pub fn measure(
         }
     }
 
+    let raw_async = entries.iter().position(|e| e.name == "raw_async");
     Ok((0..count)
         .map(|i| {
             let ratio: Vec<f64> = wall[i].iter().zip(&wall[0]).map(|(a, b)| a / b).collect();
+            let ratio_to_raw_async = raw_async.map(|a| {
+                let r: Vec<f64> = wall[i].iter().zip(&wall[a]).map(|(x, y)| x / y).collect();
+                median(&r)
+            });
             let cpu_ratio: Vec<f64> = cpu[i].iter().zip(&cpu[0]).map(|(a, b)| a / b).collect();
             let median_ns = median(&wall[i]);
             Measured {
@@ -118,21 +126,12 @@ pub fn measure(
                 cpu_ns: median(&cpu[i]),
                 ratio_to_raw: median(&ratio),
                 cpu_ratio_to_raw: median(&cpu_ratio),
+                ratio_to_raw_async,
                 spread: spread(&wall[i], median_ns),
                 iterations,
             }
         })
         .collect())
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn spread(xs: &[f64], median: f64) -> f64 {

@@ -12,9 +12,16 @@
 //! (`--no-pin` to leave placement to the scheduler), `--json PATH` (default
 //! `bench/summary.json` in `CARGO_TARGET_DIR`, else in the workspace's `target/`).
 
+mod async_rt;
+mod diesel_async;
 mod harness;
+mod quarry_async;
 mod quarry_side;
 mod raw;
+mod raw_async;
+mod sea_orm_side;
+mod sqlx_side;
+mod stats;
 mod workload;
 
 #[path = "diesel.rs"]
@@ -41,6 +48,12 @@ const CONTENDERS: &[&str] = &[
     "diesel_tuned",
     "sea_query",
     "sea_query_cached",
+    // The async contenders, each on a tokio `current_thread` runtime of its own (`async_rt.rs`).
+    "raw_async",
+    "quarry_async",
+    "sqlx",
+    "diesel_async",
+    "sea_orm",
 ];
 
 struct Options {
@@ -189,9 +202,24 @@ fn contenders(backend: Backend, o: &Options) -> Result<Vec<Entry>> {
             (Backend::Postgres, "sea_query_cached") => {
                 Some(sea_query_side::postgres(&o.postgres_url, true))
             }
-            // Diesel's MySQL backend links libmysqlclient (not on a fresh machine here), and
-            // SeaQuery has no binder for the blocking `mysql` crate.
-            (Backend::Mysql, _) => None,
+            // SQLite has no async driver of its own: rusqlite on a thread, one hop a statement.
+            (Backend::Sqlite, "raw_async") => Some(raw_async::sqlite()),
+            (Backend::Postgres, "raw_async") => Some(raw_async::postgres(&o.postgres_url)),
+            (Backend::Mysql, "raw_async") => Some(raw_async::mysql(&o.mysql_url)),
+            (Backend::Sqlite, "quarry_async") => Some(quarry_async::new("sqlite://")),
+            (Backend::Postgres, "quarry_async") => Some(quarry_async::new(&o.postgres_url)),
+            (Backend::Mysql, "quarry_async") => Some(quarry_async::new(&o.mysql_url)),
+            (Backend::Sqlite, "sqlx") => Some(sqlx_side::sqlite()),
+            (Backend::Postgres, "sqlx") => Some(sqlx_side::postgres(&o.postgres_url)),
+            (Backend::Mysql, "sqlx") => Some(sqlx_side::mysql(&o.mysql_url)),
+            (Backend::Sqlite, "diesel_async") => Some(diesel_async::sqlite()),
+            (Backend::Postgres, "diesel_async") => Some(diesel_async::postgres(&o.postgres_url)),
+            (Backend::Mysql, "diesel_async") => Some(diesel_async::mysql(&o.mysql_url)),
+            (Backend::Sqlite, "sea_orm") => Some(sea_orm_side::new("sqlite::memory:")),
+            (Backend::Postgres, "sea_orm") => Some(sea_orm_side::new(&o.postgres_url)),
+            (Backend::Mysql, "sea_orm") => Some(sea_orm_side::new(&o.mysql_url)),
+            // Diesel's (sync) MySQL backend links libmysqlclient (not on a fresh machine
+            // here), and SeaQuery has no binder for the blocking `mysql` crate.
             _ => None,
         };
         if let Some(made) = made {
@@ -262,8 +290,17 @@ fn main() -> Result<()> {
             .unwrap_or_else(|_| "unknown".into())
     );
     println!(
-        "{:<21} {:<8} {:>6}  {:<16} {:>12} {:>7} {:>12} {:>7} {:>7}",
-        "workload", "backend", "n", "contender", "median", "x raw", "cpu", "x raw", "spread"
+        "{:<21} {:<8} {:>6}  {:<16} {:>12} {:>7} {:>7} {:>12} {:>7} {:>7}",
+        "workload",
+        "backend",
+        "n",
+        "contender",
+        "median",
+        "x raw",
+        "x async",
+        "cpu",
+        "x raw",
+        "spread"
     );
 
     let mut rows = Vec::new();
@@ -357,14 +394,18 @@ fn time(ns: f64) -> String {
 }
 
 fn print_row(case: &Case, m: &Measured) {
+    let to_async = m
+        .ratio_to_raw_async
+        .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
     println!(
-        "{:<21} {:<8} {:>6}  {:<16} {:>12} {:>6.2}x {:>12} {:>6.2}x {:>6.0}%",
+        "{:<21} {:<8} {:>6}  {:<16} {:>12} {:>6.2}x {:>7} {:>12} {:>6.2}x {:>6.0}%",
         case.workload.name(),
         case.backend.name(),
         case.n,
         m.contender,
         time(m.median_ns),
         m.ratio_to_raw,
+        to_async,
         time(m.cpu_ns),
         m.cpu_ratio_to_raw,
         m.spread * 100.0
@@ -390,10 +431,7 @@ fn summary(rows: &[Row]) {
         };
         let peer = rows
             .iter()
-            .filter(|r| {
-                r.case == case
-                    && (r.m.contender.starts_with("diesel") || r.m.contender.starts_with("sea"))
-            })
+            .filter(|r| r.case == case && SYNC_PEERS.contains(&r.m.contender))
             .min_by(|a, b| a.m.ratio_to_raw.total_cmp(&b.m.ratio_to_raw));
         let _ = write!(
             out,
@@ -422,7 +460,74 @@ fn summary(rows: &[Row]) {
         }
         out.push('\n');
     }
+    out.push_str(&async_summary(rows));
     print!("{out}");
+}
+
+/// The peers Quarry's blocking engine is held against, and its async engine's.
+const SYNC_PEERS: &[&str] = &["diesel", "diesel_tuned", "sea_query", "sea_query_cached"];
+const ASYNC_PEERS: &[&str] = &["sqlx", "diesel_async", "sea_orm"];
+
+/// Issue 22's targets, per case: `quarry_async` at or ahead of sqlx and diesel-async; on
+/// PostgreSQL within 1.10x of raw `tokio-postgres`; on SQLite within 1.5x of raw (sync)
+/// rusqlite on `pk_lookup` and `trivial_query` n = 1.
+fn async_summary(rows: &[Row]) -> String {
+    let mut out = String::from("\nquarry_async against its targets (same-round median ratios)\n");
+    let mut cases: Vec<Case> = rows.iter().map(|r| r.case).collect();
+    cases.dedup();
+    for case in cases {
+        let Some(q) = rows
+            .iter()
+            .find(|r| r.case == case && r.m.contender == "quarry_async")
+        else {
+            continue;
+        };
+        let _ = write!(
+            out,
+            "{:<21} {:<8} {:>6}  quarry_async {:.2}x raw",
+            case.workload.name(),
+            case.backend.name(),
+            case.n,
+            q.m.ratio_to_raw,
+        );
+        let ok = |met: bool| if met { "ok  " } else { "MISS" };
+        match (case.backend, case.workload, case.n) {
+            (Backend::Postgres, _, _) => {
+                if let Some(r) = q.m.ratio_to_raw_async {
+                    let _ = write!(
+                        out,
+                        " {r:.2}x raw_async (target <= 1.10x) {}",
+                        ok(r <= 1.10)
+                    );
+                }
+            }
+            (Backend::Sqlite, Workload::PkLookup, _)
+            | (Backend::Sqlite, Workload::TrivialQuery, 1) => {
+                let r = q.m.ratio_to_raw;
+                let _ = write!(out, " (target <= 1.50x) {}", ok(r <= 1.50));
+            }
+            _ => {
+                if let Some(r) = q.m.ratio_to_raw_async {
+                    let _ = write!(out, " {r:.2}x raw_async");
+                }
+            }
+        }
+        for peer in ASYNC_PEERS {
+            if let Some(p) = rows
+                .iter()
+                .find(|r| r.case == case && r.m.contender == *peer)
+            {
+                let _ = write!(
+                    out,
+                    "  {peer} {:.2}x {}",
+                    p.m.ratio_to_raw,
+                    ok(q.m.ratio_to_raw <= p.m.ratio_to_raw)
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn write_json(path: &PathBuf, rows: &[Row]) -> Result<()> {
@@ -438,6 +543,7 @@ fn write_json(path: &PathBuf, rows: &[Row]) -> Result<()> {
                 "ratio_to_raw": (r.m.ratio_to_raw * 1000.0).round() / 1000.0,
                 "cpu_ns": r.m.cpu_ns.round(),
                 "cpu_ratio_to_raw": (r.m.cpu_ratio_to_raw * 1000.0).round() / 1000.0,
+                "ratio_to_raw_async": r.m.ratio_to_raw_async.map(|x| (x * 1000.0).round() / 1000.0),
                 "spread": (r.m.spread * 1000.0).round() / 1000.0,
                 "iterations_per_round": r.m.iterations,
             })

@@ -49,15 +49,33 @@ pub struct Quarry {
 /// `url` as Quarry spells it: `sqlite://` (memory), `postgresql://…`, `mysql://…`. PostgreSQL
 /// connections are named `quarry_bench` through the URL's `application_name`.
 pub fn new(url: &str) -> Result<Box<dyn Contender>> {
-    let url = if url.starts_with("postgres") {
+    let url = postgres_url(url);
+    let engine = create_engine(&url).with_context(|| format!("quarry: engine for {url}"))?;
+    let conn = engine.connect().context("quarry: connect")?;
+    Ok(Box::new(Quarry { conn }))
+}
+
+/// `loading_associations`' grouping of Quarry's rows (both engines), and its comment count.
+pub fn count_grouped(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> usize {
+    count_comments(&group(
+        users,
+        posts,
+        comments,
+        |u| u.id,
+        |p| p.id,
+        |p| p.user_id,
+        |c| c.post_id,
+    ))
+}
+
+/// `url` with `application_name=quarry_bench` added when it is a PostgreSQL URL.
+pub fn postgres_url(url: &str) -> String {
+    if url.starts_with("postgres") {
         let sep = if url.contains('?') { '&' } else { '?' };
         format!("{url}{sep}application_name={APPLICATION_NAME}")
     } else {
         url.to_owned()
-    };
-    let engine = create_engine(&url).with_context(|| format!("quarry: engine for {url}"))?;
-    let conn = engine.connect().context("quarry: connect")?;
-    Ok(Box::new(Quarry { conn }))
+    }
 }
 
 impl Contender for Quarry {
@@ -116,16 +134,7 @@ impl Contender for Quarry {
                 let comments: Vec<Comment> = conn
                     .execute(select!(Comment WHERE Comment::post_id.in_(ids)))?
                     .all()?;
-                let grouped = group(
-                    users,
-                    posts,
-                    comments,
-                    |u| u.id,
-                    |p| p.id,
-                    |p| p.user_id,
-                    |c| c.post_id,
-                );
-                Ok(count_comments(&grouped))
+                Ok(count_grouped(users, posts, comments))
             }
         }
     }

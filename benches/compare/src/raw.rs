@@ -10,7 +10,7 @@ use crate::workload::{
     count_comments, group, new_user_name,
 };
 
-const USERS: &str = "SELECT id, name, hair_color FROM users";
+pub const USERS: &str = "SELECT id, name, hair_color FROM users";
 macro_rules! user_by_id {
     ($p:literal) => {
         concat!("SELECT id, name, hair_color FROM users WHERE id = ", $p)
@@ -26,12 +26,21 @@ macro_rules! join {
         )
     };
 }
-const POSTS_OF: &str = "SELECT id, user_id, title, body FROM posts WHERE user_id IN (";
-const COMMENTS_OF: &str = "SELECT id, post_id, text FROM comments WHERE post_id IN (";
+pub const POSTS_OF: &str = "SELECT id, user_id, title, body FROM posts WHERE user_id IN (";
+pub const COMMENTS_OF: &str = "SELECT id, post_id, text FROM comments WHERE post_id IN (";
+/// The statements of the other modules, with `?` (SQLite, MySQL) and `$n` (PostgreSQL)
+/// placeholders.
+pub const USER_BY_ID_Q: &str = user_by_id!("?");
+pub const USER_BY_ID_PG: &str = user_by_id!("$1");
+pub const JOIN_Q: &str = join!("?");
+pub const JOIN_PG: &str = join!("$1");
+/// PostgreSQL's lists: one array parameter, so one prepared statement for any length.
+pub const POSTS_ANY: &str = "SELECT id, user_id, title, body FROM posts WHERE user_id = ANY($1)";
+pub const COMMENTS_ANY: &str = "SELECT id, post_id, text FROM comments WHERE post_id = ANY($1)";
 
 /// `INSERT INTO users (name, hair_color) VALUES (?, ?), …` for `n` rows; `placeholder(k)` is
 /// the k-th (0-based) placeholder.
-fn insert_users_sql(n: usize, placeholder: impl Fn(usize) -> String) -> String {
+pub fn insert_users_sql(n: usize, placeholder: impl Fn(usize) -> String) -> String {
     let rows: Vec<String> = (0..n)
         .map(|i| format!("({}, {})", placeholder(2 * i), placeholder(2 * i + 1)))
         .collect();
@@ -41,12 +50,12 @@ fn insert_users_sql(n: usize, placeholder: impl Fn(usize) -> String) -> String {
     )
 }
 
-fn in_list(head: &str, n: usize, placeholder: impl Fn(usize) -> String) -> String {
+pub fn in_list(head: &str, n: usize, placeholder: impl Fn(usize) -> String) -> String {
     let list: Vec<String> = (0..n).map(placeholder).collect();
     format!("{head}{})", list.join(", "))
 }
 
-fn new_users(n: usize) -> Vec<(String, &'static str)> {
+pub fn new_users(n: usize) -> Vec<(String, &'static str)> {
     (0..n).map(|i| (new_user_name(i), NEW_USER_HAIR)).collect()
 }
 
@@ -63,7 +72,7 @@ pub fn sqlite() -> Result<Box<dyn Contender>> {
     Ok(Box::new(Sqlite { conn }))
 }
 
-fn sqlite_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+pub fn sqlite_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -196,7 +205,7 @@ pub fn postgres(url: &str) -> Result<Box<dyn Contender>> {
     }))
 }
 
-fn pg_user(row: &postgres::Row) -> User {
+pub fn pg_user(row: &postgres::Row) -> User {
     User {
         id: row.get(0),
         name: row.get(1),
@@ -230,14 +239,8 @@ impl Contender for Postgres {
             // Arrays: PostgreSQL's own way to pass a list to one prepared statement.
             Workload::LoadingAssociations => vec![
                 ("users", USERS.into()),
-                (
-                    "posts",
-                    "SELECT id, user_id, title, body FROM posts WHERE user_id = ANY($1)".into(),
-                ),
-                (
-                    "comments",
-                    "SELECT id, post_id, text FROM comments WHERE post_id = ANY($1)".into(),
-                ),
+                ("posts", POSTS_ANY.into()),
+                ("comments", COMMENTS_ANY.into()),
             ],
         };
         for (key, sql) in sqls {
@@ -350,7 +353,7 @@ pub fn mysql(url: &str) -> Result<Box<dyn Contender>> {
     }))
 }
 
-fn my_user(row: &mysql::Row) -> Result<User> {
+pub fn my_user(row: &mysql::Row) -> Result<User> {
     Ok(User {
         id: row.get_opt(0).context("users.id")??,
         name: row.get_opt(1).context("users.name")??,
@@ -358,7 +361,7 @@ fn my_user(row: &mysql::Row) -> Result<User> {
     })
 }
 
-fn my_post(row: &mysql::Row, at: usize) -> Result<Post> {
+pub fn my_post(row: &mysql::Row, at: usize) -> Result<Post> {
     Ok(Post {
         id: row.get_opt(at).context("posts.id")??,
         user_id: row.get_opt(at + 1).context("posts.user_id")??,

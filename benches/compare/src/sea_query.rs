@@ -3,7 +3,7 @@
 
 use crate::workload::{
     APPLICATION_NAME, Case, Comment, Contender, NEW_USER_HAIR, Post, User, Workload,
-    count_comments, group, new_user_name,
+    count_comments, new_user_name,
 };
 
 use std::collections::HashMap;
@@ -123,16 +123,7 @@ fn run(db: &mut impl Driver, case: &Case) -> Result<usize> {
                     .from(Comments::Table)
                     .and_where(Expr::col(Comments::PostId).is_in(posts.iter().map(|p| p.id))),
             )?;
-            let grouped = group(
-                users,
-                posts,
-                comments,
-                |u| u.id,
-                |p| p.id,
-                |p| p.user_id,
-                |c| c.post_id,
-            );
-            count_comments(&grouped)
+            count_comments(&crate::raw::group_plain(users, posts, comments))
         }
     };
     Ok(count)

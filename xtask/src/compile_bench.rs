@@ -1,0 +1,477 @@
+//! `cargo xtask bench compile`: compile time of Quarry against Diesel on generated crates that
+//! do identical work (issue 21 item 5).
+//!
+//! It writes two crates under `<target dir>/bench-compile/`: `compile_quarry` (Quarry by path,
+//! this checkout) and `compile_diesel` (Diesel, the version of the workspace's lock), each a
+//! schema of `--tables` tables (default 50: `id`, `name`, `score`, `note`, `parent_id`, the
+//! last a foreign key to the table before) and four statements per table (default 200 in
+//! all): a filtered, ordered, limited select; a join with the parent table (the first table:
+//! a filtered count); an insert; an update by primary key — each a function, written as each
+//! library's guide writes it (Quarry: `#[derive(Table)]`, `select!`, `insert!`, `update!`;
+//! Diesel: `table!`, `joinable!`, `allow_tables_to_appear_in_same_query!`,
+//! `Queryable`/`Selectable` with `check_for_backend`, the query DSL). Both on SQLite.
+//!
+//! Both crates share a target directory of their own (`bench-compile/target`), dev profile.
+//! Their dependencies are built first, untimed. Then per crate, alone: `cargo check` after
+//! `cargo clean -p <crate>`, `cargo build` after the same, and `cargo build` after editing one
+//! function (a select's `LIMIT 10` becomes `LIMIT 11`: the incremental rebuild a developer
+//! waits for). Each is timed as CPU seconds (user + system) of the cargo process and all its
+//! children (rustc, build scripts), read from `/proc/self/stat`'s `cutime`/`cstime`, and as
+//! wall seconds; `--rounds N` (default 3) repeats each and keeps the median.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+struct Options {
+    tables: usize,
+    rounds: usize,
+    json: PathBuf,
+}
+
+pub fn run(target: &Path, args: &[&str]) -> Result<String> {
+    let mut o = Options {
+        tables: 50,
+        rounds: 3,
+        json: target.join("bench").join("compile.json"),
+    };
+    let mut it = args.iter().copied();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg {
+            "--quick" => o.rounds = 1,
+            "--tables" => o.tables = value()?.parse().context("--tables")?,
+            "--rounds" => o.rounds = value()?.parse().context("--rounds")?,
+            "--json" => o.json = PathBuf::from(value()?),
+            "--help" | "-h" => {
+                println!(
+                    "usage: cargo xtask bench compile [--quick] [--tables N] [--rounds N] [--json PATH]"
+                );
+                return Ok(String::new());
+            }
+            other => bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    if o.tables < 2 || o.rounds == 0 {
+        bail!("--tables must be at least 2 and --rounds at least 1");
+    }
+    let root = std::env::current_dir()?;
+    let dir = target.join("bench-compile");
+    let build_target = dir.join("target");
+    let crates = [
+        Generated::quarry(&dir, &root, o.tables),
+        Generated::diesel(&dir, &root, o.tables),
+    ];
+    for c in &crates {
+        c.write(false)?;
+    }
+    eprintln!(
+        "{} tables, {} statements per crate; building the dependencies (untimed)",
+        o.tables,
+        4 * o.tables
+    );
+    for c in &crates {
+        c.cargo(&build_target, &["build"])?;
+        c.cargo(&build_target, &["check"])?;
+    }
+
+    let mut results = Vec::new();
+    for c in &crates {
+        let mut row = Row {
+            name: c.name,
+            check: Vec::new(),
+            build: Vec::new(),
+            edit: Vec::new(),
+        };
+        for _ in 0..o.rounds {
+            c.cargo(&build_target, &["clean", "-p", c.package])?;
+            row.check.push(c.timed(&build_target, &["check"])?);
+            c.cargo(&build_target, &["clean", "-p", c.package])?;
+            row.build.push(c.timed(&build_target, &["build"])?);
+            c.write(true)?;
+            row.edit.push(c.timed(&build_target, &["build"])?);
+            c.write(false)?;
+            c.cargo(&build_target, &["build"])?;
+        }
+        results.push(row);
+    }
+    report(&results, &o)
+}
+
+struct Generated {
+    name: &'static str,
+    package: &'static str,
+    dir: PathBuf,
+    manifest: String,
+    schema: String,
+    /// The statements; `{LIMIT}` marks the literal that the one-function edit changes.
+    queries: String,
+}
+
+impl Generated {
+    fn quarry(dir: &Path, root: &Path, tables: usize) -> Generated {
+        let manifest = format!(
+            "[package]\nname = \"compile_quarry\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nquarry = {{ path = {:?} }}\n\n[workspace]\n",
+            root.display().to_string()
+        );
+        let mut schema = String::from(
+            "//! Generated by `cargo xtask bench compile`.\n#![allow(dead_code)]\n\nuse quarry::prelude::*;\n\n\
+             pub static META: MetaData = MetaData::new();\n",
+        );
+        for i in 0..tables {
+            let fk = if i == 0 {
+                String::new()
+            } else {
+                format!("    #[column(references = T{}::id)]\n", i - 1)
+            };
+            let _ = write!(
+                schema,
+                "\n#[derive(Table, Debug, Clone, PartialEq)]\n#[table(name = \"t{i}\", metadata = META)]\n\
+                 pub struct T{i} {{\n    #[column(primary_key)]\n    pub id: i64,\n    pub name: String,\n    \
+                 pub score: i64,\n    pub note: Option<String>,\n{fk}    pub parent_id: i64,\n}}\n"
+            );
+        }
+        let mut queries = String::from(
+            "//! Generated by `cargo xtask bench compile`.\n\nuse quarry::prelude::*;\n\nuse crate::schema::*;\n",
+        );
+        for i in 0..tables {
+            let k = 4 * i;
+            let _ = write!(
+                queries,
+                "\npub fn s{k}(conn: &mut Connection, min: i64, pattern: &str) -> quarry::Result<Vec<T{i}>> {{\n    \
+                 conn.execute(select!(T{i} WHERE T{i}::score > min && T{i}::name.like(pattern) ORDER BY T{i}::name DESC LIMIT {{LIMIT}}))?.all()\n}}\n"
+            );
+            if i == 0 {
+                let _ = write!(
+                    queries,
+                    "\npub fn s{}(conn: &mut Connection, min: i64) -> quarry::Result<i64> {{\n    \
+                     conn.execute(select!(count(T0::id) FROM T0 WHERE T0::score > min))?.scalar_one()\n}}\n",
+                    k + 1
+                );
+            } else {
+                let p = i - 1;
+                let _ = write!(
+                    queries,
+                    "\npub fn s{}(conn: &mut Connection, min: i64) -> quarry::Result<Vec<(T{i}, T{p})>> {{\n    \
+                     conn.execute(select!(T{i}, T{p} FROM T{i} JOIN T{p} ON T{p}::id == T{i}::parent_id WHERE T{i}::score > min))?.all()\n}}\n",
+                    k + 1
+                );
+            }
+            let _ = write!(
+                queries,
+                "\npub fn s{}(conn: &mut Connection, name: &str, score: i64, parent_id: i64) -> quarry::Result<u64> {{\n    \
+                 Ok(conn.execute(insert!(T{i} {{ name: name, score: score, note: None, parent_id: parent_id }}))?.rowcount())\n}}\n",
+                k + 2
+            );
+            let _ = write!(
+                queries,
+                "\npub fn s{}(conn: &mut Connection, id: i64) -> quarry::Result<u64> {{\n    \
+                 Ok(conn.execute(update!(T{i} SET score = T{i}::score + 1 WHERE T{i}::id == id))?.rowcount())\n}}\n",
+                k + 3
+            );
+        }
+        Generated {
+            name: "quarry",
+            package: "compile_quarry",
+            dir: dir.join("compile_quarry"),
+            manifest,
+            schema,
+            queries,
+        }
+    }
+
+    fn diesel(dir: &Path, root: &Path, tables: usize) -> Generated {
+        let _ = root;
+        let manifest = "[package]\nname = \"compile_diesel\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\ndiesel = { version = \"2.4\", default-features = false, features = [\"sqlite\"] }\n\
+             # SQLite compiled in, as Quarry's rusqlite does.\nlibsqlite3-sys = { version = \"0.36\", features = [\"bundled\"] }\n\n[workspace]\n"
+            .to_owned();
+        let mut schema = String::from(
+            "//! Generated by `cargo xtask bench compile`.\n#![allow(dead_code)]\n\nuse diesel::prelude::*;\n\npub mod tables {\n",
+        );
+        for i in 0..tables {
+            let _ = write!(
+                schema,
+                "    diesel::table! {{\n        t{i} (id) {{\n            id -> BigInt,\n            name -> Text,\n            \
+                 score -> BigInt,\n            note -> Nullable<Text>,\n            parent_id -> BigInt,\n        }}\n    }}\n\n"
+            );
+        }
+        for i in 1..tables {
+            let _ = writeln!(
+                schema,
+                "    diesel::joinable!(t{i} -> t{} (parent_id));",
+                i - 1
+            );
+        }
+        let names: Vec<String> = (0..tables).map(|i| format!("t{i}")).collect();
+        let _ = write!(
+            schema,
+            "\n    diesel::allow_tables_to_appear_in_same_query!({});\n}}\n",
+            names.join(", ")
+        );
+        for i in 0..tables {
+            let _ = write!(
+                schema,
+                "\n#[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]\n\
+                 #[diesel(table_name = tables::t{i})]\n#[diesel(check_for_backend(diesel::sqlite::Sqlite))]\n\
+                 pub struct T{i} {{\n    pub id: i64,\n    pub name: String,\n    pub score: i64,\n    \
+                 pub note: Option<String>,\n    pub parent_id: i64,\n}}\n"
+            );
+        }
+        let mut queries = String::from(
+            "//! Generated by `cargo xtask bench compile`.\n\nuse diesel::prelude::*;\nuse diesel::sqlite::SqliteConnection;\n\n\
+             use crate::schema::tables::*;\nuse crate::schema::*;\n",
+        );
+        for i in 0..tables {
+            let k = 4 * i;
+            let _ = write!(
+                queries,
+                "\npub fn s{k}(conn: &mut SqliteConnection, min: i64, pattern: &str) -> QueryResult<Vec<T{i}>> {{\n    \
+                 t{i}::table\n        .filter(t{i}::score.gt(min).and(t{i}::name.like(pattern)))\n        \
+                 .order(t{i}::name.desc())\n        .limit({{LIMIT}})\n        .select(T{i}::as_select())\n        .load(conn)\n}}\n"
+            );
+            if i == 0 {
+                let _ = write!(
+                    queries,
+                    "\npub fn s{}(conn: &mut SqliteConnection, min: i64) -> QueryResult<i64> {{\n    \
+                     t0::table.filter(t0::score.gt(min)).count().get_result(conn)\n}}\n",
+                    k + 1
+                );
+            } else {
+                let p = i - 1;
+                let _ = write!(
+                    queries,
+                    "\npub fn s{}(conn: &mut SqliteConnection, min: i64) -> QueryResult<Vec<(T{i}, T{p})>> {{\n    \
+                     t{i}::table\n        .inner_join(t{p}::table)\n        .filter(t{i}::score.gt(min))\n        \
+                     .select((T{i}::as_select(), T{p}::as_select()))\n        .load(conn)\n}}\n",
+                    k + 1
+                );
+            }
+            let _ = write!(
+                queries,
+                "\npub fn s{}(conn: &mut SqliteConnection, name: &str, score: i64, parent_id: i64) -> QueryResult<usize> {{\n    \
+                 diesel::insert_into(t{i}::table)\n        .values((t{i}::name.eq(name), t{i}::score.eq(score), t{i}::note.eq(None::<String>), t{i}::parent_id.eq(parent_id)))\n        \
+                 .execute(conn)\n}}\n",
+                k + 2
+            );
+            let _ = write!(
+                queries,
+                "\npub fn s{}(conn: &mut SqliteConnection, id: i64) -> QueryResult<usize> {{\n    \
+                 diesel::update(t{i}::table.find(id))\n        .set(t{i}::score.eq(t{i}::score + 1))\n        .execute(conn)\n}}\n",
+                k + 3
+            );
+        }
+        Generated {
+            name: "diesel",
+            package: "compile_diesel",
+            dir: dir.join("compile_diesel"),
+            manifest,
+            schema,
+            queries,
+        }
+    }
+
+    /// Write the crate; `edited` changes one function (the middle table's select: `LIMIT
+    /// 10` → `LIMIT 11`). Files are rewritten only when they change, so that cargo sees only
+    /// the edit.
+    fn write(&self, edited: bool) -> Result<()> {
+        let middle = format!(
+            "pub fn s{}(",
+            4 * ((self.queries.matches("LIMIT}").count()) / 2)
+        );
+        let mut queries = String::with_capacity(self.queries.len());
+        for (n, part) in self.queries.split("pub fn ").enumerate() {
+            if n > 0 {
+                queries.push_str("pub fn ");
+            }
+            let edit_here = edited && format!("pub fn {part}").starts_with(&middle);
+            queries.push_str(&part.replace("{LIMIT}", if edit_here { "11" } else { "10" }));
+        }
+        if edited && !queries.contains("11") {
+            bail!(
+                "the one-function edit of {} found no statement to change",
+                self.name
+            );
+        }
+        let lib =
+            "//! Generated by `cargo xtask bench compile`.\n\npub mod queries;\npub mod schema;\n";
+        let files = [
+            ("Cargo.toml", self.manifest.as_str()),
+            ("src/lib.rs", lib),
+            ("src/schema.rs", self.schema.as_str()),
+            ("src/queries.rs", queries.as_str()),
+        ];
+        std::fs::create_dir_all(self.dir.join("src"))?;
+        for (file, text) in files {
+            let path = self.dir.join(file);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        // The workspace's lock: the same dependency versions as the rest of the project, and
+        // nothing to resolve.
+        let lock = self.dir.join("Cargo.lock");
+        if !lock.exists() {
+            std::fs::copy("Cargo.lock", &lock).context("copying Cargo.lock")?;
+        }
+        Ok(())
+    }
+
+    fn command(&self, target: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("CARGO_TARGET_DIR", target)
+            .env_remove("RUSTFLAGS");
+        cmd
+    }
+
+    fn cargo(&self, target: &Path, args: &[&str]) -> Result<()> {
+        let mut cmd = self.command(target, args);
+        cmd.arg("--quiet");
+        let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+        if !status.success() {
+            bail!("{cmd:?} in {} failed with {status}", self.dir.display());
+        }
+        Ok(())
+    }
+
+    /// Run cargo and measure it: CPU seconds of it and its children, wall seconds.
+    fn timed(&self, target: &Path, args: &[&str]) -> Result<Timing> {
+        let cpu0 = children_cpu()?;
+        let t0 = Instant::now();
+        self.cargo(target, args)?;
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = children_cpu()? - cpu0;
+        eprintln!(
+            "  {} cargo {}: {cpu:.2} s CPU, {wall:.2} s wall",
+            self.name,
+            args.join(" ")
+        );
+        Ok(Timing { cpu, wall })
+    }
+}
+
+/// User + system CPU seconds of this process's waited-for children and their descendants
+/// (`cutime` + `cstime` of `/proc/self/stat`, in the kernel's fixed `USER_HZ` of 100).
+fn children_cpu() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("unexpected /proc/self/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); cutime and cstime are fields 16 and 17.
+    let tick = |n: usize| -> Result<f64> {
+        Ok(fields
+            .get(n - 3)
+            .context("short /proc/self/stat")?
+            .parse::<f64>()?
+            / 100.0)
+    };
+    Ok(tick(16)? + tick(17)?)
+}
+
+#[derive(Clone, Copy)]
+struct Timing {
+    cpu: f64,
+    wall: f64,
+}
+
+struct Row {
+    name: &'static str,
+    check: Vec<Timing>,
+    build: Vec<Timing>,
+    edit: Vec<Timing>,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+/// Print the table and write the JSON; returns the table.
+fn report(rows: &[Row], o: &Options) -> Result<String> {
+    let med = |ts: &[Timing], cpu: bool| {
+        median(
+            ts.iter()
+                .map(|t| if cpu { t.cpu } else { t.wall })
+                .collect(),
+        )
+    };
+    let mut out = format!(
+        "{} tables, {} statements; CPU seconds (user + sys of cargo and rustc), median of {} (wall in parentheses)\n\n",
+        o.tables,
+        4 * o.tables,
+        o.rounds
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {:>16} {:>16} {:>16}",
+        "crate", "check", "build", "edit + build"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<8} {:>7.2} ({:>5.2}) {:>7.2} ({:>5.2}) {:>7.2} ({:>5.2})",
+            r.name,
+            med(&r.check, true),
+            med(&r.check, false),
+            med(&r.build, true),
+            med(&r.build, false),
+            med(&r.edit, true),
+            med(&r.edit, false),
+        );
+    }
+    let quarry = rows
+        .iter()
+        .find(|r| r.name == "quarry")
+        .context("no quarry row")?;
+    let diesel = rows
+        .iter()
+        .find(|r| r.name == "diesel")
+        .context("no diesel row")?;
+    let ratio = |f: fn(&Row) -> &[Timing]| med(f(quarry), true) / med(f(diesel), true);
+    let (check, build, edit) = (ratio(|r| &r.check), ratio(|r| &r.build), ratio(|r| &r.edit));
+    let _ = writeln!(
+        out,
+        "{:<8} {check:>15.2}x {build:>15.2}x {edit:>15.2}x",
+        "q / d"
+    );
+    println!("\n{out}");
+    let json: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "  {{\"crate\": \"{}\", \"tables\": {}, \"statements\": {}, \"check_cpu_s\": {:.2}, \"build_cpu_s\": {:.2}, \
+                 \"edit_build_cpu_s\": {:.2}, \"check_wall_s\": {:.2}, \"build_wall_s\": {:.2}, \"edit_build_wall_s\": {:.2}}}",
+                r.name,
+                o.tables,
+                4 * o.tables,
+                med(&r.check, true),
+                med(&r.build, true),
+                med(&r.edit, true),
+                med(&r.check, false),
+                med(&r.build, false),
+                med(&r.edit, false),
+            )
+        })
+        .collect();
+    if let Some(dir) = o.json.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&o.json, format!("[\n{}\n]\n", json.join(",\n")))
+        .with_context(|| format!("writing {}", o.json.display()))?;
+    eprintln!("wrote {}", o.json.display());
+    Ok(out)
+}
