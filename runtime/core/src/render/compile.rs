@@ -72,11 +72,17 @@ fn ctes(walk: impl FnOnce(&mut Found)) -> Vec<Arc<DerivedTable>> {
 
 impl<R> Compile for Select<R> {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        // A static `select!` call site's learned text: no model, no verify pass.
+        if let Some(compiled) = self.stmt.fast_compiled(dialect, Form::Plain) {
+            return Ok(compiled);
+        }
         let ctes = ctes(|f| self.stmt.collect_tables(f));
-        cached(self.cache, dialect, |r| {
+        let compiled = cached(self.cache, dialect, |r| {
             query::with(r, &ctes)?;
             query::select(r, &self.stmt)
-        })
+        })?;
+        self.stmt.learn(dialect, Form::Plain, &compiled);
+        Ok(compiled)
     }
 }
 

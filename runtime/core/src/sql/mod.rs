@@ -10,9 +10,11 @@ mod cache;
 mod case;
 mod dml;
 mod expr;
+pub(crate) mod fast;
 pub mod func;
 mod json;
 mod ops;
+pub(crate) mod params;
 pub(crate) mod select;
 pub(crate) mod source;
 mod table;
@@ -55,7 +57,7 @@ use crate::value::Value;
 #[derive(Clone, PartialEq)]
 pub struct Compiled {
     sql: Cow<'static, str>,
-    params: Vec<Value>,
+    params: params::Params,
     /// The SQL ends in `RETURNING <autoincrement key>` added for execution: the one result
     /// value is the inserted key, not a row of the statement.
     #[doc(hidden)]
@@ -67,12 +69,20 @@ impl Compiled {
     pub fn new(sql: String, params: Vec<Value>) -> Self {
         Compiled {
             sql: Cow::Owned(sql),
-            params,
+            params: params.into(),
             returns_key: false,
         }
     }
     /// SQL text taken from a call site's cache.
     pub(crate) fn cached(sql: &'static str, params: Vec<Value>) -> Self {
+        Compiled {
+            sql: Cow::Borrowed(sql),
+            params: params.into(),
+            returns_key: false,
+        }
+    }
+    /// SQL text of the zero-render path, its parameters inline (`sql/fast.rs`).
+    pub(crate) fn fast(sql: &'static str, params: params::Params) -> Self {
         Compiled {
             sql: Cow::Borrowed(sql),
             params,
@@ -85,14 +95,14 @@ impl Compiled {
     }
     /// The bound parameters, in placeholder order.
     pub fn params(&self) -> &[Value] {
-        &self.params
+        self.params.as_slice()
     }
 }
 
 /// The SQL, then `-- params: [...]`: the form snapshots take.
 impl fmt::Display for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n-- params: {:?}", self.sql, self.params)
+        write!(f, "{}\n-- params: {:?}", self.sql, self.params())
     }
 }
 

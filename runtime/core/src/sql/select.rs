@@ -196,14 +196,18 @@ macro_rules! typed_statement {
     ($(#[$attr:meta])* $name:ident<R>($stmt:ident)) => {
         $(#[$attr])*
         pub struct $name<R> {
-            pub(crate) stmt: $stmt,
+            pub(crate) stmt: $crate::sql::fast::Model<$stmt>,
             pub(crate) cache: Option<&'static $crate::sql::cache::SqlCache>,
             _row: PhantomData<fn() -> R>,
         }
 
         impl<R> Clone for $name<R> {
             fn clone(&self) -> Self {
-                $name::wrap(self.stmt.clone(), self.cache)
+                $name {
+                    stmt: self.stmt.clone(),
+                    cache: self.cache,
+                    _row: PhantomData,
+                }
             }
         }
 
@@ -216,6 +220,13 @@ macro_rules! typed_statement {
         impl<R> $name<R> {
             pub(crate) fn wrap(
                 stmt: $stmt,
+                cache: Option<&'static $crate::sql::cache::SqlCache>,
+            ) -> Self {
+                $name::from_model($crate::sql::fast::Model::built(stmt), cache)
+            }
+
+            pub(crate) fn from_model(
+                stmt: $crate::sql::fast::Model<$stmt>,
                 cache: Option<&'static $crate::sql::cache::SqlCache>,
             ) -> Self {
                 $name { stmt, cache, _row: PhantomData }
@@ -373,7 +384,7 @@ impl<R> Select<R> {
     /// This select as a table named `name` (a derived table), usable in `FROM` and `JOIN` of
     /// macros and builders: SQLAlchemy's `select(…).subquery("name")`. See [`Subquery`].
     pub fn subquery(self, name: impl Into<String>) -> Subquery<R> {
-        Subquery::new(name.into(), self.stmt)
+        Subquery::new(name.into(), self.stmt.into_inner())
     }
 
     /// This select as a common table expression named `name`: written once in the
@@ -381,7 +392,7 @@ impl<R> Select<R> {
     /// `select(…).cte("name")`). See [`Cte`](super::Cte).
     pub fn cte(self, name: impl Into<String>) -> super::Cte<R> {
         Subquery::of(
-            super::source::DerivedTable::new(name.into(), self.stmt)
+            super::source::DerivedTable::new(name.into(), self.stmt.into_inner())
                 .with_kind(super::source::DerivedKind::Cte { recursive: false }),
         )
     }
@@ -390,7 +401,7 @@ impl<R> Select<R> {
     /// RECURSIVE`); give the recursive member with
     /// [`union_all`](super::RecursiveCte::union_all). See [`RecursiveCte`](super::RecursiveCte).
     pub fn cte_recursive(self, name: impl Into<String>) -> super::RecursiveCte<R> {
-        super::RecursiveCte::new(name.into(), self.stmt)
+        super::RecursiveCte::new(name.into(), self.stmt.into_inner())
     }
 
     fn lock(&mut self) -> &mut Lock {
@@ -520,27 +531,43 @@ impl<R> Select<R> {
 
     /// `self UNION other`: rows of both, duplicates removed.
     pub fn union(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Union, other.stmt)
+        Compound::new(
+            self.stmt.into_inner(),
+            SetOp::Union,
+            other.stmt.into_inner(),
+        )
     }
 
     /// `self UNION ALL other`: rows of both.
     pub fn union_all(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::UnionAll, other.stmt)
+        Compound::new(
+            self.stmt.into_inner(),
+            SetOp::UnionAll,
+            other.stmt.into_inner(),
+        )
     }
 
     /// `self INTERSECT other`: rows in both.
     pub fn intersect(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Intersect, other.stmt)
+        Compound::new(
+            self.stmt.into_inner(),
+            SetOp::Intersect,
+            other.stmt.into_inner(),
+        )
     }
 
     /// `self EXCEPT other`: rows of `self` not in `other`.
     pub fn except(self, other: Select<R>) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Except, other.stmt)
+        Compound::new(
+            self.stmt.into_inner(),
+            SetOp::Except,
+            other.stmt.into_inner(),
+        )
     }
 
     /// `EXISTS (SELECT …)`; see [`exists`].
     pub fn exists(self) -> Expr<bool> {
-        Expr::new(SqlExpr::Exists(Box::new(self.stmt)))
+        Expr::new(SqlExpr::Exists(Box::new(self.stmt.into_inner())))
     }
 
     /// This select as a scalar subquery `(SELECT …)`, an expression of type `R`.
@@ -548,7 +575,7 @@ impl<R> Select<R> {
     where
         R: ColumnType,
     {
-        Expr::new(SqlExpr::Subquery(Box::new(self.stmt)))
+        Expr::new(SqlExpr::Subquery(Box::new(self.stmt.into_inner())))
     }
 }
 
@@ -571,7 +598,7 @@ where
     R: ColumnType<Base = V::Base>,
 {
     fn into_expr(self) -> SqlExpr {
-        SqlExpr::Subquery(Box::new(self.stmt))
+        SqlExpr::Subquery(Box::new(self.stmt.into_inner()))
     }
 }
 
@@ -584,7 +611,7 @@ where
     fn in_expr(self, expr: SqlExpr) -> SqlExpr {
         SqlExpr::InSelect {
             expr: Box::new(expr),
-            select: Box::new(self.stmt),
+            select: Box::new(self.stmt.into_inner()),
             negated: false,
         }
     }
@@ -628,7 +655,9 @@ where
 {
     type Row = Option<R::Base>;
     fn push_items(self, out: &mut Vec<SelectItem>) {
-        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(self.stmt))));
+        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(
+            self.stmt.into_inner(),
+        ))));
     }
 }
 
@@ -914,7 +943,7 @@ impl<R> Compound<R> {
     }
 
     fn push(mut self, op: SetOp, next: Select<R>) -> Self {
-        self.edit().rest.push((op, next.stmt));
+        self.edit().rest.push((op, next.stmt.into_inner()));
         self
     }
 
