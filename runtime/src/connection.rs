@@ -277,7 +277,8 @@ impl Connection {
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
         let dialect = self.engine.dialect();
         if let Some(limit) = dialect.max_parameters()
-            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+            && let Some(batches) =
+                stmt.compile_batches(dialect, limit, &mut || self.max_statement_bytes())?
         {
             return self.state().run_batches::<S::Row>(&batches);
         }
@@ -287,6 +288,11 @@ impl Connection {
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
         self.state().run_compiled(compiled)
+    }
+
+    /// The driver's size limit of one statement (MySQL's `max_allowed_packet`), if any.
+    pub(crate) fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        self.state().driver()?.max_statement_bytes()
     }
 
     /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]).
@@ -332,7 +338,8 @@ impl Connection {
     {
         let dialect = self.engine.dialect();
         if let Some(limit) = dialect.max_parameters()
-            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+            && let Some(batches) =
+                stmt.compile_batches(dialect, limit, &mut || self.max_statement_bytes())?
         {
             return self.state().run_batches::<S::Row>(&batches);
         }

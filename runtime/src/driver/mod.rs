@@ -106,6 +106,15 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error; [`Error::is_disconnect`] tells whether the connection is gone.
     fn ping(&mut self) -> Result<()>;
+    /// The most bytes one statement may take on the wire (MySQL's `max_allowed_packet`,
+    /// asked once per connection), for `insert_many` to cut its batches under; `None` where
+    /// only the bind count limits a statement. Default `None`.
+    ///
+    /// # Errors
+    /// A database error from asking.
+    fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        Ok(None)
+    }
     /// [`DriverConnection::ping`], failing if no answer comes within `timeout` (a connection
     /// that timed out is left in an unknown state: the pool closes it). The default ignores
     /// the timeout.

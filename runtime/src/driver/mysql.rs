@@ -445,6 +445,10 @@ impl DriverConnection for MysqlConnection {
         self.observe(r, sql)
     }
 
+    fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        limits::max_allowed_packet(&mut self.conn, &mut self.max_packet).map(Some)
+    }
+
     fn ping(&mut self) -> Result<()> {
         let r = self.conn.ping().map_err(|e| {
             let mut err = convert(e, None, &[]);

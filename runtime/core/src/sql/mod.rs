@@ -163,20 +163,23 @@ pub trait Statement: Compile {
         let _ = out;
     }
 
-    /// The statement as several, each binding at most `max_params` parameters, when it binds
-    /// more and can be split without changing what it does (a multi-row `INSERT`:
-    /// `insert_many`); `None` when it fits or cannot be split. The connection runs the parts
-    /// in one transaction. Default: `None`.
+    /// The statement as several, each binding at most `max_params` parameters and — where
+    /// `max_bytes` gives a size (MySQL's `max_allowed_packet`, asked only of a statement
+    /// large enough for it to matter) — taking about at most that many bytes on the wire,
+    /// when it is larger and can be split without changing what it does (a multi-row
+    /// `INSERT`: `insert_many`); `None` when it fits or cannot be split. The connection runs
+    /// the parts in one transaction. Default: `None`.
     ///
     /// # Errors
-    /// As [`Compile::compile`].
+    /// As [`Compile::compile`], and `max_bytes`' error.
     #[doc(hidden)]
     fn compile_batches(
         &self,
         dialect: &dyn Dialect,
         max_params: usize,
+        max_bytes: &mut dyn FnMut() -> Result<Option<usize>>,
     ) -> Result<Option<Vec<Compiled>>> {
-        let _ = (dialect, max_params);
+        let _ = (dialect, max_params, max_bytes);
         Ok(None)
     }
 }
@@ -199,8 +202,9 @@ impl<S: Statement + ?Sized> Statement for &S {
         &self,
         dialect: &dyn Dialect,
         max_params: usize,
+        max_bytes: &mut dyn FnMut() -> Result<Option<usize>>,
     ) -> Result<Option<Vec<Compiled>>> {
-        (**self).compile_batches(dialect, max_params)
+        (**self).compile_batches(dialect, max_params, max_bytes)
     }
 }
 

@@ -26,6 +26,25 @@ const LONG_DATA_HEADER: usize = 7;
 const HINT: &str = "raise max_allowed_packet on the server (SET GLOBAL max_allowed_packet = …, \
                     for new connections), or send less in one statement";
 
+/// The session's `max_allowed_packet`, asked once per connection and kept in `max_packet`.
+pub(super) fn max_allowed_packet(
+    conn: &mut mysql::Conn,
+    max_packet: &mut Option<usize>,
+) -> Result<usize> {
+    if let Some(limit) = *max_packet {
+        return Ok(limit);
+    }
+    let sql = "SELECT @@max_allowed_packet";
+    let asked: Option<u64> = conn
+        .query_first(sql)
+        .map_err(|e| crate::error::DatabaseError::into_error(convert(e, Some(sql), &[])))?;
+    let limit = asked
+        .and_then(|v| usize::try_from(v).ok())
+        .unwrap_or(usize::MAX);
+    *max_packet = Some(limit);
+    Ok(limit)
+}
+
 /// Refuse `sql` with `values` when a packet it needs is larger than the session's
 /// `max_allowed_packet` (asked once per connection, the first time a statement is large
 /// enough for it to matter, and kept in `max_packet`).
@@ -56,25 +75,7 @@ pub(super) fn check_packets(
     if largest <= MIN_MAX_ALLOWED_PACKET {
         return Ok(());
     }
-    let limit = match *max_packet {
-        Some(limit) => limit,
-        None => {
-            let asked: Option<u64> =
-                conn.query_first("SELECT @@max_allowed_packet")
-                    .map_err(|e| {
-                        crate::error::DatabaseError::into_error(convert(
-                            e,
-                            Some("SELECT @@max_allowed_packet"),
-                            &[],
-                        ))
-                    })?;
-            let limit = asked
-                .and_then(|v| usize::try_from(v).ok())
-                .unwrap_or(usize::MAX);
-            *max_packet = Some(limit);
-            limit
-        }
-    };
+    let limit = max_allowed_packet(conn, max_packet)?;
     if largest <= limit {
         return Ok(());
     }
