@@ -8,36 +8,48 @@ use crate::value::Value;
 /// How many values [`Params`] holds without allocating.
 pub(crate) const INLINE: usize = 8;
 
-/// Parameter values in placeholder order: inline up to [`INLINE`], else a `Vec`.
+/// Parameter values in placeholder order: inline up to [`INLINE`] (in the smallest of two
+/// sizes, since an inline value costs its drop even when unused), else a `Vec`.
 // Inline on purpose: the zero-render path's parameters must not allocate.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Params {
-    Inline { len: u8, items: [Value; INLINE] },
+    Two { len: u8, items: [Value; 2] },
+    Eight { len: u8, items: [Value; INLINE] },
     Heap(Vec<Value>),
 }
 
 impl Params {
     /// No values, inline.
     pub(crate) fn new() -> Self {
-        Params::Inline {
+        Params::Two {
             len: 0,
-            items: std::array::from_fn(|_| Value::Null),
+            items: [Value::Null, Value::Null],
         }
     }
 
-    /// Append `value`, moving to the heap past [`INLINE`] values.
+    /// Append `value`, moving to a larger room when this one is full.
     pub(crate) fn push(&mut self, value: Value) {
         match self {
-            Params::Inline { len, items } if usize::from(*len) < INLINE => {
+            Params::Two { len, items } if usize::from(*len) < items.len() => {
                 items[usize::from(*len)] = value;
                 *len += 1;
             }
-            Params::Inline { len, items } => {
-                let mut all: Vec<Value> = items[..usize::from(*len)]
-                    .iter_mut()
-                    .map(|v| std::mem::replace(v, Value::Null))
-                    .collect();
+            Params::Eight { len, items } if usize::from(*len) < items.len() => {
+                items[usize::from(*len)] = value;
+                *len += 1;
+            }
+            Params::Two { items, .. } => {
+                let [a, b] = std::mem::replace(items, [Value::Null, Value::Null]);
+                let mut items: [Value; INLINE] = std::array::from_fn(|_| Value::Null);
+                items[0] = a;
+                items[1] = b;
+                items[2] = value;
+                *self = Params::Eight { len: 3, items };
+            }
+            Params::Eight { items, .. } => {
+                let mut all: Vec<Value> = Vec::with_capacity(INLINE * 2);
+                all.extend(items.iter_mut().map(|v| std::mem::replace(v, Value::Null)));
                 all.push(value);
                 *self = Params::Heap(all);
             }
@@ -47,7 +59,8 @@ impl Params {
 
     pub(crate) fn as_slice(&self) -> &[Value] {
         match self {
-            Params::Inline { len, items } => &items[..usize::from(*len)],
+            Params::Two { len, items } => &items[..usize::from(*len)],
+            Params::Eight { len, items } => &items[..usize::from(*len)],
             Params::Heap(all) => all,
         }
     }
