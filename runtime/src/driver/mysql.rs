@@ -410,8 +410,10 @@ fn drain<P: Protocol>(
                     .and_then(|id| i64::try_from(id).ok()),
             })
         } else {
-            let names: Vec<&str> = columns.iter().map(column_name).collect();
-            sink.columns(&names);
+            if !sink.knows_columns() {
+                let names: Vec<&str> = columns.iter().map(column_name).collect();
+                sink.columns(&names);
+            }
             None
         }
     };

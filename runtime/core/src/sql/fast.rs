@@ -217,6 +217,8 @@ struct Entry {
     form: Form,
     sql: Box<str>,
     sources: Box<[Source]>,
+    /// The result's column names, from the first execution.
+    keys: OnceLock<std::sync::Arc<[String]>>,
 }
 
 /// The model of the first execution that could be learned, and what each of its
@@ -460,7 +462,7 @@ impl<S: Learnable> Model<S> {
                 Source::Const(v) => v.clone(),
             });
         }
-        Some(Compiled::fast(&entry.sql, params))
+        Some(Compiled::fast(&entry.sql, params, &entry.keys))
     }
 
     /// After a full compile for `dialect`: learn the template and this dialect's text, when
@@ -521,6 +523,7 @@ impl<S: Learnable> Model<S> {
             form,
             sql: compiled.sql().into(),
             sources: sources.into(),
+            keys: OnceLock::new(),
         });
     }
 }

@@ -24,6 +24,7 @@ mod window;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 pub use cache::{Form, SqlCache};
 pub use case::{Case, Typed};
@@ -54,7 +55,7 @@ use crate::schema::{FromRow, TableDef};
 use crate::value::Value;
 
 /// A statement rendered for one dialect: SQL text and its bound parameters, in order.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Compiled {
     sql: Cow<'static, str>,
     params: params::Params,
@@ -62,6 +63,17 @@ pub struct Compiled {
     /// value is the inserted key, not a row of the statement.
     #[doc(hidden)]
     pub returns_key: bool,
+    /// Where a static call site keeps its result's column names (`sql/fast.rs`).
+    keys: Option<&'static OnceLock<Arc<[String]>>>,
+}
+
+/// The SQL, the parameters and the form; not where column names are kept.
+impl PartialEq for Compiled {
+    fn eq(&self, other: &Self) -> bool {
+        self.sql == other.sql
+            && self.params == other.params
+            && self.returns_key == other.returns_key
+    }
 }
 
 impl Compiled {
@@ -71,6 +83,7 @@ impl Compiled {
             sql: Cow::Owned(sql),
             params: params.into(),
             returns_key: false,
+            keys: None,
         }
     }
     /// SQL text taken from a call site's cache.
@@ -79,15 +92,28 @@ impl Compiled {
             sql: Cow::Borrowed(sql),
             params: params.into(),
             returns_key: false,
+            keys: None,
         }
     }
-    /// SQL text of the zero-render path, its parameters inline (`sql/fast.rs`).
-    pub(crate) fn fast(sql: &'static str, params: params::Params) -> Self {
+    /// SQL text of the zero-render path, its parameters inline, and where its result's
+    /// column names are kept (`sql/fast.rs`).
+    pub(crate) fn fast(
+        sql: &'static str,
+        params: params::Params,
+        keys: &'static OnceLock<Arc<[String]>>,
+    ) -> Self {
         Compiled {
             sql: Cow::Borrowed(sql),
             params,
             returns_key: false,
+            keys: Some(keys),
         }
+    }
+    /// Where the column names of this statement's result are kept, for a static call site:
+    /// the engine fills it from the first result and then needs no names from the driver.
+    #[doc(hidden)]
+    pub fn kept_columns(&self) -> Option<&'static OnceLock<Arc<[String]>>> {
+        self.keys
     }
     /// The SQL text, with the dialect's placeholders.
     pub fn sql(&self) -> &str {
