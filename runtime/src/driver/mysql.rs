@@ -20,6 +20,7 @@ use crate::value::{Value, temporal};
 
 mod hosts;
 mod limits;
+mod packet;
 mod row;
 use row::{MysqlRow, column_name};
 
