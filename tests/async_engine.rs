@@ -723,3 +723,40 @@ fn lifo_recycle_and_dispose_pick_the_connections_as_the_sync_pool_does() {
         });
     }
 }
+
+#[test]
+fn a_value_over_max_allowed_packet_is_refused_before_it_is_sent() {
+    for b in backends("async_max_packet") {
+        if !b.is_mysql() {
+            continue;
+        }
+        run(async {
+            let engine = engine_for(&b, |e| e).await;
+            let mut conn = engine.connect().await.expect("connect");
+            let limit: i64 = conn
+                .execute(text("SELECT @@max_allowed_packet"))
+                .await
+                .expect("ask")
+                .scalar()
+                .expect("scalar");
+            let limit = usize::try_from(limit).expect("size");
+            let body = vec![b'x'; limit + 1];
+            let err = conn
+                .execute(text("SELECT length(:body)").bind("body", body))
+                .await
+                .expect_err("over max_allowed_packet");
+            let msg = err.to_string();
+            assert!(matches!(err, quarry::Error::TooLarge { .. }), "{msg}");
+            assert!(!err.is_disconnect(), "{msg}");
+            assert!(msg.contains("max_allowed_packet"), "{msg}");
+            // The connection was never touched: it runs the next statement.
+            let n: i64 = conn
+                .execute(text("SELECT length(:body)").bind("body", vec![b'y'; 2048]))
+                .await
+                .expect("under the limit")
+                .scalar()
+                .expect("scalar");
+            assert_eq!(n, 2048);
+        });
+    }
+}

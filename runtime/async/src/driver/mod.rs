@@ -19,6 +19,7 @@
 pub(crate) mod my {
     #[path = "../../../async/src/driver/mysql.rs"]
     pub(crate) mod mysql;
+    mod packet;
     mod row;
 }
 #[cfg(feature = "mysql")]

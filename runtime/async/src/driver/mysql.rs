@@ -74,17 +74,23 @@ impl MysqlDriver {
             );
             crate::error::DatabaseError::into_error(err)
         })?;
-        Ok(MysqlConn { conn })
+        Ok(MysqlConn {
+            conn,
+            max_packet: None,
+        })
     }
 }
 
 /// One MySQL connection (prepared statements cached by `mysql_async`).
 pub(crate) struct MysqlConn {
     conn: mysql::Conn,
+    /// The session's `max_allowed_packet`, asked the first time a statement could exceed the
+    /// smallest value the server allows.
+    max_packet: Option<usize>,
 }
 
-fn params_of(compiled: &Compiled) -> Result<mysql::Params> {
-    let values = compiled
+fn values_of(compiled: &Compiled) -> Result<Vec<mysql::Value>> {
+    compiled
         .params()
         .iter()
         .map(to_mysql)
@@ -95,21 +101,46 @@ fn params_of(compiled: &Compiled) -> Result<mysql::Params> {
                 compiled.sql(),
                 compiled.params(),
             ))
-        })?;
-    Ok(if values.is_empty() {
-        mysql::Params::Empty
-    } else {
-        mysql::Params::Positional(values)
-    })
+        })
 }
 
 impl MysqlConn {
+    /// The session's `max_allowed_packet`, asked once per connection.
+    async fn max_allowed_packet(&mut self) -> Result<usize> {
+        if let Some(limit) = self.max_packet {
+            return Ok(limit);
+        }
+        let sql = "SELECT @@max_allowed_packet";
+        let asked: Option<u64> = self
+            .conn
+            .query_first(sql)
+            .await
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(e, Some(sql), &[])))?;
+        let limit = asked
+            .and_then(|v| usize::try_from(v).ok())
+            .unwrap_or(usize::MAX);
+        self.max_packet = Some(limit);
+        Ok(limit)
+    }
+
     async fn query(
         &mut self,
         compiled: &Compiled,
     ) -> Result<QueryResult<'_, 'static, BinaryProtocol>> {
         Error::check_parameters(compiled.params().len(), usize::from(u16::MAX), "mysql")?;
-        let params = params_of(compiled)?;
+        let values = values_of(compiled)?;
+        // A packet over max_allowed_packet would make the server drop the connection:
+        // refused before anything is sent, as the blocking driver does.
+        let (largest, what) = super::packet::largest(compiled.sql(), &values);
+        if largest > super::packet::MIN_MAX_ALLOWED_PACKET {
+            let limit = self.max_allowed_packet().await?;
+            super::packet::refuse(largest, what, limit)?;
+        }
+        let params = if values.is_empty() {
+            mysql::Params::Empty
+        } else {
+            mysql::Params::Positional(values)
+        };
         self.conn
             .exec_iter(compiled.sql(), params)
             .await
