@@ -157,6 +157,8 @@ enum Runs {
     Everywhere,
     /// On SQLite, from the all-features build (it needs the `tokio` feature: the async engine).
     SqliteTokio,
+    /// As `SqliteTokio`, then on each server with `QUARRY_EXAMPLE_URL` set to its URL.
+    EverywhereTokio,
 }
 
 /// Every example of `examples/`, and where CI runs it.
@@ -176,6 +178,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("migrations", Runs::Everywhere),
     ("top_posts", Runs::Everywhere),
     ("async_quickstart", Runs::SqliteTokio),
+    ("axum_service", Runs::EverywhereTokio),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features
@@ -200,7 +203,7 @@ fn examples() -> Result<()> {
 
     cargo(&["build", "--examples", "--all-features"])?;
     for (name, runs) in EXAMPLES {
-        if matches!(runs, Runs::SqliteTokio) {
+        if matches!(runs, Runs::SqliteTokio | Runs::EverywhereTokio) {
             run_example(&binary(name), name, "sqlite", None, &mut ran)?;
         }
     }
@@ -230,7 +233,9 @@ fn examples() -> Result<()> {
         };
         for (name, runs) in EXAMPLES {
             match runs {
-                Runs::Everywhere => run_example(&binary(name), name, label, Some(&url), &mut ran)?,
+                Runs::Everywhere | Runs::EverywhereTokio => {
+                    run_example(&binary(name), name, label, Some(&url), &mut ran)?;
+                }
                 Runs::Postgres if label == "postgresql" => {
                     run_example(&binary(name), name, label, None, &mut ran)?;
                 }

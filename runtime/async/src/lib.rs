@@ -38,9 +38,10 @@ compile_error!(
 );
 
 // The shared PostgreSQL codec of the blocking driver names the core's modules as the
-// blocking engine aliases them.
+// blocking engine aliases them (and so do the drivers here).
+use quarry_core::error;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use quarry_core::{error, value};
+use quarry_core::value;
 
 mod connection;
 mod driver;
