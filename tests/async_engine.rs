@@ -9,6 +9,7 @@ use std::time::Duration;
 use quarry::asyncio::{AsyncConnection, AsyncEngine, create_async_engine};
 use quarry::prelude::*;
 use quarry::{DatabaseErrorKind, Row};
+use support::asyncio::{create_tables, engine_for, run};
 use support::{Backend, backends};
 
 mod model {
@@ -29,29 +30,9 @@ mod model {
 
 use model::{META, User};
 
-/// The async engine on the backend's database (its own memory database for `sqlite://`).
-async fn engine_for(
-    b: &Backend,
-    configure: impl Fn(quarry::asyncio::AsyncEngineBuilder) -> quarry::asyncio::AsyncEngineBuilder,
-) -> AsyncEngine {
-    configure(AsyncEngine::builder(&b.url))
-        .build()
-        .await
-        .expect("async engine")
-}
-
-/// Create the model's tables through the async engine (the DDL the sync `create_all` sends).
-async fn create_tables(engine: &AsyncEngine) {
-    let mut conn = engine.connect().await.expect("connect");
-    for table in META.tables() {
-        let sql = quarry::schema_sql::create_table(table, engine.dialect()).expect("ddl");
-        conn.execute(text(sql)).await.expect("create table");
-    }
-}
-
 async fn setup(b: &Backend) -> AsyncEngine {
     let engine = engine_for(b, |e| e).await;
-    create_tables(&engine).await;
+    create_tables(&engine, &META).await;
     engine
 }
 
@@ -70,15 +51,6 @@ async fn add(conn: &mut AsyncConnection, name: &str) {
     }))
     .await
     .expect("insert");
-}
-
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 #[test]

@@ -15,8 +15,11 @@
 //! network).
 #![allow(dead_code)]
 
+#[cfg(feature = "tokio")]
+pub mod asyncio;
 pub mod pool;
 pub mod proxy;
+pub mod warnings;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -104,6 +104,11 @@ fn params_of(compiled: &Compiled) -> Result<mysql::Params> {
 }
 
 impl MysqlConn {
+    /// The connection, for native use (`AsyncRawConnection::mysql`).
+    pub(crate) fn conn_mut(&mut self) -> &mut mysql::Conn {
+        &mut self.conn
+    }
+
     async fn query(
         &mut self,
         compiled: &Compiled,

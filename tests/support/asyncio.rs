@@ -1,0 +1,37 @@
+//! What the async suites share: a multi-thread runtime per test, an async engine on a
+//! backend's database, and its tables created through the async engine.
+
+use quarry::asyncio::{AsyncEngine, AsyncEngineBuilder};
+use quarry::prelude::*;
+
+use super::Backend;
+
+/// Run `f` to completion on a fresh two-worker runtime.
+pub fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// The async engine on the backend's database (its own memory database for `sqlite://`).
+pub async fn engine_for(
+    b: &Backend,
+    configure: impl FnOnce(AsyncEngineBuilder) -> AsyncEngineBuilder,
+) -> AsyncEngine {
+    configure(AsyncEngine::builder(&b.url))
+        .build()
+        .await
+        .expect("async engine")
+}
+
+/// Create `meta`'s tables through the async engine (the DDL the sync `create_all` sends).
+pub async fn create_tables(engine: &AsyncEngine, meta: &'static MetaData) {
+    let mut conn = engine.connect().await.expect("connect");
+    for table in meta.tables() {
+        let sql = quarry::schema_sql::create_table(table, engine.dialect()).expect("ddl");
+        conn.execute(text(sql)).await.expect("create table");
+    }
+}
