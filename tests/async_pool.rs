@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use quarry::asyncio::{AsyncBoundMetaData, ConnectionInfo, ExecuteAsync};
+use quarry::asyncio::{
+    AsyncBoundMetaData, AsyncEngine, AsyncSession, ConnectionInfo, ExecuteAsync,
+};
 use quarry::prelude::*;
 use support::asyncio::{create_tables, engine_for, run};
 use support::backends;
@@ -33,6 +35,23 @@ mod model {
 }
 
 use model::{Item, META};
+
+mod notes {
+    use quarry::prelude::*;
+
+    pub static NOTES: MetaData = MetaData::new();
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "apool_notes", metadata = NOTES)]
+    pub struct Note {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(max_length = 50)]
+        pub body: String,
+    }
+}
+
+use notes::{NOTES, Note};
 
 fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
@@ -256,6 +275,101 @@ fn bound_metadata_runs_statements_implicitly() {
             assert_eq!(engine.pool_status().checked_out, 0, "{}", b.name);
             engine.dispose().await;
             assert_eq!(engine.pool_status().checked_in, 0, "{}", b.name);
+        });
+    }
+}
+
+/// An engine on `url` whose checkouts are counted.
+async fn counted(url: &str) -> (AsyncEngine, Arc<AtomicUsize>) {
+    let checkouts = counter();
+    let seen = checkouts.clone();
+    let engine = AsyncEngine::builder(url)
+        .on_checkout(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        })
+        .build()
+        .await
+        .expect("async engine");
+    (engine, checkouts)
+}
+
+#[test]
+fn a_session_over_two_engines_sends_each_table_to_its_own() {
+    for b in backends("apool_session_binds") {
+        run(async {
+            // A SQLite file takes one writer at a time: the notes go to a file of their own.
+            let notes_url = match b.name {
+                "sqlite-file" => format!("{}.notes", b.url),
+                _ => b.url.clone(),
+            };
+            let (items_engine, items_checkouts) = counted(&b.url).await;
+            let (notes_engine, notes_checkouts) = counted(&notes_url).await;
+            create_tables(&items_engine, &META).await;
+            create_tables(&notes_engine, &NOTES).await;
+            let before = (
+                items_checkouts.load(Ordering::SeqCst),
+                notes_checkouts.load(Ordering::SeqCst),
+            );
+            let mut session = AsyncSession::builder(&items_engine)
+                .bind_metadata(&NOTES, &notes_engine)
+                .build();
+            assert!(session.get_bind::<Note>().same(&notes_engine));
+            assert!(session.get_bind::<Item>().same(&items_engine));
+            let item = session.add(Item { id: 0, n: 1 });
+            let note = session.add(Note {
+                id: 0,
+                body: "kept".into(),
+            });
+            session.flush().await.unwrap();
+            assert_eq!((item.id(), note.id()), (Some(1), Some(1)), "{}", b.name);
+            // One statement over both engines' tables is refused, naming them.
+            let err = session
+                .execute(select!(Item::n, Note::body FROM Item JOIN Note ON Note::id == Item::id))
+                .await
+                .expect_err("spans two engines");
+            assert!(
+                err.to_string().contains("spans the session's engines"),
+                "{}: {err}",
+                b.name
+            );
+            session.commit().await.unwrap();
+            assert!(!session.in_transaction());
+            // Each engine checked out one connection for the session.
+            assert_eq!(
+                (
+                    items_checkouts.load(Ordering::SeqCst) - before.0,
+                    notes_checkouts.load(Ordering::SeqCst) - before.1
+                ),
+                (1, 1),
+                "{}",
+                b.name
+            );
+            let n: i64 = items_engine
+                .execute(select!(count(Item::id) FROM Item))
+                .await
+                .unwrap()
+                .scalar()
+                .unwrap();
+            let notes: Vec<Note> = notes_engine.execute(select!(Note)).await.unwrap().all();
+            assert_eq!((n, notes.len()), (1, 1), "{}", b.name);
+
+            // A rollback undoes the work on both.
+            session.add(Item { id: 0, n: 2 });
+            session.add(Note {
+                id: 0,
+                body: "gone".into(),
+            });
+            session.flush().await.unwrap();
+            session.rollback().await.unwrap();
+            let notes: Vec<Note> = notes_engine.execute(select!(Note)).await.unwrap().all();
+            assert_eq!(notes.len(), 1, "{}", b.name);
+            assert_eq!(items_engine.pool_status().checked_out, 0, "{}", b.name);
+            assert_eq!(notes_engine.pool_status().checked_out, 0, "{}", b.name);
+            notes_engine.dispose().await;
+            if let Some(path) = notes_url.strip_prefix("sqlite:///") {
+                let _ = std::fs::remove_file(path);
+            }
         });
     }
 }

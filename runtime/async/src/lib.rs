@@ -62,5 +62,5 @@ pub use pool::PoolStatus;
 pub use quarry_core::rules::pool::ResetOnReturn;
 pub use raw::{AsyncRawConnection, native};
 pub use rows::Rows;
-pub use session::{Added, AsyncSession};
+pub use session::{Added, AsyncSession, AsyncSessionBuilder};
 pub use stream::RowStream;
