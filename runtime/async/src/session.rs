@@ -166,62 +166,25 @@ pub struct AsyncSession {
     work: UnitOfWork<PendingInsert, Box<dyn Any + Send>, Arc<KeySlot>>,
 }
 
-/// Which engine each table's statements go to, as the blocking `SessionBuilder`'s binds: a
-/// table bind, else its metadata's, else the default (the first engine); the latest wins.
-#[derive(Debug, Clone)]
-struct Binds {
-    engines: Vec<AsyncEngine>,
-    tables: Vec<(&'static TableDef, usize)>,
-    metadata: Vec<(&'static MetaData, usize)>,
-}
+/// Which engine each table's statements go to (the core's rule, as the blocking session's).
+type Binds = quarry_core::rules::binds::Binds<AsyncEngine>;
 
-impl Binds {
-    fn slot_of(&mut self, engine: &AsyncEngine) -> usize {
-        match self.engines.iter().position(|e| e.same(engine)) {
-            Some(i) => i,
-            None => {
-                self.engines.push(engine.clone());
-                self.engines.len() - 1
-            }
-        }
-    }
-
-    fn slot_for(&self, table: &'static TableDef) -> usize {
-        let by_table = self.tables.iter().rev().find(|(t, _)| *t == table);
-        let by_metadata = || {
-            (self.metadata.iter().rev())
-                .find(|(m, _)| std::ptr::eq(*m, table.metadata()))
-                .map(|(_, slot)| *slot)
-        };
-        (by_table.map(|(_, slot)| *slot))
-            .or_else(by_metadata)
-            .unwrap_or(0)
-    }
-
-    /// The one engine the statement's tables go to (the default for none).
-    fn slot_for_statement(&self, stmt: &impl Statement) -> Result<usize> {
-        let mut tables = Vec::new();
-        stmt.tables(&mut tables);
-        let mut found: Option<(usize, &'static TableDef)> = None;
-        for table in tables {
-            let slot = self.slot_for(table);
-            match found {
-                None => found = Some((slot, table)),
-                Some((first, _)) if first == slot => {}
-                Some((first, first_table)) => {
-                    return Err(Error::Unbound(format!(
-                        "the statement spans the session's engines: table \"{}\" is bound to \
-                         {} and table \"{}\" to {}; a statement runs on one engine",
-                        first_table.name(),
-                        self.engines[first].url(),
-                        table.name(),
-                        self.engines[slot].url(),
-                    )));
-                }
-            }
-        }
-        Ok(found.map_or(0, |(slot, _)| slot))
-    }
+/// The one engine `stmt`'s tables go to (the default for none).
+fn slot_for_statement(binds: &Binds, stmt: &impl Statement) -> Result<usize> {
+    let mut tables = Vec::new();
+    stmt.tables(&mut tables);
+    binds
+        .slot_for_tables(&tables)
+        .map_err(|((first, first_table), (slot, table))| {
+            Error::Unbound(format!(
+                "the statement spans the session's engines: table \"{}\" is bound to {} and \
+                 table \"{}\" to {}; a statement runs on one engine",
+                first_table.name(),
+                binds.engines[first].url(),
+                table.name(),
+                binds.engines[slot].url(),
+            ))
+        })
 }
 
 /// An [`AsyncSession`] over several engines: `AsyncSession::builder(&default)`, then
@@ -236,14 +199,14 @@ impl AsyncSessionBuilder {
     /// Send the statements of every table of `metadata` to `engine`. A later bind of the
     /// same metadata replaces an earlier one; a table bind beats a metadata bind.
     pub fn bind_metadata(mut self, metadata: &'static MetaData, engine: &AsyncEngine) -> Self {
-        let slot = self.binds.slot_of(engine);
+        let slot = self.binds.slot_of(engine, AsyncEngine::same);
         self.binds.metadata.push((metadata, slot));
         self
     }
 
     /// Send the statements of table `T` to `engine`.
     pub fn bind_table<T: Table>(mut self, engine: &AsyncEngine) -> Self {
-        let slot = self.binds.slot_of(engine);
+        let slot = self.binds.slot_of(engine, AsyncEngine::same);
         self.binds.tables.push((T::table(), slot));
         self
     }
@@ -284,11 +247,7 @@ impl AsyncSession {
     /// `commit` commits them in turn (not a two-phase commit, as SQLAlchemy's default).
     pub fn builder(default: &AsyncEngine) -> AsyncSessionBuilder {
         AsyncSessionBuilder {
-            binds: Binds {
-                engines: vec![default.clone()],
-                tables: Vec::new(),
-                metadata: Vec::new(),
-            },
+            binds: Binds::new(default.clone()),
         }
     }
 
@@ -463,7 +422,7 @@ impl AsyncSession {
         S::Row: Send + 'static,
     {
         self.flush().await?;
-        let slot = self.binds.slot_for_statement(&stmt)?;
+        let slot = slot_for_statement(&self.binds, &stmt)?;
         self.connection(slot).await?.execute(stmt).await
     }
 
