@@ -76,6 +76,27 @@ impl Backend {
     }
 }
 
+/// `err` is a unique violation as the backend reports it: its kind, and the server's code
+/// (SQLite's extended code, PostgreSQL's SQLSTATE, MySQL's error number); the error itself.
+pub fn assert_unique_violation<'e>(
+    err: &'e quarry::Error,
+    backend: &str,
+) -> &'e quarry::DatabaseError {
+    let db = err.as_database().expect("a database error");
+    assert_eq!(
+        db.kind(),
+        quarry::DatabaseErrorKind::UniqueViolation,
+        "{backend}: {err}"
+    );
+    let code = match backend {
+        "postgresql" => "23505",
+        "mysql" => "1062",
+        _ => "2067",
+    };
+    assert_eq!(db.code(), Some(code), "{backend}");
+    db
+}
+
 /// True when the PostgreSQL backend runs through pgbouncer in transaction mode
 /// (`QUARRY_VIA_PGBOUNCER`, set by `cargo xtask test --cluster` for its pooler pass).
 pub fn via_pgbouncer() -> bool {
