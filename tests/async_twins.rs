@@ -365,3 +365,34 @@ fn an_update_counts_the_rows_it_matched_as_the_blocking_engine_does() {
         });
     }
 }
+
+#[test]
+fn create_all_and_drop_all_run_once_each_and_in_order() {
+    use quarry::asyncio::AsyncMetaDataDdl;
+    for b in backends("atw_ddl") {
+        run(async {
+            let engine = engine_for(&b, |e| e).await;
+            // Twice: the second finds every table and creates nothing.
+            META.create_all_async(&engine).await.unwrap();
+            META.create_all_async(&engine).await.unwrap();
+            engine.execute(insert!(User { name: "ed" })).await.unwrap();
+            engine
+                .execute(insert!(Post {
+                    user_id: 1_i64,
+                    title: "hi"
+                }))
+                .await
+                .unwrap();
+            // Children first: the foreign key never stands in the way.
+            META.drop_all_async(&engine).await.unwrap();
+            META.drop_all_async(&engine).await.unwrap();
+            assert!(
+                engine.execute(select!(User)).await.is_err(),
+                "{}: the table is gone",
+                b.name
+            );
+            META.create_all_async(&engine).await.unwrap();
+            assert_eq!(users(&engine).await, 0, "{}", b.name);
+        });
+    }
+}

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use quarry::asyncio::{AsyncEngine, AsyncSession};
+use quarry::asyncio::{AsyncEngine, AsyncMetaDataDdl, AsyncSession};
 use quarry::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,17 +46,10 @@ pub struct Transfer {
     pub amount: i64,
 }
 
-/// (Re)create the service's table, with the DDL the blocking `create_all` sends.
+/// (Re)create the service's table.
 pub async fn create_tables(engine: &AsyncEngine) -> quarry::Result<()> {
-    let mut conn = engine.connect().await?;
-    for table in META.tables() {
-        // A name that needs no quoting on any backend.
-        conn.execute(text(format!("DROP TABLE IF EXISTS {}", table.name())))
-            .await?;
-        let ddl = quarry::schema_sql::create_table(table, engine.dialect())?;
-        conn.execute(text(ddl)).await?;
-    }
-    Ok(())
+    META.drop_all_async(engine).await?;
+    META.create_all_async(engine).await
 }
 
 /// The service's routes over `engine` (cheap to clone: the handlers share its pool).

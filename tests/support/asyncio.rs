@@ -1,7 +1,7 @@
 //! What the async suites share: a multi-thread runtime per test, an async engine on a
 //! backend's database, and its tables created through the async engine.
 
-use quarry::asyncio::{AsyncEngine, AsyncEngineBuilder};
+use quarry::asyncio::{AsyncEngine, AsyncEngineBuilder, AsyncMetaDataDdl};
 use quarry::prelude::*;
 
 use super::Backend;
@@ -27,11 +27,10 @@ pub async fn engine_for(
         .expect("async engine")
 }
 
-/// Create `meta`'s tables through the async engine (the DDL the sync `create_all` sends).
+/// Create `meta`'s tables through the async engine (`create_all_async`: the DDL the blocking
+/// `create_all` sends).
 pub async fn create_tables(engine: &AsyncEngine, meta: &'static MetaData) {
-    let mut conn = engine.connect().await.expect("connect");
-    for table in meta.tables() {
-        let sql = quarry::schema_sql::create_table(table, engine.dialect()).expect("ddl");
-        conn.execute(text(sql)).await.expect("create table");
-    }
+    meta.create_all_async(engine)
+        .await
+        .expect("create_all_async");
 }

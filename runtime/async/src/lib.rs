@@ -45,6 +45,7 @@ use quarry_core::value;
 
 mod bind;
 mod connection;
+mod ddl;
 mod driver;
 mod engine;
 mod events;
@@ -56,6 +57,7 @@ mod stream;
 
 pub use bind::{AsyncBoundMetaData, ExecuteAsync};
 pub use connection::{AsyncConnection, AsyncTransaction};
+pub use ddl::AsyncMetaDataDdl;
 pub use engine::{AsyncEngine, AsyncEngineBuilder, create_async_engine};
 pub use events::{ConnectionInfo, HookConnection, HookFuture};
 pub use pool::PoolStatus;
