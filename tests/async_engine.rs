@@ -6,7 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use quarry::asyncio::{AsyncConnection, AsyncEngine, create_async_engine};
+use quarry::asyncio::{
+    AsyncBoundMetaData, AsyncConnection, AsyncEngine, AsyncMetaDataDdl, ExecuteAsync,
+    create_async_engine,
+};
 use quarry::prelude::*;
 use quarry::{DatabaseErrorKind, Row};
 use support::asyncio::{create_tables, engine_for, run};
@@ -568,6 +571,31 @@ fn nothing_blocks_a_current_thread_runtime() {
                  SELECT count(*) FROM c"
             };
             conn.execute(text(slow)).await.unwrap();
+            // The rest of the API: hooks, leak detection, DDL, a session, bound metadata, the
+            // native connection.
+            let extra = engine_for(&b, |e| {
+                e.leak_detection_threshold(Duration::from_secs(60))
+                    .on_connect(|c| Box::pin(async move { c.batch("SELECT 1").await }))
+            })
+            .await;
+            META.create_all_async(&extra).await.unwrap();
+            let mut session = quarry::asyncio::AsyncSession::new(&extra);
+            session.add(User {
+                id: 0,
+                name: "via session".into(),
+                hair_color: None,
+            });
+            session.commit().await.unwrap();
+            META.bind_async(&extra);
+            let found = select!(User WHERE User::name == "via session")
+                .execute_async()
+                .await
+                .unwrap()
+                .all();
+            META.unbind_async();
+            assert_eq!(found.len(), 1, "{}", b.name);
+            drop(extra.raw_connection().await.unwrap());
+            extra.dispose().await;
             let mut stream = conn.stream(select!(User)).await.unwrap();
             while let Some(user) = stream.next().await {
                 user.unwrap();
