@@ -373,3 +373,44 @@ fn a_session_over_two_engines_sends_each_table_to_its_own() {
         });
     }
 }
+
+#[test]
+fn a_checkout_dropped_inside_a_slow_hook_leaks_no_capacity() {
+    for b in backends("apool_hook_cancel") {
+        run(async {
+            let engine = engine_for(&b, |e| {
+                e.pool_size(1).max_overflow(0).on_checkout(|conn| {
+                    Box::pin(async move {
+                        conn.batch("SELECT 1").await?;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok(())
+                    })
+                })
+            })
+            .await;
+            for _ in 0..3 {
+                let cut = tokio::time::timeout(Duration::from_millis(50), engine.connect()).await;
+                assert!(cut.is_err(), "{}: the hook outlasts the timeout", b.name);
+            }
+            // The one room came back each time: a patient checkout gets it.
+            let mut conn = engine.connect().await.unwrap();
+            let n: i64 = conn
+                .execute(text("SELECT 1"))
+                .await
+                .unwrap()
+                .scalar()
+                .unwrap();
+            assert_eq!(n, 1, "{}", b.name);
+            drop(conn);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let status = engine.pool_status();
+            assert_eq!(
+                (status.checked_out, status.waiting),
+                (0, 0),
+                "{}: {status:?}",
+                b.name
+            );
+            engine.dispose().await;
+        });
+    }
+}
