@@ -14,7 +14,7 @@ use quarry::asyncio::{
     AsyncBoundMetaData, AsyncEngine, AsyncSession, ConnectionInfo, ExecuteAsync,
 };
 use quarry::prelude::*;
-use support::asyncio::{create_tables, engine_for, run};
+use support::asyncio::{assert_pool_at_rest, create_tables, engine_for, run};
 use support::backends;
 use support::warnings::{
     assert_not_reported, assert_reported_leak, assert_reported_return, leak_warnings, pool_warnings,
@@ -403,13 +403,7 @@ fn a_checkout_dropped_inside_a_slow_hook_leaks_no_capacity() {
             assert_eq!(n, 1, "{}", b.name);
             drop(conn);
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let status = engine.pool_status();
-            assert_eq!(
-                (status.checked_out, status.waiting),
-                (0, 0),
-                "{}: {status:?}",
-                b.name
-            );
+            assert_pool_at_rest(&engine, b.name);
             engine.dispose().await;
         });
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use quarry::DatabaseErrorKind;
 use quarry::asyncio::{AsyncBoundMetaData, AsyncEngine, AsyncSession, ExecuteAsync, ResetOnReturn};
 use quarry::prelude::*;
-use support::asyncio::{create_tables, engine_for, run};
+use support::asyncio::{assert_pool_at_rest, create_tables, engine_for, run};
 use support::backends;
 use support::pool::{server_addr, via};
 use support::proxy::Proxy;
@@ -159,13 +159,7 @@ fn sixty_four_tasks_on_a_pool_of_five_stay_within_its_capacity_and_lose_nothing(
                     .unwrap_or_else(|e| panic!("{}: {e}", b.name));
             }
             assert!(most.load(Ordering::SeqCst) <= 5, "{}", b.name);
-            let status = engine.pool_status();
-            assert_eq!(
-                (status.checked_out, status.waiting),
-                (0, 0),
-                "{}: {status:?}",
-                b.name
-            );
+            let status = assert_pool_at_rest(&engine, b.name);
             assert!(status.checked_in <= 5, "{}: {status:?}", b.name);
             engine.dispose().await;
         });

@@ -1,7 +1,7 @@
 //! What the async suites share: a multi-thread runtime per test, an async engine on a
 //! backend's database, and its tables created through the async engine.
 
-use quarry::asyncio::{AsyncEngine, AsyncEngineBuilder, AsyncMetaDataDdl};
+use quarry::asyncio::{AsyncEngine, AsyncEngineBuilder, AsyncMetaDataDdl, PoolStatus};
 use quarry::prelude::*;
 
 use super::Backend;
@@ -33,4 +33,15 @@ pub async fn create_tables(engine: &AsyncEngine, meta: &'static MetaData) {
     meta.create_all_async(engine)
         .await
         .expect("create_all_async");
+}
+
+/// No connection of `engine` is out and no checkout waits; the status, for more checks.
+pub fn assert_pool_at_rest(engine: &AsyncEngine, backend: &str) -> PoolStatus {
+    let status = engine.pool_status();
+    assert_eq!(
+        (status.checked_out, status.waiting),
+        (0, 0),
+        "{backend}: {status:?}"
+    );
+    status
 }
