@@ -42,6 +42,12 @@ impl MysqlDriver {
             .user(url.username().map(str::to_owned))
             .pass(url.password().map(str::to_owned))
             .db_name(url.database().map(str::to_owned))
+            // The URL's host and port, as the blocking driver: never a switch to the server's
+            // Unix socket found after connecting (mysql_async's default for a local server).
+            .prefer_socket(false)
+            // Rows matched rather than rows changed, as the other backends and the blocking
+            // driver count (and as SQLAlchemy's MySQL dialects ask for).
+            .client_found_rows(true)
             .stmt_cache_size(128);
         for (key, value) in url.query() {
             match key.as_str() {
@@ -121,6 +127,11 @@ impl MysqlConn {
             .unwrap_or(usize::MAX);
         self.max_packet = Some(limit);
         Ok(limit)
+    }
+
+    /// The connection, for native use (`AsyncRawConnection::mysql`).
+    pub(crate) fn conn_mut(&mut self) -> &mut mysql::Conn {
+        &mut self.conn
     }
 
     async fn query(
