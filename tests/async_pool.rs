@@ -408,3 +408,38 @@ fn a_checkout_dropped_inside_a_slow_hook_leaks_no_capacity() {
         });
     }
 }
+
+/// A task checking connections out and back in a loop, with an idle connection always there,
+/// still lets the other tasks of its runtime run: a checkout spends tokio's cooperative budget
+/// (a current-thread runtime, so nothing else could run them).
+#[test]
+fn a_checkout_loop_yields_to_the_other_tasks() {
+    for b in backends("apool_coop") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                let engine = engine_for(&b, |e| e.pool_size(1)).await;
+                drop(engine.connect().await.unwrap());
+                let ran = Arc::new(AtomicUsize::new(0));
+                let other = ran.clone();
+                let task = tokio::spawn(async move {
+                    other.store(1, Ordering::SeqCst);
+                });
+                let mut checkouts = 0;
+                while ran.load(Ordering::SeqCst) == 0 && checkouts < 100_000 {
+                    drop(engine.connect().await.unwrap());
+                    checkouts += 1;
+                }
+                assert_eq!(
+                    ran.load(Ordering::SeqCst),
+                    1,
+                    "{}: the other task never ran during {checkouts} checkouts",
+                    b.name
+                );
+                task.await.unwrap();
+                engine.dispose().await;
+            });
+    }
+}

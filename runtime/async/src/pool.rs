@@ -167,6 +167,10 @@ impl Pool {
     /// [`Error::PoolTimeout`] naming the last connect error if connecting was what failed; a
     /// connect error when the first connection attempt fails at once.
     pub(crate) async fn checkout(&self, site: &'static Location<'static>) -> Result<PooledConn> {
+        // An idle connection is handed over without awaiting anything: a task looping on
+        // checkouts would never yield and starve the rest of its worker (timers included).
+        // One unit of tokio's cooperative budget per checkout makes it yield in time.
+        tokio::task::coop::consume_budget().await;
         let deadline = self.inner.settings.deadline(Instant::now());
         let mut attempts = 0;
         loop {
