@@ -146,3 +146,43 @@ fn c4_a_connectionless_update_releases_its_connection_at_once() {
         engine.dispose();
     }
 }
+
+/// E2 (`MockReconnectTest::test_invalidate_trans`) and E11 (`RealReconnectTest::
+/// test_rollback_on_invalid_plain`, `::test_invalidate_twice`): a connection invalidated inside
+/// a transaction refuses statements and a commit until the transaction is rolled back; the
+/// rollback raises nothing, and the next statement reconnects transparently.
+#[test]
+fn e2_e11_an_invalidated_transaction_must_be_rolled_back_first() {
+    for b in backends("contract_e2") {
+        if b.name == "sqlite-memory" {
+            continue; // a new connection would be a new, empty database
+        }
+        META.create_all(&b.engine).unwrap();
+        let mut conn = b.engine.connect().unwrap();
+        let mut tx = conn.begin().unwrap();
+        add(&mut tx, 1).unwrap();
+        tx.invalidate();
+        tx.invalidate(); // twice: no error
+        assert!(tx.invalidated(), "{}", b.name);
+        assert!(
+            add(&mut tx, 2).is_err(),
+            "{}: refused until rolled back",
+            b.name
+        );
+        tx.rollback()
+            .unwrap_or_else(|e| panic!("{}: rollback of an invalidated transaction: {e}", b.name));
+        assert_eq!(ids(&mut conn).unwrap(), Vec::<i64>::new(), "{}", b.name);
+        assert!(!conn.invalidated(), "{}: reconnected", b.name);
+
+        // E3: without a transaction, the connection is reusable at once.
+        conn.invalidate();
+        add(&mut conn, 3).unwrap();
+        assert_eq!(ids(&mut conn).unwrap(), [3], "{}", b.name);
+        assert!(!conn.invalidated(), "{}", b.name);
+        let mut tx = conn.begin().unwrap();
+        let sp = tx.begin_nested().unwrap();
+        drop(sp);
+        tx.invalidate();
+        tx.rollback().unwrap(); // E11 with a savepoint inside
+    }
+}
