@@ -1043,10 +1043,6 @@ mod asynchronous {
         use quarry::asyncio::{AsyncEngine, create_async_engine};
         let engine: AsyncEngine = create_async_engine(url).await?;
         let mut conn = engine.connect().await?;
-        conn.execute(text(
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, hair_color VARCHAR(20))",
-        ))
-        .await?;
         conn.execute(insert!(User {
             name: "ed",
             hair_color: None
@@ -1071,19 +1067,41 @@ mod asynchronous {
                 Ok(())
             })
             .await?;
+        let failed: quarry::Result<()> = engine
+            .transaction(async |conn| {
+                conn.execute(insert!(User {
+                    name: "y",
+                    hair_color: None
+                }))
+                .await?;
+                Err(Error::InactiveTransaction("test".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let mut conn = engine.connect().await?;
+        let names: Vec<String> = conn
+            .execute(select!(User::name FROM User ORDER BY User::id))
+            .await?
+            .all();
+        assert_eq!(names, ["ed", "x"], "commit on Ok, rollback on Err");
+        drop(conn);
         let _session = quarry::asyncio::AsyncSession::new(&engine);
         engine.dispose().await;
-        let _ = &META;
         Ok(())
     }
 
-    #[tokio::test]
-    async fn async_section_as_written() {
-        let dir = std::env::temp_dir().join(format!("q_contract_async_{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&dir);
-        as_written(&format!("sqlite:///{}", dir.display()))
-            .await
-            .unwrap();
-        let _ = std::fs::remove_file(&dir);
+    /// The backends are made and cleaned up by the blocking engine, so outside the runtime.
+    #[test]
+    fn async_section_as_written() {
+        for b in super::fresh("async") {
+            if b.name == "sqlite-memory" {
+                continue; // each async connection would be a new, empty database
+            }
+            META.create_all(&b.engine).unwrap();
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime
+                .block_on(as_written(&b.url))
+                .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        }
     }
 }
