@@ -718,6 +718,12 @@ fn database_errors_carry_the_sql() {
                     b.name
                 );
                 assert!(!db.is_disconnect(), "{}", b.name);
+                assert_eq!(format!("{:?}", db.params()), "[5]", "{}", b.name);
+                assert!(
+                    !err.to_string().contains("5]"),
+                    "{}: values never printed",
+                    b.name
+                );
             }
             other => panic!("{}: {other:?}", b.name),
         }
