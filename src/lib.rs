@@ -170,9 +170,9 @@ pub mod prelude {
     #[cfg(feature = "serde_json")]
     pub use quarry_core::sql::JsonExpression;
     pub use quarry_core::{
-        Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, Insert, MetaData,
-        Row, Select, SqlEnum, Table, Update, Upsert, all, excluded, exists, func, nullable, select,
-        text,
+        Alias, Compile, Compound, DEFAULT_METADATA, Delete, Error, Expression, FromRow, Insert,
+        Insertable, IsolationLevel, MetaData, Row, Select, SqlEnum, Table, Update, Upsert, all,
+        excluded, exists, func, nullable, select, text,
     };
     pub use quarry_macros::{SqlEnum, Table, delete, insert, select, update};
     pub use quarry_runtime::{

@@ -376,7 +376,8 @@ impl Connection {
     /// Inside an open transaction this *nests*, as SQLAlchemy 1.x's `begin()` does: the inner
     /// guard's commit does nothing (only the outermost commit commits), and its rollback rolls
     /// back the whole transaction at once, after which the outer guard's commit fails with
-    /// [`Error::InactiveTransaction`].
+    /// [`Error::InactiveTransaction`] — unless it was begun inside a savepoint
+    /// ([`Connection::begin_nested`]): then it rolls back to that savepoint only.
     ///
     /// ```
     /// use quarry::prelude::*;

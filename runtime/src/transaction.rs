@@ -2,8 +2,8 @@
 //!
 //! A connection keeps a stack of the transaction guards open on it ([`TxState`]). The first is
 //! the real transaction (`BEGIN`); a `begin()` inside it pushes a *marker* whose commit does
-//! nothing and whose rollback rolls back the real transaction at once and marks it inactive;
-//! `begin_nested()` pushes a savepoint. Borrowing makes the stack discipline a compile-time
+//! nothing and whose rollback rolls back the real transaction at once and marks it inactive
+//! (inside a savepoint: rolls back to the savepoint only); `begin_nested()` pushes a savepoint. Borrowing makes the stack discipline a compile-time
 //! fact: an inner guard borrows the outer one, so it ends first.
 //!
 //! The rules are the core's (`quarry_core::rules::transaction`): the stack decides what each
@@ -121,7 +121,8 @@ impl<'c> Transaction<'c> {
     }
 
     /// Roll back. For a nested `begin()` this rolls back the whole transaction and makes the
-    /// outer ones inactive; for a savepoint only what ran since it.
+    /// outer ones inactive (a `begin()` inside a savepoint rolls back to the savepoint, as
+    /// SQLAlchemy 1.x does); for a savepoint only what ran since it.
     ///
     /// # Errors
     /// A database error.

@@ -164,6 +164,53 @@ fn queue_bookkeeping_with_unbounded_overflow() {
     assert_eq!((s.checked_in, s.checked_out, s.overflow), (3, 0, 0));
 }
 
+/// SQLAlchemy's `QueuePoolTest::test_queuepool_close` (behaviour A1): the whole status
+/// sequence, `(size, checked_in, overflow, checked_out)`, as SQLAlchemy's `status()` gives it.
+#[test]
+fn queue_status_sequence_matches_sqlalchemy() {
+    let (_, driver) = fake();
+    let pool = queue(3, -1).build(driver).unwrap();
+    let status = |pool: &Pool| {
+        let s = pool.status();
+        (s.size, s.checked_in, s.checked_out)
+    };
+    let mut held: Vec<_> = Vec::new();
+    for out in 1..=6 {
+        held.push(pool.get().unwrap());
+        assert_eq!(status(&pool), (3, 0, out));
+    }
+    // Close c4, c3, c2: they fill the pool.
+    for i in [3, 2, 1] {
+        drop(held.remove(i));
+    }
+    assert_eq!(status(&pool), (3, 3, 3));
+    // Close c1, c5, c6: overflow connections, closed.
+    drop(held);
+    assert_eq!(status(&pool), (3, 3, 0));
+    let mut two: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    assert_eq!(status(&pool), (3, 1, 2));
+    two.pop();
+    assert_eq!(status(&pool), (3, 2, 1));
+}
+
+/// The same sequence's `overflow()`: SQLAlchemy counts the connections opened minus
+/// `pool_size`, negative while fewer are open (`-2, -1, 0, 1, 2, 3`, then `3`, `0`, `0`, `0`).
+#[test]
+#[ignore = "finding: PoolStatus::overflow saturates at 0; SQLAlchemy's overflow() goes negative"]
+fn queue_overflow_is_negative_below_pool_size_as_in_sqlalchemy() {
+    let (_, driver) = fake();
+    let pool = queue(3, -1).build(driver).unwrap();
+    let mut held: Vec<_> = Vec::new();
+    for expected in [-2_i64, -1, 0, 1, 2, 3] {
+        held.push(pool.get().unwrap());
+        let overflow = i64::try_from(pool.status().overflow).unwrap_or(i64::MAX);
+        assert_eq!(overflow, expected);
+    }
+    drop(held);
+    let _two: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    assert_eq!(pool.status().overflow, 0);
+}
+
 #[test]
 fn overflow_connections_are_closed_on_return_and_pooled_ones_kept() {
     let (log, driver) = fake();

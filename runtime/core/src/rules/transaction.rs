@@ -2,7 +2,8 @@
 //!
 //! The first guard is the real transaction (`BEGIN`); a `begin()` inside it pushes a *marker*
 //! whose commit does nothing and whose rollback rolls back the real transaction at once and
-//! makes the outer guards inactive (only their rollback may follow); `begin_nested()` pushes a
+//! makes the outer guards inactive (only their rollback may follow) — or, when the marker was
+//! begun inside a savepoint, rolls back to that savepoint only; `begin_nested()` pushes a
 //! savepoint; a two-phase transaction is a real transaction with a global id that can be
 //! prepared.
 //!
@@ -292,6 +293,18 @@ impl TxState {
     /// savepoint inside an inactive transaction went with it, so its rollback runs nothing.
     pub fn end(&self, kind: &TxKind, end: End) -> Ending {
         let rollback_of_marker = end == End::Rollback && *kind == TxKind::Marker;
+        // SQLAlchemy 1.x: a marker rolls back its parent — inside a savepoint, back to the
+        // savepoint; the transaction around it goes on.
+        if rollback_of_marker
+            && !self.inactive
+            && let Some(TxKind::Savepoint(name)) = self.marker_parent()
+        {
+            return Ending {
+                actions: vec![TxAction::Sql(format!("ROLLBACK TO SAVEPOINT {name}"))],
+                rollback_of_marker: false,
+                refused: false,
+            };
+        }
         let (actions, refused) = match end {
             End::Commit if self.inactive => {
                 let actions = if *kind == TxKind::Root {
@@ -309,6 +322,16 @@ impl TxState {
             rollback_of_marker,
             refused,
         }
+    }
+
+    /// The guard a marker on top of the stack belongs to: the innermost guard under it that
+    /// is not itself a marker.
+    fn marker_parent(&self) -> Option<&TxKind> {
+        let below = self.stack.len().checked_sub(1)?;
+        self.stack[..below]
+            .iter()
+            .rev()
+            .find(|k| **k != TxKind::Marker)
     }
 
     fn commit_actions(&self, kind: &TxKind) -> Vec<TxAction> {
@@ -591,6 +614,28 @@ mod tests {
         assert!(end(&mut tx, &mut db, &root, End::Commit).is_err());
     }
 
+    /// SQLAlchemy's `test_rollback_to_subtransaction` (1.x): a `begin()` inside a savepoint
+    /// rolls back to the savepoint, and the transaction around it goes on.
+    #[test]
+    fn a_marker_rollback_inside_a_savepoint_rolls_back_to_the_savepoint_only() {
+        let (mut tx, mut db) = (TxState::default(), Fake::default());
+        let root = begin(&mut tx, &mut db).unwrap();
+        let sp = begin_nested(&mut tx, &mut db).unwrap();
+        let outer_marker = begin(&mut tx, &mut db).unwrap();
+        let marker = begin(&mut tx, &mut db).unwrap();
+        db.take();
+        end(&mut tx, &mut db, &marker, End::Rollback).unwrap();
+        assert_eq!(db.take(), [sql("ROLLBACK TO SAVEPOINT sa_savepoint_1")]);
+        assert!(tx.is_active());
+        end(&mut tx, &mut db, &outer_marker, End::Commit).unwrap();
+        end(&mut tx, &mut db, &sp, End::Commit).unwrap();
+        end(&mut tx, &mut db, &root, End::Commit).unwrap();
+        assert_eq!(
+            db.take(),
+            [sql("RELEASE SAVEPOINT sa_savepoint_1"), TxAction::Commit]
+        );
+    }
+
     #[test]
     fn savepoints_are_named_in_sequence_and_released_or_rolled_back_to() {
         let (mut tx, mut db) = (TxState::default(), Fake::default());
@@ -665,8 +710,7 @@ mod tests {
         begin(&mut tx, &mut db).unwrap();
         let sp1 = begin_nested(&mut tx, &mut db).unwrap();
         let sp2 = begin_nested(&mut tx, &mut db).unwrap();
-        let marker = begin(&mut tx, &mut db).unwrap();
-        end(&mut tx, &mut db, &marker, End::Rollback).unwrap();
+        tx.invalidate(); // the connection was discarded
         db.take();
         end(&mut tx, &mut db, &sp2, End::Rollback).unwrap();
         assert!(matches!(
