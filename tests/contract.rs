@@ -309,9 +309,8 @@ fn builders_say_the_same_without_macros() {
 }
 
 /// SQLAlchemy's SQLite compiler follows a lone `LIMIT` with `OFFSET ?` bound to 0
-/// (`sqlite/base.py`, `SQLiteCompiler.limit_clause`); Quarry writes `LIMIT ?` alone.
+/// (`sqlite/base.py`, `SQLiteCompiler.limit_clause`); so does Quarry.
 #[test]
-#[ignore = "finding: SQLite LIMIT without OFFSET is not followed by SQLAlchemy's `OFFSET ?` (0)"]
 fn sqlite_lone_limit_is_followed_by_offset_zero() {
     let s = User::select()
         .filter(User::name.eq("john"))

@@ -184,7 +184,6 @@ CASES["upsert_do_update@mysql"] = s.on_duplicate_key_update(name=s.inserted.name
 
 # Differences on purpose: see ARCHITECTURE.md.
 EXPECTED_DIFFERENCES = {
-    "union_order_limit@sqlite",  # SQLAlchemy adds OFFSET ? to a compound's LIMIT on SQLite
     "insert_returning@mysql", "update_returning@mysql", "delete_returning_expression@mysql",
     # Issue 20 (ARCHITECTURE.md, "Deliberate differences"): MySQL/MariaDB take no parameter
     # in a window frame, so the counts are written out; SQLAlchemy renders what MySQL rejects
@@ -192,7 +191,6 @@ EXPECTED_DIFFERENCES = {
     "window_range@mysql", "aggregate_filter@mysql", "order_asc_nulls@mysql",
     "lock_of_nowait@mysql", "cast@mysql", "full_outer_join@mysql",
     "lateral@sqlite", "lateral_left@sqlite",  # SQLite has no LATERAL: Unsupported
-    "lock_limit_skip_locked@sqlite",  # SQLAlchemy adds OFFSET ? to a LIMIT on SQLite (as above)
     # SQLite rejects a parenthesized compound member and reads its operators left to right,
     # so the flat chain means what SQLAlchemy's grouping means elsewhere.
     "compound_grouped@sqlite", "compound_grouped_twice@sqlite",

@@ -46,6 +46,12 @@ pub trait LimitOffsetWriter {
     /// # Errors
     /// When the operand cannot be rendered.
     fn offset(&mut self) -> Result<()>;
+    /// Write a bound parameter of `value` (a dialect's own operand: SQLite's `OFFSET ?` of 0
+    /// after a lone `LIMIT`, as SQLAlchemy writes it).
+    ///
+    /// # Errors
+    /// When the parameter cannot be rendered.
+    fn bind(&mut self, value: i64) -> Result<()>;
 }
 
 /// How a dialect writes bound parameters.

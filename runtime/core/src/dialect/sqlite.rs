@@ -120,9 +120,12 @@ impl Dialect for Sqlite {
 
     fn limit_offset(&self, w: &mut dyn LimitOffsetWriter) -> Result<()> {
         match (w.has_limit(), w.has_offset()) {
+            // SQLAlchemy's SQLite compiler follows a lone LIMIT with `OFFSET ?` bound to 0.
             (true, false) => {
                 w.push(" LIMIT ");
                 w.limit()?;
+                w.push(" OFFSET ");
+                w.bind(0)?;
             }
             (has_limit, true) => {
                 w.push(" LIMIT ");

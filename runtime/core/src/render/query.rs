@@ -470,6 +470,10 @@ impl LimitOffsetWriter for LimitOffset<'_, '_> {
     fn offset(&mut self) -> Result<()> {
         self.offset.map_or(Ok(()), |e| self.r.expr(e))
     }
+    fn bind(&mut self, value: i64) -> Result<()> {
+        self.r
+            .expr(&SqlExpr::Param(crate::value::Value::I64(value)))
+    }
 }
 
 /// `SELECT … UNION [ALL] SELECT …`. A member with its own `ORDER BY`/`LIMIT` is parenthesized

@@ -504,19 +504,33 @@ impl<S: Learnable> Model<S> {
                 })
             }
         };
-        if template.map.len() != values.len() || compiled.params().len() != values.len() {
+        // The dialect may bind values of its own (SQLite's `OFFSET ?` of 0 after a lone
+        // `LIMIT`): constants, told apart from the model's values only when every parameter
+        // is distinct too, and each of the model's values is used exactly once.
+        let params = compiled.params();
+        let extra = params.len().checked_sub(values.len());
+        if template.map.len() != values.len()
+            || extra.is_none()
+            || (extra != Some(0) && !distinct(params))
+        {
             return;
         }
-        let mut sources = Vec::with_capacity(values.len());
-        for p in compiled.params() {
+        let mut sources = Vec::with_capacity(params.len());
+        let mut used = 0;
+        for p in params {
             let Some(at) = values.iter().position(|v| v == p) else {
-                return;
+                sources.push(Source::Const(p.clone()));
+                continue;
             };
+            used += 1;
             sources.push(match template.map[at] {
                 Some(slot) if slots.get(usize::from(slot)) == Some(p) => Source::Slot(slot),
                 Some(_) => return,
                 None => Source::Const(p.clone()),
             });
+        }
+        if used != values.len() {
+            return;
         }
         site.store(Entry {
             dialect: name,
