@@ -7,8 +7,9 @@
 //! (`stream`, which steps the statement only as fast as the caller reads).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use quarry_core::url::SecondsRange;
 use quarry_core::value::temporal;
@@ -119,14 +120,59 @@ impl SqliteDriver {
                 }
                 let mut conn = conn;
                 // Ends when the connection's sender is dropped: the database closes here.
-                while let Ok(job) = inbox.recv() {
+                while let Some(job) = next_job(&inbox) {
                     job(&mut conn);
                 }
             })
             .map_err(|e| Error::config(format!("cannot start a SQLite connection thread: {e}")))?;
         let interrupt = answer.await.map_err(|_| lost_connection("SQLite"))??;
-        Ok(SqliteConn { jobs, interrupt })
+        Ok(SqliteConn {
+            jobs,
+            interrupt,
+            misses: AtomicU32::new(0),
+        })
     }
+}
+
+/// How long a connection's thread keeps polling for its next job before it sleeps.
+const WORKER_SPIN: Duration = Duration::from_micros(50);
+
+/// How long a caller polls for its answer before it registers its waker and yields.
+const CALLER_SPIN: Duration = Duration::from_micros(20);
+
+/// Once this many calls in a row were not answered within [`CALLER_SPIN`], callers stop
+/// spinning and only probe again every [`CALLER_PROBE`]th call.
+const CALLER_MISSES: u32 = 4;
+const CALLER_PROBE: u32 = 64;
+
+/// Polls `until` for at most `budget`: a few `spin_loop` hints, then `yield_now` (on a single
+/// CPU the other side of the hop only runs when this thread gives way). `None` when time is up.
+fn spin<T>(budget: Duration, mut until: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        for _ in 0..8 {
+            if let Some(v) = until() {
+                return Some(v);
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= budget {
+            return None;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// The connection thread's next job: polled for [`WORKER_SPIN`] (statements usually come in
+/// quick succession, and a sleeping thread costs the caller a wake-up), then waited for.
+/// `None` once the connection's sender is dropped.
+fn next_job(inbox: &mpsc::Receiver<Job>) -> Option<Job> {
+    let polled = spin(WORKER_SPIN, || match inbox.try_recv() {
+        Ok(job) => Some(Some(job)),
+        Err(mpsc::TryRecvError::Empty) => None,
+        Err(mpsc::TryRecvError::Disconnected) => Some(None),
+    });
+    polled.unwrap_or_else(|| inbox.recv().ok())
 }
 
 fn open(target: &Target, flags: OpenFlags, busy: Option<Duration>) -> Result<rusqlite::Connection> {
@@ -151,6 +197,8 @@ type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 pub(crate) struct SqliteConn {
     jobs: mpsc::Sender<Job>,
     interrupt: rusqlite::InterruptHandle,
+    /// Calls in a row whose answer did not come within the caller's spin (adaptive spinning).
+    misses: AtomicU32,
 }
 
 impl SqliteConn {
@@ -165,7 +213,30 @@ impl SqliteConn {
                 let _ = tx.send(f(conn));
             }))
             .map_err(|_| lost_connection("SQLite"))?;
-        rx.await.map_err(|_| lost_connection("SQLite"))
+        // A short statement is answered within microseconds: poll for it before parking the
+        // task, which would cost a wake-up of this thread (a syscall, often a sleeping CPU).
+        // Adaptive: after a few misses in a row only every `CALLER_PROBE`th call spins.
+        let mut rx = rx;
+        let misses = self.misses.load(Ordering::Relaxed);
+        let answered = if misses < CALLER_MISSES || misses.is_multiple_of(CALLER_PROBE) {
+            spin(CALLER_SPIN, || match rx.try_recv() {
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => None,
+                got => Some(got.ok()),
+            })
+        } else {
+            None
+        };
+        let answer = match answered {
+            Some(answer) => {
+                self.misses.store(0, Ordering::Relaxed);
+                answer
+            }
+            None => {
+                self.misses.store(misses.wrapping_add(1), Ordering::Relaxed);
+                rx.await.ok()
+            }
+        };
+        answer.ok_or_else(|| lost_connection("SQLite"))
     }
 
     pub(crate) async fn run<R: FromRow + Send + 'static>(
