@@ -145,12 +145,15 @@ const CALLER_SPIN: Duration = Duration::from_micros(20);
 const CALLER_MISSES: u32 = 4;
 const CALLER_PROBE: u32 = 64;
 
+/// Polls between two `yield_now`s: few, since on one CPU every poll before the yield is wasted.
+const SPINS_PER_YIELD: usize = 2;
+
 /// Polls `until` for at most `budget`: a few `spin_loop` hints, then `yield_now` (on a single
 /// CPU the other side of the hop only runs when this thread gives way). `None` when time is up.
 fn spin<T>(budget: Duration, mut until: impl FnMut() -> Option<T>) -> Option<T> {
     let start = Instant::now();
     loop {
-        for _ in 0..8 {
+        for _ in 0..SPINS_PER_YIELD {
             if let Some(v) = until() {
                 return Some(v);
             }
