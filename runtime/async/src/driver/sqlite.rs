@@ -120,8 +120,11 @@ impl SqliteDriver {
                 }
                 let mut conn = conn;
                 // Ends when the connection's sender is dropped: the database closes here.
-                while let Some(job) = next_job(&inbox) {
+                let mut long = false;
+                while let Some(job) = next_job(&inbox, long) {
+                    let start = Instant::now();
                     job(&mut conn);
+                    long = start.elapsed() > WORKER_SPIN;
                 }
             })
             .map_err(|e| Error::config(format!("cannot start a SQLite connection thread: {e}")))?;
@@ -167,10 +170,12 @@ fn spin<T>(budget: Duration, mut until: impl FnMut() -> Option<T>) -> Option<T> 
 }
 
 /// The connection thread's next job: polled for [`WORKER_SPIN`] (statements usually come in
-/// quick succession, and a sleeping thread costs the caller a wake-up), then waited for.
+/// quick succession, and a sleeping thread costs the caller a wake-up), then waited for; after
+/// a `long` job (longer than the spin) waited for at once, since a wake-up is noise beside it.
 /// `None` once the connection's sender is dropped.
-fn next_job(inbox: &mpsc::Receiver<Job>) -> Option<Job> {
-    let polled = spin(WORKER_SPIN, || match inbox.try_recv() {
+fn next_job(inbox: &mpsc::Receiver<Job>, long: bool) -> Option<Job> {
+    let budget = if long { Duration::ZERO } else { WORKER_SPIN };
+    let polled = spin(budget, || match inbox.try_recv() {
         Ok(job) => Some(Some(job)),
         Err(mpsc::TryRecvError::Empty) => None,
         Err(mpsc::TryRecvError::Disconnected) => Some(None),
@@ -221,6 +226,7 @@ impl SqliteConn {
         // Adaptive: after a few misses in a row only every `CALLER_PROBE`th call spins.
         let mut rx = rx;
         let misses = self.misses.load(Ordering::Relaxed);
+        let start = Instant::now();
         let answered = if misses < CALLER_MISSES || misses.is_multiple_of(CALLER_PROBE) {
             spin(CALLER_SPIN, || match rx.try_recv() {
                 Err(tokio::sync::oneshot::error::TryRecvError::Empty) => None,
@@ -230,8 +236,13 @@ impl SqliteConn {
             None
         };
         let answer = match answered {
-            Some(answer) => {
+            // Answered after the budget (the spin's last yield let a long job run): a miss.
+            Some(answer) if start.elapsed() <= CALLER_SPIN => {
                 self.misses.store(0, Ordering::Relaxed);
+                answer
+            }
+            Some(answer) => {
+                self.misses.store(misses.wrapping_add(1), Ordering::Relaxed);
                 answer
             }
             None => {
