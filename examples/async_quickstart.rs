@@ -7,7 +7,7 @@
 //! cargo run --example async_quickstart --features tokio -- blog.db   # in a file
 //! ```
 
-use quarry::asyncio::{AsyncEngine, create_async_engine};
+use quarry::asyncio::{AsyncMetaDataDdl, create_async_engine};
 use quarry::prelude::*;
 
 pub static META: MetaData = MetaData::new();
@@ -22,16 +22,6 @@ pub struct User {
     pub hair_color: Option<String>,
 }
 
-/// The tables, created with the DDL `create_all` sends.
-async fn create_tables(engine: &AsyncEngine) -> Result<(), quarry::Error> {
-    let mut conn = engine.connect().await?;
-    for table in META.tables() {
-        let ddl = quarry::schema_sql::create_table(table, engine.dialect())?;
-        conn.execute(text(ddl)).await?;
-    }
-    Ok(())
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), quarry::Error> {
     let url = match std::env::args().nth(1) {
@@ -40,7 +30,8 @@ async fn main() -> Result<(), quarry::Error> {
     };
     let engine = create_async_engine(&url).await?;
     println!("async engine: {url}");
-    create_tables(&engine).await?;
+    // The tables, with the DDL the blocking `create_all` sends.
+    META.create_all_async(&engine).await?;
 
     // The same statements as the blocking engine, awaited.
     let mut conn = engine.connect().await?;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use quarry::asyncio::{AsyncConnection, AsyncEngine};
 use quarry::prelude::*;
+use support::asyncio::run;
 use support::{Backend, backends};
 
 mod model {
@@ -29,15 +30,6 @@ mod model {
 use model::{Item, META};
 
 const POOL: usize = 2;
-
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
 
 /// The backend's URL, with an `application_name` on PostgreSQL so that its sessions can be
 /// counted.

@@ -6,9 +6,13 @@ mod support;
 
 use std::time::Duration;
 
-use quarry::asyncio::{AsyncConnection, AsyncEngine, create_async_engine};
+use quarry::asyncio::{
+    AsyncBoundMetaData, AsyncConnection, AsyncEngine, AsyncMetaDataDdl, ExecuteAsync,
+    create_async_engine,
+};
 use quarry::prelude::*;
 use quarry::{DatabaseErrorKind, Row};
+use support::asyncio::{create_tables, engine_for, run};
 use support::{Backend, backends};
 
 mod model {
@@ -29,29 +33,9 @@ mod model {
 
 use model::{META, User};
 
-/// The async engine on the backend's database (its own memory database for `sqlite://`).
-async fn engine_for(
-    b: &Backend,
-    configure: impl Fn(quarry::asyncio::AsyncEngineBuilder) -> quarry::asyncio::AsyncEngineBuilder,
-) -> AsyncEngine {
-    configure(AsyncEngine::builder(&b.url))
-        .build()
-        .await
-        .expect("async engine")
-}
-
-/// Create the model's tables through the async engine (the DDL the sync `create_all` sends).
-async fn create_tables(engine: &AsyncEngine) {
-    let mut conn = engine.connect().await.expect("connect");
-    for table in META.tables() {
-        let sql = quarry::schema_sql::create_table(table, engine.dialect()).expect("ddl");
-        conn.execute(text(sql)).await.expect("create table");
-    }
-}
-
 async fn setup(b: &Backend) -> AsyncEngine {
     let engine = engine_for(b, |e| e).await;
-    create_tables(&engine).await;
+    create_tables(&engine, &META).await;
     engine
 }
 
@@ -70,15 +54,6 @@ async fn add(conn: &mut AsyncConnection, name: &str) {
     }))
     .await
     .expect("insert");
-}
-
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 #[test]
@@ -596,6 +571,31 @@ fn nothing_blocks_a_current_thread_runtime() {
                  SELECT count(*) FROM c"
             };
             conn.execute(text(slow)).await.unwrap();
+            // The rest of the API: hooks, leak detection, DDL, a session, bound metadata, the
+            // native connection.
+            let extra = engine_for(&b, |e| {
+                e.leak_detection_threshold(Duration::from_secs(60))
+                    .on_connect(|c| Box::pin(async move { c.batch("SELECT 1").await }))
+            })
+            .await;
+            META.create_all_async(&extra).await.unwrap();
+            let mut session = quarry::asyncio::AsyncSession::new(&extra);
+            session.add(User {
+                id: 0,
+                name: "via session".into(),
+                hair_color: None,
+            });
+            session.commit().await.unwrap();
+            META.bind_async(&extra);
+            let found = select!(User WHERE User::name == "via session")
+                .execute_async()
+                .await
+                .unwrap()
+                .all();
+            META.unbind_async();
+            assert_eq!(found.len(), 1, "{}", b.name);
+            drop(extra.raw_connection().await.unwrap());
+            extra.dispose().await;
             let mut stream = conn.stream(select!(User)).await.unwrap();
             while let Some(user) = stream.next().await {
                 user.unwrap();
@@ -720,6 +720,43 @@ fn lifo_recycle_and_dispose_pick_the_connections_as_the_sync_pool_does() {
             assert_eq!(engine.pool_status().checked_in, 0);
             let two = server_id(&b, &mut engine.connect().await.unwrap()).await;
             assert_ne!(one, two, "{}", b.name);
+        });
+    }
+}
+
+#[test]
+fn a_value_over_max_allowed_packet_is_refused_before_it_is_sent() {
+    for b in backends("async_max_packet") {
+        if !b.is_mysql() {
+            continue;
+        }
+        run(async {
+            let engine = engine_for(&b, |e| e).await;
+            let mut conn = engine.connect().await.expect("connect");
+            let limit: i64 = conn
+                .execute(text("SELECT @@max_allowed_packet"))
+                .await
+                .expect("ask")
+                .scalar()
+                .expect("scalar");
+            let limit = usize::try_from(limit).expect("size");
+            let body = vec![b'x'; limit + 1];
+            let err = conn
+                .execute(text("SELECT length(:body)").bind("body", body))
+                .await
+                .expect_err("over max_allowed_packet");
+            let msg = err.to_string();
+            assert!(matches!(err, quarry::Error::TooLarge { .. }), "{msg}");
+            assert!(!err.is_disconnect(), "{msg}");
+            assert!(msg.contains("max_allowed_packet"), "{msg}");
+            // The connection was never touched: it runs the next statement.
+            let n: i64 = conn
+                .execute(text("SELECT length(:body)").bind("body", vec![b'y'; 2048]))
+                .await
+                .expect("under the limit")
+                .scalar()
+                .expect("scalar");
+            assert_eq!(n, 2048);
         });
     }
 }

@@ -278,3 +278,116 @@ fn an_engine_with_replicas_splits_insert_many_on_the_primary() {
         routed.dispose();
     }
 }
+
+mod blobs {
+    use quarry::prelude::*;
+
+    pub static META: MetaData = MetaData::new();
+
+    /// A row of about a mebibyte (created as `LONGBLOB` by hand: MySQL's `BLOB` holds 64 KiB).
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "bulk_blobs", metadata = META)]
+    pub struct BulkBlob {
+        #[column(primary_key)]
+        pub id: i64,
+        pub body: Vec<u8>,
+    }
+}
+
+#[test]
+fn insert_many_texts_are_kept_per_table_dialect_and_row_count() {
+    use quarry::Compile as _;
+    for dialect in quarry::dialect::ALL {
+        let a = BulkItem::insert_many(&items(0..3))
+            .compile(*dialect)
+            .unwrap();
+        let b = BulkItem::insert_many(&items(10..13))
+            .compile(*dialect)
+            .unwrap();
+        let again = BulkItem::insert_many(&items(20..23))
+            .compile(*dialect)
+            .unwrap();
+        assert_eq!(a.sql(), b.sql());
+        // After the first render, the same kept text, not a render of it each time.
+        assert!(std::ptr::eq(b.sql(), again.sql()), "{}", dialect.name());
+        assert_eq!(b.params()[0], quarry::Value::I64(10));
+        assert_eq!(b.params().len(), 6);
+        let c = BulkItem::insert_many(&items(0..4))
+            .compile(*dialect)
+            .unwrap();
+        assert_ne!(a.sql(), c.sql());
+        assert_eq!(c.params().len(), 8);
+    }
+}
+
+#[test]
+fn insert_many_over_max_allowed_packet_is_split_on_mysql() {
+    use blobs::BulkBlob;
+    for backend in backends("bulk_packet") {
+        if !backend.is_mysql() {
+            continue;
+        }
+        let mut conn = backend.engine.connect().unwrap();
+        conn.execute(text("DROP TABLE IF EXISTS bulk_blobs"))
+            .unwrap();
+        conn.execute(text(
+            "CREATE TABLE bulk_blobs (id BIGINT AUTO_INCREMENT PRIMARY KEY, body LONGBLOB)",
+        ))
+        .unwrap();
+        let limit: i64 = conn
+            .execute(text("SELECT @@max_allowed_packet"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        let limit = usize::try_from(limit).unwrap();
+        drop(conn);
+        // Rows of a mebibyte whose sum is over the packet limit: several statements.
+        let row = 1 << 20;
+        let n = limit / row + 3;
+        let rows: Vec<BulkBlob> = (0..n)
+            .map(|i| BulkBlob {
+                id: 0,
+                body: vec![u8::try_from(i % 200).unwrap(); row],
+            })
+            .collect();
+        let before = backend.engine.pool().status();
+        let mut conn = backend.engine.connect().unwrap();
+        let done = conn.execute(BulkBlob::insert_many(&rows)).unwrap();
+        assert_eq!(done.rowcount(), u64::try_from(n).unwrap());
+        let (count, bytes): (i64, Option<quarry::Value>) = conn
+            .execute(text("SELECT count(*), sum(length(body)) FROM bulk_blobs"))
+            .unwrap()
+            .one()
+            .map(|r| (r.get(0).unwrap(), r.get(1).ok()))
+            .unwrap();
+        assert_eq!(count, i64::try_from(n).unwrap());
+        assert!(bytes.is_some());
+        // A row alone over the limit is refused before it is sent; nothing lands.
+        let huge = vec![
+            BulkBlob {
+                id: 0,
+                body: vec![1; 16],
+            },
+            BulkBlob {
+                id: 0,
+                body: vec![2; limit + 1],
+            },
+        ];
+        let err = conn.execute(BulkBlob::insert_many(&huge)).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+        assert!(!err.is_disconnect(), "{err}");
+        let after: i64 = conn
+            .execute(text("SELECT count(*) FROM bulk_blobs"))
+            .unwrap()
+            .scalar()
+            .unwrap();
+        assert_eq!(
+            after,
+            i64::try_from(n).unwrap(),
+            "the first batch was rolled back"
+        );
+        conn.execute(text("DROP TABLE bulk_blobs")).unwrap();
+        drop(conn);
+        assert_pool_healthy(&backend, before);
+    }
+}

@@ -16,9 +16,8 @@
 
 mod support;
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,6 +29,9 @@ use support::pool::{
     select_one, server_addr, timed, via,
 };
 use support::proxy::Proxy;
+use support::warnings::{
+    assert_not_reported, assert_reported_leak, assert_reported_return, leak_warnings, pool_warnings,
+};
 use support::{Backend, backends};
 
 /// `pool_timeout` of the scenarios that time checkouts out.
@@ -677,56 +679,6 @@ fn a_pool_of_one_hands_over_100_000_times_without_a_lost_wakeup() {
 // ---------------------------------------------------------------------------------------------
 // Leaks, panics, abandoned transactions, recycle, dispose
 
-/// The warnings the pool logged (target `quarry::pool`), as `field=value …` lines.
-fn pool_warnings() -> &'static Mutex<Vec<String>> {
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Level, Metadata, Subscriber};
-
-    struct Fields(String);
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            let _ = write!(self.0, " {}={:?}", field.name(), value);
-        }
-    }
-    struct Warnings(&'static Mutex<Vec<String>>);
-    impl Subscriber for Warnings {
-        fn enabled(&self, m: &Metadata<'_>) -> bool {
-            *m.level() <= Level::WARN && m.target().starts_with("quarry::pool")
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-
-    static LINES: OnceLock<&'static Mutex<Vec<String>>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        let lines: &'static Mutex<Vec<String>> = Box::leak(Box::default());
-        tracing::subscriber::set_global_default(Warnings(lines))
-            .expect("no other subscriber in this binary");
-        lines
-    })
-}
-
-fn warnings_naming(site: &str) -> Vec<String> {
-    pool_warnings()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.contains(site))
-        .cloned()
-        .collect()
-}
-
 #[test]
 fn leak_detection_names_the_checkout_site() {
     pool_warnings();
@@ -736,36 +688,17 @@ fn leak_detection_names_the_checkout_site() {
         });
         let (conn, line) = (t.engine.connect().unwrap(), line!());
         let site = format!("pool_reliability.rs:{line}:");
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while warnings_naming(&site).is_empty() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
-        let leaks = warnings_naming(&site);
-        assert!(
-            leaks.iter().any(|l| l.contains("connection leak")),
-            "{}: {leaks:?}",
-            b.name
-        );
+        let leaks = leak_warnings(&site);
+        assert_reported_leak(&leaks, b.name);
         drop(conn);
-        assert!(
-            warnings_naming(&site)
-                .iter()
-                .any(|l| l.contains("came back after")),
-            "{}",
-            b.name
-        );
+        assert_reported_return(&site, b.name);
 
         // A connection returned in time is not reported.
         let (quick, line) = (t.engine.connect().unwrap(), line!());
         drop(quick);
         thread::sleep(Duration::from_millis(300));
         let quick_site = format!("pool_reliability.rs:{line}:");
-        assert_eq!(
-            warnings_naming(&quick_site),
-            Vec::<String>::new(),
-            "{}",
-            b.name
-        );
+        assert_not_reported(&quick_site, b.name);
     });
 }
 

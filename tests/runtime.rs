@@ -423,19 +423,7 @@ fn database_errors_carry_code_sql_and_hidden_parameters() {
                 hair_color: None
             }))
             .unwrap_err();
-        let db = err.as_database().expect("a database error");
-        assert_eq!(
-            db.kind(),
-            DatabaseErrorKind::UniqueViolation,
-            "{}: {err}",
-            b.name
-        );
-        let expected_code = match b.name {
-            "postgresql" => "23505",
-            "mysql" => "1062",
-            _ => "2067",
-        };
-        assert_eq!(db.code(), Some(expected_code), "{}", b.name);
+        let db = support::assert_unique_violation(&err, b.name);
         let expected_state = match b.name {
             "postgresql" => Some("23505"),
             "mysql" => Some("23000"),

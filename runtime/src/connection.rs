@@ -277,7 +277,8 @@ impl Connection {
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
         let dialect = self.engine.dialect();
         if let Some(limit) = dialect.max_parameters()
-            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+            && let Some(batches) =
+                stmt.compile_batches(dialect, limit, &mut || self.max_statement_bytes())?
         {
             return self.state().run_batches::<S::Row>(&batches);
         }
@@ -287,6 +288,11 @@ impl Connection {
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
         self.state().run_compiled(compiled)
+    }
+
+    /// The driver's size limit of one statement (MySQL's `max_allowed_packet`), if any.
+    pub(crate) fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        self.state().driver()?.max_statement_bytes()
     }
 
     /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]).
@@ -332,7 +338,8 @@ impl Connection {
     {
         let dialect = self.engine.dialect();
         if let Some(limit) = dialect.max_parameters()
-            && let Some(batches) = stmt.compile_batches(dialect, limit)?
+            && let Some(batches) =
+                stmt.compile_batches(dialect, limit, &mut || self.max_statement_bytes())?
         {
             return self.state().run_batches::<S::Row>(&batches);
         }
@@ -602,10 +609,15 @@ impl State {
         self.tx.check_active()?;
         self.engine.log_statement(compiled.sql(), compiled.params());
         let _span = tracing::debug_span!(target: "quarry::engine", "execute").entered();
+        // A static call site's column names, kept from its first result: the driver need
+        // not read them again.
+        let kept = compiled.kept_columns();
+        let known = kept.and_then(|k| k.get().cloned());
         let mut sink = Collect::<R> {
             first: None,
             rows: Vec::new(),
-            keys: None,
+            knows: known.is_some(),
+            keys: known,
             recent: std::mem::take(&mut self.recent_keys),
             key_only: compiled.returns_key,
             key: None,
@@ -616,6 +628,11 @@ impl State {
             .run(compiled.sql(), compiled.params(), &mut sink);
         self.recent_keys = std::mem::take(&mut sink.recent);
         let outcome: Outcome = ran.map_err(|e| self.after_error(e, hide))?;
+        if !sink.knows
+            && let (Some(slot), Some(keys)) = (kept, &sink.keys)
+        {
+            let _ = slot.set(Arc::clone(keys));
+        }
         if compiled.returns_key {
             return Ok(Rows::new(
                 Vec::new(),
@@ -878,6 +895,8 @@ struct Collect<R> {
     /// The rows after the first.
     rows: Vec<R>,
     keys: Option<Arc<[String]>>,
+    /// `keys` came with the statement (see `Compiled::kept_columns`): the driver skips them.
+    knows: bool,
     /// The connection's recent column names (`State::recent_keys`), lent for the run.
     recent: Vec<Arc<[String]>>,
     /// The statement's one result value is an inserted key (see `Compiled::returns_key`).
@@ -903,6 +922,10 @@ impl<R: FromRow> RowSink for Collect<R> {
         if !self.key_only {
             self.rows.reserve_exact(rows.saturating_sub(1));
         }
+    }
+
+    fn knows_columns(&self) -> bool {
+        self.knows
     }
 
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {

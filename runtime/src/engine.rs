@@ -368,11 +368,22 @@ impl Engine {
     pub fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>> {
         if self.routes_reads() {
             let dialect = self.dialect();
+            // An insert_many over a limit is a write, on the primary: connected only when
+            // the statement is large enough to ask the primary's size limit, or split.
+            let mut primary: Option<Connection> = None;
+            let mut max_bytes = || match &mut primary {
+                Some(conn) => conn.max_statement_bytes(),
+                None => primary
+                    .insert(self.with_route(Route::Primary).connect()?)
+                    .max_statement_bytes(),
+            };
             if let Some(limit) = dialect.max_parameters()
-                && let Some(batches) = stmt.compile_batches(dialect, limit)?
+                && let Some(batches) = stmt.compile_batches(dialect, limit, &mut max_bytes)?
             {
-                // An insert_many over the bind limit: a write, on the primary.
-                let mut conn = self.with_route(Route::Primary).connect()?;
+                let mut conn = match primary {
+                    Some(conn) => conn,
+                    None => self.with_route(Route::Primary).connect()?,
+                };
                 let rows = conn.run_batches::<S::Row>(&batches)?;
                 return Ok(rows.owning(conn));
             }

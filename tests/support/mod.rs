@@ -15,8 +15,11 @@
 //! network).
 #![allow(dead_code)]
 
+#[cfg(feature = "tokio")]
+pub mod asyncio;
 pub mod pool;
 pub mod proxy;
+pub mod warnings;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,6 +74,27 @@ impl Backend {
     pub fn is_mysql(&self) -> bool {
         self.name == "mysql"
     }
+}
+
+/// `err` is a unique violation as the backend reports it: its kind, and the server's code
+/// (SQLite's extended code, PostgreSQL's SQLSTATE, MySQL's error number); the error itself.
+pub fn assert_unique_violation<'e>(
+    err: &'e quarry::Error,
+    backend: &str,
+) -> &'e quarry::DatabaseError {
+    let db = err.as_database().expect("a database error");
+    assert_eq!(
+        db.kind(),
+        quarry::DatabaseErrorKind::UniqueViolation,
+        "{backend}: {err}"
+    );
+    let code = match backend {
+        "postgresql" => "23505",
+        "mysql" => "1062",
+        _ => "2067",
+    };
+    assert_eq!(db.code(), Some(code), "{backend}");
+    db
 }
 
 /// True when the PostgreSQL backend runs through pgbouncer in transaction mode

@@ -163,6 +163,8 @@ enum Runs {
     Everywhere,
     /// On SQLite, from the all-features build (it needs the `tokio` feature: the async engine).
     SqliteTokio,
+    /// As `SqliteTokio`, then on each server with `QUARRY_EXAMPLE_URL` set to its URL.
+    EverywhereTokio,
 }
 
 /// Every example of `examples/`, and where CI runs it.
@@ -182,6 +184,7 @@ const EXAMPLES: &[(&str, Runs)] = &[
     ("migrations", Runs::Everywhere),
     ("top_posts", Runs::Everywhere),
     ("async_quickstart", Runs::SqliteTokio),
+    ("axum_service", Runs::EverywhereTokio),
 ];
 
 /// Run every example of `EXAMPLES`. Built twice, not once per run: with the default features
@@ -206,7 +209,7 @@ fn examples() -> Result<()> {
 
     cargo(&["build", "--examples", "--all-features"])?;
     for (name, runs) in EXAMPLES {
-        if matches!(runs, Runs::SqliteTokio) {
+        if matches!(runs, Runs::SqliteTokio | Runs::EverywhereTokio) {
             run_example(&binary(name), name, "sqlite", None, &mut ran)?;
         }
     }
@@ -236,7 +239,9 @@ fn examples() -> Result<()> {
         };
         for (name, runs) in EXAMPLES {
             match runs {
-                Runs::Everywhere => run_example(&binary(name), name, label, Some(&url), &mut ran)?,
+                Runs::Everywhere | Runs::EverywhereTokio => {
+                    run_example(&binary(name), name, label, Some(&url), &mut ran)?;
+                }
                 Runs::Postgres if label == "postgresql" => {
                     run_example(&binary(name), name, label, None, &mut ran)?;
                 }

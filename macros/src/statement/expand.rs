@@ -11,14 +11,18 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
+use std::cell::RefCell;
 use syn::spanned::Spanned;
+
 use syn::{BinOp, ExprMacro, Ident, Path, UnOp};
 
-use super::ast::{DmlPlan, Item, ItemKind, Select, SelectPlan, Sql, Value, table_path};
+use super::ast::{
+    DmlPlan, Item, ItemKind, Select, SelectPlan, Sql, Value, column_path, table_path,
+};
 use super::parse::CORRELATE;
 
 /// The methods of `::quarry::Expression`, called through the trait.
-const EXPRESSION_METHODS: &[&str] = &[
+pub(super) const EXPRESSION_METHODS: &[&str] = &[
     "and",
     "asc",
     "between",
@@ -48,6 +52,72 @@ const EXPRESSION_METHODS: &[&str] = &[
 struct Writer<'p> {
     /// The names a nested `select!` may correlate to.
     correlate: &'p [String],
+    /// For a static call site (the zero-render path): its Rust values become slots.
+    slots: Option<RefCell<Slots>>,
+}
+
+/// The Rust values of a static `select!`, evaluated once before the statement is built, and
+/// what the zero-render path must know of the rest.
+#[derive(Default)]
+pub(super) struct Slots {
+    /// Each slot's expression and the name it is bound to.
+    values: Vec<(Ident, TokenStream)>,
+    /// Literals: parameters whose value is the call site's own.
+    constants: usize,
+    /// Every table type the statement names (a call site in a generic function is one
+    /// `static` for all its instances).
+    tables: Vec<TokenStream>,
+}
+
+impl Writer<'_> {
+    /// A Rust value or a column as written; on a static call site a value that is not a
+    /// literal becomes the name of its slot.
+    fn value(&self, tokens: &TokenStream) -> TokenStream {
+        let Some(slots) = &self.slots else {
+            return tokens.clone();
+        };
+        let mut slots = slots.borrow_mut();
+        match syn::parse2::<syn::Expr>(tokens.clone()) {
+            Ok(e) if column_path(&e).is_some() => {
+                if let Some(path) = column_path(&e) {
+                    let table = path.segments.iter().take(path.segments.len() - 1);
+                    let colon = &path.leading_colon;
+                    slots.tables.push(quote!(#colon #(#table)::*));
+                }
+                tokens.clone()
+            }
+            Ok(e) if is_constant(&e) => {
+                slots.constants += 1;
+                tokens.clone()
+            }
+            _ => {
+                let name = Ident::new(
+                    &format!("__quarry_slot_{}", slots.values.len()),
+                    tokens.span().resolved_at(Span::mixed_site()),
+                );
+                slots.values.push((name.clone(), tokens.clone()));
+                name.into_token_stream()
+            }
+        }
+    }
+
+    fn table(&self, path: &Path) {
+        if let Some(slots) = &self.slots {
+            slots.borrow_mut().tables.push(path.to_token_stream());
+        }
+    }
+}
+
+/// A literal, or literals under `-` and arithmetic: a value the call site fixes.
+fn is_constant(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Lit(_) => true,
+        syn::Expr::Paren(p) => is_constant(&p.expr),
+        syn::Expr::Group(g) => is_constant(&g.expr),
+        syn::Expr::Unary(u) => matches!(u.op, UnOp::Neg(_)) && is_constant(&u.expr),
+        syn::Expr::Binary(b) => is_constant(&b.left) && is_constant(&b.right),
+        _ => false,
+    }
 }
 
 impl Writer<'_> {
@@ -55,7 +125,7 @@ impl Writer<'_> {
     fn sql(&self, sql: &Sql<'_>) -> Option<TokenStream> {
         Some(match sql {
             Sql::Invalid => return None,
-            Sql::Verbatim(tokens) => tokens.clone(),
+            Sql::Verbatim(tokens) => self.value(tokens),
             Sql::Method {
                 call,
                 receiver,
@@ -189,6 +259,7 @@ impl Writer<'_> {
             }
             Sql::ValueFirst { op, left, right } => {
                 let (trait_name, _) = arithmetic(op);
+                let left = self.value(&left.to_token_stream());
                 let r = self.sql(right)?;
                 quote_spanned! {op.span()=>
                     ::quarry::__private::value_first(
@@ -238,7 +309,10 @@ impl Writer<'_> {
     /// One select item; the items of a left-joined table become `Option`s.
     fn item(&self, item: &Item<'_>) -> Option<TokenStream> {
         let tokens = match &item.kind {
-            ItemKind::Table(path) => quote_spanned!(path.span()=> ::quarry::all::<#path>()),
+            ItemKind::Table(path) => {
+                self.table(path);
+                quote_spanned!(path.span()=> ::quarry::all::<#path>())
+            }
             // A scalar subquery: a `Select` is a select item whose value may be NULL.
             ItemKind::Subquery(m) => self.nested_select(m),
             ItemKind::Expr(sql) => self.sql(sql)?,
@@ -311,8 +385,23 @@ pub(crate) fn select(
     plan: &SelectPlan<'_>,
     checked: Result<(), syn::Error>,
 ) -> TokenStream {
+    if checked.is_ok() && super::fast::eligible(s, plan) {
+        let w = Writer {
+            correlate: &plan.correlate,
+            slots: Some(RefCell::default()),
+        };
+        if let Some(chain) = select_chain(&w, s, plan)
+            && let Some(slots) = w.slots
+        {
+            let slots = slots.into_inner();
+            if slots.values.len() <= super::fast::MAX_SLOTS {
+                return super::fast::select(&chain, &slots.values, slots.constants, &slots.tables);
+            }
+        }
+    }
     let w = Writer {
         correlate: &plan.correlate,
+        slots: None,
     };
     let chain = select_chain(&w, s, plan);
     finish(checked, chain, || {
@@ -341,6 +430,9 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         out = quote!(#out.distinct_on(#term));
     }
     for from in &plan.from {
+        if let Some(path) = table_path(from) {
+            w.table(path);
+        }
         let from = from_table(from);
         out = quote!(#out.from(#from));
     }
@@ -366,11 +458,11 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
         out = quote!(#out.order_by(#term));
     }
     if let Some(limit) = &s.limit {
-        let value = unbraced(limit);
+        let value = w.value(&unbraced(limit));
         out = quote_spanned!(limit.span()=> #out.limit(#value));
     }
     if let Some(offset) = &s.offset {
-        let value = unbraced(offset);
+        let value = w.value(&unbraced(offset));
         out = quote_spanned!(offset.span()=> #out.offset(#value));
     }
     // `JOIN LATERAL sub`: the variable made lateral first, so its columns name that one.
@@ -387,6 +479,9 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
             quote_spanned!(span=> #out.for_update())
         };
         for table in &lock.of {
+            if let Some(path) = table_path(table) {
+                w.table(path);
+            }
             let table = from_table(table);
             out = quote_spanned!(span=> #out.of(#table));
         }
@@ -405,6 +500,9 @@ fn select_chain(w: &Writer<'_>, s: &Select, plan: &SelectPlan<'_>) -> Option<Tok
 fn joins(w: &Writer<'_>, mut out: TokenStream, joins: &[super::ast::JoinPlan<'_>]) -> TokenStream {
     for join in joins {
         let Some(on) = w.sql(&join.on) else { continue };
+        if let Some(path) = table_path(join.table) {
+            w.table(path);
+        }
         let mut table = from_table(join.table);
         if !join.nested.is_empty() {
             table = self::joins(w, quote!(::quarry::joined(#table)), &join.nested);
@@ -492,6 +590,7 @@ fn dml_chain(
 ) -> TokenStream {
     let w = Writer {
         correlate: &plan.correlate,
+        slots: None,
     };
     let mut out = start;
     for (name, value) in &plan.values {
@@ -520,6 +619,7 @@ fn dml_chain(
 fn loose_values(plan: &DmlPlan<'_>) -> Vec<TokenStream> {
     let w = Writer {
         correlate: &plan.correlate,
+        slots: None,
     };
     let values = plan.values.iter().filter_map(|(_, v)| match v {
         Value::Sql { sql, .. } => Some(sql),

@@ -7,6 +7,7 @@
 mod ast;
 mod check;
 mod expand;
+mod fast;
 mod parse;
 
 use proc_macro2::TokenStream;

@@ -26,6 +26,9 @@ use crate::stream::RowStream;
 pub struct AsyncConnection {
     engine: AsyncEngine,
     conn: Option<PooledConn>,
+    /// Where it was checked out (leak detection names it, also for a connection checked out
+    /// again after `invalidate`).
+    site: &'static std::panic::Location<'static>,
     tx: TxState,
     /// Guards dropped without commit or rollback, to roll back before the next use.
     dropped: Vec<TxKind>,
@@ -63,10 +66,15 @@ fn generate_xid() -> String {
 }
 
 impl AsyncConnection {
-    pub(crate) fn new(engine: AsyncEngine, conn: PooledConn) -> Self {
+    pub(crate) fn new(
+        engine: AsyncEngine,
+        conn: PooledConn,
+        site: &'static std::panic::Location<'static>,
+    ) -> Self {
         AsyncConnection {
             engine,
             conn: Some(conn),
+            site,
             tx: TxState::default(),
             dropped: Vec::new(),
         }
@@ -229,7 +237,7 @@ impl AsyncConnection {
                         .into(),
                 ));
             }
-            self.conn = Some(self.engine.inner.pool.checkout().await?);
+            self.conn = Some(self.engine.inner.pool.checkout(self.site).await?);
         }
         match self.conn.as_mut() {
             Some(c) => Ok(c.conn()),

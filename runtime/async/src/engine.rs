@@ -1,5 +1,6 @@
 //! [`AsyncEngine`]: a URL, a driver and a pool; [`create_async_engine`] and the builder.
 
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use quarry_core::{Result, Statement, Url, Value};
 
 use crate::connection::AsyncConnection;
 use crate::driver::Driver;
+use crate::events::{ConnectionInfo, Events, HookConnection, HookFuture};
 use crate::pool::{Pool, PoolStatus};
+use crate::raw::AsyncRawConnection;
 use crate::rows::Rows;
 
 /// Opens an [`AsyncEngine`] with the default settings; see [`AsyncEngine::builder`].
@@ -65,6 +68,8 @@ pub struct AsyncEngineBuilder {
     pool_size_set: bool,
     echo: bool,
     hide_parameters: bool,
+    leak_threshold: Option<Duration>,
+    events: Events,
 }
 
 impl AsyncEngine {
@@ -77,6 +82,8 @@ impl AsyncEngine {
             pool_size_set: false,
             echo: false,
             hide_parameters: false,
+            leak_threshold: None,
+            events: Events::default(),
         }
     }
 
@@ -85,9 +92,19 @@ impl AsyncEngine {
     /// # Errors
     /// [`quarry_core::Error::PoolTimeout`] (naming the last connect error when connecting is
     /// what failed), or the connect error itself.
-    pub async fn connect(&self) -> Result<AsyncConnection> {
-        let conn = self.inner.pool.checkout().await?;
-        Ok(AsyncConnection::new(self.clone(), conn))
+    #[track_caller]
+    pub fn connect(&self) -> impl Future<Output = Result<AsyncConnection>> + Send + '_ {
+        // The caller's line, taken now: `#[track_caller]` does not reach into an async body.
+        let site = Location::caller();
+        self.connect_at(site)
+    }
+
+    pub(crate) async fn connect_at(
+        &self,
+        site: &'static Location<'static>,
+    ) -> Result<AsyncConnection> {
+        let conn = self.inner.pool.checkout(site).await?;
+        Ok(AsyncConnection::new(self.clone(), conn, site))
     }
 
     /// Connectionless execution: check out a connection, run `stmt`, return the connection
@@ -95,14 +112,20 @@ impl AsyncEngine {
     ///
     /// # Errors
     /// As [`AsyncEngine::connect`] and [`AsyncConnection::execute`].
-    pub async fn execute<S: Statement>(&self, stmt: S) -> Result<Rows<S::Row>>
+    #[track_caller]
+    pub fn execute<S: Statement>(&self, stmt: S) -> impl Future<Output = Result<Rows<S::Row>>> + '_
     where
         S::Row: Send + 'static,
     {
-        let compiled = stmt.compile_for_execution(self.dialect())?;
+        let site = Location::caller();
+        // Compiled before the future: the statement need not be `Send`.
+        let compiled = stmt.compile_for_execution(self.dialect());
         drop(stmt);
-        let mut conn = self.connect().await?;
-        conn.run(compiled).await
+        async move {
+            let compiled = compiled?;
+            let mut conn = self.connect_at(site).await?;
+            conn.run(compiled).await
+        }
     }
 
     /// Run `f` in a transaction on a connection of its own: committed when `f` returns `Ok`,
@@ -129,12 +152,30 @@ impl AsyncEngine {
     ///
     /// # Errors
     /// `f`'s error, or the error of begin or commit.
-    pub async fn transaction<T>(
+    #[track_caller]
+    pub fn transaction<T>(
         &self,
         f: impl AsyncFnOnce(&mut AsyncConnection) -> Result<T>,
-    ) -> Result<T> {
-        let mut conn = self.connect().await?;
-        conn.run_in_transaction(f).await
+    ) -> impl Future<Output = Result<T>> {
+        let site = Location::caller();
+        async move {
+            let mut conn = self.connect_at(site).await?;
+            conn.run_in_transaction(f).await
+        }
+    }
+
+    /// A connection of the pool for the driver's own API (see [`AsyncRawConnection`]),
+    /// within `pool_timeout`; back to the pool, rolled back, when dropped.
+    ///
+    /// # Errors
+    /// As [`AsyncEngine::connect`].
+    #[track_caller]
+    pub fn raw_connection(&self) -> impl Future<Output = Result<AsyncRawConnection>> + Send + '_ {
+        let site = Location::caller();
+        async move {
+            let conn = self.inner.pool.checkout(site).await?;
+            Ok(AsyncRawConnection::new(conn, self.dialect()))
+        }
     }
 
     /// Close every idle connection and retire the checked-out ones (closed when returned).
@@ -146,6 +187,11 @@ impl AsyncEngine {
     /// The pool's counters now.
     pub fn pool_status(&self) -> PoolStatus {
         self.inner.pool.status()
+    }
+
+    /// True when `other` is a clone of this engine (the same pool).
+    pub fn same(&self, other: &AsyncEngine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The engine's dialect.
@@ -231,6 +277,60 @@ impl AsyncEngineBuilder {
         self
     }
 
+    /// Log (a `tracing` warning on target `quarry::pool`) every connection held longer than
+    /// `threshold`, naming the source line that checked it out (`engine.connect()`,
+    /// `engine.execute(…)`, `engine.transaction(…)`); once more when it comes back. Default
+    /// off. With it on, the pool runs one watchdog thread (not a task: the runtime is never
+    /// asked to wake it).
+    pub fn leak_detection_threshold(mut self, threshold: Duration) -> Self {
+        self.leak_threshold = Some(threshold);
+        self
+    }
+
+    /// Run `f` on every new connection before its first use, e.g.
+    /// `|conn| Box::pin(async move { conn.batch("SET search_path TO app").await })`. An error
+    /// fails the checkout and closes the connection. Hooks run in the order they were added.
+    /// Default none.
+    pub fn on_connect<F>(mut self, f: F) -> Self
+    where
+        F: for<'c, 'x> Fn(&'c mut HookConnection<'x>) -> HookFuture<'c> + Send + Sync + 'static,
+    {
+        self.events.connect.push(Arc::new(f));
+        self
+    }
+
+    /// Run `f` on every checkout, after pre-ping (and after `on_connect` for a new
+    /// connection). An error closes the connection; a disconnect error
+    /// ([`quarry_core::Error::is_disconnect`]) makes the pool try another connection (up to
+    /// three times), any other error fails the checkout. Default none.
+    pub fn on_checkout<F>(mut self, f: F) -> Self
+    where
+        F: for<'c, 'x> Fn(&'c mut HookConnection<'x>) -> HookFuture<'c> + Send + Sync + 'static,
+    {
+        self.events.checkout.push(Arc::new(f));
+        self
+    }
+
+    /// Call `f` for every connection coming back to the pool, after its reset. Default none.
+    pub fn on_checkin<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&ConnectionInfo) + Send + Sync + 'static,
+    {
+        self.events.checkin.push(Arc::new(f));
+        self
+    }
+
+    /// Call `f` when a connection is invalidated — explicitly
+    /// ([`AsyncConnection::invalidate`]), by a failed pre-ping or a failed hook — with the
+    /// error that caused it, if any. Default none.
+    pub fn on_invalidate<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&ConnectionInfo, Option<&quarry_core::Error>) + Send + Sync + 'static,
+    {
+        self.events.invalidate.push(Arc::new(f));
+        self
+    }
+
     /// Print each statement and its parameters to stdout (they are logged through `tracing`
     /// either way). Default false.
     pub fn echo(mut self, on: bool) -> Self {
@@ -248,7 +348,8 @@ impl AsyncEngineBuilder {
     ///
     /// # Errors
     /// [`quarry_core::Error::Url`] for a URL that does not parse or names no async driver of
-    /// this build; [`quarry_core::Error::Config`] for impossible pool settings.
+    /// this build; [`quarry_core::Error::Config`] for impossible pool settings or a zero leak
+    /// threshold.
     pub async fn build(self) -> Result<AsyncEngine> {
         let url = Url::parse(&self.url)?;
         let driver = Driver::for_url(&url)?;
@@ -263,7 +364,7 @@ impl AsyncEngineBuilder {
             settings.recycle = None;
         }
         let dialect = driver.dialect();
-        let pool = Pool::new(driver, settings)?;
+        let pool = Pool::new(driver, settings, self.leak_threshold, self.events)?;
         Ok(AsyncEngine {
             inner: Arc::new(EngineInner {
                 url,

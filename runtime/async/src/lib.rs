@@ -38,22 +38,31 @@ compile_error!(
 );
 
 // The shared PostgreSQL codec of the blocking driver names the core's modules as the
-// blocking engine aliases them.
+// blocking engine aliases them (and so do the drivers here).
+use quarry_core::error;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use quarry_core::{error, value};
+use quarry_core::value;
 
+mod bind;
 mod connection;
+mod ddl;
 mod driver;
 mod engine;
+mod events;
 mod pool;
+mod raw;
 mod rows;
 mod session;
 mod stream;
 
+pub use bind::{AsyncBoundMetaData, ExecuteAsync};
 pub use connection::{AsyncConnection, AsyncTransaction};
+pub use ddl::AsyncMetaDataDdl;
 pub use engine::{AsyncEngine, AsyncEngineBuilder, create_async_engine};
+pub use events::{ConnectionInfo, HookConnection, HookFuture};
 pub use pool::PoolStatus;
 pub use quarry_core::rules::pool::ResetOnReturn;
+pub use raw::{AsyncRawConnection, native};
 pub use rows::Rows;
-pub use session::{Added, AsyncSession};
+pub use session::{Added, AsyncSession, AsyncSessionBuilder};
 pub use stream::RowStream;

@@ -15,7 +15,12 @@
 //! transaction left open is rolled back; a connection whose operation was cut short (a future
 //! dropped mid-query) is interrupted and rolled back (SQLite) or cancelled and closed
 //! (PostgreSQL, MySQL; see `Conn::recoverable_after_interrupt`).
+//!
+//! With a `leak_detection_threshold`, every checkout records its source line and time, and the
+//! blocking pool's detector (its `leak.rs`, included: a watchdog thread of its own, never a
+//! task of the runtime) warns about connections held longer.
 
+use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -27,6 +32,12 @@ use quarry_core::{Error, Result};
 use tokio::sync::oneshot;
 
 use crate::driver::{Conn, Driver};
+use crate::events::{self, ConnectionInfo, Events};
+
+// The blocking pool's leak detector: std only (a thread, a mutex), calling `super::lock`.
+#[path = "../../src/pool/leak.rs"]
+mod leak;
+use leak::LeakDetector;
 
 /// How long the reset of a returned connection (cancel, `ROLLBACK`) may take before the
 /// connection is closed instead.
@@ -40,6 +51,15 @@ pub(crate) struct Entry {
     created: Instant,
 }
 
+impl Entry {
+    fn info(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            id: self.id,
+            created: self.created,
+        }
+    }
+}
+
 /// A waiting checkout: its number (to leave the queue on timeout) and where to hand it a slot.
 type Waiter = (u64, oneshot::Sender<Slot>);
 
@@ -50,6 +70,8 @@ pub(crate) struct Inner {
     generations: Generations,
     waiter_seq: std::sync::atomic::AtomicU64,
     last_connect_error: Mutex<Option<String>>,
+    leaks: Option<LeakDetector>,
+    events: Events,
 }
 
 /// The pool of an engine.
@@ -88,8 +110,18 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(driver: Driver, settings: Settings) -> Result<Self> {
+    pub(crate) fn new(
+        driver: Driver,
+        settings: Settings,
+        leak_threshold: Option<Duration>,
+        events: Events,
+    ) -> Result<Self> {
         settings.validate()?;
+        if leak_threshold.is_some_and(|t| t.is_zero()) {
+            return Err(Error::config(
+                "leak_detection_threshold must be longer than zero",
+            ));
+        }
         let queue = Queue::new(&settings)?;
         Ok(Pool {
             inner: Arc::new(Inner {
@@ -99,6 +131,8 @@ impl Pool {
                 generations: Generations::default(),
                 waiter_seq: std::sync::atomic::AtomicU64::new(0),
                 last_connect_error: Mutex::new(None),
+                leaks: leak_threshold.map(LeakDetector::start),
+                events,
             }),
         })
     }
@@ -126,19 +160,33 @@ impl Pool {
         }
     }
 
-    /// A connection, within `pool_timeout` in all (waiting, connecting and pinging).
+    /// A connection, within `pool_timeout` in all (waiting, connecting and pinging), checked
+    /// out at `site` (what leak detection names).
     ///
     /// # Errors
     /// [`Error::PoolTimeout`] naming the last connect error if connecting was what failed; a
     /// connect error when the first connection attempt fails at once.
-    pub(crate) async fn checkout(&self) -> Result<PooledConn> {
+    pub(crate) async fn checkout(&self, site: &'static Location<'static>) -> Result<PooledConn> {
+        // An idle connection is handed over without awaiting anything: a task looping on
+        // checkouts would never yield and starve the rest of its worker (timers included).
+        // One unit of tokio's cooperative budget per checkout makes it yield in time.
+        tokio::task::coop::consume_budget().await;
         let deadline = self.inner.settings.deadline(Instant::now());
         let mut attempts = 0;
         loop {
             let slot = self.slot(deadline).await?;
             attempts += 1;
-            match self.fill(slot, deadline).await {
-                Ok(conn) => return Ok(conn),
+            let filled = match self.fill(slot, deadline).await {
+                Ok((conn, fresh)) => self.hooked(conn, fresh).await,
+                Err(e) => Err(e),
+            };
+            match filled {
+                Ok(mut conn) => {
+                    if let Some(leaks) = &self.inner.leaks {
+                        conn.leak = Some(leaks.register(site));
+                    }
+                    return Ok(conn);
+                }
                 // A connection lost at once (the server restarted): try another, in time.
                 Err(e)
                     if e.is_disconnect()
@@ -146,6 +194,38 @@ impl Pool {
                         && !policy::expired(deadline, Instant::now()) => {}
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Run the `on_connect` hooks on a new connection, then the `on_checkout` hooks; an
+    /// error closes the connection (a disconnect retires every older one too).
+    async fn hooked(&self, mut conn: PooledConn, fresh: bool) -> Result<PooledConn> {
+        let events = &self.inner.events;
+        if events.connect.is_empty() && events.checkout.is_empty() {
+            return Ok(conn);
+        }
+        let info = conn.info();
+        let dialect = self.inner.driver.dialect();
+        let mut r = Ok(());
+        if fresh {
+            r = events::run(&events.connect, conn.conn(), info, dialect).await;
+        }
+        if r.is_ok() {
+            r = events::run(&events.checkout, conn.conn(), info, dialect).await;
+        }
+        match r {
+            Ok(()) => Ok(conn),
+            Err(e) => {
+                self.notify_invalidated(&info, Some(&e));
+                conn.discard(e.is_disconnect());
+                Err(e)
+            }
+        }
+    }
+
+    fn notify_invalidated(&self, info: &ConnectionInfo, cause: Option<&Error>) {
+        for hook in &self.inner.events.invalidate {
+            hook(info, cause);
         }
     }
 
@@ -194,7 +274,7 @@ impl Pool {
 
     /// Make `slot` hold a connection ready for use: screen an idle one (replace it when stale
     /// or recycled, pre-ping it), or open one in an empty room.
-    async fn fill(&self, mut slot: Slot, deadline: Option<Instant>) -> Result<PooledConn> {
+    async fn fill(&self, mut slot: Slot, deadline: Option<Instant>) -> Result<(PooledConn, bool)> {
         if let Some(entry) = &mut slot.entry {
             let screen = self.inner.settings.screen(
                 entry.id,
@@ -203,13 +283,14 @@ impl Pool {
                 Instant::now,
             );
             match screen {
-                Screen::Ready => return Ok(PooledConn { slot }),
+                Screen::Ready => return Ok((PooledConn { slot, leak: None }, false)),
                 Screen::Ping => {
                     let budget = policy::ping_budget(deadline, Instant::now());
                     match tokio::time::timeout(budget, entry.conn.ping()).await {
-                        Ok(Ok(())) => return Ok(PooledConn { slot }),
+                        Ok(Ok(())) => return Ok((PooledConn { slot, leak: None }, false)),
                         Ok(Err(e)) => {
                             tracing::info!(target: "quarry::pool", error = %e, "pre-ping failed; replacing the connection");
+                            self.notify_invalidated(&entry.info(), Some(&e));
                             if e.is_disconnect() {
                                 self.inner.generations.invalidate_all();
                             }
@@ -254,7 +335,7 @@ impl Pool {
                     id: self.inner.generations.next_id(),
                     created: Instant::now(),
                 });
-                Ok(PooledConn { slot })
+                Ok((PooledConn { slot, leak: None }, true))
             }
             Err(e) => {
                 *lock(&self.inner.last_connect_error) = Some(e.to_string());
@@ -294,6 +375,9 @@ impl Pool {
 
     /// A connection in a known state comes back.
     fn checkin(&self, entry: Entry) {
+        for hook in &self.inner.events.checkin {
+            hook(&entry.info());
+        }
         if self.inner.generations.is_stale(entry.id) {
             spawn_close(entry.conn);
             self.release();
@@ -417,6 +501,17 @@ impl Drop for Slot {
 /// A checked-out connection; back to the pool when dropped.
 pub(crate) struct PooledConn {
     slot: Slot,
+    /// The leak detector's record of this checkout.
+    leak: Option<usize>,
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        if let (Some(key), Some(leaks)) = (self.leak.take(), &self.slot.pool.inner.leaks) {
+            leaks.release(key);
+        }
+        // Then the slot gives the connection back.
+    }
 }
 
 impl std::fmt::Debug for PooledConn {
@@ -436,9 +531,23 @@ impl PooledConn {
         }
     }
 
+    /// What the pool knows of the connection.
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        match self.slot.entry.as_ref() {
+            Some(entry) => entry.info(),
+            None => unreachable!("a PooledConn always holds a connection"),
+        }
+    }
+
     /// Close the connection instead of keeping it (its state is lost or unknown); a disconnect
-    /// also retires every older connection of the pool.
-    pub(crate) fn invalidate(mut self, disconnect: bool) {
+    /// also retires every older connection of the pool. The `on_invalidate` hooks run.
+    pub(crate) fn invalidate(self, disconnect: bool) {
+        self.slot.pool.notify_invalidated(&self.info(), None);
+        self.discard(disconnect);
+    }
+
+    /// [`PooledConn::invalidate`] without the hooks (their caller ran them).
+    fn discard(mut self, disconnect: bool) {
         if disconnect {
             self.slot.pool.invalidate_all();
         }
@@ -446,5 +555,27 @@ impl PooledConn {
             spawn_close(entry.conn);
         }
         // The slot, now empty, releases its room as it drops.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::LeakDetector;
+
+    #[test]
+    fn a_checkout_held_past_the_threshold_is_reported_with_its_site() {
+        let leaks = LeakDetector::start(Duration::from_millis(20));
+        let held = leaks.register(std::panic::Location::caller());
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while leaks.reported().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let reported = leaks.reported();
+        assert_eq!(reported.len(), 1, "{reported:?}");
+        assert!(reported[0].contains("pool.rs"), "{reported:?}");
+        leaks.release(held);
+        assert!(leaks.reported().is_empty());
     }
 }

@@ -14,7 +14,8 @@ use quarry_core::rules::flush::{
 use quarry_core::rules::transaction::{End, TxKind};
 use quarry_core::rules::unit::UnitOfWork;
 use quarry_core::{
-    Error, Identity, Insert, Insertable, PrimaryKey, Result, Statement, Table, TableDef, Value,
+    Error, Identity, Insert, Insertable, MetaData, PrimaryKey, Result, Statement, Table, TableDef,
+    Value,
 };
 
 use crate::connection::AsyncConnection;
@@ -159,15 +160,71 @@ impl QueuedRow for PendingInsert {
 /// # }
 /// ```
 pub struct AsyncSession {
-    engine: AsyncEngine,
-    conn: Option<(AsyncConnection, TxKind)>,
+    binds: Binds,
+    /// One connection in its transaction per engine of `binds`, opened on first use.
+    conns: Vec<Option<(AsyncConnection, TxKind)>>,
     work: UnitOfWork<PendingInsert, Box<dyn Any + Send>, Arc<KeySlot>>,
+}
+
+/// Which engine each table's statements go to (the core's rule, as the blocking session's).
+type Binds = quarry_core::rules::binds::Binds<AsyncEngine>;
+
+/// The one engine `stmt`'s tables go to (the default for none).
+fn slot_for_statement(binds: &Binds, stmt: &impl Statement) -> Result<usize> {
+    let mut tables = Vec::new();
+    stmt.tables(&mut tables);
+    binds
+        .slot_for_tables(&tables)
+        .map_err(|((first, first_table), (slot, table))| {
+            Error::Unbound(format!(
+                "the statement spans the session's engines: table \"{}\" is bound to {} and \
+                 table \"{}\" to {}; a statement runs on one engine",
+                first_table.name(),
+                binds.engines[first].url(),
+                table.name(),
+                binds.engines[slot].url(),
+            ))
+        })
+}
+
+/// An [`AsyncSession`] over several engines: `AsyncSession::builder(&default)`, then
+/// `bind_metadata` / `bind_table`, then `build()` (the blocking `SessionBuilder`'s binds).
+#[derive(Debug)]
+#[must_use = "call .build() to get the session"]
+pub struct AsyncSessionBuilder {
+    binds: Binds,
+}
+
+impl AsyncSessionBuilder {
+    /// Send the statements of every table of `metadata` to `engine`. A later bind of the
+    /// same metadata replaces an earlier one; a table bind beats a metadata bind.
+    pub fn bind_metadata(mut self, metadata: &'static MetaData, engine: &AsyncEngine) -> Self {
+        let slot = self.binds.slot_of(engine, AsyncEngine::same);
+        self.binds.metadata.push((metadata, slot));
+        self
+    }
+
+    /// Send the statements of table `T` to `engine`.
+    pub fn bind_table<T: Table>(mut self, engine: &AsyncEngine) -> Self {
+        let slot = self.binds.slot_of(engine, AsyncEngine::same);
+        self.binds.tables.push((T::table(), slot));
+        self
+    }
+
+    /// The session; no connection until the first use.
+    pub fn build(self) -> AsyncSession {
+        AsyncSession {
+            conns: (0..self.binds.engines.len()).map(|_| None).collect(),
+            binds: self.binds,
+            work: UnitOfWork::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AsyncSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncSession")
-            .field("in_transaction", &self.conn.is_some())
+            .field("in_transaction", &self.in_transaction())
             .field("pending", &self.work.pending())
             .finish_non_exhaustive()
     }
@@ -182,11 +239,21 @@ fn unset(slots: Vec<Arc<KeySlot>>) {
 impl AsyncSession {
     /// A session on `engine`; no connection until the first use.
     pub fn new(engine: &AsyncEngine) -> Self {
-        AsyncSession {
-            engine: engine.clone(),
-            conn: None,
-            work: UnitOfWork::default(),
+        AsyncSession::builder(engine).build()
+    }
+
+    /// A session whose tables may go to other engines than `default` (see
+    /// [`AsyncSessionBuilder`]). Each engine gets a connection and a transaction of its own;
+    /// `commit` commits them in turn (not a two-phase commit, as SQLAlchemy's default).
+    pub fn builder(default: &AsyncEngine) -> AsyncSessionBuilder {
+        AsyncSessionBuilder {
+            binds: Binds::new(default.clone()),
         }
+    }
+
+    /// The engine table `T`'s statements go to.
+    pub fn get_bind<T: Table>(&self) -> &AsyncEngine {
+        &self.binds.engines[self.binds.slot_for(T::table())]
     }
 
     /// Queue `obj` for insertion at the next flush.
@@ -213,19 +280,20 @@ impl AsyncSession {
         });
     }
 
-    /// True while the session's transaction is open.
+    /// True while the session holds a transaction open (on any of its engines).
     pub fn in_transaction(&self) -> bool {
-        self.conn.is_some()
+        self.conns.iter().any(Option::is_some)
     }
 
-    /// The session's connection, in its transaction (begun on first use).
-    async fn connection(&mut self) -> Result<&mut AsyncConnection> {
-        if self.conn.is_none() {
-            let mut conn = self.engine.connect().await?;
+    /// The session's connection to engine `slot`, in its transaction (begun on first use).
+    async fn connection(&mut self, slot: usize) -> Result<&mut AsyncConnection> {
+        let held = &mut self.conns[slot];
+        if held.is_none() {
+            let mut conn = self.binds.engines[slot].connect().await?;
             let kind = conn.begin_root().await?;
-            self.conn = Some((conn, kind));
+            *held = Some((conn, kind));
         }
-        match self.conn.as_mut() {
+        match held.as_mut() {
             Some((conn, _)) => Ok(conn),
             None => unreachable!("a connection was just opened"),
         }
@@ -267,7 +335,8 @@ impl AsyncSession {
             match step {
                 FlushStep::Insert(mut step) => {
                     let insert = step.row.row.insert();
-                    let rows = self.connection().await?.execute(insert).await?;
+                    let slot = self.binds.slot_for(step.table);
+                    let rows = self.connection(slot).await?.execute(insert).await?;
                     if let Some(id) = step.assigned_key(rows.last_insert_id())? {
                         step.row.row.set_autoincrement_key(id)?;
                     }
@@ -283,7 +352,8 @@ impl AsyncSession {
                     let mut values = Vec::new();
                     step.row.row.values(&mut values);
                     if let Some(update) = step.statement(values) {
-                        let rows = self.connection().await?.execute(update).await?;
+                        let slot = self.binds.slot_for(step.table);
+                        let rows = self.connection(slot).await?.execute(update).await?;
                         if !step.matched(rows.rowcount()) {
                             tracing::warn!(target: "quarry::session", table = step.table.name(), "UPDATE of a switched row matched 0 rows");
                         }
@@ -295,7 +365,8 @@ impl AsyncSession {
                 }
                 FlushStep::Delete(step) => {
                     let delete = step.statement();
-                    let rows = self.connection().await?.execute(delete).await?;
+                    let slot = self.binds.slot_for(step.table);
+                    let rows = self.connection(slot).await?.execute(delete).await?;
                     if !step.matched(rows.rowcount()) {
                         tracing::warn!(target: "quarry::session", table = step.table.name(), "DELETE matched 0 rows");
                     }
@@ -328,7 +399,7 @@ impl AsyncSession {
         }
         let stmt = T::select().filter(key_condition(table, &key));
         let found = self
-            .connection()
+            .connection(self.binds.slot_for(table))
             .await?
             .execute(stmt)
             .await?
@@ -351,21 +422,34 @@ impl AsyncSession {
         S::Row: Send + 'static,
     {
         self.flush().await?;
-        self.connection().await?.execute(stmt).await
+        let slot = slot_for_statement(&self.binds, &stmt)?;
+        self.connection(slot).await?.execute(stmt).await
     }
 
-    /// Flush, then commit the session's transaction and return its connection.
+    /// Flush, then commit the session's transactions (one per engine used, in the order of
+    /// the binds) and return their connections.
     ///
     /// # Errors
-    /// A flush error (nothing is committed), or the `COMMIT`'s.
+    /// A flush error (nothing is committed), or the first `COMMIT`'s (the transactions after
+    /// it are rolled back; those before it stay committed).
     pub async fn commit(&mut self) -> Result<()> {
         self.flush().await?;
         self.work.expire();
-        let Some((mut conn, kind)) = self.conn.take() else {
-            self.work.committed();
-            return Ok(());
-        };
-        let r = conn.end(&kind, End::Commit).await;
+        let mut r = Ok(());
+        for held in &mut self.conns {
+            let Some((mut conn, kind)) = held.take() else {
+                continue;
+            };
+            let end = if r.is_ok() {
+                End::Commit
+            } else {
+                End::Rollback
+            };
+            let ended = conn.end(&kind, end).await;
+            if r.is_ok() {
+                r = ended;
+            }
+        }
         if r.is_ok() {
             self.work.committed();
         } else {
@@ -381,10 +465,16 @@ impl AsyncSession {
     /// The `ROLLBACK`'s error (the transaction is over regardless).
     pub async fn rollback(&mut self) -> Result<()> {
         unset(self.work.discard());
-        match self.conn.take() {
-            Some((mut conn, kind)) => conn.end(&kind, End::Rollback).await,
-            None => Ok(()),
+        let mut r = Ok(());
+        for held in &mut self.conns {
+            if let Some((mut conn, kind)) = held.take() {
+                let ended = conn.end(&kind, End::Rollback).await;
+                if r.is_ok() {
+                    r = ended;
+                }
+            }
         }
+        r
     }
 
     /// Roll back and return the connection, discarding all work (also what dropping the

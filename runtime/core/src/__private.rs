@@ -5,8 +5,12 @@ pub use inventory;
 pub use crate::schema::{
     ColumnDef, ColumnRef, DefaultValue, TableDef, TableRegistration, autoincrement_key,
 };
+pub use crate::sql::fast::{
+    Bindable, Decision, FastSite, NotBindable, NotTakeable, Probe, StaticBind, Take, Takeable,
+    fast_select, tables_name,
+};
 pub use crate::sql::func::Nullability;
-pub use crate::sql::{AsExpr, NullableRow};
+pub use crate::sql::{AsExpr, NullableRow, SelectStmt};
 pub use crate::sql::{
     BinOp, Column, Delete, Expression, Insert, SqlCache, SqlExpr, Update, null_of, value_first,
 };

@@ -17,6 +17,11 @@ pub trait RowSink {
     fn expect_rows(&mut self, rows: usize) {
         let _ = rows;
     }
+    /// True when the sink has the result's column names already (a static call site's,
+    /// kept from its first result): the driver may skip [`RowSink::columns`]. Default false.
+    fn knows_columns(&self) -> bool {
+        false
+    }
 }
 
 /// Hand a result's `count` column names to `sink`, read by `name(i)`: on the stack for up to
@@ -28,6 +33,9 @@ pub fn send_column_names<'a, E>(
     mut name: impl FnMut(usize) -> std::result::Result<&'a str, E>,
     sink: &mut dyn RowSink,
 ) -> std::result::Result<(), E> {
+    if sink.knows_columns() {
+        return Ok(());
+    }
     let mut few = [""; 16];
     if count <= few.len() {
         for (i, slot) in few.iter_mut().take(count).enumerate() {

@@ -106,6 +106,15 @@ pub trait DriverConnection: Send + 'static {
     /// # Errors
     /// A database error; [`Error::is_disconnect`] tells whether the connection is gone.
     fn ping(&mut self) -> Result<()>;
+    /// The most bytes one statement may take on the wire (MySQL's `max_allowed_packet`,
+    /// asked once per connection), for `insert_many` to cut its batches under; `None` where
+    /// only the bind count limits a statement. Default `None`.
+    ///
+    /// # Errors
+    /// A database error from asking.
+    fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        Ok(None)
+    }
     /// [`DriverConnection::ping`], failing if no answer comes within `timeout` (a connection
     /// that timed out is left in an unknown state: the pool closes it). The default ignores
     /// the timeout.
@@ -201,27 +210,30 @@ impl NativeConnection for ::mysql::Conn {
     allow(dead_code, reason = "used by the server drivers")
 )]
 pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
     let mut words = sql
         .trim_start()
         .split(|c: char| c.is_ascii_whitespace() || c == ';')
         .filter(|w| !w.is_empty());
     let first = words.next()?;
-    let second = words.next().map(str::to_ascii_lowercase);
-    let second = second.as_deref();
-    if first.eq_ignore_ascii_case("begin") {
-        Some(true)
-    } else if first.eq_ignore_ascii_case("start") {
-        (second == Some("transaction")).then_some(true)
-    } else if first.eq_ignore_ascii_case("commit")
-        || first.eq_ignore_ascii_case("rollback")
-        || first.eq_ignore_ascii_case("end")
-    {
-        match second {
-            None | Some("work" | "transaction" | "and") => Some(false),
-            Some(_) => None,
-        }
-    } else {
-        None
+    if is(first, "begin") {
+        return Some(true);
+    }
+    // Every statement passes here: the second word is looked at (without a copy) only after
+    // a transaction keyword.
+    if is(first, "start") {
+        return words
+            .next()
+            .is_some_and(|w| is(w, "transaction"))
+            .then_some(true);
+    }
+    if !(is(first, "commit") || is(first, "rollback") || is(first, "end")) {
+        return None;
+    }
+    match words.next() {
+        None => Some(false),
+        Some(w) if is(w, "work") || is(w, "transaction") || is(w, "and") => Some(false),
+        Some(_) => None,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::value::{Value, temporal};
 
 mod hosts;
 mod limits;
+mod packet;
 mod row;
 use row::{MysqlRow, column_name};
 
@@ -410,8 +411,10 @@ fn drain<P: Protocol>(
                     .and_then(|id| i64::try_from(id).ok()),
             })
         } else {
-            let names: Vec<&str> = columns.iter().map(column_name).collect();
-            sink.columns(&names);
+            if !sink.knows_columns() {
+                let names: Vec<&str> = columns.iter().map(column_name).collect();
+                sink.columns(&names);
+            }
             None
         }
     };
@@ -443,6 +446,10 @@ impl DriverConnection for MysqlConnection {
     fn batch(&mut self, sql: &str) -> Result<()> {
         let r = self.batch_inner(sql);
         self.observe(r, sql)
+    }
+
+    fn max_statement_bytes(&mut self) -> Result<Option<usize>> {
+        limits::max_allowed_packet(&mut self.conn, &mut self.max_packet).map(Some)
     }
 
     fn ping(&mut self) -> Result<()> {

@@ -22,9 +22,11 @@ use crate::value::Value;
 
 mod binary;
 mod error;
+mod outside;
 mod pooler;
 use binary::{BinaryRow, Param, PgRow};
 use error::convert;
+use outside::{PgSink, outside_runtime, outside_runtime_into};
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
@@ -242,6 +244,15 @@ impl Driver for PgDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn DriverConnection>> {
+        let client = outside_runtime(|| self.connect_client())?;
+        let mut conn = PgConnection::new(client);
+        conn.pooled = self.pooled;
+        Ok(Box::new(conn))
+    }
+}
+
+impl PgDriver {
+    fn connect_client(&self) -> Result<Client> {
         let mut connected = self.config.connect(NoTls);
         if self.prefer_standby && connected.is_err() {
             // libpq's prefer-standby: no standby among the hosts, so any server will do.
@@ -249,7 +260,7 @@ impl Driver for PgDriver {
             any.target_session_attrs(TargetSessionAttrs::Any);
             connected = any.connect(NoTls);
         }
-        let client = connected.map_err(|e| {
+        connected.map_err(|e| {
             let mut err = convert(&e, None, &[]);
             err.kind = DatabaseErrorKind::Connection;
             err.disconnect = true;
@@ -258,10 +269,7 @@ impl Driver for PgDriver {
                 self.target, err.message
             );
             crate::error::DatabaseError::into_error(err)
-        })?;
-        let mut conn = PgConnection::new(client);
-        conn.pooled = self.pooled;
-        Ok(Box::new(conn))
+        })
     }
 }
 
@@ -305,7 +313,7 @@ impl PgConnection {
         &mut self,
         sql: &str,
         params: &[Value],
-        sink: &mut dyn RowSink,
+        sink: &mut dyn PgSink,
     ) -> std::result::Result<Outcome, Failure> {
         use postgres::fallible_iterator::FallibleIterator;
 
@@ -323,16 +331,11 @@ impl PgConnection {
             let mut fetched = 0u64;
             while let Some(row) = it.next().map_err(Failure::Pg)? {
                 if fetched == 0 {
-                    let columns = row.columns();
-                    super::send_column_names(
-                        columns.len(),
-                        |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
-                        sink,
-                    )
-                    .unwrap_or_else(|never| match never {});
+                    sink.columns(row.columns());
                 }
                 fetched += 1;
-                sink.row(&PgRow::new(&row, &[])).map_err(Failure::Quarry)?;
+                let width = row.len();
+                sink.row(row, width)?;
             }
             if fetched == 0 {
                 sink.columns(&[]);
@@ -360,19 +363,15 @@ impl PgConnection {
                 last_insert_id: None,
             });
         };
-        let columns = first.columns();
-        super::send_column_names(
-            columns.len(),
-            |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
-            sink,
-        )
-        .unwrap_or_else(|never| match never {});
-        sink.expect_rows(rows.len());
-        for row in &rows {
-            sink.row(&PgRow::new(row, &[])).map_err(Failure::Quarry)?;
+        sink.columns(first.columns());
+        let count = rows.len();
+        sink.expect_rows(count);
+        for row in rows {
+            let width = row.len();
+            sink.row(row, width)?;
         }
         Ok(Outcome {
-            rows_affected: rows.len() as u64,
+            rows_affected: count as u64,
             last_insert_id: None,
         })
     }
@@ -417,7 +416,7 @@ impl PgConnection {
         &mut self,
         sql: &str,
         params: &'a [Value],
-        sink: &mut dyn RowSink,
+        sink: &mut dyn PgSink,
     ) -> std::result::Result<Outcome, Failure> {
         let stmt = self.prepare(sql, params).map_err(Failure::Quarry)?;
         if stmt.params().len() != params.len() {
@@ -461,13 +460,7 @@ impl PgConnection {
                 last_insert_id: None,
             });
         }
-        let columns = stmt.columns();
-        super::send_column_names(
-            columns.len(),
-            |i| Ok::<_, std::convert::Infallible>(columns[i].name()),
-            sink,
-        )
-        .unwrap_or_else(|never| match never {});
+        sink.columns(stmt.columns());
         let width = stmt.columns().len();
         if self.streaming {
             // A streamed result: one row at a time off the socket, so memory stays that of
@@ -480,7 +473,7 @@ impl PgConnection {
             let mut fetched = 0u64;
             while let Some(row) = it.next().map_err(Failure::Pg)? {
                 fetched += 1;
-                feed_row(&row, width, sink)?;
+                sink.row(row, width)?;
             }
             return Ok(Outcome {
                 rows_affected: fetched,
@@ -491,14 +484,15 @@ impl PgConnection {
         // client's runtime and polls the connection once per row, which cost more client CPU
         // than reading and decoding the row itself (twice the raw crate's time on 10 000 rows).
         let rows = self.client.query(&stmt, binds).map_err(Failure::Pg)?;
-        sink.expect_rows(rows.len());
-        for row in &rows {
-            feed_row(row, width, sink)?;
+        let count = rows.len();
+        sink.expect_rows(count);
+        for row in rows {
+            sink.row(row, width)?;
         }
         // With result columns the command tag counts the rows returned (SELECT, FETCH,
         // INSERT/UPDATE/DELETE … RETURNING), or has no count at all (SHOW).
         Ok(Outcome {
-            rows_affected: rows.len() as u64,
+            rows_affected: count as u64,
             last_insert_id: None,
         })
     }
@@ -607,7 +601,7 @@ impl PgConnection {
         &mut self,
         sql: &str,
         params: &[Value],
-        sink: &mut dyn RowSink,
+        sink: &mut dyn PgSink,
     ) -> Result<Outcome> {
         match self.run_once(sql, params, sink) {
             Ok(outcome) => Ok(outcome),
@@ -669,7 +663,15 @@ impl Drop for OwnedClient {
             return;
         };
         if !self.detach {
-            return drop(client);
+            // Closing sends a Terminate through the crate's runtime.
+            let closed = outside_runtime(move || {
+                drop(client);
+                Ok(())
+            });
+            if let Err(e) = closed {
+                tracing::warn!(target: "quarry::pool", error = %e, "cannot close a connection");
+            }
+            return;
         }
         let spawned = std::thread::Builder::new()
             .name("quarry-pg-close".into())
@@ -681,8 +683,8 @@ impl Drop for OwnedClient {
     }
 }
 
-impl DriverConnection for PgConnection {
-    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+impl PgConnection {
+    fn run_here(&mut self, sql: &str, params: &[Value], sink: &mut dyn PgSink) -> Result<Outcome> {
         // More would overflow the Bind message's Int16 count: the server could not read the
         // stream any more, and the connection would be lost.
         Error::check_parameters(params.len(), PG_MAX_PARAMETERS, "postgresql")?;
@@ -705,9 +707,44 @@ impl DriverConnection for PgConnection {
         self.note(r, if params.is_empty() { sql } else { "" })
     }
 
-    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
-        let r = self.copy_binary(table, columns, values);
+    fn batch_here(&mut self, sql: &str) -> Result<()> {
+        if let Some(what) = self.pooled.then(|| pooler::session_state(sql)).flatten() {
+            return Err(pooler::refuse(what));
+        }
+        let r = self
+            .client
+            .batch_execute(sql)
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(&e, Some(sql), &[])));
+        self.note(r, sql)
+    }
+
+    fn ping_here(&mut self, timeout: std::time::Duration) -> Result<()> {
+        let r = self.client.is_valid(timeout).map_err(|e| {
+            let mut err = convert(&e, None, &[]);
+            if e.as_db_error().is_none() {
+                // No answer in time (or none at all): the connection cannot be trusted.
+                err.kind = DatabaseErrorKind::Connection;
+                err.disconnect = true;
+            }
+            crate::error::DatabaseError::into_error(err)
+        });
+        if r.as_ref().is_err_and(Error::is_disconnect) {
+            self.client.detach = true;
+        }
         self.note(r, "")
+    }
+}
+
+impl DriverConnection for PgConnection {
+    fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
+        outside_runtime_into(sink, |sink| self.run_here(sql, params, sink))
+    }
+
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        outside_runtime(|| {
+            let r = self.copy_binary(table, columns, values);
+            self.note(r, "")
+        })
     }
 
     fn run_streaming(
@@ -723,14 +760,7 @@ impl DriverConnection for PgConnection {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        if let Some(what) = self.pooled.then(|| pooler::session_state(sql)).flatten() {
-            return Err(pooler::refuse(what));
-        }
-        let r = self
-            .client
-            .batch_execute(sql)
-            .map_err(|e| crate::error::DatabaseError::into_error(convert(&e, Some(sql), &[])));
-        self.note(r, sql)
+        outside_runtime(|| self.batch_here(sql))
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -738,21 +768,8 @@ impl DriverConnection for PgConnection {
     }
 
     fn ping_within(&mut self, timeout: std::time::Duration) -> Result<()> {
-        let r = self.client.is_valid(timeout).map_err(|e| {
-            let mut err = convert(&e, None, &[]);
-            if e.as_db_error().is_none() {
-                // No answer in time (or none at all): the connection cannot be trusted.
-                err.kind = DatabaseErrorKind::Connection;
-                err.disconnect = true;
-            }
-            crate::error::DatabaseError::into_error(err)
-        });
-        if r.as_ref().is_err_and(Error::is_disconnect) {
-            self.client.detach = true;
-        }
-        self.note(r, "")
+        outside_runtime(|| self.ping_here(timeout))
     }
-
     fn begin(&mut self) -> Result<()> {
         self.batch("BEGIN")?;
         self.in_tx = true;

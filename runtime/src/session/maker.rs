@@ -93,7 +93,7 @@ impl SessionBuilder {
     /// engine. A later bind of the same metadata replaces an earlier one; a table bind beats
     /// a metadata bind.
     pub fn bind_metadata(mut self, metadata: &'static MetaData, engine: &Engine) -> Self {
-        let slot = self.binds.slot_of(engine);
+        let slot = self.binds.slot_of(engine, Engine::same);
         self.binds.metadata.push((metadata, slot));
         self
     }
@@ -117,7 +117,7 @@ impl SessionBuilder {
     /// # Ok::<(), quarry::Error>(())
     /// ```
     pub fn bind_table<T: Table>(mut self, engine: &Engine) -> Self {
-        let slot = self.binds.slot_of(engine);
+        let slot = self.binds.slot_of(engine, Engine::same);
         self.binds.tables.push((T::table(), slot));
         self
     }
@@ -147,42 +147,5 @@ impl SessionBuilder {
     }
 }
 
-/// The engines of a session and which tables go where.
-#[derive(Debug, Clone)]
-pub(super) struct Binds {
-    /// Distinct engines; the first is the session's default.
-    pub(super) engines: Vec<Engine>,
-    pub(super) tables: Vec<(&'static TableDef, usize)>,
-    pub(super) metadata: Vec<(&'static MetaData, usize)>,
-}
-
-impl Binds {
-    /// The index of `engine`, added if new. Two handles of one engine share a pool (and so a
-    /// connection and transaction in the session).
-    pub(super) fn slot_of(&mut self, engine: &Engine) -> usize {
-        match self.engines.iter().position(|e| e.same(engine)) {
-            Some(i) => i,
-            None => {
-                self.engines.push(engine.clone());
-                self.engines.len() - 1
-            }
-        }
-    }
-
-    /// The engine index for `table`: table bind, else metadata bind, else the default; the
-    /// latest bind wins.
-    pub(super) fn slot_for(&self, table: &'static TableDef) -> usize {
-        let by_table = self.tables.iter().rev().find(|(t, _)| *t == table);
-        let by_metadata = || {
-            self.metadata
-                .iter()
-                .rev()
-                .find(|(m, _)| std::ptr::eq(*m, table.metadata()))
-                .map(|(_, slot)| *slot)
-        };
-        by_table
-            .map(|(_, slot)| *slot)
-            .or_else(by_metadata)
-            .unwrap_or(0)
-    }
-}
+/// The engines of a session and which tables go where (the core's rule).
+pub(super) type Binds = crate::rules::binds::Binds<Engine>;

@@ -166,11 +166,7 @@ impl Session {
     /// ```
     pub fn builder(engine: &Engine) -> SessionBuilder {
         SessionBuilder {
-            binds: Binds {
-                engines: vec![engine.clone()],
-                tables: Vec::new(),
-                metadata: Vec::new(),
-            },
+            binds: Binds::new(engine.clone()),
         }
     }
 

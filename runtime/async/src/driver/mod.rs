@@ -19,6 +19,7 @@
 pub(crate) mod my {
     #[path = "../../../async/src/driver/mysql.rs"]
     pub(crate) mod mysql;
+    mod packet;
     mod row;
 }
 #[cfg(feature = "mysql")]
@@ -434,6 +435,7 @@ pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
 
 /// The error of a call on a connection whose worker or socket is gone: a disconnect, so that
 /// the pool discards the connection.
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
 pub(crate) fn lost_connection(server: &str) -> Error {
     let mut err = quarry_core::DatabaseError::new(
         quarry_core::DatabaseErrorKind::Connection,

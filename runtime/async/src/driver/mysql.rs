@@ -42,6 +42,12 @@ impl MysqlDriver {
             .user(url.username().map(str::to_owned))
             .pass(url.password().map(str::to_owned))
             .db_name(url.database().map(str::to_owned))
+            // The URL's host and port, as the blocking driver: never a switch to the server's
+            // Unix socket found after connecting (mysql_async's default for a local server).
+            .prefer_socket(false)
+            // Rows matched rather than rows changed, as the other backends and the blocking
+            // driver count (and as SQLAlchemy's MySQL dialects ask for).
+            .client_found_rows(true)
             .stmt_cache_size(128);
         for (key, value) in url.query() {
             match key.as_str() {
@@ -74,17 +80,23 @@ impl MysqlDriver {
             );
             crate::error::DatabaseError::into_error(err)
         })?;
-        Ok(MysqlConn { conn })
+        Ok(MysqlConn {
+            conn,
+            max_packet: None,
+        })
     }
 }
 
 /// One MySQL connection (prepared statements cached by `mysql_async`).
 pub(crate) struct MysqlConn {
     conn: mysql::Conn,
+    /// The session's `max_allowed_packet`, asked the first time a statement could exceed the
+    /// smallest value the server allows.
+    max_packet: Option<usize>,
 }
 
-fn params_of(compiled: &Compiled) -> Result<mysql::Params> {
-    let values = compiled
+fn values_of(compiled: &Compiled) -> Result<Vec<mysql::Value>> {
+    compiled
         .params()
         .iter()
         .map(to_mysql)
@@ -95,21 +107,51 @@ fn params_of(compiled: &Compiled) -> Result<mysql::Params> {
                 compiled.sql(),
                 compiled.params(),
             ))
-        })?;
-    Ok(if values.is_empty() {
-        mysql::Params::Empty
-    } else {
-        mysql::Params::Positional(values)
-    })
+        })
 }
 
 impl MysqlConn {
+    /// The session's `max_allowed_packet`, asked once per connection.
+    async fn max_allowed_packet(&mut self) -> Result<usize> {
+        if let Some(limit) = self.max_packet {
+            return Ok(limit);
+        }
+        let sql = "SELECT @@max_allowed_packet";
+        let asked: Option<u64> = self
+            .conn
+            .query_first(sql)
+            .await
+            .map_err(|e| crate::error::DatabaseError::into_error(convert(e, Some(sql), &[])))?;
+        let limit = asked
+            .and_then(|v| usize::try_from(v).ok())
+            .unwrap_or(usize::MAX);
+        self.max_packet = Some(limit);
+        Ok(limit)
+    }
+
+    /// The connection, for native use (`AsyncRawConnection::mysql`).
+    pub(crate) fn conn_mut(&mut self) -> &mut mysql::Conn {
+        &mut self.conn
+    }
+
     async fn query(
         &mut self,
         compiled: &Compiled,
     ) -> Result<QueryResult<'_, 'static, BinaryProtocol>> {
         Error::check_parameters(compiled.params().len(), usize::from(u16::MAX), "mysql")?;
-        let params = params_of(compiled)?;
+        let values = values_of(compiled)?;
+        // A packet over max_allowed_packet would make the server drop the connection:
+        // refused before anything is sent, as the blocking driver does.
+        let (largest, what) = super::packet::largest(compiled.sql(), &values);
+        if largest > super::packet::MIN_MAX_ALLOWED_PACKET {
+            let limit = self.max_allowed_packet().await?;
+            super::packet::refuse(largest, what, limit)?;
+        }
+        let params = if values.is_empty() {
+            mysql::Params::Empty
+        } else {
+            mysql::Params::Positional(values)
+        };
         self.conn
             .exec_iter(compiled.sql(), params)
             .await

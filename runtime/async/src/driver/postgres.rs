@@ -171,6 +171,11 @@ fn fail(e: &postgres::Error, sql: &str, params: &[Value]) -> Error {
 }
 
 impl PgConn {
+    /// The client, for native use (`AsyncRawConnection::postgres`).
+    pub(crate) fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
     async fn prepare(&mut self, sql: &str, params: &[Value]) -> Result<Statement> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());

@@ -227,7 +227,7 @@ pub(crate) struct SqliteConn {
 
 impl SqliteConn {
     /// Run `f` on the connection's thread and wait for its answer without blocking.
-    async fn call<T: Send + 'static>(
+    pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> T + Send + 'static,
     ) -> Result<T> {

@@ -72,11 +72,17 @@ fn ctes(walk: impl FnOnce(&mut Found)) -> Vec<Arc<DerivedTable>> {
 
 impl<R> Compile for Select<R> {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        // A static `select!` call site's learned text: no model, no verify pass.
+        if let Some(compiled) = self.stmt.fast_compiled(dialect, Form::Plain) {
+            return Ok(compiled);
+        }
         let ctes = ctes(|f| self.stmt.collect_tables(f));
-        cached(self.cache, dialect, |r| {
+        let compiled = cached(self.cache, dialect, |r| {
             query::with(r, &ctes)?;
             query::select(r, &self.stmt)
-        })
+        })?;
+        self.stmt.learn(dialect, Form::Plain, &compiled);
+        Ok(compiled)
     }
 }
 
@@ -115,6 +121,10 @@ impl<R> Compile for Insert<R> {
         if let Some(message) = &self.stmt.error {
             return Err(Error::config(message.clone()));
         }
+        if self.cache.is_none() && super::many::is_plain(&self.stmt) {
+            // `insert_many` and the builder: the text kept per table and row count.
+            return super::many::insert_rows(&self.stmt, dialect, 0..self.stmt.rows.len());
+        }
         let ctes = ctes(|f| self.stmt.collect_tables(f));
         cached(self.cache, dialect, |r| {
             query::with(r, &ctes)?;
@@ -130,8 +140,9 @@ impl<R: FromRow> Statement for Insert<R> {
         &self,
         dialect: &dyn Dialect,
         max_params: usize,
+        max_bytes: &mut dyn FnMut() -> Result<Option<usize>>,
     ) -> Result<Option<Vec<Compiled>>> {
-        super::batch::insert_batches(&self.stmt, dialect, max_params)
+        super::batch::insert_batches(&self.stmt, dialect, max_params, max_bytes)
     }
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {

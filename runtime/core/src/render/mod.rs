@@ -16,6 +16,7 @@ mod batch;
 mod compile;
 mod ddl;
 mod enum_ddl;
+mod many;
 pub(crate) mod query;
 
 pub use ddl::{create_index, create_indexes, create_table, drop_table, index_name};

@@ -5,6 +5,7 @@
 //! connections (blocking or not) and reports back. So the blocking engine and a non-blocking
 //! one follow the same rules without copying them.
 
+pub mod binds;
 pub mod flush;
 pub mod pool;
 pub mod retry;

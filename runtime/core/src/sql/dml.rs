@@ -125,7 +125,7 @@ impl Insert<()> {
         let mut insert = Insert::into_table(T::table());
         insert.stmt.rows.clear();
         columns.indexes(&mut insert.stmt.columns);
-        insert.stmt.select = Some(Box::new(select.stmt));
+        insert.stmt.select = Some(Box::new(select.stmt.into_inner()));
         insert
     }
 
@@ -261,7 +261,7 @@ impl<R> Insert<R> {
     /// fails to compile there with [`Error::Unsupported`]). The rows decode into the items'
     /// row type: `.returning(User::id)` gives `Insert<i64>`.
     pub fn returning<I: SelectItems>(self, items: I) -> Insert<I::Row> {
-        let mut stmt = self.stmt;
+        let mut stmt = self.stmt.into_inner();
         stmt.returning.clear();
         items.push_items(&mut stmt.returning);
         Insert::wrap(stmt, None)
@@ -382,7 +382,7 @@ impl<R> OnConflict<R> {
             where_: None,
             constraint: self.constraint,
         });
-        Upsert::wrap(self.insert.stmt, None)
+        Upsert::wrap(self.insert.stmt.into_inner(), None)
     }
 }
 
@@ -458,7 +458,7 @@ impl<R> Upsert<R> {
 
     /// `RETURNING items`, as [`Insert::returning`].
     pub fn returning<I: SelectItems>(self, items: I) -> Upsert<I::Row> {
-        let mut stmt = self.stmt;
+        let mut stmt = self.stmt.into_inner();
         stmt.returning.clear();
         items.push_items(&mut stmt.returning);
         Upsert::wrap(stmt, None)
@@ -588,7 +588,7 @@ impl<R> Update<R> {
 
     /// `RETURNING items` (SQLite and PostgreSQL), as [`Insert::returning`].
     pub fn returning<I: SelectItems>(self, items: I) -> Update<I::Row> {
-        let mut stmt = self.stmt;
+        let mut stmt = self.stmt.into_inner();
         stmt.returning.clear();
         items.push_items(&mut stmt.returning);
         Update::wrap(stmt, None)
@@ -638,7 +638,7 @@ impl<R> Delete<R> {
 
     /// `RETURNING items` (SQLite and PostgreSQL), as [`Insert::returning`].
     pub fn returning<I: SelectItems>(self, items: I) -> Delete<I::Row> {
-        let mut stmt = self.stmt;
+        let mut stmt = self.stmt.into_inner();
         stmt.returning.clear();
         items.push_items(&mut stmt.returning);
         Delete::wrap(stmt, None)

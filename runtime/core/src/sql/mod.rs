@@ -10,9 +10,11 @@ mod cache;
 mod case;
 mod dml;
 mod expr;
+pub(crate) mod fast;
 pub mod func;
 mod json;
 mod ops;
+pub(crate) mod params;
 pub(crate) mod select;
 pub(crate) mod source;
 mod table;
@@ -22,6 +24,7 @@ mod window;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 pub use cache::{Form, SqlCache};
 pub use case::{Case, Typed};
@@ -53,14 +56,25 @@ use crate::schema::{FromRow, TableDef};
 use crate::value::Value;
 
 /// A statement rendered for one dialect: SQL text and its bound parameters, in order.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Compiled {
     sql: Cow<'static, str>,
-    params: Vec<Value>,
+    params: params::Params,
     /// The SQL ends in `RETURNING <autoincrement key>` added for execution: the one result
     /// value is the inserted key, not a row of the statement.
     #[doc(hidden)]
     pub returns_key: bool,
+    /// Where a static call site keeps its result's column names (`sql/fast.rs`).
+    keys: Option<&'static OnceLock<Arc<[String]>>>,
+}
+
+/// The SQL, the parameters and the form; not where column names are kept.
+impl PartialEq for Compiled {
+    fn eq(&self, other: &Self) -> bool {
+        self.sql == other.sql
+            && self.params == other.params
+            && self.returns_key == other.returns_key
+    }
 }
 
 impl Compiled {
@@ -68,17 +82,39 @@ impl Compiled {
     pub fn new(sql: String, params: Vec<Value>) -> Self {
         Compiled {
             sql: Cow::Owned(sql),
-            params,
+            params: params.into(),
             returns_key: false,
+            keys: None,
         }
     }
     /// SQL text taken from a call site's cache.
     pub(crate) fn cached(sql: &'static str, params: Vec<Value>) -> Self {
         Compiled {
             sql: Cow::Borrowed(sql),
+            params: params.into(),
+            returns_key: false,
+            keys: None,
+        }
+    }
+    /// SQL text of the zero-render path, its parameters inline, and where its result's
+    /// column names are kept (`sql/fast.rs`).
+    pub(crate) fn fast(
+        sql: &'static str,
+        params: params::Params,
+        keys: &'static OnceLock<Arc<[String]>>,
+    ) -> Self {
+        Compiled {
+            sql: Cow::Borrowed(sql),
             params,
             returns_key: false,
+            keys: Some(keys),
         }
+    }
+    /// Where the column names of this statement's result are kept, for a static call site:
+    /// the engine fills it from the first result and then needs no names from the driver.
+    #[doc(hidden)]
+    pub fn kept_columns(&self) -> Option<&'static OnceLock<Arc<[String]>>> {
+        self.keys
     }
     /// The SQL text, with the dialect's placeholders.
     pub fn sql(&self) -> &str {
@@ -86,14 +122,14 @@ impl Compiled {
     }
     /// The bound parameters, in placeholder order.
     pub fn params(&self) -> &[Value] {
-        &self.params
+        self.params.as_slice()
     }
 }
 
 /// The SQL, then `-- params: [...]`: the form snapshots take.
 impl fmt::Display for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n-- params: {:?}", self.sql, self.params)
+        write!(f, "{}\n-- params: {:?}", self.sql, self.params())
     }
 }
 
@@ -154,20 +190,23 @@ pub trait Statement: Compile {
         let _ = out;
     }
 
-    /// The statement as several, each binding at most `max_params` parameters, when it binds
-    /// more and can be split without changing what it does (a multi-row `INSERT`:
-    /// `insert_many`); `None` when it fits or cannot be split. The connection runs the parts
-    /// in one transaction. Default: `None`.
+    /// The statement as several, each binding at most `max_params` parameters and — where
+    /// `max_bytes` gives a size (MySQL's `max_allowed_packet`, asked only of a statement
+    /// large enough for it to matter) — taking about at most that many bytes on the wire,
+    /// when it is larger and can be split without changing what it does (a multi-row
+    /// `INSERT`: `insert_many`); `None` when it fits or cannot be split. The connection runs
+    /// the parts in one transaction. Default: `None`.
     ///
     /// # Errors
-    /// As [`Compile::compile`].
+    /// As [`Compile::compile`], and `max_bytes`' error.
     #[doc(hidden)]
     fn compile_batches(
         &self,
         dialect: &dyn Dialect,
         max_params: usize,
+        max_bytes: &mut dyn FnMut() -> Result<Option<usize>>,
     ) -> Result<Option<Vec<Compiled>>> {
-        let _ = (dialect, max_params);
+        let _ = (dialect, max_params, max_bytes);
         Ok(None)
     }
 }
@@ -190,8 +229,9 @@ impl<S: Statement + ?Sized> Statement for &S {
         &self,
         dialect: &dyn Dialect,
         max_params: usize,
+        max_bytes: &mut dyn FnMut() -> Result<Option<usize>>,
     ) -> Result<Option<Vec<Compiled>>> {
-        (**self).compile_batches(dialect, max_params)
+        (**self).compile_batches(dialect, max_params, max_bytes)
     }
 }
 

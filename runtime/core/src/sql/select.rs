@@ -282,14 +282,18 @@ macro_rules! typed_statement {
     ($(#[$attr:meta])* $name:ident<R>($stmt:ident)) => {
         $(#[$attr])*
         pub struct $name<R> {
-            pub(crate) stmt: $stmt,
+            pub(crate) stmt: $crate::sql::fast::Model<$stmt>,
             pub(crate) cache: Option<&'static $crate::sql::cache::SqlCache>,
             _row: PhantomData<fn() -> R>,
         }
 
         impl<R> Clone for $name<R> {
             fn clone(&self) -> Self {
-                $name::wrap(self.stmt.clone(), self.cache)
+                $name {
+                    stmt: self.stmt.clone(),
+                    cache: self.cache,
+                    _row: PhantomData,
+                }
             }
         }
 
@@ -302,6 +306,13 @@ macro_rules! typed_statement {
         impl<R> $name<R> {
             pub(crate) fn wrap(
                 stmt: $stmt,
+                cache: Option<&'static $crate::sql::cache::SqlCache>,
+            ) -> Self {
+                $name::from_model($crate::sql::fast::Model::built(stmt), cache)
+            }
+
+            pub(crate) fn from_model(
+                stmt: $crate::sql::fast::Model<$stmt>,
                 cache: Option<&'static $crate::sql::cache::SqlCache>,
             ) -> Self {
                 $name { stmt, cache, _row: PhantomData }
@@ -461,7 +472,7 @@ impl<R> Select<R> {
     /// This select as a table named `name` (a derived table), usable in `FROM` and `JOIN` of
     /// macros and builders: SQLAlchemy's `select(…).subquery("name")`. See [`Subquery`].
     pub fn subquery(self, name: impl Into<String>) -> Subquery<R> {
-        Subquery::new(name.into(), self.stmt)
+        Subquery::new(name.into(), self.stmt.into_inner())
     }
 
     /// This select as a common table expression named `name`: written once in the
@@ -469,7 +480,7 @@ impl<R> Select<R> {
     /// `select(…).cte("name")`). See [`Cte`](super::Cte).
     pub fn cte(self, name: impl Into<String>) -> super::Cte<R> {
         Subquery::of(
-            super::source::DerivedTable::new(name.into(), self.stmt)
+            super::source::DerivedTable::new(name.into(), self.stmt.into_inner())
                 .with_kind(super::source::DerivedKind::Cte { recursive: false }),
         )
     }
@@ -478,7 +489,7 @@ impl<R> Select<R> {
     /// RECURSIVE`); give the recursive member with
     /// [`union_all`](super::RecursiveCte::union_all). See [`RecursiveCte`](super::RecursiveCte).
     pub fn cte_recursive(self, name: impl Into<String>) -> super::RecursiveCte<R> {
-        super::RecursiveCte::new(name.into(), self.stmt)
+        super::RecursiveCte::new(name.into(), self.stmt.into_inner())
     }
 
     fn lock(&mut self) -> &mut Lock {
@@ -608,27 +619,31 @@ impl<R> Select<R> {
 
     /// `self UNION other`: rows of both, duplicates removed.
     pub fn union<M: SetMember<R>>(self, other: M) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Union, other.into_member())
+        Compound::new(self.stmt.into_inner(), SetOp::Union, other.into_member())
     }
 
     /// `self UNION ALL other`: rows of both.
     pub fn union_all<M: SetMember<R>>(self, other: M) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::UnionAll, other.into_member())
+        Compound::new(self.stmt.into_inner(), SetOp::UnionAll, other.into_member())
     }
 
     /// `self INTERSECT other`: rows in both.
     pub fn intersect<M: SetMember<R>>(self, other: M) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Intersect, other.into_member())
+        Compound::new(
+            self.stmt.into_inner(),
+            SetOp::Intersect,
+            other.into_member(),
+        )
     }
 
     /// `self EXCEPT other`: rows of `self` not in `other`.
     pub fn except<M: SetMember<R>>(self, other: M) -> Compound<R> {
-        Compound::new(self.stmt, SetOp::Except, other.into_member())
+        Compound::new(self.stmt.into_inner(), SetOp::Except, other.into_member())
     }
 
     /// `EXISTS (SELECT …)`; see [`exists`].
     pub fn exists(self) -> Expr<bool> {
-        Expr::new(SqlExpr::Exists(Box::new(self.stmt)))
+        Expr::new(SqlExpr::Exists(Box::new(self.stmt.into_inner())))
     }
 
     /// This select as a scalar subquery `(SELECT …)`, an expression of type `R`.
@@ -636,7 +651,7 @@ impl<R> Select<R> {
     where
         R: ColumnType,
     {
-        Expr::new(SqlExpr::Subquery(Box::new(self.stmt)))
+        Expr::new(SqlExpr::Subquery(Box::new(self.stmt.into_inner())))
     }
 }
 
@@ -659,7 +674,7 @@ where
     R: ColumnType<Base = V::Base>,
 {
     fn into_expr(self) -> SqlExpr {
-        SqlExpr::Subquery(Box::new(self.stmt))
+        SqlExpr::Subquery(Box::new(self.stmt.into_inner()))
     }
 }
 
@@ -672,7 +687,7 @@ where
     fn in_expr(self, expr: SqlExpr) -> SqlExpr {
         SqlExpr::InSelect {
             expr: Box::new(expr),
-            select: Box::new(self.stmt),
+            select: Box::new(self.stmt.into_inner()),
             negated: false,
         }
     }
@@ -716,7 +731,9 @@ where
 {
     type Row = Option<R::Base>;
     fn push_items(self, out: &mut Vec<SelectItem>) {
-        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(self.stmt))));
+        out.push(SelectItem::Expr(SqlExpr::Subquery(Box::new(
+            self.stmt.into_inner(),
+        ))));
     }
 }
 
@@ -995,13 +1012,13 @@ pub trait SetMember<R> {
 
 impl<R> SetMember<R> for Select<R> {
     fn into_member(self) -> Member {
-        Member::Select(Box::new(self.stmt))
+        Member::Select(Box::new(self.stmt.into_inner()))
     }
 }
 
 impl<R> SetMember<R> for Compound<R> {
     fn into_member(self) -> Member {
-        Member::Compound(Box::new(self.stmt))
+        Member::Compound(Box::new(self.stmt.into_inner()))
     }
 }
 
@@ -1014,7 +1031,7 @@ where
     fn in_expr(self, expr: SqlExpr) -> SqlExpr {
         SqlExpr::InCompound {
             expr: Box::new(expr),
-            compound: Box::new(self.stmt),
+            compound: Box::new(self.stmt.into_inner()),
             negated: false,
         }
     }

@@ -677,7 +677,8 @@ impl<R> RecursiveCte<R> {
     fn finish<R2>(&self, op: SetOp, recursive: Select<R2>) -> Cte<R> {
         let anchor = &self.anchor.derived;
         // Labelled as the first member is (`users.id AS id`), as SQLAlchemy writes it.
-        let member = DerivedTable::new(anchor.def.name().to_owned(), recursive.stmt).select;
+        let member =
+            DerivedTable::new(anchor.def.name().to_owned(), recursive.stmt.into_inner()).select;
         Subquery::of(anchor.respun(DerivedKind::Cte { recursive: true }, vec![(op, member)]))
     }
 }
