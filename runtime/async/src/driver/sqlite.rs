@@ -23,7 +23,8 @@
 //! with a thread per connection.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -145,11 +146,7 @@ impl SqliteDriver {
             })
             .map_err(|e| Error::config(format!("cannot start a SQLite connection thread: {e}")))?;
         let interrupt = answer.await.map_err(|_| lost_connection("SQLite"))??;
-        Ok(SqliteConn {
-            jobs,
-            interrupt,
-            misses: AtomicU32::new(0),
-        })
+        Ok(SqliteConn { jobs, interrupt })
     }
 }
 
@@ -159,10 +156,18 @@ const WORKER_SPIN: Duration = Duration::from_micros(50);
 /// How long a caller polls for its answer before it registers its waker and yields.
 const CALLER_SPIN: Duration = Duration::from_micros(20);
 
-/// Once this many calls in a row were not answered within [`CALLER_SPIN`], callers stop
-/// spinning and only probe again every [`CALLER_PROBE`]th call.
+/// Once this many spins in a row (process-wide) were not answered within [`CALLER_SPIN`],
+/// callers stop spinning and only probe again every [`CALLER_PROBE`]th call.
 const CALLER_MISSES: u32 = 4;
 const CALLER_PROBE: u32 = 64;
+
+/// Spins in a row whose answer came late, over every connection of the process: late answers
+/// mean long statements or a crowded machine, where a yield hands the CPU to others for long.
+static CALLER_MISSED: AtomicU32 = AtomicU32::new(0);
+
+/// Whether a caller is spinning now: one at a time, so that busy connections on a runtime's
+/// few threads do not each hold a thread in `yield_now` while other tasks wait.
+static CALLER_SPINNING: AtomicBool = AtomicBool::new(false);
 
 /// Polls between two `yield_now`s: few, since on one CPU every poll before the yield is wasted.
 const SPINS_PER_YIELD: usize = 2;
@@ -189,14 +194,28 @@ fn spin<T>(budget: Duration, mut until: impl FnMut() -> Option<T>) -> Option<T> 
 /// quick succession, and a sleeping thread costs the caller a wake-up), then waited for; after
 /// a `long` job (longer than the spin) waited for at once, since a wake-up is noise beside it.
 /// `None` once the connection's sender is dropped.
+/// At most [`max_spinning`] threads spin at once (the others wait at once): with many busy
+/// connections, spinning threads would otherwise crowd out the runtime's own threads.
 fn next_job(inbox: &mpsc::Receiver<Job>, long: bool) -> Option<Job> {
-    let budget = if long { Duration::ZERO } else { WORKER_SPIN };
-    let polled = spin(budget, || match inbox.try_recv() {
-        Ok(job) => Some(Some(job)),
-        Err(mpsc::TryRecvError::Empty) => None,
-        Err(mpsc::TryRecvError::Disconnected) => Some(None),
-    });
+    static SPINNING: AtomicUsize = AtomicUsize::new(0);
+    let mut polled = None;
+    if !long && SPINNING.fetch_add(1, Ordering::Relaxed) < max_spinning() {
+        polled = spin(WORKER_SPIN, || match inbox.try_recv() {
+            Ok(job) => Some(Some(job)),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(None),
+        });
+    }
+    if !long {
+        SPINNING.fetch_sub(1, Ordering::Relaxed);
+    }
     polled.unwrap_or_else(|| inbox.recv().ok())
+}
+
+/// How many connection threads may spin at once: half the CPUs, at least one.
+fn max_spinning() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)))
 }
 
 fn open(target: &Target, flags: OpenFlags, busy: Option<Duration>) -> Result<rusqlite::Connection> {
@@ -221,8 +240,6 @@ type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 pub(crate) struct SqliteConn {
     jobs: mpsc::Sender<Job>,
     interrupt: rusqlite::InterruptHandle,
-    /// Calls in a row whose answer did not come within the caller's spin (adaptive spinning).
-    misses: AtomicU32,
 }
 
 impl SqliteConn {
@@ -239,32 +256,34 @@ impl SqliteConn {
             .map_err(|_| lost_connection("SQLite"))?;
         // A short statement is answered within microseconds: poll for it before parking the
         // task, which would cost a wake-up of this thread (a syscall, often a sleeping CPU).
-        // Adaptive: after a few misses in a row only every `CALLER_PROBE`th call spins.
+        // Adaptive and one caller at a time (see `CALLER_MISSED`, `CALLER_SPINNING`).
         let mut rx = rx;
-        let misses = self.misses.load(Ordering::Relaxed);
-        let start = Instant::now();
-        let answered = if misses < CALLER_MISSES || misses.is_multiple_of(CALLER_PROBE) {
-            spin(CALLER_SPIN, || match rx.try_recv() {
+        let misses = CALLER_MISSED.load(Ordering::Relaxed);
+        let answered = if (misses < CALLER_MISSES || misses.is_multiple_of(CALLER_PROBE))
+            && !CALLER_SPINNING.swap(true, Ordering::Acquire)
+        {
+            let start = Instant::now();
+            let answered = spin(CALLER_SPIN, || match rx.try_recv() {
                 Err(tokio::sync::oneshot::error::TryRecvError::Empty) => None,
                 got => Some(got.ok()),
-            })
+            });
+            CALLER_SPINNING.store(false, Ordering::Release);
+            // Answered after the budget (the last yield let others run for long): a miss too.
+            let in_time = answered.is_some() && start.elapsed() <= CALLER_SPIN;
+            CALLER_MISSED.store(
+                if in_time { 0 } else { misses.wrapping_add(1) },
+                Ordering::Relaxed,
+            );
+            answered
         } else {
+            if misses >= CALLER_MISSES {
+                CALLER_MISSED.store(misses.wrapping_add(1), Ordering::Relaxed);
+            }
             None
         };
         let answer = match answered {
-            // Answered after the budget (the spin's last yield let a long job run): a miss.
-            Some(answer) if start.elapsed() <= CALLER_SPIN => {
-                self.misses.store(0, Ordering::Relaxed);
-                answer
-            }
-            Some(answer) => {
-                self.misses.store(misses.wrapping_add(1), Ordering::Relaxed);
-                answer
-            }
-            None => {
-                self.misses.store(misses.wrapping_add(1), Ordering::Relaxed);
-                rx.await.ok()
-            }
+            Some(answer) => answer,
+            None => rx.await.ok(),
         };
         answer.ok_or_else(|| lost_connection("SQLite"))
     }
