@@ -8,19 +8,21 @@
 //!
 //! The hop (job to the thread, answer back) is the cost of this design: a sleeping thread on
 //! either side costs a futex wake and, for the caller, tokio's driver wake-up (an eventfd write
-//! and `epoll_wait`), ~7 µs here per statement (2-core VM). So both sides poll briefly before
-//! they sleep ([`spin`]: two polls, then `yield_now`, which on one CPU lets the other side
-//! run): the thread for [`WORKER_SPIN`] after a short job, the caller for up to
-//! [`CALLER_SPIN`] inside `call`, adaptively (after [`CALLER_MISSES`] late answers in a row
-//! only every [`CALLER_PROBE`]th call spins, so long statements and busy machines stop
-//! paying). The spin is synchronous within one poll, so cancellation is unchanged: a dropped
-//! future leaves its job queued or running, as before. Measured with `cargo xtask bench
-//! --backends sqlite` (load ~3 from other builds), same-round ratios to raw rusqlite, before →
-//! after: `pk_lookup` 14.1x → 10.2x pinned, 14.3x → 10.2x unpinned; `trivial_query` n = 1
-//! 14.5x → 11.7x pinned, 15.4x → 10.5x unpinned (sqlx 16–18x in the same runs); n = 10 000 and
-//! `insert` unchanged within noise. The floor here is a yield ping-pong between two threads on
-//! one CPU, ~3 µs a round trip (6x raw's statement), so issue 22's ≤ 1.5x raw is out of reach
-//! with a thread per connection.
+//! and `epoll_wait`), ~7 µs here per statement (2-core VM), and far more when it wakes an idle
+//! CPU. So both sides poll briefly before they sleep ([`spin`]: two polls, then `yield_now`,
+//! which on one CPU lets the other side run): the thread for [`WORKER_SPIN`] after a short job
+//! (at most [`max_spinning`] threads at once), the caller for up to [`CALLER_SPIN`] inside
+//! `call`, one caller at a time, and adaptively over the process (after [`CALLER_MISSES`] late
+//! answers in a row only every [`CALLER_PROBE`]th call spins), so long statements and crowded
+//! machines stop paying: with 4 to 64 busy connections on a 2-thread runtime, throughput and
+//! worst-statement latency stay near those of plain sleeping. The spin is synchronous within
+//! one poll, so cancellation is unchanged: a dropped future leaves its job queued or running,
+//! as before. `cargo xtask bench --backends sqlite`, same-round ratios to raw rusqlite, before →
+//! after: `pk_lookup` 13.9x → 9.5x pinned, 54x → 4.8x unpinned; `trivial_query` n = 1 15.1x →
+//! 10.6x pinned, 15.1x → 6.8x unpinned (sqlx 15–18x pinned, 24–78x unpinned, same runs);
+//! n = 10 000 and `insert` within noise. The floor pinned is a yield ping-pong between two
+//! threads on one CPU, ~3 µs a round trip (6x raw's statement): issue 22's ≤ 1.5x raw is out
+//! of reach with a thread per connection.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
