@@ -90,8 +90,9 @@ pub struct PoolStatus {
     pub checked_in: usize,
     /// Connections handed out, being opened, or being reset after their return.
     pub checked_out: usize,
-    /// Connections open beyond `pool_size`.
-    pub overflow: usize,
+    /// Connections open beyond `pool_size`: negative while fewer are open, as SQLAlchemy's
+    /// `QueuePool.overflow()`.
+    pub overflow: isize,
     /// Checkouts waiting for a connection.
     pub waiting: usize,
 }
@@ -145,7 +146,10 @@ impl Pool {
             size: self.inner.settings.size,
             checked_in: idle,
             checked_out: open - idle,
-            overflow: open.saturating_sub(self.inner.settings.size),
+            overflow: {
+                let signed = |n: usize| isize::try_from(n).unwrap_or(isize::MAX);
+                signed(open) - signed(self.inner.settings.size)
+            },
             waiting: q.waiting(),
         }
     }

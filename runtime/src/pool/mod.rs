@@ -396,8 +396,9 @@ pub struct PoolStatus {
     pub checked_in: usize,
     /// Connections in use now (for the shared classes: checkouts sharing them).
     pub checked_out: usize,
-    /// Connections open beyond `pool_size` now.
-    pub overflow: usize,
+    /// Connections open beyond `pool_size` now: negative while fewer are open (`-pool_size`
+    /// for an empty pool), as SQLAlchemy's `QueuePool.overflow()`; 0 for the other classes.
+    pub overflow: isize,
 }
 
 impl fmt::Display for PoolStatus {

@@ -292,7 +292,7 @@ impl PoolStore for QueueStore {
             size,
             checked_in: state.idle(),
             checked_out: state.open() - state.idle(),
-            overflow: state.open().saturating_sub(size),
+            overflow: overflow(state.open(), size),
         }
     }
 
@@ -349,4 +349,10 @@ mod tests {
         assert_eq!(q.waiting(), 0);
         assert_eq!(q.status(1).checked_out, 1);
     }
+}
+
+/// SQLAlchemy's `overflow()`: connections open minus `pool_size`, negative below it.
+pub(crate) fn overflow(open: usize, size: usize) -> isize {
+    let signed = |n: usize| isize::try_from(n).unwrap_or(isize::MAX);
+    signed(open) - signed(size)
 }
