@@ -311,6 +311,12 @@ impl From<Take<Entry>> for Acquired {
     }
 }
 
+/// SQLAlchemy's `overflow()`: connections open minus `pool_size`, negative below it.
+pub(crate) fn overflow(open: usize, size: usize) -> isize {
+    let signed = |n: usize| isize::try_from(n).unwrap_or(isize::MAX);
+    signed(open) - signed(size)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -349,10 +355,4 @@ mod tests {
         assert_eq!(q.waiting(), 0);
         assert_eq!(q.status(1).checked_out, 1);
     }
-}
-
-/// SQLAlchemy's `overflow()`: connections open minus `pool_size`, negative below it.
-pub(crate) fn overflow(open: usize, size: usize) -> isize {
-    let signed = |n: usize| isize::try_from(n).unwrap_or(isize::MAX);
-    signed(open) - signed(size)
 }
