@@ -191,7 +191,6 @@ fn e2_e11_an_invalidated_transaction_must_be_rolled_back_first() {
 /// rows is `ResourceClosedError("This result object does not return rows.")`, not an empty
 /// result.
 #[test]
-#[ignore = "finding: rows of a statement without a result set read as empty instead of an error"]
 fn c4_fetching_rows_of_a_statement_without_rows_is_an_error() {
     for b in backends("contract_c4_fetch") {
         META.create_all(&b.engine).unwrap();
@@ -206,5 +205,76 @@ fn c4_fetching_rows_of_a_statement_without_rows_is_an_error() {
             "{}: {err}",
             b.name
         );
+    }
+}
+
+/// `ResultProxyTest::test_graceful_fetch_on_non_rows`: every way of fetching from the result
+/// of an `INSERT`, `UPDATE` or `DELETE` without `RETURNING` (built or `text()`, on a
+/// connection or connectionless) is the no-result-set error; its counts stay readable; a
+/// `SELECT` matching nothing is an empty result, not that error; the connection and the pool
+/// stay usable.
+#[test]
+fn fetching_from_every_kind_of_statement_without_rows_is_an_error() {
+    fn no_rows<T: std::fmt::Debug>(what: &str, name: &str, r: quarry::Result<T>) {
+        assert!(
+            matches!(r, Err(Error::NoResultSet)),
+            "{name}: {what} gave {r:?}"
+        );
+    }
+    for b in backends("contract_graceful_fetch") {
+        META.create_all(&b.engine).unwrap();
+        let mut conn = b.engine.connect().unwrap();
+        let name = b.name;
+        let insert = || {
+            insert!(QueryUser {
+                user_id: 1,
+                user_name: "u"
+            })
+        };
+        let rows = conn.execute(insert()).unwrap();
+        assert!(!rows.returns_rows(), "{name}");
+        assert_eq!(rows.rowcount(), 1, "{name}");
+        no_rows("insert!.all()", name, rows.all());
+        let update = || update!(QueryUser SET user_name = "v" WHERE QueryUser::user_id == 1);
+        no_rows(
+            "update!.first()",
+            name,
+            conn.execute(update()).unwrap().first(),
+        );
+        no_rows("update!.one()", name, conn.execute(update()).unwrap().one());
+        no_rows(
+            "update!.one_or_none()",
+            name,
+            conn.execute(update()).unwrap().one_or_none(),
+        );
+        let mut rows = conn.execute(update()).unwrap();
+        no_rows("update!.fetchmany(2)", name, rows.fetchmany(2));
+        assert_eq!(rows.size_hint(), (1, Some(1)), "{name}");
+        let items: Vec<_> = rows.collect();
+        assert!(
+            matches!(items.as_slice(), [Err(Error::NoResultSet)]),
+            "{name}: iteration gave {items:?}"
+        );
+        let n: quarry::Result<i64> = conn
+            .execute(text("UPDATE query_users SET user_name = 'w'"))
+            .unwrap()
+            .scalar();
+        no_rows("text(UPDATE).scalar()", name, n);
+        let deleted = conn
+            .execute(delete!(QueryUser WHERE QueryUser::user_id == 2))
+            .unwrap();
+        assert_eq!(deleted.rowcount(), 0, "{name}");
+        no_rows("delete!.all()", name, deleted.all());
+        // Connectionless: the connection is back in the pool already, the error the same.
+        let rows = b.engine.execute(update()).unwrap();
+        assert!(!rows.owns_connection(), "{name}");
+        no_rows("engine.execute(update!).all()", name, rows.all());
+        // A SELECT matching nothing still has a result set: empty, no error.
+        let none = conn
+            .execute(select!(QueryUser WHERE QueryUser::user_id == 99))
+            .unwrap();
+        assert!(none.returns_rows(), "{name}");
+        assert_eq!(none.all().unwrap(), [], "{name}");
+        assert_eq!(ids(&mut conn).unwrap(), [1], "{name}");
     }
 }

@@ -28,6 +28,26 @@ use stream::Reader;
 /// connection is busy until the rows are read, closed or dropped (its next use closes them).
 /// `all()` on streamed rows reads the rest into a `Vec`, as it must.
 ///
+/// **No result set.** The result of a statement that returns no rows (an `INSERT`, `UPDATE` or
+/// `DELETE` without `RETURNING`, DDL) has [`rowcount`](Rows::rowcount) and
+/// [`last_insert_id`](Rows::last_insert_id) but no rows to fetch: `all()`, `first()`, `one()`,
+/// the `scalar` family, `fetchmany` and iteration give [`Error::NoResultSet`], as SQLAlchemy's
+/// `ResourceClosedError("This result object does not return rows")` — never an empty result
+/// that reads as "nothing matched". [`Rows::returns_rows`] tells which kind a result is.
+///
+/// ```
+/// use quarry::prelude::*;
+///
+/// let engine = create_engine("sqlite://")?;
+/// let mut conn = engine.connect()?;
+/// conn.execute(text("CREATE TABLE t (x INTEGER)"))?;
+/// let rows = conn.execute(text("INSERT INTO t VALUES (1), (2)"))?;
+/// assert!(!rows.returns_rows());
+/// assert_eq!(rows.rowcount(), 2);
+/// assert!(matches!(rows.first(), Err(quarry::Error::NoResultSet)));
+/// # Ok::<(), quarry::Error>(())
+/// ```
+///
 /// [`Connection::execute`]: crate::Connection::execute
 /// [`Connection::stream`]: crate::Connection::stream
 /// [`Engine::execute`]: crate::Engine::execute
@@ -38,6 +58,10 @@ pub struct Rows<R> {
     outcome: Outcome,
     /// The connection of a connectionless execution, held until the rows are consumed.
     conn: Option<Connection>,
+    /// The statement produced a result set (see [`Rows::returns_rows`]).
+    returns_rows: bool,
+    /// Iteration over a result without rows gave its one [`Error::NoResultSet`].
+    reported: bool,
 }
 
 /// Where the rows come from.
@@ -90,7 +114,8 @@ impl<R> fmt::Debug for Rows<R> {
             Source::Buffered(rows) => d.field("remaining", &rows.len()),
             Source::Streamed(_) => d.field("streamed", &true),
         };
-        d.field("rowcount", &self.rowcount())
+        d.field("returns_rows", &self.returns_rows)
+            .field("rowcount", &self.rowcount())
             .field("owns_connection", &self.conn.is_some())
             .finish()
     }
@@ -99,6 +124,8 @@ impl<R> fmt::Debug for Rows<R> {
 impl<R> Rows<R> {
     pub(crate) fn new(rows: Vec<R>, keys: Arc<[String]>, outcome: Outcome) -> Self {
         Rows {
+            returns_rows: !keys.is_empty() || !rows.is_empty(),
+            reported: false,
             source: Source::Buffered(Buffered {
                 first: None,
                 rest: rows.into_iter(),
@@ -117,6 +144,10 @@ impl<R> Rows<R> {
         outcome: Outcome,
     ) -> Self {
         Rows {
+            // The drivers report a statement without a result set as no columns (SQLAlchemy:
+            // `cursor.description is None`); a static call site's kept names are its result's.
+            returns_rows: !keys.is_empty() || first.is_some(),
+            reported: false,
             source: Source::Buffered(Buffered {
                 first,
                 rest: rest.into_iter(),
@@ -130,6 +161,8 @@ impl<R> Rows<R> {
     /// Rows read from `reader` as the caller iterates.
     pub(crate) fn streamed(reader: Reader<R>) -> Self {
         Rows {
+            returns_rows: !reader.keys.is_empty(),
+            reported: false,
             keys: Arc::clone(&reader.keys),
             source: Source::Streamed(reader),
             outcome: Outcome::default(),
@@ -146,10 +179,29 @@ impl<R> Rows<R> {
     ///
     /// # Errors
     /// A streamed result's error.
-    pub(crate) fn into_parts(self) -> Result<(Vec<R>, Arc<[String]>, Outcome)> {
+    pub(crate) fn into_parts(mut self) -> Result<(Vec<R>, Arc<[String]>, Outcome)> {
         let keys = Arc::clone(&self.keys);
         let outcome = self.outcome.clone();
+        // The parts of a split statement: an `INSERT`'s parts have no rows, and that is fine.
+        self.returns_rows = true;
         Ok((self.all()?, keys, outcome))
+    }
+
+    /// True when the statement produced a result set to fetch (a `SELECT`, `RETURNING`, a
+    /// `text()` query with columns), as SQLAlchemy's `returns_rows`; false for an `INSERT`,
+    /// `UPDATE` or `DELETE` without `RETURNING`, and DDL, whose rows cannot be fetched
+    /// ([`Error::NoResultSet`]).
+    pub fn returns_rows(&self) -> bool {
+        self.returns_rows
+    }
+
+    /// [`Error::NoResultSet`] unless there are rows to fetch.
+    fn check_rows(&self) -> Result<()> {
+        if self.returns_rows {
+            Ok(())
+        } else {
+            Err(Error::NoResultSet)
+        }
     }
 
     /// Hand `conn` to the rows: it goes back to the pool when they are done.
@@ -166,8 +218,9 @@ impl<R> Rows<R> {
     /// Every remaining row.
     ///
     /// # Errors
-    /// A decode error, naming the column.
+    /// A decode error, naming the column; [`Error::NoResultSet`] for a statement without rows.
     pub fn all(mut self) -> Result<Vec<R>> {
+        self.check_rows()?;
         let rows = match &mut self.source {
             Source::Buffered(rows) => {
                 let mut all = Vec::with_capacity(rows.len());
@@ -184,8 +237,9 @@ impl<R> Rows<R> {
     /// The first row, if any; the rest are discarded.
     ///
     /// # Errors
-    /// A decode error, naming the column.
+    /// A decode error, naming the column; [`Error::NoResultSet`] for a statement without rows.
     pub fn first(mut self) -> Result<Option<R>> {
+        self.check_rows()?;
         self.source.next().transpose()
     }
 
@@ -200,8 +254,10 @@ impl<R> Rows<R> {
     /// One row or none.
     ///
     /// # Errors
-    /// [`Error::MultipleRows`] when there is more than one.
+    /// [`Error::MultipleRows`] when there is more than one; [`Error::NoResultSet`] for a
+    /// statement without rows.
     pub fn one_or_none(mut self) -> Result<Option<R>> {
+        self.check_rows()?;
         let first = self.source.next().transpose()?;
         if first.is_some() && self.source.next().transpose()?.is_some() {
             return Err(Error::MultipleRows);
@@ -277,8 +333,9 @@ impl<R> Rows<R> {
     /// Up to `n` more rows; an empty `Vec` once exhausted (which releases an owned connection).
     ///
     /// # Errors
-    /// A decode error, naming the column.
+    /// A decode error, naming the column; [`Error::NoResultSet`] for a statement without rows.
     pub fn fetchmany(&mut self, n: usize) -> Result<Vec<R>> {
+        self.check_rows()?;
         let mut batch = Vec::with_capacity(n.min(1024));
         while batch.len() < n {
             match self.source.next() {
@@ -333,6 +390,14 @@ impl<R> Rows<R> {
 impl<R> Iterator for Rows<R> {
     type Item = Result<R>;
     fn next(&mut self) -> Option<Self::Item> {
+        if !self.returns_rows {
+            // Once: a loop that stops at the first error sees it, one that goes on ends.
+            self.conn = None;
+            if std::mem::replace(&mut self.reported, true) {
+                return None;
+            }
+            return Some(Err(Error::NoResultSet));
+        }
         let next = self.source.next();
         if next.is_none() || self.source.exhausted() {
             // Exhausted: give the connection back now rather than when the rows are dropped.
@@ -341,6 +406,10 @@ impl<R> Iterator for Rows<R> {
         next
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
+        if !self.returns_rows {
+            let left = usize::from(!self.reported);
+            return (left, Some(left));
+        }
         match &self.source {
             Source::Buffered(rows) => (rows.len(), Some(rows.len())),
             Source::Streamed(_) => (0, None),

@@ -510,8 +510,10 @@ impl<R> ShardedRows<R> {
     where
         R: crate::schema::FromRow,
     {
-        let count = rows.rowcount();
-        let rows = rows.all()?;
+        // `into_parts`: a statement without a result set (an UPDATE on every shard) reads as
+        // no rows here, its counts added up below.
+        let (rows, _, outcome) = rows.into_parts()?;
+        let count = outcome.rows_affected;
         let n = rows.len();
         self.rows.extend(rows);
         // A statement without rows counts what it changed; one with rows, what it returned.

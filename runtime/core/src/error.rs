@@ -61,6 +61,15 @@ pub enum Error {
     #[error("no row was found when one was required")]
     NoRows,
 
+    /// Rows were fetched from the result of a statement that returns none — an `INSERT`,
+    /// `UPDATE` or `DELETE` without `RETURNING`, DDL — as SQLAlchemy's `ResourceClosedError`
+    /// ("This result object does not return rows"). Its `rowcount()` says what it changed.
+    #[error(
+        "this result object does not return rows: the statement has no result set (read \
+         rowcount() or last_insert_id() instead, or add RETURNING to get rows back)"
+    )]
+    NoResultSet,
+
     /// `one()` or `one_or_none()` found more than one row.
     #[error("multiple rows were found when exactly one was required")]
     MultipleRows,
