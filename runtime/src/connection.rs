@@ -282,7 +282,7 @@ impl Connection {
         {
             return self.state().run_batches::<S::Row>(&batches);
         }
-        let compiled = stmt.compile_for_execution(dialect)?;
+        let compiled = stmt.into_execution(dialect)?;
         self.state().run_compiled::<S::Row>(&compiled)
     }
 
@@ -343,7 +343,7 @@ impl Connection {
         {
             return self.state().run_batches::<S::Row>(&batches);
         }
-        let compiled = stmt.compile_for_execution(dialect)?;
+        let compiled = stmt.into_execution(dialect)?;
         if compiled.returns_key {
             return self.state().run_compiled::<S::Row>(&compiled);
         }

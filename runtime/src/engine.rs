@@ -387,7 +387,7 @@ impl Engine {
                 let rows = conn.run_batches::<S::Row>(&batches)?;
                 return Ok(rows.owning(conn));
             }
-            let compiled = stmt.compile_for_execution(self.dialect())?;
+            let compiled = stmt.into_execution(self.dialect())?;
             if self.route == Route::Replica || routing::reads_only(compiled.sql()) {
                 return self.read_on_replica(&compiled);
             }

@@ -95,8 +95,7 @@ impl AsyncConnection {
     where
         S::Row: Send + 'static,
     {
-        let compiled = stmt.compile_for_execution(self.engine.dialect())?;
-        drop(stmt);
+        let compiled = stmt.into_execution(self.engine.dialect())?;
         self.run(compiled).await
     }
 
@@ -124,8 +123,7 @@ impl AsyncConnection {
     where
         S::Row: Send + 'static,
     {
-        let compiled = stmt.compile_for_execution(self.engine.dialect())?;
-        drop(stmt);
+        let compiled = stmt.into_execution(self.engine.dialect())?;
         self.settle().await?;
         self.tx.check_active()?;
         self.engine.log_statement(compiled.sql(), compiled.params());

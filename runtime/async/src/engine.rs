@@ -119,8 +119,7 @@ impl AsyncEngine {
     {
         let site = Location::caller();
         // Compiled before the future: the statement need not be `Send`.
-        let compiled = stmt.compile_for_execution(self.dialect());
-        drop(stmt);
+        let compiled = stmt.into_execution(self.dialect());
         async move {
             let compiled = compiled?;
             let mut conn = self.connect_at(site).await?;

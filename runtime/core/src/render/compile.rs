@@ -14,8 +14,8 @@ use crate::schema::{FromRow, TableDef};
 use crate::sql::DerivedTable;
 use crate::sql::tables::Found;
 use crate::sql::{
-    Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, OnConflictClause, Select,
-    SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
+    Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, InsertStmt,
+    OnConflictClause, Select, SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
 };
 use std::sync::Arc;
 
@@ -136,6 +136,17 @@ impl<R> Compile for Insert<R> {
 impl<R: FromRow> Statement for Insert<R> {
     type Row = R;
 
+    fn into_execution(self, dialect: &dyn Dialect) -> Result<Compiled> {
+        if self.cache.is_none()
+            && super::many::is_plain(&self.stmt)
+            && !wants_inserted_key(&self.stmt, dialect)
+        {
+            // `insert_many` run once: its values move into the parameters.
+            return super::many::insert_all_rows(self.stmt.into_inner(), dialect);
+        }
+        self.compile_for_execution(dialect)
+    }
+
     fn compile_batches(
         &self,
         dialect: &dyn Dialect,
@@ -153,17 +164,8 @@ impl<R: FromRow> Statement for Insert<R> {
 
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let stmt = &self.stmt;
-        let key = stmt
-            .table
-            .def()
-            .columns()
-            .iter()
-            .position(|c| c.is_autoincrement());
-        let wants_key = dialect.returning_for_inserted_key()
-            && stmt.returning.is_empty()
-            && stmt.rows.len() == 1
-            && key.is_some_and(|k| !stmt.columns.contains(&k));
-        let Some(key) = key.filter(|_| wants_key) else {
+        let Some(key) = autoincrement_key(stmt).filter(|_| wants_inserted_key(stmt, dialect))
+        else {
             return self.compile(dialect);
         };
         if let Some(message) = &stmt.error {
@@ -181,6 +183,24 @@ impl<R: FromRow> Statement for Insert<R> {
         compiled.returns_key = true;
         Ok(compiled)
     }
+}
+
+/// The table's autoincrement key column, if it has one.
+fn autoincrement_key(stmt: &InsertStmt) -> Option<usize> {
+    stmt.table
+        .def()
+        .columns()
+        .iter()
+        .position(|c| c.is_autoincrement())
+}
+
+/// Whether executing `stmt` adds `RETURNING` of the key the database assigns (PostgreSQL,
+/// which has no `last_insert_id`): a single-row insert that leaves the key out.
+fn wants_inserted_key(stmt: &InsertStmt, dialect: &dyn Dialect) -> bool {
+    dialect.returning_for_inserted_key()
+        && stmt.returning.is_empty()
+        && stmt.rows.len() == 1
+        && autoincrement_key(stmt).is_some_and(|k| !stmt.columns.contains(&k))
 }
 
 impl<R> Compile for Upsert<R> {

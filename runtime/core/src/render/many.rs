@@ -61,18 +61,7 @@ pub(crate) fn insert_rows(
     };
     let part = &stmt.rows[rows.clone()];
     let key = (table, dialect.name(), part.len());
-    let kept = TEXTS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .and_then(|texts| texts.get(&key))
-        .and_then(|shapes| {
-            shapes
-                .iter()
-                .find(|(columns, _)| **columns == *stmt.columns)
-                .map(|(_, sql)| *sql)
-        });
-    if let Some(sql) = kept {
+    if let Some(sql) = kept(key, &stmt.columns) {
         return Ok(Compiled::cached(sql, values(part)));
     }
     let compiled = render(stmt, dialect, rows)?;
@@ -81,6 +70,34 @@ pub(crate) fn insert_rows(
         keep(key, &stmt.columns, compiled.sql());
     }
     Ok(compiled)
+}
+
+/// [`insert_rows`] of every row of a plain multi-row insert that is executed once: the values
+/// move into the parameters instead of being copied.
+pub(crate) fn insert_all_rows(stmt: InsertStmt, dialect: &dyn Dialect) -> Result<Compiled> {
+    let Some(table) = plain(&stmt) else {
+        return render(&stmt, dialect, 0..stmt.rows.len());
+    };
+    let key = (table, dialect.name(), stmt.rows.len());
+    match kept(key, &stmt.columns) {
+        Some(sql) => Ok(Compiled::cached(sql, into_values(stmt.rows))),
+        None => insert_rows(&stmt, dialect, 0..stmt.rows.len()),
+    }
+}
+
+/// The kept text of `key` for `columns`, if any.
+fn kept(key: (usize, &'static str, usize), columns: &[usize]) -> Option<&'static str> {
+    TEXTS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(|texts| texts.get(&key))
+        .and_then(|shapes| {
+            shapes
+                .iter()
+                .find(|(kept, _)| **kept == *columns)
+                .map(|(_, sql)| *sql)
+        })
 }
 
 fn keep(key: (usize, &'static str, usize), columns: &[usize], sql: &str) {
@@ -126,6 +143,18 @@ fn render(
         query::insert(&mut r, &part)?;
     }
     Ok(r.finish())
+}
+
+/// [`values`], moved out of the rows.
+fn into_values(rows: Vec<Vec<SqlExpr>>) -> Vec<Value> {
+    let mut out = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    for row in rows {
+        out.extend(row.into_iter().filter_map(|e| match e {
+            SqlExpr::Param(v) => Some(v),
+            _ => None,
+        }));
+    }
+    out
 }
 
 /// The values of rows whose every item is a parameter, row by row.

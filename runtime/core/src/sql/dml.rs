@@ -159,20 +159,36 @@ impl Insert<()> {
 
     /// One row per element of `rows`, in a single multi-row `VALUES`.
     pub fn from_rows<T: Insertable>(table: &'static TableDef, rows: &[T]) -> Self {
-        let mut insert = Insert::into_table(table);
-        insert.stmt.rows.clear();
+        // Built here and wrapped once: this runs per row, and it is the hot part of a bulk
+        // insert (issue 21).
+        let mut stmt = InsertStmt {
+            table: TableRef::new(table),
+            columns: Vec::new(),
+            rows: Vec::with_capacity(rows.len()),
+            on_conflict: None,
+            returning: Vec::new(),
+            error: None,
+            select: None,
+        };
+        let key = table.columns().iter().position(|c| c.is_autoincrement());
         let mut pairs = Vec::new();
         for (n, row) in rows.iter().enumerate() {
             pairs.clear();
             row.values(&mut pairs);
             // An autoincrement key left at 0 is for the database to assign.
-            pairs.retain(|(i, v)| !(table.columns()[*i].is_autoincrement() && is_zero(v)));
-            let columns: Vec<usize> = pairs.iter().map(|(i, _)| *i).collect();
+            if let Some(key) = key {
+                pairs.retain(|(i, v)| !(*i == key && is_zero(v)));
+            }
             if n == 0 {
-                insert.stmt.columns = columns;
-            } else if columns != insert.stmt.columns {
-                let first = column_list(table, &insert.stmt.columns);
-                insert.stmt.note_error(|| {
+                stmt.columns = pairs.iter().map(|(i, _)| *i).collect();
+            } else if !pairs
+                .iter()
+                .map(|(i, _)| *i)
+                .eq(stmt.columns.iter().copied())
+            {
+                let columns: Vec<usize> = pairs.iter().map(|(i, _)| *i).collect();
+                let first = column_list(table, &stmt.columns);
+                stmt.note_error(|| {
                     format!(
                         "insert_many into \"{}\": row {} sets columns {} but row 0 sets {}; \
                          give every row's autoincrement key the same treatment (all 0 or all set)",
@@ -183,17 +199,14 @@ impl Insert<()> {
                     )
                 });
             }
-            insert
-                .stmt
-                .rows
-                .push(pairs.drain(..).map(|(_, v)| SqlExpr::Param(v)).collect());
+            let mut values = Vec::with_capacity(pairs.len());
+            values.extend(pairs.drain(..).map(|(_, v)| SqlExpr::Param(v)));
+            stmt.rows.push(values);
         }
         if rows.is_empty() {
-            insert
-                .stmt
-                .note_error(|| format!("insert_many into \"{}\" got no rows", table.name()));
+            stmt.note_error(|| format!("insert_many into \"{}\" got no rows", table.name()));
         }
-        insert
+        Insert::wrap(stmt, None)
     }
 }
 

@@ -182,6 +182,20 @@ pub trait Statement: Compile {
         self.compile(dialect)
     }
 
+    /// [`Statement::compile_for_execution`] of a statement that is executed and then dropped:
+    /// its parameters may move into the [`Compiled`] instead of being copied (an
+    /// `insert_many`'s values). Default: `compile_for_execution`.
+    ///
+    /// # Errors
+    /// As [`Compile::compile`].
+    #[doc(hidden)]
+    fn into_execution(self, dialect: &dyn Dialect) -> Result<Compiled>
+    where
+        Self: Sized,
+    {
+        self.compile_for_execution(dialect)
+    }
+
     /// Add every table the statement names — `FROM`, joins, the target of an `INSERT`,
     /// `UPDATE` or `DELETE`, and the tables of its expressions and subqueries — to `out`, in
     /// first-seen order without repeats. Implicit execution finds the statement's engine
