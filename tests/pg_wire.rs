@@ -3,6 +3,15 @@
 //! transactions from ReadyForQuery's status, a large result, and each way of logging in
 //! (trust, MD5, SCRAM-SHA-256) with roles the tests create.
 //!
+//! The login tests need three lines ahead of the `trust` ones in the server's `pg_hba.conf`
+//! (then `SELECT pg_reload_conf()`); without them they print that they skipped:
+//!
+//! ```text
+//! host all quarry_wire_scram    127.0.0.1/32 scram-sha-256
+//! host all quarry_wire_md5      127.0.0.1/32 md5
+//! host all quarry_wire_password 127.0.0.1/32 password
+//! ```
+//!
 //! The server is `QUARRY_POSTGRES_URL`'s (default the local one); its scheme is replaced by
 //! `postgresql+wire`. A server that is down skips the tests with a printed reason, except
 //! with `CI=true`.
@@ -361,8 +370,9 @@ fn batch_runs_several_statements_and_notices_are_skipped() -> quarry::Result<()>
 }
 
 /// Log in as `role`, created here with a password, through `pg_hba`'s rule for that role
-/// (`method`). The local server has these rules ahead of its `trust` ones (see DEVELOPERS.md);
-/// without them the server would not ask for the password, and the test says so and passes.
+/// (`method`), which the server's `pg_hba.conf` must have ahead of its `trust` lines (the local
+/// test server has them; see the module's documentation); without it the server would not ask
+/// for the password, and the test says so and passes.
 fn login_with_password(role: &str, method: &str) -> quarry::Result<()> {
     let Some(engine) = engine() else {
         return Ok(());

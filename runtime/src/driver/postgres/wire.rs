@@ -14,8 +14,8 @@
 //! truth for `in_transaction`; server errors as the `postgres` driver reports them (same
 //! SQLSTATE classification, `error::from_server`). What it refuses, with an error naming
 //! it: TLS (`sslmode=require` and above), `target_session_attrs` other than `any`,
-//! `prepared_statements=false`, `copy_in`, and `raw_connection` (there is no native client to
-//! hand out).
+//! `prepared_statements=false`, and `raw_connection` (there is no native client to hand out).
+//! `copy_in` is binary `COPY … FROM STDIN`, every row encoded before anything is sent.
 
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ use crate::value::Value;
 
 mod auth;
 mod conn;
+mod copy;
 mod io;
 
 pub(crate) use conn::WireConnection;
@@ -143,7 +144,12 @@ impl Driver for WireDriver {
                 Err(e) => last = Some(e),
             }
         }
-        let failure = last.unwrap_or_else(|| Failure::Refused("no host to connect to".into()));
+        let failure = match last {
+            // Nothing was lost yet: the socket's own words (connection refused, timed out).
+            Some(Failure::Io(e)) => Failure::Refused(e.to_string()),
+            Some(other) => other,
+            None => Failure::Refused("no host to connect to".into()),
+        };
         let mut err = failure.into_database_error(None, &[]);
         err.kind = DatabaseErrorKind::Connection;
         err.disconnect = true;

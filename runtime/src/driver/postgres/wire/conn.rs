@@ -13,11 +13,16 @@ use postgres_protocol::message::frontend::{self, BindError};
 use super::super::binary::{BinaryRow, Param, PgRow};
 use super::super::{INLINE, PG_MAX_PARAMETERS, STATEMENT_CACHE, SqlHasher, check_message_size};
 use super::auth::{Login, startup};
+use super::copy;
 use super::io::{Body, Stream, Wire};
 use super::{Failure, server_error};
+use crate::dialect::{Dialect, Postgres};
 use crate::driver::{DriverConnection, Outcome, RowSink, lost_connection, send_column_names};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
 use crate::value::Value;
+
+/// Bytes of COPY data sent in one CopyData message (and one write).
+const COPY_CHUNK: usize = 64 * 1024;
 
 /// ReadyForQuery's status outside a transaction.
 const IDLE: u8 = b'I';
@@ -81,14 +86,21 @@ impl WireConnection {
     fn prepare(&mut self, sql: &str) -> std::result::Result<(), Failure> {
         self.next_id += 1;
         let name = format!("q{}", self.next_id);
-        let out = &mut self.session.wire.out;
         if self.statements.len() >= STATEMENT_CACHE
             && let Some(key) = self.statements.keys().next().cloned()
             && let Some(old) = self.statements.remove(&key)
         {
             // Closed on the server with this request (its CloseComplete is skipped).
-            frontend::close(b'S', &old.name, out)?;
+            frontend::close(b'S', &old.name, &mut self.session.wire.out)?;
         }
+        let prepared = self.describe(name, sql)?;
+        self.statements.insert(sql.into(), prepared);
+        Ok(())
+    }
+
+    /// Parse and describe `sql` as the statement `name` (`""`: the unnamed one).
+    fn describe(&mut self, name: String, sql: &str) -> std::result::Result<Prepared, Failure> {
+        let out = &mut self.session.wire.out;
         frontend::parse(&name, sql, std::iter::empty(), out)?;
         frontend::describe(b'S', &name, out)?;
         frontend::sync(out);
@@ -97,18 +109,18 @@ impl WireConnection {
         let mut param_oids = Vec::new();
         let mut column_oids: Vec<(String, u32)> = Vec::new();
         loop {
-            let (tag, body) = self.session.wire.next()?;
+            let (tag, body) = next(&mut self.session.wire, &mut failure)?;
             match tag {
                 b't' => {
                     let mut body = Body::new(body);
-                    let n = body.i16()?;
+                    let n = body.u16()?;
                     for _ in 0..n {
                         param_oids.push(body.u32()?);
                     }
                 }
                 b'T' => {
                     let mut body = Body::new(body);
-                    let n = body.i16()?;
+                    let n = body.u16()?;
                     for _ in 0..n {
                         let name = body.cstr()?.to_owned();
                         let _table = body.u32()?;
@@ -149,15 +161,11 @@ impl WireConnection {
                 ty: self.type_of(oid, 0)?,
             });
         }
-        self.statements.insert(
-            sql.into(),
-            Prepared {
-                name,
-                params,
-                columns,
-            },
-        );
-        Ok(())
+        Ok(Prepared {
+            name,
+            params,
+            columns,
+        })
     }
 
     /// The type of `oid`: a built-in one, or one looked up in `pg_type` (once per connection)
@@ -322,7 +330,7 @@ impl Session {
         let mut fetched = 0u64;
         let mut tagged = 0u64;
         loop {
-            let (tag, body) = self.wire.next()?;
+            let (tag, body) = next(&mut self.wire, &mut failure)?;
             match tag {
                 b'D' => {
                     fetched += 1;
@@ -377,12 +385,12 @@ impl Session {
         let mut failure = None;
         let mut rows = Vec::new();
         loop {
-            let (tag, body) = self.wire.next()?;
+            let (tag, body) = next(&mut self.wire, &mut failure)?;
             match tag {
                 b'D' if keep_rows => {
                     let mut body = Body::new(body);
-                    let n = body.i16()?;
-                    let mut row = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+                    let n = body.u16()?;
+                    let mut row = Vec::with_capacity(usize::from(n));
                     for _ in 0..n {
                         row.push(
                             body.value()?
@@ -422,6 +430,45 @@ impl Session {
         }
     }
 
+    /// `COPY … FROM STDIN` of `data` (already in the binary COPY format); the rows written.
+    fn copy(&mut self, sql: &str, data: &[u8]) -> std::result::Result<u64, Failure> {
+        frontend::query(sql, &mut self.wire.out)?;
+        self.wire.send()?;
+        let mut failure = None;
+        let mut copied = 0;
+        loop {
+            let (tag, body) = next(&mut self.wire, &mut failure)?;
+            match tag {
+                b'G' => {
+                    for chunk in data.chunks(COPY_CHUNK) {
+                        frontend::CopyData::new(chunk)?.write(&mut self.wire.out);
+                        if self.wire.out.len() >= COPY_CHUNK {
+                            self.wire.send()?;
+                        }
+                    }
+                    frontend::copy_done(&mut self.wire.out);
+                    self.wire.send()?;
+                }
+                b'C' => copied = command_count(body),
+                b'E' => {
+                    if failure.is_none() {
+                        failure = Some(server_error(body)?);
+                    }
+                }
+                b'Z' => {
+                    self.status = Body::new(body).u8()?;
+                    break;
+                }
+                b'N' | b'S' | b'A' => {}
+                other => return Err(unexpected(other)),
+            }
+        }
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(copied),
+        }
+    }
+
     /// A Sync and its ReadyForQuery: one round trip.
     fn sync(&mut self) -> std::result::Result<(), Failure> {
         frontend::sync(&mut self.wire.out);
@@ -442,6 +489,18 @@ impl Session {
     }
 }
 
+/// The next message; when the socket fails after the server said why (a FATAL error before
+/// it closed: the backend was terminated, the server shuts down), that error.
+fn next<'w>(
+    wire: &'w mut Wire,
+    failure: &mut Option<Failure>,
+) -> std::result::Result<(u8, &'w [u8]), Failure> {
+    wire.next().map_err(|e| match failure.take() {
+        Some(said) if said.is_lost() => said,
+        _ => Failure::Io(e),
+    })
+}
+
 /// Hand one DataRow to `sink`: the outer `Err` for a malformed message (the connection is
 /// lost), the inner one for the sink's refusal.
 fn feed(
@@ -450,7 +509,7 @@ fn feed(
     sink: &mut dyn RowSink,
 ) -> std::result::Result<Result<()>, Failure> {
     let mut body = Body::new(body);
-    let width = usize::try_from(body.i16()?).unwrap_or(usize::MAX);
+    let width = usize::from(body.u16()?);
     if width != stmt.columns.len() {
         return Err(Failure::Protocol(format!(
             "a row of {width} columns for a statement of {}",
@@ -522,6 +581,33 @@ impl DriverConnection for WireConnection {
         check_message_size(sql, params)?;
         self.run_retrying(sql, params, sink)
             .map_err(|f| self.fail(f, Some(sql), params))
+    }
+
+    fn copy_in(&mut self, table: &str, columns: &[&str], values: &[Value]) -> Result<u64> {
+        self.check_alive()?;
+        let quote = |name: &str| {
+            let mut out = String::new();
+            Postgres.quote_ident(name, &mut out);
+            out
+        };
+        let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let list = list.join(", ");
+        let table = quote(table);
+        let probe = format!("SELECT {list} FROM {table}");
+        let types: Vec<Type> = match self.describe(String::new(), &probe) {
+            Ok(p) => p.columns.into_iter().map(|c| c.ty).collect(),
+            Err(f) => return Err(self.fail(f, Some(&probe), &[])),
+        };
+        let sql = format!("COPY {table} ({list}) FROM STDIN (FORMAT binary)");
+        // Every row encoded before anything is sent: a value that does not fit writes nothing.
+        let data = copy::encode(&types, values).map_err(|e| {
+            let mut err = DatabaseError::new(DatabaseErrorKind::Other, e);
+            err.sql = Some(sql.clone());
+            err.into_error()
+        })?;
+        self.session
+            .copy(&sql, &data)
+            .map_err(|f| self.fail(f, Some(&sql), &[]))
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {

@@ -238,6 +238,11 @@ impl<'a> Body<'a> {
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
 
+    /// A count: the protocol's Int16 counts (parameters, columns) go up to 65 535.
+    pub(super) fn u16(&mut self) -> io::Result<u16> {
+        Ok(self.i16()? as u16)
+    }
+
     pub(super) fn i32(&mut self) -> io::Result<i32> {
         let b = self.take(4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
