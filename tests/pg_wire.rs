@@ -332,6 +332,9 @@ fn a_statement_whose_result_type_changed_is_prepared_again() -> quarry::Result<(
     let rows = conn.execute(text(select.clone()))?.all()?;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].get::<Option<String>>("b")?, None);
+    // The server's statements dropped behind the driver's back: prepared again.
+    conn.execute(text("DEALLOCATE ALL"))?;
+    assert_eq!(conn.execute(text(select.clone()))?.all()?.len(), 1);
     conn.execute(text(format!("DROP TABLE {table}")))?;
     Ok(())
 }

@@ -226,7 +226,8 @@ impl WireConnection {
     }
 
     /// Run once; a cached statement whose result type changed under it (DDL since it was
-    /// prepared) is closed and prepared again, where no transaction was aborted by it.
+    /// prepared), or that the server no longer has, is prepared again, where no transaction
+    /// was aborted by it.
     fn run_retrying(
         &mut self,
         sql: &str,
@@ -235,8 +236,9 @@ impl WireConnection {
     ) -> std::result::Result<Outcome, Failure> {
         match self.run_here(sql, params, sink) {
             Err(Failure::Server(e))
-                if e.code.as_deref() == Some("0A000")
-                    && e.message.contains("cached plan")
+                if (e.code.as_deref() == Some("0A000") && e.message.contains("cached plan")
+                    // `DEALLOCATE ALL` / `DISCARD ALL` sent as text dropped the statement.
+                    || e.code.as_deref() == Some("26000"))
                     && self.session.status == IDLE =>
             {
                 if let Some(old) = self.statements.remove(sql) {
