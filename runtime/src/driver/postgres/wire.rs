@@ -31,6 +31,7 @@ mod auth;
 mod conn;
 mod copy;
 mod io;
+mod session;
 
 pub(crate) use conn::WireConnection;
 
