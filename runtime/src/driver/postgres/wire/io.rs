@@ -137,6 +137,7 @@ impl Wire {
 
     /// The next backend message: its type byte and body, borrowed from the read buffer until
     /// the next call.
+    #[inline]
     pub(super) fn next(&mut self) -> io::Result<(u8, &[u8])> {
         loop {
             let avail = self.end - self.start;
@@ -216,10 +217,12 @@ pub(super) struct Body<'a> {
 }
 
 impl<'a> Body<'a> {
+    #[inline]
     pub(super) fn new(bytes: &'a [u8]) -> Self {
         Body { bytes }
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         if self.bytes.len() < n {
             return Err(short());
@@ -233,16 +236,19 @@ impl<'a> Body<'a> {
         Ok(self.take(1)?[0])
     }
 
+    #[inline]
     pub(super) fn i16(&mut self) -> io::Result<i16> {
         let b = self.take(2)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
 
     /// A count: the protocol's Int16 counts (parameters, columns) go up to 65 535.
+    #[inline]
     pub(super) fn u16(&mut self) -> io::Result<u16> {
         Ok(self.i16()? as u16)
     }
 
+    #[inline]
     pub(super) fn i32(&mut self) -> io::Result<i32> {
         let b = self.take(4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -261,6 +267,7 @@ impl<'a> Body<'a> {
     }
 
     /// A length-prefixed value (`None` for -1, `NULL`).
+    #[inline]
     pub(super) fn value(&mut self) -> io::Result<Option<&'a [u8]>> {
         let len = self.i32()?;
         match usize::try_from(len) {
