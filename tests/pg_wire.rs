@@ -372,6 +372,55 @@ fn batch_runs_several_statements_and_notices_are_skipped() -> quarry::Result<()>
     Ok(())
 }
 
+#[test]
+fn a_statement_timeout_cancels_and_the_connection_goes_on() -> quarry::Result<()> {
+    let Some(engine) = engine() else {
+        return Ok(());
+    };
+    let mut conn = engine.connect()?;
+    conn.execution_options(
+        quarry::ExecutionOptions::default().timeout(std::time::Duration::from_millis(100)),
+    )?;
+    let e = conn.execute(text("SELECT pg_sleep(5)")).unwrap_err();
+    assert_eq!(db_error(&e).sqlstate(), Some("57014"), "{e}");
+    assert!(!e.is_disconnect(), "{e}");
+    let one: i32 = conn.execute(text("SELECT 1").columns::<i32>())?.scalar()?;
+    assert_eq!(one, 1);
+    Ok(())
+}
+
+#[test]
+fn a_terminated_backend_is_a_disconnect_and_the_pool_replaces_it() -> quarry::Result<()> {
+    let Some(engine) = engine() else {
+        return Ok(());
+    };
+    let mut conn = engine.connect()?;
+    let pid: i32 = conn
+        .execute(text("SELECT pg_backend_pid()").columns::<i32>())?
+        .scalar()?;
+    let other = create_engine(&wire_url())?;
+    let killed: bool = other
+        .connect()?
+        .execute(
+            text("SELECT pg_terminate_backend(:pid)")
+                .bind("pid", pid)
+                .columns::<bool>(),
+        )?
+        .scalar()?;
+    assert!(killed);
+    let e = conn.execute(text("SELECT 1")).unwrap_err();
+    assert!(e.is_disconnect(), "{e}");
+    // The server's last words, read before the end of the stream.
+    assert!(e.to_string().contains("terminating connection"), "{e}");
+    drop(conn);
+    let pid_after: i32 = engine
+        .connect()?
+        .execute(text("SELECT pg_backend_pid()").columns::<i32>())?
+        .scalar()?;
+    assert_ne!(pid_after, pid);
+    Ok(())
+}
+
 /// Log in as `role`, created here with a password, through `pg_hba`'s rule for that role
 /// (`method`), which the server's `pg_hba.conf` must have ahead of its `trust` lines (the local
 /// test server has them; see the module's documentation); without it the server would not ask
