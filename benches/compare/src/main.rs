@@ -44,6 +44,8 @@ const CONTENDERS: &[&str] = &[
     "raw",
     "raw_aa",
     "quarry",
+    // Quarry on its lean PostgreSQL driver (`postgresql+wire://`), PostgreSQL only.
+    "quarry_wire",
     "diesel",
     "diesel_tuned",
     "sea_query",
@@ -187,6 +189,9 @@ fn contenders(backend: Backend, o: &Options) -> Result<Vec<Entry>> {
             (Backend::Mysql, "raw" | "raw_aa") => Some(raw::mysql(&o.mysql_url)),
             (Backend::Sqlite, "quarry") => Some(quarry_side::new("sqlite://")),
             (Backend::Postgres, "quarry") => Some(quarry_side::new(&o.postgres_url)),
+            (Backend::Postgres, "quarry_wire") => {
+                Some(quarry_side::new(&quarry_side::wire_url(&o.postgres_url)))
+            }
             (Backend::Mysql, "quarry") => Some(quarry_side::new(&o.mysql_url)),
             (Backend::Sqlite, "diesel") => Some(diesel_side::sqlite(false)),
             (Backend::Sqlite, "diesel_tuned") => Some(diesel_side::sqlite(true)),
@@ -454,6 +459,9 @@ fn summary(rows: &[Row]) {
                     "MISS"
                 }
             );
+        }
+        if let Some(wire) = of("quarry_wire") {
+            let _ = write!(out, "  wire {wire:.2}x");
         }
         if let Some(aa) = of("raw_aa") {
             let _ = write!(out, "  a/a {aa:.2}x");

@@ -55,6 +55,12 @@ pub fn new(url: &str) -> Result<Box<dyn Contender>> {
     Ok(Box::new(Quarry { conn }))
 }
 
+/// A PostgreSQL URL with the lean driver's scheme, `postgresql+wire://`.
+pub fn wire_url(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    format!("postgresql+wire://{rest}")
+}
+
 /// `loading_associations`' grouping of Quarry's rows (both engines), and its comment count.
 pub fn count_grouped(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> usize {
     count_comments(&group(

@@ -243,7 +243,8 @@ pub(crate) fn transaction_effect(sql: &str) -> Option<bool> {
 /// A URL `dialect+driver://…` goes to the factory registered as `dialect+driver`, else to the
 /// one registered as `dialect` (see [`crate::dialect::register`]), else to the built-in
 /// dialect, whose driver must be its own (`sqlite+rusqlite`, `postgresql+postgres`,
-/// `mysql+mysql`) or unnamed.
+/// `mysql+mysql`), another built-in one (`postgresql+wire`, the lean PostgreSQL driver) or
+/// unnamed.
 ///
 /// # Errors
 /// [`Error::Url`] for an unknown dialect or driver (listing the known ones, built-in and
@@ -268,10 +269,22 @@ pub fn for_url(url: &Url) -> Result<Arc<dyn Driver>> {
             known.join(", ")
         )));
     };
+    // The lean PostgreSQL driver is built in beside the `postgres` crate's.
+    #[cfg(feature = "postgres")]
+    if dialect == "postgresql" && url.driver_name() == Some("wire") {
+        return Ok(Arc::new(postgres::WireDriver::new(url)?));
+    }
     if let Some(driver) = url.driver_name()
         && driver != *own
     {
         let mut known = vec![format!("{dialect}+{own}")];
+        if cfg!(feature = "postgres") {
+            known.extend(
+                (registry::OTHER_BUILT_IN.iter())
+                    .filter(|(d, _)| *d == dialect)
+                    .map(|(d, drv)| format!("{d}+{drv}")),
+            );
+        }
         known.extend(registry::drivers_of(dialect));
         return Err(url.error(format!(
             "unknown driver {driver:?} for {dialect}; expected one of {} (or {dialect}:// for \

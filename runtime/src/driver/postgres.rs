@@ -24,9 +24,11 @@ mod binary;
 mod error;
 mod outside;
 mod pooler;
+mod wire;
 use binary::{BinaryRow, Param, PgRow};
 use error::convert;
 use outside::{PgSink, outside_runtime, outside_runtime_into};
+pub(crate) use wire::WireDriver;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
@@ -216,19 +218,7 @@ impl PgDriver {
             config.host(host);
             config.port(*port);
         }
-        let target = hosts
-            .iter()
-            .map(|(host, port)| {
-                if host.starts_with('/') {
-                    format!("{host}/.s.PGSQL.{port}")
-                } else if host.contains(':') {
-                    format!("[{host}]:{port}")
-                } else {
-                    format!("{host}:{port}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(",");
+        let target = describe_hosts(&hosts);
         Ok(PgDriver {
             config,
             target,
@@ -236,6 +226,23 @@ impl PgDriver {
             pooled,
         })
     }
+}
+
+/// `host:port[,host:port…]` for error messages (a socket directory as its socket's path).
+fn describe_hosts(hosts: &[(String, u16)]) -> String {
+    hosts
+        .iter()
+        .map(|(host, port)| {
+            if host.starts_with('/') {
+                format!("{host}/.s.PGSQL.{port}")
+            } else if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl Driver for PgDriver {

@@ -36,6 +36,10 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("mariadb", "mysql"),
 ];
 
+/// Further built-in drivers of the built-in dialects, chosen by name in the URL (never the
+/// default): `postgresql+wire`, the lean PostgreSQL driver.
+pub(crate) const OTHER_BUILT_IN: &[(&str, &str)] = &[("postgresql", "wire")];
+
 /// Register `factory` under `name` — `"dialect"` or `"dialect+driver"` — so that
 /// [`create_engine`](crate::create_engine) and [`for_url`](super::for_url) use it for URLs
 /// with that scheme. Returns true when it replaced an earlier registration of the same name.
@@ -90,7 +94,7 @@ where
                      it instead, e.g. \"{dialect}+mydriver\""
                 )));
             }
-            Some(d) if d == *own => {
+            Some(d) if d == *own || OTHER_BUILT_IN.contains(&(dialect, d)) => {
                 return Err(Error::config(format!(
                     "cannot register {name:?}: it is the built-in driver of {dialect}; choose \
                      another driver name, e.g. \"{dialect}+mydriver\""
@@ -210,6 +214,7 @@ mod tests {
             "sqlite+rusqlite",
             "postgres+postgres",
             "mariadb+mysql",
+            "postgres+wire",
         ] {
             let e = register(name, f).unwrap_err().to_string();
             assert!(e.contains("built-in"), "{name}: {e}");
