@@ -438,27 +438,10 @@ fn start_servers() -> Result<()> {
 }
 
 /// Two-phase commit tests need `max_prepared_transactions > 0` (PostgreSQL ships with 0). The
-/// setting takes a restart; this runs once per machine, later runs find it set.
+/// setting takes a restart; this runs once per machine, later runs find it set. The wire
+/// driver's login tests need their `pg_hba.conf` lines ([`enable_password_logins`]).
 fn enable_prepared_transactions() -> Result<()> {
-    let psql = |sql: &str| -> Result<String> {
-        let out = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "test",
-                "-tAc",
-                sql,
-            ])
-            .output()
-            .context("running psql")?;
-        if !out.status.success() {
-            bail!("psql: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
+    enable_password_logins()?;
     if psql("SHOW max_prepared_transactions")? != "0" {
         return Ok(());
     }
@@ -469,6 +452,51 @@ fn enable_prepared_transactions() -> Result<()> {
     while !is_up("127.0.0.1:5432") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(250));
     }
+    Ok(())
+}
+
+/// `psql -tAc sql` on the local server as `postgres`: its output, trimmed.
+fn psql(sql: &str) -> Result<String> {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "test",
+            "-tAc",
+            sql,
+        ])
+        .output()
+        .context("running psql")?;
+    if !out.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The `pg_hba.conf` lines of `tests/pg_wire.rs`' login tests: three roles (created and
+/// dropped by the tests) that log in with a password, ahead of the server's `trust` lines.
+const PASSWORD_LOGINS: &str = "\
+# quarry tests/pg_wire.rs: these roles log in with a password (the wire driver's auth)
+host all quarry_wire_scram 127.0.0.1/32 scram-sha-256
+host all quarry_wire_md5 127.0.0.1/32 md5
+host all quarry_wire_password 127.0.0.1/32 password
+";
+
+/// Put [`PASSWORD_LOGINS`] at the top of the server's `pg_hba.conf` and reload it, once per
+/// machine (a later run finds them).
+fn enable_password_logins() -> Result<()> {
+    let file = psql("SHOW hba_file")?;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
+    if text.contains("quarry_wire_scram") {
+        return Ok(());
+    }
+    eprintln!("PostgreSQL: adding the password-login test roles' lines to {file}");
+    std::fs::write(&file, format!("{PASSWORD_LOGINS}{text}"))
+        .with_context(|| format!("writing {file}"))?;
+    psql("SELECT pg_reload_conf()")?;
     Ok(())
 }
 
