@@ -1,8 +1,12 @@
 //! The MySQL and MariaDB driver, on the `mysql` crate (blocking, binary protocol).
 //!
-//! Statements run as server-side prepared statements, cached per connection by their text; the
-//! few statements the server cannot prepare (error 1295) fall back to the text protocol when they
-//! have no parameters. Rows are read by index straight from the crate's `Row`, and each value is
+//! Statements run as server-side prepared statements, cached per connection by their text: the
+//! crate's statement cache (`STMT_CACHE_SIZE`) owns them and closes what it evicts, and a memo in
+//! front of it (`statements.rs`) keeps the crate's `Statement`s by the text, so that a statement
+//! run again skips `Conn::prep` and its parse of the text, as a program that prepares once. The
+//! memo follows the crate's cache (same size, first in first out) and is emptied whenever the
+//! native connection is handed out (which may reset it) or lost. The few statements the server
+//! cannot prepare (error 1295) fall back to the text protocol when they have no parameters. Rows are read by index straight from the crate's `Row`, and each value is
 //! interpreted with the column's type, so the text protocol (where every value arrives as bytes)
 //! and the binary protocol decode alike.
 
