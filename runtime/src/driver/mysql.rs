@@ -341,14 +341,15 @@ impl MysqlConnection {
             crate::error::DatabaseError::into_error(convert(e, Some(sql), params))
         };
         Error::check_parameters(params.len(), limits::MAX_PARAMETERS, "mysql")?;
-        let values = params
-            .iter()
-            .map(|v| {
-                to_mysql(v).map_err(|m| {
-                    crate::error::DatabaseError::into_error(value_error(m, sql, params))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // A plain loop: the iterator `collect` into a `Result` cost ~90 instructions a call
+        // even without parameters.
+        let mut values = Vec::with_capacity(params.len());
+        for v in params {
+            let value = to_mysql(v).map_err(|m| {
+                crate::error::DatabaseError::into_error(value_error(m, sql, params))
+            })?;
+            values.push(value);
+        }
         limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &values)?;
         if let Some(prepared) = self.statements.get(sql) {
             return execute(
