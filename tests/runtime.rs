@@ -614,6 +614,26 @@ fn raw_connections_are_native_and_pooled() {
             _ => native.is::<quarry::driver::native::rusqlite::Connection>(),
         };
         assert!(expected_native, "{}", b.name);
+        #[cfg(feature = "mysql")]
+        if b.is_mysql() {
+            // The driver keeps prepared statements by their text; a native reset drops them
+            // on the server, and statements prepared natively afterwards may take their ids.
+            use quarry::driver::native::mysql::prelude::Queryable;
+            add(&mut conn, "kept");
+            let n = count(&mut conn);
+            let native = conn
+                .driver_connection()
+                .unwrap()
+                .downcast_mut::<quarry::driver::native::mysql::Conn>()
+                .unwrap();
+            native.reset().unwrap();
+            for i in 0..3 {
+                let stmt = native.prep("SELECT 'native', ?").unwrap();
+                let _: Option<(String, i64)> = native.exec_first(&stmt, (i,)).unwrap();
+            }
+            add(&mut conn, "after the reset");
+            assert_eq!(count(&mut conn), n + 1);
+        }
     }
 }
 

@@ -1,8 +1,12 @@
 //! The MySQL and MariaDB driver, on the `mysql` crate (blocking, binary protocol).
 //!
-//! Statements run as server-side prepared statements, cached per connection by their text; the
-//! few statements the server cannot prepare (error 1295) fall back to the text protocol when they
-//! have no parameters. Rows are read by index straight from the crate's `Row`, and each value is
+//! Statements run as server-side prepared statements, cached per connection by their text: the
+//! crate's statement cache (`STMT_CACHE_SIZE`) owns them and closes what it evicts, and a memo in
+//! front of it (`statements.rs`) keeps the crate's `Statement`s by the text, so that a statement
+//! run again skips `Conn::prep` and its parse of the text, as a program that prepares once. The
+//! memo follows the crate's cache (same size, first in first out) and is emptied whenever the
+//! native connection is handed out (which may reset it) or lost. The few statements the server
+//! cannot prepare (error 1295) fall back to the text protocol when they have no parameters. Rows are read by index straight from the crate's `Row`, and each value is
 //! interpreted with the column's type, so the text protocol (where every value arrives as bytes)
 //! and the binary protocol decode alike.
 
@@ -22,10 +26,13 @@ mod hosts;
 mod limits;
 mod packet;
 mod row;
+mod statements;
 use row::{MysqlRow, column_name};
+use statements::{Prepared, Statements};
 
-/// Prepared statements kept per connection. The server caps prepared statements across all
-/// sessions (`max_prepared_stmt_count`, 16382 by default).
+/// Prepared statements kept per connection (by the crate's cache, and by the driver's memo in
+/// front of it, `statements.rs`). The server caps prepared statements across all sessions
+/// (`max_prepared_stmt_count`, 16382 by default).
 const STMT_CACHE_SIZE: usize = 256;
 /// `ER_UNSUPPORTED_PS`: the statement cannot run in the prepared statement protocol.
 const ER_UNSUPPORTED_PS: u16 = 1295;
@@ -265,7 +272,7 @@ impl Driver for MysqlDriver {
         let mut conn = hosts::connect(&self.settings)?;
         conn.query_drop("SET NAMES utf8mb4")
             .map_err(|e| self.connect_error(e))?;
-        let mut conn = MysqlConnection::from_native(conn);
+        let mut conn = MysqlConnection::with_memo(conn, STMT_CACHE_SIZE);
         for cmd in &self.settings.init_commands {
             conn.batch(cmd).map_err(|e| match e {
                 Error::Database(mut d) => {
@@ -285,6 +292,9 @@ impl Driver for MysqlDriver {
 
 pub(crate) struct MysqlConnection {
     conn: mysql::Conn,
+    /// The crate's statements by their SQL text, so that a statement run again skips
+    /// `Conn::prep` (which parses the text on every call).
+    statements: Statements,
     /// Set by `begin`, cleared by `commit`, `rollback`, a deadlock (the server rolls back) and a
     /// lost connection. The crate does not expose the server's status flags, so a transaction
     /// the server ends on its own (an implicit commit by DDL) still counts as open until
@@ -302,10 +312,17 @@ pub(crate) struct MysqlConnection {
 }
 
 impl MysqlConnection {
-    /// Wrap a connection opened elsewhere (an engine's `creator`), or just opened.
+    /// Wrap a connection opened elsewhere (an engine's `creator`). Its statement cache size
+    /// cannot be read, so it gets no memo: every statement goes through `Conn::prep`.
     pub(crate) fn from_native(conn: mysql::Conn) -> Self {
+        Self::with_memo(conn, 0)
+    }
+
+    /// Wrap a connection whose crate statement cache holds `stmt_cache_size` statements.
+    fn with_memo(conn: mysql::Conn, stmt_cache_size: usize) -> Self {
         MysqlConnection {
             conn,
+            statements: Statements::new(stmt_cache_size),
             in_tx: false,
             tx_unknown: false,
             lost: false,
@@ -313,47 +330,60 @@ impl MysqlConnection {
         }
     }
 
+    /// Run `sql`; the outcome, and whether the statement opened or ended a transaction.
     fn run_inner(
         &mut self,
         sql: &str,
         params: &[Value],
         sink: &mut dyn RowSink,
-    ) -> Result<Outcome> {
+    ) -> Result<(Outcome, Option<bool>)> {
         let fail = |e: mysql::Error| {
             crate::error::DatabaseError::into_error(convert(e, Some(sql), params))
         };
         Error::check_parameters(params.len(), limits::MAX_PARAMETERS, "mysql")?;
-        let values = params
-            .iter()
-            .map(|v| {
-                to_mysql(v).map_err(|m| {
-                    crate::error::DatabaseError::into_error(value_error(m, sql, params))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // A plain loop: the iterator `collect` into a `Result` cost ~90 instructions a call
+        // even without parameters.
+        let mut values = Vec::with_capacity(params.len());
+        for v in params {
+            let value = to_mysql(v).map_err(|m| {
+                crate::error::DatabaseError::into_error(value_error(m, sql, params))
+            })?;
+            values.push(value);
+        }
         limits::check_packets(&mut self.conn, &mut self.max_packet, sql, &values)?;
-        let stmt = match self.conn.prep(sql) {
-            Ok(stmt) => stmt,
+        if let Some(prepared) = self.statements.get(sql) {
+            return execute(
+                &mut self.conn,
+                prepared,
+                sql,
+                params.len(),
+                values,
+                sink,
+                &fail,
+            );
+        }
+        let prepared = match self.conn.prep(sql) {
+            Ok(stmt) => Prepared::new(sql, stmt),
             Err(mysql::Error::MySqlError(e))
                 if e.code == ER_UNSUPPORTED_PS && params.is_empty() =>
             {
                 let result = self.conn.query_iter(sql).map_err(fail)?;
-                return drain(result, sink, &fail);
+                let outcome = drain(result, sink, &fail)?;
+                return Ok((outcome, super::transaction_effect(sql)));
             }
             Err(e) => return Err(fail(e)),
         };
-        let expected = usize::from(stmt.num_params());
-        if expected != params.len() {
-            return Err(Error::config(format!(
-                "statement expects {expected} parameters but {} were given: {sql}",
-                params.len()
-            )));
-        }
-        let result = self
-            .conn
-            .exec_iter(&stmt, mysql::Params::Positional(values))
-            .map_err(fail)?;
-        drain(result, sink, &fail)
+        // Kept even when the call fails below: the crate's cache has it (statements.rs).
+        self.statements.insert(sql, prepared.clone());
+        execute(
+            &mut self.conn,
+            &prepared,
+            sql,
+            params.len(),
+            values,
+            sink,
+            &fail,
+        )
     }
 
     fn batch_inner(&mut self, sql: &str) -> Result<()> {
@@ -373,23 +403,58 @@ impl MysqlConnection {
     /// Keeps the transaction flag true to the server: after transaction control sent as text
     /// (`sql`, empty for none), and after a failure that ended the transaction.
     fn observe<T>(&mut self, r: Result<T>, sql: &str) -> Result<T> {
-        match &r {
-            Ok(_) => {
-                if let Some(open) = super::transaction_effect(sql) {
-                    self.in_tx = open;
-                }
+        match r {
+            Ok(v) => {
+                self.opened_or_ended(super::transaction_effect(sql));
+                Ok(v)
             }
-            Err(Error::Database(e)) => {
-                let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
-                if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
-                    self.in_tx = false;
-                }
-                self.lost |= e.disconnect;
-            }
-            Err(_) => {}
+            Err(e) => Err(self.observe_error(e)),
         }
-        r
     }
+
+    fn opened_or_ended(&mut self, effect: Option<bool>) {
+        if let Some(open) = effect {
+            self.in_tx = open;
+        }
+    }
+
+    /// A failure that ended the transaction, or the connection.
+    fn observe_error(&mut self, e: Error) -> Error {
+        if let Error::Database(e) = &e {
+            let code = e.code.as_deref().and_then(|c| c.parse::<u16>().ok());
+            if e.disconnect || code == Some(ER_LOCK_DEADLOCK) {
+                self.in_tx = false;
+            }
+            if e.disconnect {
+                self.lost = true;
+                self.statements.clear();
+            }
+        }
+        e
+    }
+}
+
+/// Run a prepared statement with `values` (`given` parameters) and feed its rows to `sink`;
+/// the outcome, and the statement's effect on the transaction.
+fn execute(
+    conn: &mut mysql::Conn,
+    prepared: &Prepared,
+    sql: &str,
+    given: usize,
+    values: Vec<mysql::Value>,
+    sink: &mut dyn RowSink,
+    fail: &dyn Fn(mysql::Error) -> Error,
+) -> Result<(Outcome, Option<bool>)> {
+    let expected = usize::from(prepared.stmt.num_params());
+    if expected != given {
+        return Err(Error::config(format!(
+            "statement expects {expected} parameters but {given} were given: {sql}"
+        )));
+    }
+    let result = conn
+        .exec_iter(&prepared.stmt, mysql::Params::Positional(values))
+        .map_err(fail)?;
+    Ok((drain(result, sink, fail)?, prepared.effect))
 }
 
 /// Feed the first result set to `sink`, then read (and check) any further sets.
@@ -439,8 +504,13 @@ fn drain<P: Protocol>(
 
 impl DriverConnection for MysqlConnection {
     fn run(&mut self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<Outcome> {
-        let r = self.run_inner(sql, params, sink);
-        self.observe(r, sql)
+        match self.run_inner(sql, params, sink) {
+            Ok((outcome, effect)) => {
+                self.opened_or_ended(effect);
+                Ok(outcome)
+            }
+            Err(e) => Err(self.observe_error(e)),
+        }
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
@@ -520,8 +590,10 @@ impl DriverConnection for MysqlConnection {
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
-        // Native use may open a transaction this driver does not know of.
+        // Native use may open a transaction this driver does not know of, and may close or
+        // reset the statements the memo holds (`statements.rs`).
         self.tx_unknown = true;
+        self.statements.clear();
         &mut self.conn
     }
 

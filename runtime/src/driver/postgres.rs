@@ -7,14 +7,14 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::time::Duration;
 
 use postgres::config::TargetSessionAttrs;
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::{Client, Config, NoTls, Statement};
 
-use super::{Driver, DriverConnection, Outcome, RowSink};
+use super::{Driver, DriverConnection, Outcome, RowSink, SqlHasher};
 use crate::dialect::{Dialect, Postgres};
 use crate::error::{DatabaseErrorKind, Error, Result};
 use crate::url::{SecondsRange, Url};
@@ -524,31 +524,6 @@ fn feed_row(
         &[]
     };
     sink.row(&PgRow::new(row, cells)).map_err(Failure::Quarry)
-}
-
-/// Hashes statement-cache keys (SQL text) eight bytes at a time, the Fx way: the default
-/// SipHash cost as much as the rest of a cached lookup on every call, and the keys are the
-/// application's own SQL in a cache of bounded size, so flooding resistance buys nothing.
-#[derive(Default)]
-struct SqlHasher(u64);
-
-impl Hasher for SqlHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(SEED);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Why a statement failed: the server or client library, or Quarry itself (decoding, binding).

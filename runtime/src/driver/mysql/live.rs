@@ -518,9 +518,107 @@ fn parameter_count_must_match() {
         err.to_string(),
         "statement expects 2 parameters but 1 were given: SELECT ?, ?"
     );
+    // Again, the statement now kept: the same error, and the connection still serves.
+    let err = conn
+        .run("SELECT ?, ?", &[Value::I32(1)], &mut no_sink())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "statement expects 2 parameters but 1 were given: SELECT ?, ?"
+    );
+    let ran = run(conn, "SELECT ?, ?", &[Value::I32(1), Value::I32(2)]).unwrap();
+    assert_eq!(ran.rows, [[Value::I64(1), Value::I64(2)]]);
     let err = conn.run("SELEC 1", &[], &mut no_sink()).unwrap_err();
     assert_eq!(err.as_database().unwrap().kind(), DatabaseErrorKind::Syntax);
     assert_eq!(err.as_database().unwrap().code(), Some("1064"));
+    assert_eq!(run(conn, "SELECT 1", &[]).unwrap().rows, [[Value::I64(1)]]);
+}
+
+/// Statements this session prepared and has not closed, as the server counts them.
+fn open_statements(conn: &mut dyn DriverConnection) -> i64 {
+    let ran = run(
+        conn,
+        "SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')",
+        &[],
+    )
+    .unwrap();
+    let mut open = 0;
+    for row in &ran.rows {
+        let (Value::Text(name), Value::Text(n)) = (&row[0], &row[1]) else {
+            panic!("SHOW SESSION STATUS gave {row:?}");
+        };
+        let n: i64 = n.parse().unwrap();
+        open += if name.eq_ignore_ascii_case("Com_stmt_prepare") {
+            n
+        } else {
+            -n
+        };
+    }
+    open
+}
+
+#[test]
+fn kept_statements_stay_bounded_and_in_step_with_the_crate_cache() {
+    let Some((_, mut conn)) = live() else { return };
+    let conn = conn.as_mut();
+    let before = open_statements(conn);
+    let distinct = STMT_CACHE_SIZE + 44;
+    for round in 0..2i64 {
+        for i in 0..distinct as i64 {
+            // Each text once per round: the crate evicts (and closes) the oldest.
+            let ran = run(conn, &format!("SELECT {i} + ?"), &[Value::I64(round)]).unwrap();
+            assert_eq!(ran.rows, [[Value::I64(i + round)]], "statement {i}");
+            // One text on every turn: kept by the memo, never seen by the crate's cache
+            // after its first prepare, so both must evict it together or the memo would run
+            // a statement the crate closed.
+            let ran = run(conn, "SELECT 'hot', ?", &[Value::I64(i)]).unwrap();
+            assert_eq!(ran.rows, [[Value::Text("hot".into()), Value::I64(i)]]);
+        }
+        let open = open_statements(conn) - before;
+        assert!(
+            (1..=STMT_CACHE_SIZE as i64 + 1).contains(&open),
+            "round {round}: {open} statements open on the server"
+        );
+    }
+}
+
+#[test]
+fn kept_statements_survive_a_rollback_and_are_dropped_for_native_use() {
+    let Some((_, mut conn)) = live() else { return };
+    let conn = conn.as_mut();
+    let sql = "SELECT ? + 1";
+    assert_eq!(
+        run(conn, sql, &[Value::I64(1)]).unwrap().rows,
+        [[Value::I64(2)]]
+    );
+    // The pool's reset on return.
+    conn.begin().unwrap();
+    assert_eq!(
+        run(conn, sql, &[Value::I64(2)]).unwrap().rows,
+        [[Value::I64(3)]]
+    );
+    conn.rollback().unwrap();
+    assert_eq!(
+        run(conn, sql, &[Value::I64(3)]).unwrap().rows,
+        [[Value::I64(4)]]
+    );
+    // A native reset drops every statement on the server, and statements prepared natively
+    // afterwards may get the ids the memo held.
+    {
+        let native = conn.as_any_mut().downcast_mut::<mysql::Conn>().unwrap();
+        native.reset().unwrap();
+        for _ in 0..3 {
+            let stmt = native.prep("SELECT 'native', ?").unwrap();
+            let _: Option<(String, i64)> = native.exec_first(&stmt, (0,)).unwrap();
+        }
+    }
+    conn.rollback().unwrap();
+    assert_eq!(
+        run(conn, sql, &[Value::I64(4)]).unwrap().rows,
+        [[Value::I64(5)]]
+    );
+    let ran = run(conn, "SELECT ? + 10", &[Value::I64(1)]).unwrap();
+    assert_eq!(ran.rows, [[Value::I64(11)]]);
 }
 
 #[test]
