@@ -6,6 +6,9 @@
 //! valgrind --tool=callgrind target/release/examples/pk_profile quarry 20000
 //! ```
 //!
+//! `trivial` / `trivial-raw`: `SELECT` of a one-row table read with `all()` (the bench's
+//! `trivial_query` at n=1); `insert` / `insert-raw`: a 100-row insert (`insert` at n=100).
+//!
 //! With the cargo feature `mysql`, `mysql-quarry` / `mysql-raw` run a one-row `SELECT` on
 //! MariaDB/MySQL instead (`QUARRY_MYSQL_URL`).
 //!
@@ -26,10 +29,33 @@ struct User {
     hair_color: Option<String>,
 }
 
-fn quarry_lookups(n: i64) -> quarry::Result<usize> {
+/// A connection to a new memory database with the `users` table.
+fn quarry_connection() -> quarry::Result<quarry::Connection> {
     let engine = create_engine("sqlite://")?;
     META.create_all(&engine)?;
-    let mut conn = engine.connect()?;
+    engine.connect()
+}
+
+/// The same with rusqlite.
+fn raw_connection() -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_in_memory()?;
+    conn.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, hair_color TEXT)",
+    )?;
+    Ok(conn)
+}
+
+/// The bench's decoding of a rusqlite row.
+fn raw_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        hair_color: row.get(2)?,
+    })
+}
+
+fn quarry_lookups(n: i64) -> quarry::Result<usize> {
+    let mut conn = quarry_connection()?;
     let rows: Vec<User> = (1..=100)
         .map(|i| User {
             id: 0,
@@ -48,10 +74,7 @@ fn quarry_lookups(n: i64) -> quarry::Result<usize> {
 }
 
 fn raw_lookups(n: i64) -> rusqlite::Result<usize> {
-    let conn = rusqlite::Connection::open_in_memory()?;
-    conn.execute_batch(
-        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, hair_color TEXT)",
-    )?;
+    let conn = raw_connection()?;
     for i in 1..=100 {
         conn.execute(
             "INSERT INTO users (name, hair_color) VALUES (?, 'black')",
@@ -75,6 +98,76 @@ fn raw_lookups(n: i64) -> rusqlite::Result<usize> {
         }
     }
     Ok(found)
+}
+
+/// `select!(User)` of a one-row table, read whole, `n` times: Quarry.
+fn quarry_trivial(n: i64) -> quarry::Result<usize> {
+    let mut conn = quarry_connection()?;
+    conn.execute(insert!(User {
+        name: "one",
+        hair_color: Some("black")
+    }))?;
+    let mut found = 0;
+    for _ in 0..n + 100 {
+        let users: Vec<User> = conn.execute(select!(User))?.all()?;
+        found += std::hint::black_box(users).len();
+    }
+    Ok(found)
+}
+
+/// The same with rusqlite (`prepare_cached`, `query_map`), as the bench's raw contender.
+fn raw_trivial(n: i64) -> rusqlite::Result<usize> {
+    let conn = raw_connection()?;
+    conn.execute_batch("INSERT INTO users (name, hair_color) VALUES ('one', 'black')")?;
+    let mut found = 0;
+    for _ in 0..n + 100 {
+        let mut stmt = conn.prepare_cached("SELECT id, name, hair_color FROM users")?;
+        let users = stmt
+            .query_map([], raw_user)?
+            .collect::<rusqlite::Result<Vec<User>>>()?;
+        found += std::hint::black_box(users).len();
+    }
+    Ok(found)
+}
+
+/// The bench's users to insert: 100 of them.
+fn new_users() -> Vec<User> {
+    (0..100)
+        .map(|i| User {
+            id: 0,
+            name: format!("new user {i}"),
+            hair_color: Some("brown".into()),
+        })
+        .collect()
+}
+
+/// `insert_many` of 100 users, `n / 100` times (so that a count means rows): Quarry.
+fn quarry_insert(n: i64) -> quarry::Result<usize> {
+    let mut conn = quarry_connection()?;
+    let mut inserted = 0;
+    for _ in 0..(n + 100) / 100 {
+        let users = new_users();
+        inserted += conn.execute(User::insert_many(&users))?.rowcount() as usize;
+    }
+    Ok(inserted)
+}
+
+/// The same with rusqlite: one cached 100-row `INSERT`.
+fn raw_insert(n: i64) -> rusqlite::Result<usize> {
+    let conn = raw_connection()?;
+    let rows = vec!["(?, ?)"; 100].join(", ");
+    let sql = format!("INSERT INTO users (name, hair_color) VALUES {rows}");
+    let mut inserted = 0;
+    for _ in 0..(n + 100) / 100 {
+        let users = new_users();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let params: Vec<&dyn rusqlite::ToSql> = users
+            .iter()
+            .flat_map(|u| [&u.name as &dyn rusqlite::ToSql, &u.hair_color as _])
+            .collect();
+        inserted += stmt.execute(params.as_slice())?;
+    }
+    Ok(inserted)
 }
 
 #[cfg(feature = "mysql")]
@@ -151,6 +244,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     let found = match mode.as_str() {
         "raw" => raw_lookups(n)?,
+        "trivial" => quarry_trivial(n)?,
+        "trivial-raw" => raw_trivial(n)?,
+        "insert" => quarry_insert(n)?,
+        "insert-raw" => raw_insert(n)?,
         #[cfg(feature = "mysql")]
         "mysql-raw" => mysql_raw(&url, n)?,
         #[cfg(feature = "mysql")]

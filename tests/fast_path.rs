@@ -225,3 +225,43 @@ fn the_zero_render_path_runs_on_sqlite() {
         None
     );
 }
+
+fn by_name_and_color(name: &str) -> Select<User> {
+    select!(User WHERE User::name == name && User::hair_color == "black")
+}
+
+#[test]
+fn a_learned_call_site_runs_its_values_borrowed_only_when_they_are_its_parameters_in_order() {
+    use quarry::Statement as _;
+    let engine = create_engine("sqlite://").expect("engine");
+    META.create_all(&engine).expect("tables");
+    let mut conn = engine.connect().expect("connection");
+    for (name, color) in [("ed", "black"), ("wendy", "red"), ("jack", "black")] {
+        conn.execute(insert!(User {
+            name: name,
+            hair_color: Some(color)
+        }))
+        .expect("insert");
+    }
+    let sqlite: &dyn Dialect = &quarry::dialect::Sqlite;
+    for round in 0..3 {
+        // The values are the parameters in order: run as they stand, nothing compiled.
+        let id = round + 1;
+        let stmt = pk_lookup(id);
+        if round > 0 {
+            let run = stmt.learned(sqlite).expect("learned, in order");
+            assert_eq!(run.params, [quarry::Value::I64(id)]);
+            assert_eq!(run.sql, stmt.compile(sqlite).expect("compiles").sql());
+        }
+        let user = conn.execute(stmt).and_then(Rows::first).expect("runs");
+        assert_eq!(user.map(|u| u.id), Some(id));
+        // A constant among the parameters: compiled (zero-render), never borrowed.
+        for (name, found) in [("ed", true), ("wendy", false), ("jack", true)] {
+            let stmt = by_name_and_color(name);
+            assert!(stmt.learned(sqlite).is_none());
+            let users: Vec<User> = conn.execute(stmt).and_then(Rows::all).expect("runs");
+            assert_eq!(users.len(), usize::from(found), "{name}");
+        }
+    }
+    assert!(by_name_and_color("x").is_zero_render());
+}

@@ -14,7 +14,7 @@ use crate::pool::PooledConnection;
 use crate::rows::Rows;
 use crate::rows::stream::{self, Running};
 use crate::schema::FromRow;
-use crate::sql::{Compiled, Statement};
+use crate::sql::{Compiled, Run, Statement};
 use crate::transaction::{TxKind, TxState};
 use crate::value::{RawRow, Value};
 
@@ -276,6 +276,10 @@ impl Connection {
     /// does). Its result counts the rows of every part.
     pub fn execute<S: Statement>(&mut self, stmt: S) -> Result<Rows<S::Row>> {
         let dialect = self.engine.dialect();
+        // A learned static call site: its text and values as they stand, nothing compiled.
+        if let Some(run) = stmt.learned(dialect) {
+            return self.state().run::<S::Row>(run);
+        }
         if let Some(limit) = dialect.max_parameters()
             && let Some(batches) =
                 stmt.compile_batches(dialect, limit, &mut || self.max_statement_bytes())?
@@ -607,12 +611,17 @@ impl State {
     }
 
     pub(crate) fn run_compiled<R: FromRow>(&mut self, compiled: &Compiled) -> Result<Rows<R>> {
+        self.run(compiled.as_run())
+    }
+
+    /// Run a statement (a [`Compiled`]'s parts, or a learned call site's borrowed).
+    pub(crate) fn run<R: FromRow>(&mut self, compiled: Run<'_>) -> Result<Rows<R>> {
         self.tx.check_active()?;
-        self.engine.log_statement(compiled.sql(), compiled.params());
+        self.engine.log_statement(compiled.sql, compiled.params);
         let _span = tracing::debug_span!(target: "quarry::engine", "execute").entered();
         // A static call site's column names, kept from its first result: the driver need
         // not read them again.
-        let kept = compiled.kept_columns();
+        let kept = compiled.keys;
         let known = kept.and_then(|k| k.get().cloned());
         let mut sink = Collect::<R> {
             first: None,
@@ -624,9 +633,7 @@ impl State {
             key: None,
         };
         let hide = self.engine.hide_parameters();
-        let ran = self
-            .driver()?
-            .run(compiled.sql(), compiled.params(), &mut sink);
+        let ran = self.driver()?.run(compiled.sql, compiled.params, &mut sink);
         self.recent_keys = std::mem::take(&mut sink.recent);
         let outcome: Outcome = ran.map_err(|e| self.after_error(e, hide))?;
         if !sink.knows

@@ -15,7 +15,7 @@ use crate::sql::DerivedTable;
 use crate::sql::tables::Found;
 use crate::sql::{
     Compile, Compiled, Compound, ConflictAction, Delete, Form, Insert, InsertStmt,
-    OnConflictClause, Select, SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
+    OnConflictClause, Run, Select, SelectItem, SqlCache, SqlExpr, Statement, Update, Upsert,
 };
 use std::sync::Arc;
 
@@ -88,6 +88,11 @@ impl<R> Compile for Select<R> {
 
 impl<R: FromRow> Statement for Select<R> {
     type Row = R;
+
+    #[inline]
+    fn learned(&self, dialect: &dyn Dialect) -> Option<Run<'_>> {
+        self.stmt.fast_run(dialect, Form::Plain)
+    }
 
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
         let mut found = Found::default();

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::params::Params;
 use super::select::{FromItem, SelectItem, SelectStmt};
-use super::{Compiled, Form, FromSource, Select, SqlCache, SqlExpr, TableRef};
+use super::{Compiled, Form, FromSource, Run, Select, SqlCache, SqlExpr, TableRef};
 use crate::dialect::Dialect;
 use crate::value::{ToSql, Value};
 
@@ -217,6 +217,9 @@ struct Entry {
     form: Form,
     sql: Box<str>,
     sources: Box<[Source]>,
+    /// The sources are the slots, in order: the statement's values are the parameters as
+    /// they stand (no constant, no reordering), so an engine can run them borrowed.
+    in_order: bool,
     /// The result's column names, from the first execution.
     keys: OnceLock<std::sync::Arc<[String]>>,
 }
@@ -304,7 +307,7 @@ impl<S: Learnable> FastSite<S> {
             return Decision::Dynamic;
         }
         match self.template.get() {
-            Some(t) if t.tables == tables => Decision::Ready(t),
+            Some(t) if same(t.tables, tables) => Decision::Ready(t),
             Some(_) => Decision::Dynamic,
             None if self.attempts.load(Ordering::Relaxed) < MAX_ATTEMPTS => Decision::Learn,
             None => Decision::Dynamic,
@@ -322,7 +325,7 @@ impl<S: Learnable> FastSite<S> {
 
     fn entry(&'static self, dialect: &str, form: Form) -> Option<&'static Entry> {
         self.entries()
-            .find(|e| e.form == form && e.dialect == dialect)
+            .find(|e| e.form == form && same(e.dialect, dialect))
     }
 
     fn store(&self, entry: Entry) {
@@ -384,6 +387,13 @@ fn walk<S: Learnable>(stmt: &S) -> Option<Vec<Value>> {
         .then_some(values)
 }
 
+/// `a == b`, at once when both are the same `'static` text (a type's or a dialect's name,
+/// compared on every execution).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 fn distinct(values: &[Value]) -> bool {
     values
         .iter()
@@ -394,7 +404,9 @@ fn distinct(values: &[Value]) -> bool {
 /// The statement's body: the model, built now or — on the zero-render path — only when
 /// something asks for it, and the slots of a fast call site.
 pub struct Model<S: Learnable> {
-    built: Option<S>,
+    /// Boxed, so that a statement of the zero-render path (which has none) is small to move:
+    /// the model is hundreds of bytes, moved several times between the macro and the driver.
+    built: Option<Box<S>>,
     /// Built from the template when asked for through `&self`.
     lazy: OnceLock<Box<S>>,
     fast: Option<Fast<S>>,
@@ -424,7 +436,7 @@ impl<S: Learnable> Model<S> {
     /// A model built as usual.
     pub(crate) fn built(stmt: S) -> Self {
         Model {
-            built: Some(stmt),
+            built: Some(Box::new(stmt)),
             lazy: OnceLock::new(),
             fast: None,
         }
@@ -441,20 +453,45 @@ impl<S: Learnable> Model<S> {
     pub(crate) fn into_inner(self) -> S {
         let Model { built, lazy, fast } = self;
         built
-            .or_else(|| lazy.into_inner().map(|b| *b))
-            .unwrap_or_else(|| Self::materialize(fast.as_ref()))
+            .or_else(|| lazy.into_inner())
+            .map_or_else(|| Self::materialize(fast.as_ref()), |b| *b)
+    }
+
+    /// The learned entry of `dialect` and `form` for this statement, and its slots.
+    #[inline]
+    fn learned_entry(
+        &self,
+        dialect: &dyn Dialect,
+        form: Form,
+    ) -> Option<(&'static Entry, &[Value])> {
+        let fast = self.fast.as_ref()?;
+        // A statement built to learn from may meet a site another instance of its generic
+        // function taught: the text is only its own if the tables are.
+        if fast.template.is_none() && !same(fast.site.template.get()?.tables, fast.tables) {
+            return None;
+        }
+        Some((
+            fast.site.entry(dialect.name(), form)?,
+            fast.slots.as_slice(),
+        ))
+    }
+
+    /// The learned SQL of `dialect` with this statement's values as they stand, borrowed,
+    /// when they are its parameters in order (`Entry::in_order`): nothing is built.
+    #[inline]
+    pub(crate) fn fast_run(&self, dialect: &dyn Dialect, form: Form) -> Option<Run<'_>> {
+        let (entry, slots) = self.learned_entry(dialect, form)?;
+        entry.in_order.then_some(Run {
+            sql: &entry.sql,
+            params: slots,
+            returns_key: false,
+            keys: Some(&entry.keys),
+        })
     }
 
     /// The learned SQL of `dialect` with this statement's values: the zero-render path.
     pub(crate) fn fast_compiled(&self, dialect: &dyn Dialect, form: Form) -> Option<Compiled> {
-        let fast = self.fast.as_ref()?;
-        // A statement built to learn from may meet a site another instance of its generic
-        // function taught: the text is only its own if the tables are.
-        if fast.template.is_none() && fast.site.template.get()?.tables != fast.tables {
-            return None;
-        }
-        let entry = fast.site.entry(dialect.name(), form)?;
-        let slots = fast.slots.as_slice();
+        let (entry, slots) = self.learned_entry(dialect, form)?;
         let mut params = Params::new();
         for source in &entry.sources {
             params.push(match source {
@@ -485,7 +522,7 @@ impl<S: Learnable> Model<S> {
             return;
         }
         let template = match site.template.get() {
-            Some(t) if t.tables == fast.tables => t,
+            Some(t) if same(t.tables, fast.tables) => t,
             Some(_) => return,
             None => {
                 // Each slot's value is exactly one of the parameters (all distinct).
@@ -532,11 +569,17 @@ impl<S: Learnable> Model<S> {
         if used != values.len() {
             return;
         }
+        let in_order = sources.len() == slots.len()
+            && sources
+                .iter()
+                .enumerate()
+                .all(|(i, s)| matches!(s, Source::Slot(n) if usize::from(*n) == i));
         site.store(Entry {
             dialect: name,
             form,
             sql: compiled.sql().into(),
             sources: sources.into(),
+            in_order,
             keys: OnceLock::new(),
         });
     }
@@ -559,9 +602,8 @@ impl<S: Learnable> DerefMut for Model<S> {
     fn deref_mut(&mut self) -> &mut S {
         let lazy = self.lazy.take();
         let fast = self.fast.take();
-        self.built.get_or_insert_with(|| match lazy {
-            Some(stmt) => *stmt,
-            None => Self::materialize(fast.as_ref()),
+        self.built.get_or_insert_with(|| {
+            lazy.unwrap_or_else(|| Box::new(Self::materialize(fast.as_ref())))
         })
     }
 }
@@ -589,16 +631,14 @@ impl<S: Learnable + PartialEq> PartialEq for Model<S> {
 }
 
 /// The statement of a learned `select!` call site, its values taken from the slots.
+#[inline]
 pub fn fast_select<R, const N: usize>(
     template: &'static Template<SelectStmt>,
     site: &'static FastSite<SelectStmt>,
     cache: &'static SqlCache,
     values: [Value; N],
 ) -> Select<R> {
-    let mut slots = Params::new();
-    for v in values {
-        slots.push(v);
-    }
+    let slots = Params::from_array(values);
     let model = Model {
         built: None,
         lazy: OnceLock::new(),

@@ -124,6 +124,32 @@ impl Compiled {
     pub fn params(&self) -> &[Value] {
         self.params.as_slice()
     }
+    /// What an engine runs, borrowed.
+    #[doc(hidden)]
+    pub fn as_run(&self) -> Run<'_> {
+        Run {
+            sql: &self.sql,
+            params: self.params.as_slice(),
+            returns_key: self.returns_key,
+            keys: self.keys,
+        }
+    }
+}
+
+/// A statement as an engine runs it, borrowed: a [`Compiled`]'s parts, or — on the
+/// zero-render path ([`Statement::learned`]) — the call site's text and the statement's own
+/// values, with no `Compiled` built.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// The SQL text, with the dialect's placeholders.
+    pub sql: &'a str,
+    /// The bound parameters, in placeholder order.
+    pub params: &'a [Value],
+    /// See [`Compiled::returns_key`].
+    pub returns_key: bool,
+    /// See [`Compiled::kept_columns`].
+    pub keys: Option<&'static OnceLock<Arc<[String]>>>,
 }
 
 /// The SQL, then `-- params: [...]`: the form snapshots take.
@@ -196,6 +222,16 @@ pub trait Statement: Compile {
         self.compile_for_execution(dialect)
     }
 
+    /// What [`Statement::compile_for_execution`] would return, borrowed, when the statement
+    /// has it without compiling: a learned static call site whose values are its
+    /// parameters as they stand (`sql/fast.rs`). `None` otherwise (then compile). Default
+    /// `None`.
+    #[doc(hidden)]
+    fn learned(&self, dialect: &dyn Dialect) -> Option<Run<'_>> {
+        let _ = dialect;
+        None
+    }
+
     /// Add every table the statement names — `FROM`, joins, the target of an `INSERT`,
     /// `UPDATE` or `DELETE`, and the tables of its expressions and subqueries — to `out`, in
     /// first-seen order without repeats. Implicit execution finds the statement's engine
@@ -235,6 +271,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     type Row = S::Row;
     fn compile_for_execution(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         (**self).compile_for_execution(dialect)
+    }
+    fn learned(&self, dialect: &dyn Dialect) -> Option<Run<'_>> {
+        (**self).learned(dialect)
     }
     fn tables(&self, out: &mut Vec<&'static TableDef>) {
         (**self).tables(out);

@@ -57,6 +57,25 @@ impl Params {
         }
     }
 
+    /// `values`, inline when they fit (as [`Params::push`] would place them, without first
+    /// writing and dropping the `NULL`s of an empty room).
+    #[inline]
+    pub(crate) fn from_array<const N: usize>(values: [Value; N]) -> Self {
+        let mut values = values.into_iter();
+        let mut next = || values.next().unwrap_or(Value::Null);
+        match u8::try_from(N) {
+            Ok(len) if N <= 2 => Params::Two {
+                len,
+                items: [next(), next()],
+            },
+            Ok(len) if N <= INLINE => Params::Eight {
+                len,
+                items: std::array::from_fn(|_| next()),
+            },
+            _ => Params::Heap(values.collect()),
+        }
+    }
+
     pub(crate) fn as_slice(&self) -> &[Value] {
         match self {
             Params::Two { len, items } => &items[..usize::from(*len)],
