@@ -7,7 +7,8 @@
 //! ```
 //!
 //! `trivial` / `trivial-raw`: `SELECT` of a one-row table read with `all()` (the bench's
-//! `trivial_query` at n=1); `insert` / `insert-raw`: a 100-row insert (`insert` at n=100).
+//! `trivial_query` at n=1); `insert` / `insert-raw`: a 100-row insert (`insert` at n=100);
+//! `rows` / `rows-raw`: a 1,000-row table read whole (the per-row cost of `trivial_query`).
 //!
 //! With the cargo feature `mysql`, `mysql-quarry` / `mysql-raw` run a one-row `SELECT` on
 //! MariaDB/MySQL instead (`QUARRY_MYSQL_URL`).
@@ -121,6 +122,41 @@ fn raw_trivial(n: i64) -> rusqlite::Result<usize> {
     conn.execute_batch("INSERT INTO users (name, hair_color) VALUES ('one', 'black')")?;
     let mut found = 0;
     for _ in 0..n + 100 {
+        let mut stmt = conn.prepare_cached("SELECT id, name, hair_color FROM users")?;
+        let users = stmt
+            .query_map([], raw_user)?
+            .collect::<rusqlite::Result<Vec<User>>>()?;
+        found += std::hint::black_box(users).len();
+    }
+    Ok(found)
+}
+
+/// A 1,000-row table read whole `n / 1000` times (so that a count means rows): Quarry. What
+/// a row costs, the statement's share made small.
+fn quarry_rows(n: i64) -> quarry::Result<usize> {
+    let mut conn = quarry_connection()?;
+    for _ in 0..10 {
+        conn.execute(User::insert_many(&new_users()))?;
+    }
+    let mut found = 0;
+    for _ in 0..(n + 1000) / 1000 {
+        let users: Vec<User> = conn.execute(select!(User))?.all()?;
+        found += std::hint::black_box(users).len();
+    }
+    Ok(found)
+}
+
+/// The same with rusqlite.
+fn raw_rows(n: i64) -> rusqlite::Result<usize> {
+    let conn = raw_connection()?;
+    for i in 0..1000 {
+        conn.execute(
+            "INSERT INTO users (name, hair_color) VALUES (?, 'brown')",
+            [format!("new user {i}")],
+        )?;
+    }
+    let mut found = 0;
+    for _ in 0..(n + 1000) / 1000 {
         let mut stmt = conn.prepare_cached("SELECT id, name, hair_color FROM users")?;
         let users = stmt
             .query_map([], raw_user)?
@@ -246,6 +282,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "raw" => raw_lookups(n)?,
         "trivial" => quarry_trivial(n)?,
         "trivial-raw" => raw_trivial(n)?,
+        "rows" => quarry_rows(n)?,
+        "rows-raw" => raw_rows(n)?,
         "insert" => quarry_insert(n)?,
         "insert-raw" => raw_insert(n)?,
         #[cfg(feature = "mysql")]

@@ -927,8 +927,9 @@ impl<R: FromRow> RowSink for Collect<R> {
     }
 
     fn expect_rows(&mut self, rows: usize) {
-        if !self.key_only {
-            self.rows.reserve_exact(rows.saturating_sub(1));
+        // A one-row result stays in `first`, with no `Vec`; a longer one is all in `rows`.
+        if !self.key_only && rows > 1 {
+            self.rows.reserve_exact(rows);
         }
     }
 
@@ -944,6 +945,11 @@ impl<R: FromRow> RowSink for Collect<R> {
             if self.first.is_none() && self.rows.is_empty() {
                 self.first = Some(row);
             } else {
+                // The second row: the first joins the rest, so that `all()` hands over this
+                // `Vec` as it is instead of copying every row into a new one.
+                if let Some(first) = self.first.take() {
+                    self.rows.push(first);
+                }
                 self.rows.push(row);
             }
         }

@@ -73,7 +73,8 @@ enum Source<R> {
     Streamed(Reader<R>),
 }
 
-/// Buffered rows: the first, then the rest.
+/// Buffered rows: the first, then the rest. The connection fills either `first` (a one-row
+/// result, no `Vec`) or `rest` (every row).
 struct Buffered<R> {
     first: Option<R>,
     rest: std::vec::IntoIter<R>,
@@ -222,12 +223,18 @@ impl<R> Rows<R> {
     pub fn all(mut self) -> Result<Vec<R>> {
         self.check_rows()?;
         let rows = match &mut self.source {
-            Source::Buffered(rows) => {
-                let mut all = Vec::with_capacity(rows.len());
-                all.extend(rows.first.take());
-                all.extend(std::mem::take(&mut rows.rest));
-                all
-            }
+            Source::Buffered(rows) => match rows.first.take() {
+                Some(first) if rows.rest.len() == 0 => vec![first],
+                Some(first) => {
+                    let mut all = Vec::with_capacity(rows.len() + 1);
+                    all.push(first);
+                    all.extend(std::mem::take(&mut rows.rest));
+                    all
+                }
+                // The driver's `Vec`, its buffer reused (collecting a `vec::IntoIter` keeps
+                // its allocation): no copy of the rows.
+                None => std::mem::take(&mut rows.rest).collect(),
+            },
             Source::Streamed(_) => self.by_ref().collect::<Result<Vec<R>>>()?,
         };
         self.conn = None;
