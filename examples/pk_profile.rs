@@ -120,15 +120,7 @@ fn quarry_trivial(n: i64) -> quarry::Result<usize> {
 fn raw_trivial(n: i64) -> rusqlite::Result<usize> {
     let conn = raw_connection()?;
     conn.execute_batch("INSERT INTO users (name, hair_color) VALUES ('one', 'black')")?;
-    let mut found = 0;
-    for _ in 0..n + 100 {
-        let mut stmt = conn.prepare_cached("SELECT id, name, hair_color FROM users")?;
-        let users = stmt
-            .query_map([], raw_user)?
-            .collect::<rusqlite::Result<Vec<User>>>()?;
-        found += std::hint::black_box(users).len();
-    }
-    Ok(found)
+    raw_read_all(&conn, n + 100)
 }
 
 /// A 1,000-row table read whole `n / 1000` times (so that a count means rows): Quarry. What
@@ -155,8 +147,13 @@ fn raw_rows(n: i64) -> rusqlite::Result<usize> {
             [format!("new user {i}")],
         )?;
     }
+    raw_read_all(&conn, (n + 1000) / 1000)
+}
+
+/// Read the whole `users` table `times` times with rusqlite: the rows read.
+fn raw_read_all(conn: &rusqlite::Connection, times: i64) -> rusqlite::Result<usize> {
     let mut found = 0;
-    for _ in 0..(n + 1000) / 1000 {
+    for _ in 0..times {
         let mut stmt = conn.prepare_cached("SELECT id, name, hair_color FROM users")?;
         let users = stmt
             .query_map([], raw_user)?
