@@ -278,3 +278,41 @@ fn fetching_from_every_kind_of_statement_without_rows_is_an_error() {
         assert_eq!(ids(&mut conn).unwrap(), [1], "{name}");
     }
 }
+
+/// PostgreSQL without named prepared statements (`prepared_statements=false`, pgbouncer's
+/// transaction mode), where only a row carries the column names: a query that matches nothing
+/// is still an empty result (buffered and streamed), a statement without a result set still
+/// the no-result-set error, and a static call site's names are not pinned empty by the first.
+#[test]
+fn without_prepared_statements_an_empty_query_is_still_a_result_set() {
+    for b in backends("contract_unnamed_results") {
+        if !b.is_postgres() {
+            continue;
+        }
+        META.create_all(&b.engine).unwrap();
+        let sep = if b.url.contains('?') { '&' } else { '?' };
+        let engine = create_engine(&format!("{}{sep}prepared_statements=false", b.url)).unwrap();
+        let mut conn = engine.connect().unwrap();
+        // One call site: its first result (no row, so no names) must not pin its names.
+        let by_id = |id: i64| select!(QueryUser WHERE QueryUser::user_id == id);
+        let rows = conn.execute(by_id(99)).unwrap();
+        assert!(rows.returns_rows());
+        assert_eq!(rows.all().unwrap(), []);
+        assert_eq!(conn.execute(by_id(99)).unwrap().first().unwrap(), None);
+        let streamed: Vec<(i64,)> = conn
+            .stream(text("SELECT 1::int8 WHERE false").columns::<(i64,)>())
+            .unwrap()
+            .all()
+            .unwrap();
+        assert!(streamed.is_empty());
+        add(&mut conn, 7).unwrap();
+        let rows = conn.execute(by_id(7)).unwrap();
+        assert_eq!(rows.keys(), ["user_id", "user_name"]);
+        assert_eq!(rows.all().unwrap().len(), 1);
+        let update = conn
+            .execute(text("UPDATE query_users SET user_name = 'z'"))
+            .unwrap();
+        assert!(!update.returns_rows());
+        assert!(matches!(update.all(), Err(Error::NoResultSet)));
+    }
+}

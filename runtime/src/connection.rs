@@ -631,12 +631,16 @@ impl State {
             recent: std::mem::take(&mut self.recent_keys),
             key_only: compiled.returns_key,
             key: None,
+            unnamed: false,
         };
         let hide = self.engine.hide_parameters();
         let ran = self.driver()?.run(compiled.sql, compiled.params, &mut sink);
         self.recent_keys = std::mem::take(&mut sink.recent);
         let outcome: Outcome = ran.map_err(|e| self.after_error(e, hide))?;
+        // Not the empty names of a result the driver could not name: the site's real ones
+        // come with its next row.
         if !sink.knows
+            && !sink.unnamed
             && let (Some(slot), Some(keys)) = (kept, &sink.keys)
         {
             let _ = slot.set(Arc::clone(keys));
@@ -652,7 +656,12 @@ impl State {
             ));
         }
         let keys = sink.keys.unwrap_or_else(|| Arc::from(Vec::new()));
-        Ok(Rows::split(sink.first, sink.rows, keys, outcome))
+        let rows = Rows::split(sink.first, sink.rows, keys, outcome);
+        Ok(if sink.unnamed {
+            rows.with_result_set()
+        } else {
+            rows
+        })
     }
 
     /// Run the parts of a statement split under the bind limit (see [`Connection::execute`]):
@@ -910,6 +919,8 @@ struct Collect<R> {
     /// The statement's one result value is an inserted key (see `Compiled::returns_key`).
     key_only: bool,
     key: Option<i64>,
+    /// The driver got a result set without rows or names ([`RowSink::unnamed_result`]).
+    unnamed: bool,
 }
 
 impl<R: FromRow> RowSink for Collect<R> {
@@ -935,6 +946,13 @@ impl<R: FromRow> RowSink for Collect<R> {
 
     fn knows_columns(&self) -> bool {
         self.knows
+    }
+
+    fn unnamed_result(&mut self) {
+        self.unnamed = true;
+        if !self.knows {
+            self.columns(&[]);
+        }
     }
 
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {

@@ -162,13 +162,20 @@ impl<R> Rows<R> {
     /// Rows read from `reader` as the caller iterates.
     pub(crate) fn streamed(reader: Reader<R>) -> Self {
         Rows {
-            returns_rows: !reader.keys.is_empty(),
+            returns_rows: reader.returns_rows,
             reported: false,
             keys: Arc::clone(&reader.keys),
             source: Source::Streamed(reader),
             outcome: Outcome::default(),
             conn: None,
         }
+    }
+
+    /// These rows are a result set even without column names (the driver could not tell
+    /// them: [`RowSink::unnamed_result`](crate::sink::RowSink::unnamed_result)).
+    pub(crate) fn with_result_set(mut self) -> Self {
+        self.returns_rows = true;
+        self
     }
 
     /// True when the driver reads these rows as they are iterated (see [`Rows`]).

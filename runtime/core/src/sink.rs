@@ -22,6 +22,14 @@ pub trait RowSink {
     fn knows_columns(&self) -> bool {
         false
     }
+    /// Called instead of [`RowSink::columns`] by a driver that got a result set but cannot
+    /// tell its column names: PostgreSQL without named prepared statements (pgbouncer's
+    /// transaction mode), where only a row carries the names, for a query that returned none.
+    /// The result is an empty result set, not a statement without one. Default: as
+    /// `columns(&[])`.
+    fn unnamed_result(&mut self) {
+        self.columns(&[]);
+    }
 }
 
 /// Hand a result's `count` column names to `sink`, read by `name(i)`: on the stack for up to

@@ -280,6 +280,31 @@ impl PgDriver {
     }
 }
 
+/// Tell `sink` about a result without rows run without a named statement, which says
+/// nothing of its columns: a query (`SELECT`, `WITH`, `VALUES`, `TABLE`, `SHOW`, `EXPLAIN`,
+/// `FETCH`, or anything with `RETURNING`) had a result set, empty; anything else had none.
+fn no_rows(sql: &str, sink: &mut dyn PgSink) {
+    if returns_rows(sql) {
+        sink.unnamed_result();
+    } else {
+        sink.columns(&[]);
+    }
+}
+
+/// Whether `sql` reads as a statement with a result set (see [`no_rows`]), from its first
+/// word and a `RETURNING` anywhere (a word match, case-insensitive).
+fn returns_rows(sql: &str) -> bool {
+    let mut words = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("");
+    const QUERIES: [&str; 7] = [
+        "select", "with", "values", "table", "show", "explain", "fetch",
+    ];
+    QUERIES.iter().any(|q| first.eq_ignore_ascii_case(q))
+        || words.any(|w| w.eq_ignore_ascii_case("returning"))
+}
+
 /// One PostgreSQL connection with its prepared statements.
 pub(crate) struct PgConnection {
     client: OwnedClient,
@@ -345,7 +370,7 @@ impl PgConnection {
                 sink.row(row, width)?;
             }
             if fetched == 0 {
-                sink.columns(&[]);
+                no_rows(sql, sink);
                 return Ok(Outcome {
                     rows_affected: it.rows_affected().unwrap_or(0),
                     last_insert_id: None,
@@ -364,7 +389,7 @@ impl PgConnection {
         drop(it);
         let Some(first) = rows.first() else {
             // No row: the names of a query's columns are not known without a statement.
-            sink.columns(&[]);
+            no_rows(sql, sink);
             return Ok(Outcome {
                 rows_affected: affected.unwrap_or(0),
                 last_insert_id: None,
@@ -858,5 +883,38 @@ mod size_tests {
         let e = check_message_within(&"x".repeat(2_000), &[], 1_000).unwrap_err();
         assert!(e.to_string().contains("2000 bytes of SQL text"), "{e}");
         assert!(check_message_size("SELECT 1", &[]).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod result_set_tests {
+    use super::returns_rows;
+
+    #[test]
+    fn queries_and_returning_have_result_sets_and_the_rest_do_not() {
+        for sql in [
+            "SELECT 1",
+            "  select * from t",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "VALUES (1)",
+            "TABLE t",
+            "SHOW search_path",
+            "EXPLAIN SELECT 1",
+            "(SELECT 1) UNION (SELECT 2)",
+            "INSERT INTO t (a) VALUES ($1) RETURNING t.id",
+            "DELETE FROM t RETURNING *",
+        ] {
+            assert!(returns_rows(sql), "{sql}");
+        }
+        for sql in [
+            "UPDATE t SET a = 1",
+            "INSERT INTO t (returning_x) VALUES (1)",
+            "DELETE FROM t",
+            "CREATE TABLE t (a int)",
+            "BEGIN",
+            "",
+        ] {
+            assert!(!returns_rows(sql), "{sql}");
+        }
     }
 }

@@ -45,6 +45,8 @@ struct Shared<R> {
 
 struct Inner<R> {
     keys: Option<Arc<[String]>>,
+    /// The driver got a result set whose names it could not tell ([`RowSink::unnamed_result`]).
+    unnamed: bool,
     chunks: VecDeque<Vec<R>>,
     /// What the statement did, set once when the driver returned.
     end: Option<Result<Outcome>>,
@@ -114,6 +116,7 @@ pub(crate) fn start<R: FromRow + Send + 'static>(
     let shared = Arc::new(Shared {
         inner: Mutex::new(Inner {
             keys: None,
+            unnamed: false,
             chunks: VecDeque::new(),
             end: None,
             closed: false,
@@ -203,9 +206,11 @@ pub(crate) fn start<R: FromRow + Send + 'static>(
             }
         }
     };
+    let unnamed = lock(&shared.inner).unnamed;
     let reader = Reader {
         shared,
         current: Vec::new().into_iter(),
+        returns_rows: unnamed || !keys.is_empty(),
         keys,
         fetched: 0,
         outcome: None,
@@ -268,6 +273,14 @@ impl<R: FromRow> RowSink for Feed<'_, R> {
         self.shared.ready.notify_all();
     }
 
+    fn unnamed_result(&mut self) {
+        let mut inner = lock(&self.shared.inner);
+        inner.unnamed = true;
+        inner.keys = Some(Arc::from(Vec::new()));
+        drop(inner);
+        self.shared.ready.notify_all();
+    }
+
     fn row(&mut self, row: &dyn RawRow) -> Result<()> {
         self.chunk.push(R::from_row(row, 0)?);
         if self.chunk.len() >= self.yield_per {
@@ -282,6 +295,8 @@ pub(crate) struct Reader<R> {
     shared: Arc<Shared<R>>,
     current: std::vec::IntoIter<R>,
     pub(crate) keys: Arc<[String]>,
+    /// The statement had a result set (column names, or [`RowSink::unnamed_result`]).
+    pub(crate) returns_rows: bool,
     fetched: u64,
     outcome: Option<Outcome>,
     done: bool,

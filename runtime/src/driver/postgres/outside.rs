@@ -28,6 +28,8 @@ use crate::sink::RowSink;
 pub(super) trait PgSink {
     /// The result's columns, before its rows (also when there are none).
     fn columns(&mut self, columns: &[Column]);
+    /// A result set without rows whose column names are unknown ([`RowSink::unnamed_result`]).
+    fn unnamed_result(&mut self);
     /// How many rows follow, when the whole result was read first.
     fn expect_rows(&mut self, rows: usize);
     /// One row of `width` columns.
@@ -47,6 +49,10 @@ impl PgSink for Direct<'_> {
         .unwrap_or_else(|never| match never {});
     }
 
+    fn unnamed_result(&mut self) {
+        self.0.unnamed_result();
+    }
+
     fn expect_rows(&mut self, rows: usize) {
         self.0.expect_rows(rows);
     }
@@ -61,12 +67,18 @@ impl PgSink for Direct<'_> {
 #[derive(Default)]
 struct Held {
     names: Vec<String>,
+    /// [`PgSink::unnamed_result`] was called.
+    unnamed: bool,
     rows: Vec<(Row, usize)>,
 }
 
 impl PgSink for Held {
     fn columns(&mut self, columns: &[Column]) {
         self.names = columns.iter().map(|c| c.name().to_owned()).collect();
+    }
+
+    fn unnamed_result(&mut self) {
+        self.unnamed = true;
     }
 
     fn expect_rows(&mut self, rows: usize) {
@@ -81,6 +93,10 @@ impl PgSink for Held {
 
 impl Held {
     fn replay(self, sink: &mut dyn RowSink) -> Result<()> {
+        if self.unnamed {
+            sink.unnamed_result();
+            return Ok(());
+        }
         let names = &self.names;
         super::super::send_column_names(
             names.len(),
