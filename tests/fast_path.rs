@@ -47,6 +47,16 @@ fn pk_lookup(id: i64) -> Select<User> {
     select!(User WHERE User::id == id)
 }
 
+/// The same statement at call sites of their own: tests run in parallel, and the first test
+/// above needs its site unlearned when it starts.
+fn pk_lookup_run(id: i64) -> Select<User> {
+    select!(User WHERE User::id == id)
+}
+
+fn pk_lookup_borrowed(id: i64) -> Select<User> {
+    select!(User WHERE User::id == id)
+}
+
 #[test]
 fn a_static_call_site_is_learned_then_renders_nothing() {
     let first = pk_lookup(1);
@@ -213,13 +223,13 @@ fn the_zero_render_path_runs_on_sqlite() {
     }
     for id in 1..=5 {
         let user = conn
-            .execute(pk_lookup(id))
+            .execute(pk_lookup_run(id))
             .and_then(Rows::first)
             .expect("runs");
         assert_eq!(user.map(|u| u.name), Some(format!("user {id}")));
     }
     assert_eq!(
-        conn.execute(pk_lookup(99))
+        conn.execute(pk_lookup_run(99))
             .and_then(Rows::first)
             .expect("runs"),
         None
@@ -247,7 +257,7 @@ fn a_learned_call_site_runs_its_values_borrowed_only_when_they_are_its_parameter
     for round in 0..3 {
         // The values are the parameters in order: run as they stand, nothing compiled.
         let id = round + 1;
-        let stmt = pk_lookup(id);
+        let stmt = pk_lookup_borrowed(id);
         if round > 0 {
             let run = stmt.learned(sqlite).expect("learned, in order");
             assert_eq!(run.params, [quarry::Value::I64(id)]);
